@@ -1,0 +1,96 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import type { World } from './world.js'
+
+/** A delay in milliseconds: fixed, or a [min, max] range sampled with the seeded random source. */
+export type Delay = number | [number, number]
+
+/** Every timing knob of the local Azure. Set in the scenario's `timing` and through the admin API. */
+export interface Timing {
+  /** HSM local RBAC assignments take effect this long after creation. */
+  rbacPropagation: Delay
+  /** A new principal (e.g. a just-enabled system-assigned identity) becomes assignable after this. */
+  principalReplication: Delay
+  providerRegistration: Delay
+  hsmCreate: Delay
+  hsmUpdate: Delay
+  securityDomainDownload: Delay
+  cosmosCreate: Delay
+  cosmosUpdate: Delay
+  cosmosDelete: Delay
+  /** Added to every response, to model the network. */
+  requestLatency: Delay
+  /** The poll interval the emulator asks for in Retry-After, in seconds (Azure sends whole seconds). */
+  retryAfterSeconds: number
+  /** Lifetime of issued access tokens, seconds. */
+  accessTokenLifetimeSeconds: number
+  /** Lifetime of GitHub ID tokens, seconds. */
+  idTokenLifetimeSeconds: number
+}
+
+export type DelayKind = Exclude<keyof Timing, 'retryAfterSeconds' | 'accessTokenLifetimeSeconds' | 'idTokenLifetimeSeconds'>
+
+export interface EmuRequest {
+  method: string
+  /** Lower case, without port. */
+  host: string
+  /** Percent-decoded path with runs of slashes collapsed; no query. */
+  path: string
+  /** The request target as sent. */
+  rawUrl: string
+  /** Query parameters; names and values percent-decoded (SDKs send `api%2Dversion`). */
+  query: URLSearchParams
+  headers: IncomingHttpHeaders
+  body: Buffer
+}
+
+export interface EmuResponse {
+  status: number
+  headers?: Record<string, string>
+  /** Serialised as JSON unless a string or Buffer. */
+  body?: unknown
+  /** How the request log counts this request; by default GET/HEAD are reads and the rest writes. */
+  logAs?: RequestKind
+}
+
+export type RequestKind = 'read' | 'write' | 'poll' | 'token'
+
+/** Who called, from a verified bearer token. */
+export interface Principal {
+  objectId: string
+  appId: string
+  tenantId: string
+  /** The token's audience as presented. */
+  audience: string
+}
+
+export interface ServiceContext {
+  req: EmuRequest
+  /** The live state. Handlers mutate it directly. */
+  world: World
+  /** The verified caller, for services that require a token (undefined for Entra and the GitHub issuer). */
+  principal?: Principal
+  now(): number
+  /** Samples a delay from the timing configuration. */
+  delay(kind: DelayKind): number
+  timing: Timing
+  /** Seeded random source in [0, 1). */
+  random(): number
+  /** A new random GUID (lower case). */
+  newGuid(): string
+  /** The URL prefix clients use for this host, e.g. `https://management.azure.com`. */
+  origin: string
+}
+
+/**
+ * One emulated Azure service. The server dispatches by host; a service that declares an audience
+ * gets requests whose bearer token was verified for it (the server answers 401 otherwise).
+ */
+export interface Service {
+  name: string
+  matches(host: string): boolean
+  /** Accepted token audiences; undefined for services that need no token. */
+  audiences?: string[]
+  /** Key Vault style: a request without a token gets 401 + WWW-Authenticate challenge. */
+  challenge?: { authorization: (tenantId: string) => string; resource: string }
+  handle(ctx: ServiceContext): Promise<EmuResponse> | EmuResponse
+}
