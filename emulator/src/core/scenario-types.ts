@@ -23,6 +23,8 @@ export interface Scenario {
   applications?: ScenarioApplication[]
   /** Service principals of apps that live in other tenants, e.g. the Azure Cosmos DB first-party app. */
   servicePrincipals?: { id?: string; appId: string; displayName: string }[]
+  /** Object ids of non-application principals (e.g. managed identities) that may read the directory. */
+  directoryReaders?: string[]
   /** Names the scenario suggests to users (printed by `npm run emulator`). */
   defaults?: {
     clientId?: string

@@ -50,6 +50,8 @@ export interface EmuResponse {
   body?: unknown
   /** How the request log counts this request; by default GET/HEAD are reads and the rest writes. */
   logAs?: RequestKind
+  /** The object id the request log records as the caller when no bearer token named one. */
+  logPrincipal?: string
 }
 
 export type RequestKind = 'read' | 'write' | 'poll' | 'token'
@@ -92,5 +94,12 @@ export interface Service {
   audiences?: string[]
   /** Key Vault style: a request without a token gets 401 + WWW-Authenticate challenge. */
   challenge?: { authorization: (tenantId: string) => string; resource: string }
+  /**
+   * The shape of 401 answers for a bad or missing token: ARM's (default), Microsoft Graph's, or Key
+   * Vault's (the default for services with a `challenge`).
+   */
+  authErrorStyle?: 'arm' | 'graph' | 'keyvault'
+  /** How the request log counts this service's requests when the response does not say (logAs). */
+  logKind?: (req: EmuRequest) => RequestKind | undefined
   handle(ctx: ServiceContext): Promise<EmuResponse> | EmuResponse
 }

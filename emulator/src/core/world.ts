@@ -222,6 +222,11 @@ export interface World {
   operations: Record<string, LongRunningOperation>
   /** Principals (ARM roles) of managed identities, keyed by principal id. */
   managedIdentityArmRoles: Record<string, ArmRoleAssignment[]>
+  /**
+   * Object ids of principals other than applications (e.g. managed identities) that Graph lets read
+   * the directory; applications use their own `canReadDirectory`.
+   */
+  directoryReaders?: string[]
 }
 
 export function emptyWorld(tenantId: string): World {

@@ -1,6 +1,21 @@
-// Placeholder replaced by the resource seeding implementation.
-import type { World } from '../../core/world.js'
-import type { Scenario } from '../../core/scenario-types.js'
+import type { HsmDataPlane, ManagedHsm, World } from '../../core/world.js'
+import type {
+  Scenario,
+  ScenarioCosmosAccount,
+  ScenarioHsm,
+  ScenarioResourceGroup
+} from '../../core/scenario-types.js'
+import { addKeyVersion, DEFAULT_RSA_OPS } from '../hsm/keys.js'
+import { generateRsaSync } from '../hsm/key-material.js'
+import { normalizeScope } from '../hsm/rbac.js'
+import {
+  ADMINISTRATOR_ROLE_GUID,
+  findBuiltInRole,
+  roleDefinitionId
+} from '../hsm/role-definitions.js'
+import { COSMOS_TYPE, HSM_TYPE, UAI_TYPE, resourceGroupKey, resourceId, worldKey } from './ids.js'
+import { addManagedIdentityPrincipal } from './principals.js'
+import { findRegion } from './regions.js'
 
 export interface SeedEnv {
   now(): number
@@ -8,9 +23,162 @@ export interface SeedEnv {
   random(): number
 }
 
-/** Seeds user-assigned identities, HSMs (with keys and role assignments) and Cosmos DB accounts. */
+function regionName(location: string | undefined, fallback: string): string {
+  return findRegion(location ?? fallback)?.name ?? location ?? fallback
+}
+
+function seedHsm(
+  world: World,
+  env: SeedEnv,
+  sub: string,
+  rgName: string,
+  rgLocation: string,
+  s: ScenarioHsm
+): void {
+  const now = env.now()
+  const admins = (s.initialAdminObjectIds ?? []).map(id => id.toLowerCase())
+  const hsm: ManagedHsm = {
+    id: resourceId(sub, rgName, HSM_TYPE, s.name),
+    name: s.name,
+    subscriptionId: sub,
+    resourceGroup: rgName,
+    location: regionName(s.location, rgLocation),
+    tags: {},
+    skuName: 'Standard_B1',
+    tenantId: world.tenantId,
+    initialAdminObjectIds: admins,
+    enableSoftDelete: s.enableSoftDelete ?? true,
+    softDeleteRetentionInDays: s.softDeleteRetentionInDays ?? 90,
+    enablePurgeProtection: s.enablePurgeProtection ?? true,
+    publicNetworkAccess: 'Enabled',
+    provisioningState: 'Succeeded',
+    activationStatus: s.activationStatus ?? 'Active',
+    createdAt: now,
+    createdBy: admins[0] ?? ''
+  }
+  world.managedHsms[worldKey(hsm.id)] = hsm
+  const plane: HsmDataPlane = { name: s.name, keys: {}, roleAssignments: {} }
+  world.hsmDataPlanes[s.name.toLowerCase()] = plane
+
+  const assign = (principalId: string, roleGuid: string, scope: string, name?: string) => {
+    const assignmentName = (name ?? env.newGuid()).toLowerCase()
+    plane.roleAssignments[assignmentName] = {
+      name: assignmentName,
+      scope,
+      roleDefinitionId: roleDefinitionId(roleGuid),
+      principalId: principalId.toLowerCase(),
+      createdAt: now,
+      effectiveAt: now
+    }
+  }
+  for (const admin of admins) assign(admin, ADMINISTRATOR_ROLE_GUID, '/')
+  for (const ra of s.roleAssignments ?? []) {
+    const role = findBuiltInRole(ra.role)
+    const scope = normalizeScope(ra.scope)
+    if (!role) throw new Error(`HSM ${s.name}: unknown Managed HSM role '${ra.role}'`)
+    if (!scope) throw new Error(`HSM ${s.name}: invalid role assignment scope '${ra.scope}'`)
+    assign(ra.principalId, role.guid, scope, ra.name)
+  }
+  for (const k of s.keys ?? []) {
+    const size = k.size ?? 3072
+    const exp = k.expires ? Math.floor(Date.parse(k.expires) / 1000) : undefined
+    addKeyVersion(
+      plane,
+      k.name,
+      {
+        kty: 'RSA-HSM',
+        size,
+        ops: k.ops ?? DEFAULT_RSA_OPS,
+        enabled: k.enabled ?? true,
+        ...(exp !== undefined && !Number.isNaN(exp) ? { exp } : {}),
+        tags: {}
+      },
+      generateRsaSync(size),
+      env.newGuid().replace(/-/g, ''),
+      Math.floor(now / 1000)
+    )
+  }
+}
+
+function seedCosmos(
+  world: World,
+  env: SeedEnv,
+  sub: string,
+  rgName: string,
+  rgLocation: string,
+  s: ScenarioCosmosAccount
+): void {
+  const location = regionName(s.location, rgLocation)
+  const defaultIdentity = s.defaultIdentity ?? 'FirstPartyIdentity'
+  const userAssigned = defaultIdentity.toLowerCase().startsWith('userassignedidentity=')
+    ? [defaultIdentity.slice('UserAssignedIdentity='.length)]
+    : []
+  const id = resourceId(sub, rgName, COSMOS_TYPE, s.name)
+  world.cosmosAccounts[worldKey(id)] = {
+    id,
+    name: s.name,
+    subscriptionId: sub,
+    resourceGroup: rgName,
+    location,
+    tags: {},
+    kind: s.kind ?? 'GlobalDocumentDB',
+    capabilities: s.capabilities ?? [],
+    locations: [{ locationName: location, failoverPriority: 0, isZoneRedundant: false }],
+    ...(s.keyVaultKeyUri ? { keyVaultKeyUri: s.keyVaultKeyUri } : {}),
+    defaultIdentity,
+    identityType: userAssigned.length > 0 ? 'UserAssigned' : 'None',
+    userAssignedIdentities: userAssigned,
+    provisioningState: 'Succeeded',
+    instanceId: env.newGuid(),
+    createdAt: env.now()
+  }
+}
+
+function seedResourceGroup(
+  world: World,
+  env: SeedEnv,
+  sub: string,
+  rg: ScenarioResourceGroup
+): void {
+  const record = world.resourceGroups[resourceGroupKey(sub, rg.name)]
+  const subscriptionId = record?.subscriptionId ?? sub
+  const rgName = record?.name ?? rg.name
+  const rgLocation = record?.location ?? rg.location
+  for (const u of rg.userAssignedIdentities ?? []) {
+    const id = resourceId(subscriptionId, rgName, UAI_TYPE, u.name)
+    const principalId = (u.principalId ?? env.newGuid()).toLowerCase()
+    const clientId = (u.clientId ?? env.newGuid()).toLowerCase()
+    world.userAssignedIdentities[worldKey(id)] = {
+      id,
+      name: u.name,
+      subscriptionId,
+      resourceGroup: rgName,
+      location: regionName(u.location, rgLocation),
+      tags: {},
+      principalId,
+      clientId,
+      tenantId: world.tenantId
+    }
+    addManagedIdentityPrincipal(world, {
+      id: principalId,
+      appId: clientId,
+      displayName: u.name,
+      replicatedAt: env.now()
+    })
+  }
+  for (const h of rg.managedHsms ?? []) seedHsm(world, env, subscriptionId, rgName, rgLocation, h)
+  for (const c of rg.cosmosAccounts ?? [])
+    seedCosmos(world, env, subscriptionId, rgName, rgLocation, c)
+}
+
+/**
+ * Seeds user-assigned identities (with their service principals), HSMs (ARM record, data plane
+ * with real RSA keys, role assignments effective at once, initial administrators as Managed HSM
+ * Administrator at "/") and Cosmos DB accounts. Subscriptions, resource groups, applications and
+ * their service principals are already in the world.
+ */
 export function seedResources(world: World, scenario: Scenario, env: SeedEnv): void {
-  void world
-  void scenario
-  void env
+  for (const sub of scenario.subscriptions) {
+    for (const rg of sub.resourceGroups ?? []) seedResourceGroup(world, env, sub.subscriptionId, rg)
+  }
 }

@@ -1,0 +1,31 @@
+/** Self-signed RSA certificates for security-domain activation, written as PEM files. */
+import { webcrypto } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { loadX509 } from '../../emulator/src/index.js'
+
+export async function writeSecurityDomainCertificates(dir: string, count: number): Promise<string[]> {
+  const algorithm = {
+    name: 'RSASSA-PKCS1-v1_5',
+    hash: 'SHA-256',
+    publicExponent: new Uint8Array([1, 0, 1]),
+    modulusLength: 2048
+  }
+  const x509 = await loadX509()
+  const paths: string[] = []
+  for (let i = 0; i < count; i++) {
+    const keys = (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair
+    const cert = await x509.X509CertificateGenerator.createSelfSigned({
+      serialNumber: `0${i + 1}`,
+      name: `CN=security-domain-officer-${i + 1}`,
+      notBefore: new Date(Date.now() - 60_000),
+      notAfter: new Date(Date.now() + 365 * 24 * 3600_000),
+      keys,
+      signingAlgorithm: algorithm
+    })
+    const path = join(dir, `sd-officer-${i + 1}.cer`)
+    writeFileSync(path, cert.toString('pem'))
+    paths.push(path)
+  }
+  return paths
+}

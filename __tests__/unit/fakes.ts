@@ -1,0 +1,486 @@
+import { RestError } from '@azure/core-rest-pipeline'
+import type {
+  AzureApis,
+  CosmosAccountState,
+  HsmDataPlane,
+  HsmKeyState,
+  ManagedHsmState,
+  RoleAssignment,
+  SecurityDomainStatus,
+  UserAssignedIdentityState
+} from '../../src/azure/api.js'
+import type { Clock } from '../../src/clock.js'
+import type { Inputs } from '../../src/inputs.js'
+import type { Runner } from '../../src/runner/runner.js'
+import { normaliseScope } from '../../src/roles.js'
+
+export const ids = {
+  tenant: '11111111-1111-1111-1111-111111111111',
+  subscription: '22222222-2222-2222-2222-222222222222',
+  client: '33333333-3333-3333-3333-333333333333',
+  signedIn: '44444444-4444-4444-4444-444444444444',
+  cosmosSp: '55555555-5555-5555-5555-555555555555',
+  uaiPrincipal: '66666666-6666-6666-6666-666666666666',
+  systemPrincipal: '77777777-7777-7777-7777-777777777777'
+}
+
+export const uaiId = `/subscriptions/${ids.subscription}/resourceGroups/rg-cmk/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-cmk`
+
+export function restError(
+  status: number,
+  code: string,
+  message = code,
+  innerCode?: string
+): RestError {
+  const error = new RestError(message, { code, statusCode: status })
+  if (innerCode) Object.assign(error, { innerCode })
+  return error
+}
+
+/** A fake clock: sleeping advances time at once. */
+export class FakeClock implements Clock {
+  sleeps: number[] = []
+  constructor(public time = Date.parse('2026-11-28T12:00:00Z')) {}
+  now(): number {
+    return this.time
+  }
+  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) {
+      const error = new Error('aborted')
+      error.name = 'AbortError'
+      throw error
+    }
+    this.sleeps.push(ms)
+    this.time += ms
+    await Promise.resolve()
+  }
+}
+
+export class FakeRunner implements Runner {
+  inputs: Record<string, string> = {}
+  outputs: Record<string, string> = {}
+  logs: string[] = []
+  secrets: string[] = []
+  summaries: string[] = []
+  failed?: string
+  idTokens = 0
+  constructor(inputs: Record<string, string> = {}) {
+    this.inputs = inputs
+  }
+  getInput(name: string): string {
+    return (this.inputs[name] ?? '').trim()
+  }
+  setOutput(name: string, value: string): void {
+    this.outputs[name] = value
+  }
+  info(message: string): void {
+    this.logs.push(`info: ${message}`)
+  }
+  warning(message: string): void {
+    this.logs.push(`warning: ${message}`)
+  }
+  error(message: string): void {
+    this.logs.push(`error: ${message}`)
+  }
+  debug(message: string): void {
+    this.logs.push(`debug: ${message}`)
+  }
+  async group<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    this.logs.push(`group: ${name}`)
+    return fn()
+  }
+  setSecret(value: string): void {
+    this.secrets.push(value)
+  }
+  async getIdToken(): Promise<string> {
+    this.idTokens++
+    return fakeJwt({
+      iss: 'https://token.actions.githubusercontent.com',
+      sub: 'repo:contoso/app:ref:refs/heads/main',
+      aud: 'api://AzureADTokenExchange',
+      n: this.idTokens
+    })
+  }
+  async summary(markdown: string): Promise<void> {
+    this.summaries.push(markdown)
+  }
+  setFailed(message: string): void {
+    this.failed = message
+  }
+  resourceTags(): Record<string, string> {
+    return { 'created-by': 'cosmos-cmk-hsm-action' }
+  }
+}
+
+export function fakeJwt(claims: Record<string, unknown>): string {
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
+  return `${part({ alg: 'RS256', typ: 'JWT' })}.${part(claims)}.c2lnbmF0dXJlLXNpZ25hdHVyZQ`
+}
+
+export function baseInputs(overrides: Partial<Inputs> = {}): Inputs {
+  return {
+    auth: {
+      type: 'oidc',
+      clientId: ids.client,
+      tenantId: ids.tenant,
+      audience: 'api://AzureADTokenExchange'
+    },
+    environment: 'AzureCloud',
+    subscriptionId: ids.subscription,
+    resourceGroup: 'rg-cmk',
+    location: 'westeurope',
+    hsm: {
+      name: 'hsm-cmk',
+      resourceGroup: 'rg-cmk',
+      create: false,
+      administrators: [],
+      sku: 'Standard_B1',
+      retentionDays: 90,
+      enablePurgeProtection: false
+    },
+    key: { name: 'cosmos-key', size: 3072 },
+    account: { name: 'cosmos-cmk', api: 'nosql', locations: ['westeurope'] },
+    identity: { mode: 'first-party', bootstrap: 'first-party', removeBootstrapAssignment: false },
+    roleScope: 'key',
+    mode: 'apply',
+    timeoutMinutes: 60,
+    tags: {},
+    ...overrides
+  }
+}
+
+type Failure = () => Error
+
+/**
+ * An in-memory Azure behind the AzureApis interface. Every call is logged in `calls` as
+ * `<kind> <operation>` (kind read or write); `failNext(op, ...)` makes the next calls of an
+ * operation fail.
+ */
+export class FakeAzure implements AzureApis {
+  calls: string[] = []
+  providerStates: Record<string, string> = {
+    'Microsoft.DocumentDB': 'Registered',
+    'Microsoft.KeyVault': 'Registered',
+    'Microsoft.ManagedIdentity': 'Registered'
+  }
+  hsmState?: ManagedHsmState
+  uai?: UserAssignedIdentityState
+  account?: CosmosAccountState
+  assignments: RoleAssignment[] = []
+  keys: Record<string, HsmKeyState> = {}
+  sdStatus?: SecurityDomainStatus
+  graphCosmosSp: string | undefined = ids.cosmosSp
+  /** How many polls a registration stays Registering. */
+  registeringPolls = 1
+  private failures: Record<string, Failure[]> = {}
+  /** Set by a test: runs before an operation (after failures), e.g. to simulate a race. */
+  before: Record<string, () => void> = {}
+
+  private always: Record<string, Failure> = {}
+
+  /** Makes every call of an operation fail from now on. */
+  failAlways(operation: string, error: Failure): this {
+    this.always[operation] = error
+    return this
+  }
+
+  failNext(operation: string, ...errors: Failure[]): this {
+    ;(this.failures[operation] ??= []).push(...errors)
+    return this
+  }
+
+  private enter(kind: 'read' | 'write', operation: string): void {
+    this.calls.push(`${kind} ${operation}`)
+    const next = this.failures[operation]?.shift() ?? this.always[operation]
+    if (next) throw next()
+    this.before[operation]?.()
+  }
+
+  writes(): string[] {
+    return this.calls.filter(c => c.startsWith('write ')).map(c => c.slice(6))
+  }
+
+  withActiveHsm(overrides: Partial<ManagedHsmState> = {}): this {
+    this.hsmState = {
+      id: `/subscriptions/${ids.subscription}/resourceGroups/rg-cmk/providers/Microsoft.KeyVault/managedHSMs/hsm-cmk`,
+      name: 'hsm-cmk',
+      location: 'westeurope',
+      hsmUri: 'https://hsm-cmk.managedhsm.azure.net/',
+      provisioningState: 'Succeeded',
+      enableSoftDelete: true,
+      enablePurgeProtection: true,
+      softDeleteRetentionInDays: 90,
+      activationStatus: 'Active',
+      initialAdminObjectIds: [ids.signedIn],
+      tags: {},
+      ...overrides
+    }
+    return this
+  }
+
+  withUai(): this {
+    this.uai = { id: uaiId, name: 'id-cmk', principalId: ids.uaiPrincipal, clientId: 'c' }
+    return this
+  }
+
+  withKey(overrides: Partial<HsmKeyState> = {}): this {
+    this.keys['cosmos-key'] = {
+      id: 'https://hsm-cmk.managedhsm.azure.net/keys/cosmos-key/0123456789abcdef0123456789abcdef',
+      name: 'cosmos-key',
+      version: '0123456789abcdef0123456789abcdef',
+      kty: 'RSA-HSM',
+      keySize: 3072,
+      keyOps: ['wrapKey', 'unwrapKey'],
+      enabled: true,
+      ...overrides
+    }
+    return this
+  }
+
+  withAccount(overrides: Partial<CosmosAccountState> = {}): this {
+    this.account = {
+      id: `/subscriptions/${ids.subscription}/resourceGroups/rg-cmk/providers/Microsoft.DocumentDB/databaseAccounts/cosmos-cmk`,
+      name: 'cosmos-cmk',
+      location: 'westeurope',
+      kind: 'GlobalDocumentDB',
+      capabilities: [],
+      provisioningState: 'Succeeded',
+      documentEndpoint: 'https://cosmos-cmk.documents.azure.com:443/',
+      keyVaultKeyUri: 'https://hsm-cmk.managedhsm.azure.net/keys/cosmos-key',
+      defaultIdentity: 'FirstPartyIdentity',
+      identity: { type: 'None', userAssignedIdentities: {} },
+      ...overrides
+    }
+    return this
+  }
+
+  grant(
+    roleGuid: string,
+    principalId: string,
+    scope: string,
+    name = `pre-${this.assignments.length}`
+  ): this {
+    this.assignments.push({
+      id: `/providers/Microsoft.Authorization/roleAssignments/${name}`,
+      name,
+      scope: normaliseScope(scope),
+      roleDefinitionId: `Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/${roleGuid}`,
+      principalId
+    })
+    return this
+  }
+
+  readonly providers = {
+    get: async (namespace: string) => {
+      this.enter('read', `providers.get ${namespace}`)
+      let state = this.providerStates[namespace] ?? 'NotRegistered'
+      if (state === 'Registering') {
+        if (this.registeringPolls-- <= 0) this.providerStates[namespace] = state = 'Registered'
+      }
+      return { namespace, registrationState: state }
+    },
+    register: async (namespace: string) => {
+      this.enter('write', `providers.register ${namespace}`)
+      this.providerStates[namespace] = 'Registering'
+      return { namespace, registrationState: 'Registering' }
+    }
+  }
+
+  get managedHsms() {
+    return {
+      get: async () => {
+        this.enter('read', 'hsm.get')
+        return this.hsmState ? { ...this.hsmState } : undefined
+      },
+      create: async (
+        _rg: string,
+        name: string,
+        spec: {
+          initialAdminObjectIds: string[]
+          softDeleteRetentionInDays: number
+          location: string
+          tags: Record<string, string>
+        }
+      ) => {
+        this.enter('write', 'hsm.create')
+        this.withActiveHsm({
+          name,
+          activationStatus: 'NotActivated',
+          initialAdminObjectIds: spec.initialAdminObjectIds,
+          softDeleteRetentionInDays: spec.softDeleteRetentionInDays,
+          tags: spec.tags
+        })
+        return { ...this.hsmState! }
+      },
+      enablePurgeProtection: async () => {
+        this.enter('write', 'hsm.enablePurgeProtection')
+        this.hsmState!.enablePurgeProtection = true
+        return { ...this.hsmState! }
+      }
+    }
+  }
+
+  get identities() {
+    return {
+      getUserAssigned: async () => {
+        this.enter('read', 'uai.get')
+        return this.uai
+      }
+    }
+  }
+
+  get cosmos() {
+    return {
+      get: async () => {
+        this.enter('read', 'account.get')
+        return this.account ? structuredClone(this.account) : undefined
+      },
+      create: async (
+        _rg: string,
+        name: string,
+        spec: {
+          keyVaultKeyUri: string
+          defaultIdentity: string
+          userAssignedIdentityId?: string
+          kind: string
+          capabilities: string[]
+          location: string
+        }
+      ) => {
+        this.enter('write', 'account.create')
+        this.withAccount({
+          name,
+          kind: spec.kind,
+          capabilities: spec.capabilities,
+          keyVaultKeyUri: spec.keyVaultKeyUri,
+          defaultIdentity: spec.defaultIdentity,
+          identity: spec.userAssignedIdentityId
+            ? {
+                type: 'UserAssigned',
+                userAssignedIdentities: {
+                  [spec.userAssignedIdentityId]: { principalId: ids.uaiPrincipal }
+                }
+              }
+            : { type: 'None', userAssignedIdentities: {} }
+        })
+        return structuredClone(this.account!)
+      },
+      update: async (
+        _rg: string,
+        _name: string,
+        patch: {
+          identity?: { type: string; userAssignedIdentityIds: string[] }
+          defaultIdentity?: string
+        }
+      ) => {
+        this.enter(
+          'write',
+          'identity' in patch ? 'account.update identity' : 'account.update defaultIdentity'
+        )
+        const account = this.account!
+        if (patch.identity) {
+          account.identity = {
+            type: patch.identity.type,
+            principalId: /SystemAssigned/.test(patch.identity.type)
+              ? ids.systemPrincipal
+              : undefined,
+            userAssignedIdentities: Object.fromEntries(
+              patch.identity.userAssignedIdentityIds.map(id => [id, {}])
+            )
+          }
+        }
+        if (patch.defaultIdentity) account.defaultIdentity = patch.defaultIdentity
+        return structuredClone(account)
+      }
+    }
+  }
+
+  get graph() {
+    return {
+      servicePrincipalIdByAppId: async () => {
+        this.enter('read', 'graph.servicePrincipal')
+        return this.graphCosmosSp
+      }
+    }
+  }
+
+  hsm(): HsmDataPlane {
+    return {
+      rbac: {
+        listForPrincipal: async (scope: string, principalId: string) => {
+          this.enter('read', 'rbac.list')
+          return this.assignments.filter(
+            a => a.principalId === principalId && a.scope === normaliseScope(scope)
+          )
+        },
+        get: async (scope: string, name: string) => {
+          this.enter('read', 'rbac.get')
+          return this.assignments.find(a => a.name === name && a.scope === normaliseScope(scope))
+        },
+        create: async (
+          scope: string,
+          name: string,
+          roleDefinitionId: string,
+          principalId: string
+        ) => {
+          this.enter('write', 'rbac.create')
+          const assignment = {
+            id: `${normaliseScope(scope) === '/' ? '' : normaliseScope(scope)}/providers/Microsoft.Authorization/roleAssignments/${name}`,
+            name,
+            scope: normaliseScope(scope),
+            roleDefinitionId,
+            principalId
+          }
+          this.assignments.push(assignment)
+          return assignment
+        },
+        delete: async (scope: string, name: string) => {
+          this.enter('write', 'rbac.delete')
+          this.assignments = this.assignments.filter(
+            a => !(a.name === name && a.scope === normaliseScope(scope))
+          )
+        },
+        listRoleDefinitions: async () => {
+          this.enter('read', 'rbac.roleDefinitions')
+          return []
+        }
+      },
+      keys: {
+        get: async (name: string) => {
+          this.enter('read', 'key.get')
+          return this.keys[name] ? { ...this.keys[name] } : undefined
+        },
+        createRsa: async (name: string, size: number, keyOps: string[]) => {
+          this.enter('write', 'key.create')
+          const version = `${Object.keys(this.keys).length}`.padStart(32, 'f')
+          this.keys[name] = {
+            id: `https://hsm-cmk.managedhsm.azure.net/keys/${name}/${version}`,
+            name,
+            version,
+            kty: 'RSA-HSM',
+            keySize: size,
+            keyOps,
+            enabled: true
+          }
+          return { ...this.keys[name] }
+        }
+      },
+      securityDomain: {
+        download: async () => {
+          this.enter('write', 'sd.download')
+          this.sdStatus = { status: 'InProgress' }
+          return { value: '{"EncData":"opaque"}' }
+        },
+        downloadStatus: async () => {
+          this.enter('read', 'sd.status')
+          if (this.sdStatus?.status === 'InProgress') {
+            this.sdStatus = { status: 'Success' }
+            if (this.hsmState) this.hsmState.activationStatus = 'Active'
+            return { status: 'InProgress' }
+          }
+          return this.sdStatus
+        }
+      }
+    }
+  }
+}

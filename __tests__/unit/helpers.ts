@@ -1,0 +1,50 @@
+import type { TokenCredential } from '@azure/core-auth'
+import type { Inputs } from '../../src/inputs.js'
+import { runProvisioning, type ProvisioningResult } from '../../src/provision.js'
+import { FakeAzure, FakeClock, FakeRunner, baseInputs, fakeJwt, ids } from './fakes.js'
+
+export function fakeCredential(oid = ids.signedIn): TokenCredential & { issued: string[] } {
+  const issued: string[] = []
+  return {
+    issued,
+    async getToken(scopes) {
+      const aud = [scopes].flat()[0]?.replace(/\/\.default$/, '')
+      const token = fakeJwt({ oid, tid: ids.tenant, aud, n: issued.length })
+      issued.push(token)
+      return { token, expiresOnTimestamp: Date.now() + 3_600_000 }
+    }
+  }
+}
+
+export interface Harness {
+  azure: FakeAzure
+  runner: FakeRunner
+  clock: FakeClock
+  files: Record<string, { content: string }>
+  run(inputs?: Inputs): Promise<ProvisioningResult>
+}
+
+export function harness(azure = new FakeAzure()): Harness {
+  const runner = new FakeRunner()
+  const clock = new FakeClock()
+  const files: Record<string, { content: string }> = {}
+  const credential = fakeCredential()
+  return {
+    azure,
+    runner,
+    clock,
+    files,
+    run: (inputs = baseInputs()) =>
+      runProvisioning(inputs, {
+        runner,
+        credential,
+        apis: azure,
+        clock,
+        fileExists: path => path in files,
+        writeSecretFile: async (path, content) => {
+          if (path in files) throw new Error('EEXIST')
+          files[path] = { content }
+        }
+      })
+  }
+}

@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import {
+  createDefaultHttpClient,
+  createPipelineFromOptions,
+  createPipelineRequest,
+  type PipelineRequest
+} from '@azure/core-rest-pipeline'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import {
+  attemptTimeoutPolicy,
+  transportOptions,
+  type TransportSettings
+} from '../../src/azure/http.js'
+
+const settings: TransportSettings = {
+  readTimeoutMs: 300,
+  writeTimeoutMs: 300,
+  maxRetries: 3,
+  retryDelayMs: 10,
+  maxRetryDelayMs: 50,
+  pollIntervalMs: 10
+}
+
+/** Each path answers with the scripted behaviours in turn, then 200. */
+const scripts: Record<string, string[]> = {}
+const hits: Record<string, number> = {}
+let server: Server
+let base: string
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const path = req.url ?? ''
+    hits[path] = (hits[path] ?? 0) + 1
+    const next = scripts[path]?.shift()
+    if (next === 'stall') return // never answers
+    if (next === 'reset') return req.socket.destroy()
+    if (next === '429') {
+      res.writeHead(429, { 'retry-after': '0', 'content-type': 'application/json' })
+      return res.end('{"error":{"code":"TooManyRequests","message":"slow down"}}')
+    }
+    if (next === '503') {
+      res.writeHead(503, { 'content-type': 'application/json' })
+      return res.end('{"error":{"code":"ServiceUnavailable","message":"busy"}}')
+    }
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end('{"ok":true}')
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+})
+
+afterAll(async () => {
+  server.closeAllConnections()
+  await new Promise(resolve => server.close(resolve))
+})
+
+async function send(path: string, method: PipelineRequest['method'] = 'GET', body?: string) {
+  const { retryOptions } = transportOptions(settings)
+  const pipeline = createPipelineFromOptions({ retryOptions })
+  pipeline.addPolicy(attemptTimeoutPolicy(settings), { afterPhase: 'Retry' })
+  const request = createPipelineRequest({
+    url: `${base}${path}`,
+    method,
+    body,
+    allowInsecureConnection: true
+  })
+  return pipeline.sendRequest(createDefaultHttpClient(), request)
+}
+
+describe('transport: one retry policy, per-attempt timeouts', () => {
+  it('retries a stalled response after the per-attempt timeout', async () => {
+    scripts['/stall'] = ['stall']
+    const response = await send('/stall')
+    expect(response.status).toBe(200)
+    expect(hits['/stall']).toBe(2)
+  })
+
+  it('retries a connection reset', async () => {
+    scripts['/reset'] = ['reset', 'reset']
+    const response = await send('/reset')
+    expect(response.status).toBe(200)
+    expect(hits['/reset']).toBe(3)
+  })
+
+  it('retries 429 with Retry-After and 503', async () => {
+    scripts['/busy'] = ['429', '503']
+    const response = await send('/busy')
+    expect(response.status).toBe(200)
+    expect(hits['/busy']).toBe(3)
+  })
+
+  it('gives up after maxRetries', async () => {
+    scripts['/down'] = ['503', '503', '503', '503', '503']
+    const response = await send('/down')
+    expect(response.status).toBe(503)
+    expect(hits['/down']).toBe(4)
+  })
+
+  it('does not repeat a key creation whose outcome is unknown', async () => {
+    scripts['/keys/k/create'] = ['reset']
+    await expect(send('/keys/k/create', 'POST', '{"kty":"RSA-HSM"}')).rejects.toMatchObject({
+      code: 'OutcomeUnknown'
+    })
+    expect(hits['/keys/k/create']).toBe(1)
+  })
+
+  it('still retries a key creation the service answered with 503', async () => {
+    scripts['/keys/k2/create'] = ['503']
+    const response = await send('/keys/k2/create', 'POST', '{}')
+    expect(response.status).toBe(200)
+    expect(hits['/keys/k2/create']).toBe(2)
+  })
+})

@@ -1,0 +1,357 @@
+import { describe, expect, it } from '@jest/globals'
+import { fileURLToPath } from 'node:url'
+import { InputError, nodeFiles, parseInputs, type InputFiles } from '../../src/inputs.js'
+
+const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
+const files: InputFiles = { ...nodeFiles, cwd: () => fixtures }
+
+const valid: Record<string, string> = {
+  'client-id': '33333333-3333-3333-3333-333333333333',
+  'tenant-id': '11111111-1111-1111-1111-111111111111',
+  'subscription-id': '22222222-2222-2222-2222-222222222222',
+  'resource-group': 'rg-cmk',
+  location: 'westeurope',
+  'hsm-name': 'hsm-cmk',
+  'key-name': 'cosmos-key',
+  'account-name': 'cosmos-cmk'
+}
+
+function parse(overrides: Record<string, string> = {}) {
+  const values = { ...valid, ...overrides }
+  return parseInputs({ getInput: name => values[name] ?? '' }, files)
+}
+
+function problems(overrides: Record<string, string>): string[] {
+  try {
+    parse(overrides)
+  } catch (error) {
+    if (error instanceof InputError) return error.problems
+    throw error
+  }
+  throw new Error('expected an InputError')
+}
+
+describe('parseInputs: defaults', () => {
+  it('applies every default', () => {
+    const inputs = parse()
+    expect(inputs).toMatchObject({
+      auth: { type: 'oidc', audience: 'api://AzureADTokenExchange' },
+      environment: 'AzureCloud',
+      hsm: {
+        name: 'hsm-cmk',
+        resourceGroup: 'rg-cmk',
+        create: false,
+        administrators: [],
+        sku: 'Standard_B1',
+        retentionDays: 90,
+        enablePurgeProtection: false
+      },
+      key: { name: 'cosmos-key', size: 3072 },
+      account: { name: 'cosmos-cmk', api: 'nosql', locations: ['westeurope'] },
+      identity: { mode: 'first-party', bootstrap: 'first-party', removeBootstrapAssignment: false },
+      roleScope: 'key',
+      mode: 'apply',
+      timeoutMinutes: 60,
+      tags: {}
+    })
+    expect(inputs.securityDomain).toBeUndefined()
+  })
+
+  it('normalises locations and lower-cases GUIDs', () => {
+    const inputs = parse({
+      location: 'West Europe',
+      'account-locations': 'westeurope\nNorth Europe',
+      'client-id': '33333333-3333-3333-3333-33333333AAAA'
+    })
+    expect(inputs.location).toBe('westeurope')
+    expect(inputs.account.locations).toEqual(['westeurope', 'northeurope'])
+    expect(inputs.auth.clientId).toBe('33333333-3333-3333-3333-33333333aaaa')
+  })
+
+  it('parses tags, administrators and enums case-insensitively', () => {
+    const inputs = parse({
+      tags: 'env=prod, team = data',
+      'create-hsm': 'true',
+      'hsm-administrators':
+        '44444444-4444-4444-4444-444444444444,\n55555555-5555-5555-5555-555555555555',
+      api: 'MongoDB',
+      mode: 'Plan'
+    })
+    expect(inputs.tags).toEqual({ env: 'prod', team: 'data' })
+    expect(inputs.hsm.administrators).toHaveLength(2)
+    expect(inputs.account.api).toBe('mongodb')
+    expect(inputs.mode).toBe('plan')
+  })
+})
+
+describe('parseInputs: one message per broken rule, naming input, value and rule', () => {
+  it.each([
+    [
+      'hsm-name',
+      'My_HSM',
+      "Input 'hsm-name' is 'My_HSM': must be 3-24 characters, letters, digits and hyphens, starting with a letter and not ending with a hyphen."
+    ],
+    ['hsm-name', '1hsm', "Input 'hsm-name' is '1hsm': must be 3-24 characters"],
+    ['hsm-name', 'hsm-', "Input 'hsm-name' is 'hsm-': must be 3-24 characters"],
+    ['hsm-name', 'hs', "Input 'hsm-name' is 'hs': must be 3-24 characters"],
+    ['hsm-name', 'a'.repeat(25), 'must be 3-24 characters'],
+    [
+      'hsm-name',
+      'hsm--cmk',
+      "Input 'hsm-name' is 'hsm--cmk': must not contain two hyphens in a row."
+    ],
+    [
+      'account-name',
+      'Cosmos',
+      "Input 'account-name' is 'Cosmos': must be 3-44 characters: lowercase letters, digits and hyphens"
+    ],
+    ['account-name', '-cosmos', "Input 'account-name' is '-cosmos'"],
+    ['account-name', 'a'.repeat(45), 'must be 3-44 characters'],
+    [
+      'key-name',
+      'key_1',
+      "Input 'key-name' is 'key_1': must be 1-127 characters: letters, digits and hyphens."
+    ],
+    ['key-name', 'k'.repeat(128), 'must be 1-127 characters'],
+    ['client-id', 'not-a-guid', "Input 'client-id' is 'not-a-guid': must be a GUID"],
+    ['tenant-id', '1234', "Input 'tenant-id' is '1234': must be a GUID"],
+    ['subscription-id', 'x', "Input 'subscription-id' is 'x': must be a GUID"],
+    ['cosmos-principal-id', 'nope', "Input 'cosmos-principal-id' is 'nope': must be a GUID"],
+    [
+      'auth-type',
+      'secret',
+      "Input 'auth-type' is 'secret': must be one of oidc, azure-cli, credential-chain."
+    ],
+    [
+      'environment',
+      'AzureGermanCloud',
+      "Input 'environment' is 'AzureGermanCloud': must be one of AzureCloud, AzureUSGovernment, AzureChinaCloud."
+    ],
+    ['key-size', '1024', "Input 'key-size' is '1024': must be one of 2048, 3072, 4096."],
+    [
+      'api',
+      'sql',
+      "Input 'api' is 'sql': must be one of nosql, mongodb, cassandra, gremlin, table."
+    ],
+    [
+      'identity-mode',
+      'managed',
+      "Input 'identity-mode' is 'managed': must be one of first-party, user-assigned, system-assigned."
+    ],
+    ['role-scope', '/', "Input 'role-scope' is '/': must be one of key, keys."],
+    ['mode', 'dry-run', "Input 'mode' is 'dry-run': must be one of apply, plan."],
+    ['hsm-sku', 'Premium', "Input 'hsm-sku' is 'Premium': must be one of Standard_B1"],
+    [
+      'hsm-retention-days',
+      '6',
+      "Input 'hsm-retention-days' is '6': must be a whole number from 7 to 90."
+    ],
+    ['hsm-retention-days', '91', 'must be a whole number from 7 to 90'],
+    ['hsm-retention-days', 'ten', 'must be a whole number from 7 to 90'],
+    [
+      'timeout-minutes',
+      '0',
+      "Input 'timeout-minutes' is '0': must be a whole number from 1 to 360."
+    ],
+    ['create-hsm', 'yes', "Input 'create-hsm' is 'yes': must be true or false."],
+    [
+      'enable-purge-protection',
+      '1',
+      "Input 'enable-purge-protection' is '1': must be true or false."
+    ],
+    ['resource-group', 'rg/bad', "Input 'resource-group' is 'rg/bad': must be 1-90 characters"],
+    ['resource-group', 'rg.', "Input 'resource-group' is 'rg.': must not end with a period."],
+    [
+      'location',
+      'west-europe!',
+      "Input 'location' is 'west-europe!': must be an Azure region name"
+    ],
+    ['tags', 'novalue', "Input 'tags' is 'novalue': every entry must be key=value"]
+  ])('%s = %s', (name, value, message) => {
+    const found = problems({ [name]: value })
+    expect(found.some(p => p.includes(message))).toBe(true)
+  })
+
+  it('requires what is required', () => {
+    const found = problems({
+      'subscription-id': '',
+      'resource-group': '',
+      'hsm-name': '',
+      'key-name': '',
+      'account-name': ''
+    })
+    expect(found).toEqual([
+      "Input 'subscription-id' is required.",
+      "Input 'resource-group' is required.",
+      "Input 'hsm-name' is required.",
+      "Input 'key-name' is required.",
+      "Input 'account-name' is required."
+    ])
+  })
+
+  it('collects every problem into one error', () => {
+    try {
+      parse({ 'hsm-name': 'My_HSM', 'key-size': '1', mode: 'x' })
+      throw new Error('no error')
+    } catch (error) {
+      expect(error).toBeInstanceOf(InputError)
+      expect((error as Error).message).toMatch(/^3 inputs are invalid:\n- Input 'hsm-name'/)
+    }
+  })
+})
+
+describe('parseInputs: combinations', () => {
+  it("needs client-id and tenant-id for auth-type 'oidc' only", () => {
+    expect(problems({ 'client-id': '', 'tenant-id': '' })).toEqual([
+      "Input 'client-id' is required when auth-type is 'oidc'.",
+      "Input 'tenant-id' is required when auth-type is 'oidc'."
+    ])
+    expect(parse({ 'auth-type': 'azure-cli', 'client-id': '', 'tenant-id': '' }).auth.type).toBe(
+      'azure-cli'
+    )
+  })
+
+  it('refuses audience without oidc', () => {
+    expect(problems({ 'auth-type': 'azure-cli', audience: 'api://x' })[0]).toMatch(
+      /audience.*only with auth-type 'oidc'/
+    )
+  })
+
+  it('needs user-assigned-identity for identity-mode user-assigned', () => {
+    expect(problems({ 'identity-mode': 'user-assigned' })).toEqual([
+      "Input 'user-assigned-identity' is required when identity-mode is 'user-assigned'."
+    ])
+  })
+
+  it('needs an identity for bootstrap-identity user-assigned', () => {
+    expect(
+      problems({ 'identity-mode': 'system-assigned', 'bootstrap-identity': 'user-assigned' })
+    ).toEqual([
+      "Input 'user-assigned-identity' is required when bootstrap-identity is 'user-assigned'."
+    ])
+  })
+
+  it('refuses bootstrap-identity and remove-bootstrap-assignment outside system-assigned', () => {
+    const found = problems({
+      'bootstrap-identity': 'first-party',
+      'remove-bootstrap-assignment': 'true'
+    })
+    expect(found).toEqual([
+      "Input 'bootstrap-identity' applies only with identity-mode 'system-assigned'.",
+      "Input 'remove-bootstrap-assignment' applies only with identity-mode 'system-assigned'."
+    ])
+  })
+
+  it('refuses a user-assigned identity the mode does not use, and cosmos-principal-id without first-party', () => {
+    expect(problems({ 'user-assigned-identity': 'id-cmk' })[0]).toMatch(
+      /user-assigned-identity' applies only/
+    )
+    expect(
+      problems({
+        'identity-mode': 'user-assigned',
+        'user-assigned-identity': 'id-cmk',
+        'cosmos-principal-id': '55555555-5555-5555-5555-555555555555'
+      })[0]
+    ).toMatch(
+      /cosmos-principal-id' applies only when the Azure Cosmos DB first-party identity is used/
+    )
+  })
+
+  it('resolves a user-assigned identity name in resource-group, or takes a full resource id', () => {
+    const byName = parse({ 'identity-mode': 'user-assigned', 'user-assigned-identity': 'id-cmk' })
+    expect(byName.identity.userAssignedIdentity?.id).toBe(
+      '/subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups/rg-cmk/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-cmk'
+    )
+    const id =
+      '/subscriptions/99999999-9999-9999-9999-999999999999/resourceGroups/rg-ids/providers/Microsoft.ManagedIdentity/userAssignedIdentities/shared'
+    const byId = parse({ 'identity-mode': 'user-assigned', 'user-assigned-identity': id })
+    expect(byId.identity.userAssignedIdentity).toMatchObject({
+      subscriptionId: '99999999-9999-9999-9999-999999999999',
+      resourceGroup: 'rg-ids',
+      name: 'shared'
+    })
+    expect(
+      problems({
+        'identity-mode': 'user-assigned',
+        'user-assigned-identity': '/subscriptions/x/other'
+      })[0]
+    ).toMatch(/must be \/subscriptions\/<id>\/resourceGroups/)
+  })
+
+  it('allows create-hsm with mode plan, and hsm-administrators only with create-hsm', () => {
+    expect(parse({ 'create-hsm': 'true', mode: 'plan' }).hsm.create).toBe(true)
+    expect(problems({ 'hsm-administrators': '44444444-4444-4444-4444-444444444444' })[0]).toMatch(
+      /hsm-administrators' is used only when create-hsm is true/
+    )
+    expect(problems({ 'create-hsm': 'true', 'hsm-administrators': 'bob' })[0]).toMatch(
+      /Input 'hsm-administrators' is 'bob': every entry must be a GUID/
+    )
+  })
+
+  it('defaults hsm-resource-group to resource-group', () => {
+    expect(parse({ 'hsm-resource-group': 'rg-hsm' }).hsm.resourceGroup).toBe('rg-hsm')
+  })
+})
+
+describe('parseInputs: security domain', () => {
+  const sd = {
+    'security-domain-certificates': 'sd0.pem, sd1.pem\nsd2.pem',
+    'security-domain-quorum': '2',
+    'security-domain-file': 'out.json'
+  }
+
+  it('reads 3-10 PEM certificates into JWKs with x5c', () => {
+    const inputs = parse(sd)
+    expect(inputs.securityDomain?.certificates).toHaveLength(3)
+    expect(inputs.securityDomain?.quorum).toBe(2)
+    expect(inputs.securityDomain?.file).toBe(`${fixtures}out.json`)
+    const jwk = inputs.securityDomain!.certificates[0].jwk
+    expect(jwk).toMatchObject({ kty: 'RSA', alg: 'RSA-OAEP-256', e: 'AQAB' })
+    expect(jwk.x5c[0]).toMatch(/^MII/)
+    expect(Buffer.from(jwk.n, 'base64url')).toHaveLength(256)
+  })
+
+  it('needs 3 to 10 certificates', () => {
+    expect(problems({ ...sd, 'security-domain-certificates': 'sd0.pem,sd1.pem' })[0]).toMatch(
+      /must list 3 to 10 PEM certificate files \(it lists 2\)/
+    )
+  })
+
+  it('checks that each file exists, is a PEM certificate with an RSA key, and is not listed twice', () => {
+    const found = problems({
+      ...sd,
+      'security-domain-certificates': 'sd0.pem, missing.pem, ec.pem, sd0.pem, ../inputs.test.ts'
+    })
+    expect(found).toEqual(
+      expect.arrayContaining([
+        "Input 'security-domain-certificates' lists 'missing.pem': the file does not exist.",
+        "Input 'security-domain-certificates' lists 'ec.pem': its public key is ec; the security domain needs RSA keys.",
+        "Input 'security-domain-certificates' lists 'sd0.pem': it is the same certificate as 'sd0.pem'.",
+        "Input 'security-domain-certificates' lists '../inputs.test.ts': it is not a PEM certificate (no BEGIN CERTIFICATE block)."
+      ])
+    )
+  })
+
+  it('keeps the quorum within 2..number of certificates', () => {
+    expect(problems({ ...sd, 'security-domain-quorum': '4' })).toEqual([
+      "Input 'security-domain-quorum' is '4': must be a whole number from 2 to 3 (the number of certificates)."
+    ])
+    expect(problems({ ...sd, 'security-domain-quorum': '1' })[0]).toMatch(/from 2 to 3/)
+  })
+
+  it('needs a quorum and a file with certificates, and certificates with a quorum or file', () => {
+    expect(problems({ ...sd, 'security-domain-quorum': '', 'security-domain-file': '' })).toEqual([
+      "Input 'security-domain-quorum' is required with 'security-domain-certificates'.",
+      "Input 'security-domain-file' is required with 'security-domain-certificates' (the encrypted security domain is written there)."
+    ])
+    expect(problems({ 'security-domain-quorum': '2' })[0]).toMatch(
+      /apply only with 'security-domain-certificates'/
+    )
+  })
+
+  it('needs the folder of security-domain-file to exist', () => {
+    expect(problems({ ...sd, 'security-domain-file': 'no/such/dir/sd.json' })[0]).toMatch(
+      /its folder does not exist/
+    )
+  })
+})

@@ -1,0 +1,596 @@
+import { describe, expect, it } from '@jest/globals'
+import type { SecurityDomainCertificate } from '../../src/certificates.js'
+import { ProvisioningError } from '../../src/provision.js'
+import { hsmRoles, roleAssignmentName } from '../../src/roles.js'
+import { FakeAzure, baseInputs, ids, restError, uaiId } from './fakes.js'
+import { harness } from './helpers.js'
+
+const certs = [1, 2, 3].map((n): SecurityDomainCertificate => ({
+  path: `sd${n}.pem`,
+  subject: `CN=sd${n}`,
+  jwk: {
+    kid: `k${n}`,
+    kty: 'RSA',
+    key_ops: ['wrapKey'],
+    alg: 'RSA-OAEP-256',
+    use: 'enc',
+    n: 'AQAB',
+    e: 'AQAB',
+    x5c: ['MII='],
+    x5t: 't',
+    'x5t#S256': `s${n}`
+  }
+}))
+
+const newHsmInputs = () =>
+  baseInputs({
+    hsm: { ...baseInputs().hsm, create: true },
+    securityDomain: { certificates: certs, quorum: 2, file: '/work/sd.json' }
+  })
+
+const keyScope = '/keys/cosmos-key'
+
+describe('runProvisioning: a first run from nothing', () => {
+  it('registers, creates, activates, grants, creates the key and the account, in that order', async () => {
+    const h = harness(new FakeAzure())
+    h.azure.providerStates['Microsoft.DocumentDB'] = 'NotRegistered'
+    const result = await h.run(newHsmInputs())
+
+    expect(h.azure.writes()).toEqual([
+      'providers.register Microsoft.DocumentDB',
+      'hsm.create',
+      'sd.download',
+      'rbac.create',
+      'key.create',
+      'rbac.create',
+      'account.create'
+    ])
+    expect(result.changed).toBe(true)
+    expect(result.outputs['key-uri']).toBe('https://hsm-cmk.managedhsm.azure.net/keys/cosmos-key')
+    expect(result.outputs['key-id']).toMatch(/\/keys\/cosmos-key\/f+0$/)
+    expect(result.outputs['cosmos-principal-id']).toBe(ids.cosmosSp)
+    expect(result.outputs['admin-principal-id']).toBe(ids.signedIn)
+    expect(result.outputs['default-identity']).toBe('FirstPartyIdentity')
+    expect(JSON.parse(result.outputs['role-assignment-ids']!)).toHaveLength(2)
+    expect(h.files['/work/sd.json'].content).toBe('{"EncData":"opaque"}')
+    // The signed-in principal is always an administrator of the new HSM.
+    expect(h.azure.hsmState?.initialAdminObjectIds).toEqual([ids.signedIn])
+    // The account gets the versionless key URI.
+    expect(h.azure.account?.keyVaultKeyUri).toBe(
+      'https://hsm-cmk.managedhsm.azure.net/keys/cosmos-key'
+    )
+  })
+
+  it('grants with deterministic names, so a re-run finds them', async () => {
+    const h = harness(new FakeAzure())
+    await h.run(newHsmInputs())
+    const names = h.azure.assignments.map(a => a.name)
+    expect(names).toContain(
+      roleAssignmentName('hsm-cmk', '/keys', hsmRoles.cryptoUser.id, ids.signedIn)
+    )
+    expect(names).toContain(
+      roleAssignmentName('hsm-cmk', keyScope, hsmRoles.cryptoServiceEncryptionUser.id, ids.cosmosSp)
+    )
+  })
+
+  it('a second run only reads and changes nothing', async () => {
+    const h = harness(new FakeAzure())
+    await h.run(newHsmInputs())
+    h.azure.calls = []
+    const again = await h.run(newHsmInputs())
+    expect(h.azure.writes()).toEqual([])
+    expect(again.changed).toBe(false)
+    expect(again.outputs.changed).toBe('false')
+    expect(h.azure.calls).toEqual([
+      'read providers.get Microsoft.DocumentDB',
+      'read providers.get Microsoft.KeyVault',
+      'read hsm.get',
+      'read account.get',
+      'read rbac.list',
+      'read key.get',
+      'read graph.servicePrincipal',
+      'read rbac.list'
+    ])
+    expect(again.records.every(r => r.result === 'ok')).toBe(true)
+  })
+})
+
+describe('runProvisioning: plan mode', () => {
+  it('reads everything, writes nothing and lists what apply would do', async () => {
+    const h = harness(new FakeAzure())
+    h.azure.providerStates['Microsoft.KeyVault'] = 'NotRegistered'
+    const result = await h.run({ ...newHsmInputs(), mode: 'plan' })
+    expect(h.azure.writes()).toEqual([])
+    expect(Object.keys(h.files)).toEqual([])
+    expect(result.changed).toBe(true)
+    const wouldChange = result.records.filter(r => r.result === 'would-change').map(r => r.step)
+    expect(wouldChange).toEqual(
+      expect.arrayContaining([
+        'Resource providers',
+        'Managed HSM',
+        'HSM activation',
+        'Key',
+        'Cosmos DB account'
+      ])
+    )
+  })
+
+  it('on an existing HSM it observes the data plane and reports missing grants and key', async () => {
+    const h = harness(new FakeAzure().withActiveHsm())
+    const result = await h.run({ ...baseInputs(), mode: 'plan' })
+    expect(h.azure.writes()).toEqual([])
+    expect(result.records.find(r => r.step === 'Admin key access')?.result).toBe('would-change')
+    expect(result.records.find(r => r.step === 'Key')?.action).toContain('create RSA-HSM 3072')
+  })
+})
+
+describe('runProvisioning: refuses before any write', () => {
+  it('when an existing HSM lacks purge protection and enabling it was not allowed', async () => {
+    const h = harness(new FakeAzure().withActiveHsm({ enablePurgeProtection: false }))
+    h.azure.providerStates['Microsoft.DocumentDB'] = 'NotRegistered'
+    const error = (await h.run().catch(e => e)) as ProvisioningError
+    expect(error).toBeInstanceOf(ProvisioningError)
+    expect(error.message).toMatch(/does not have purge protection/)
+    expect(error.message).toMatch(/enable-purge-protection: true/)
+    expect(h.azure.writes()).toEqual([])
+  })
+
+  it('when the account uses another key, naming both keys', async () => {
+    const h = harness(
+      new FakeAzure()
+        .withActiveHsm()
+        .withAccount({ keyVaultKeyUri: 'https://other.managedhsm.azure.net/keys/k' })
+    )
+    const error = (await h.run().catch(e => e)) as ProvisioningError
+    expect(error.message).toContain('https://other.managedhsm.azure.net/keys/k')
+    expect(error.message).toContain('https://hsm-cmk.managedhsm.azure.net/keys/cosmos-key')
+    expect(h.azure.writes()).toEqual([])
+  })
+
+  it('when the account has no customer-managed key', async () => {
+    const h = harness(new FakeAzure().withActiveHsm().withAccount({ keyVaultKeyUri: undefined }))
+    const error = (await h.run().catch(e => e)) as ProvisioningError
+    expect(error.message).toMatch(/exists without a customer-managed key/)
+    expect(h.azure.writes()).toEqual([])
+  })
+
+  it('when the HSM is absent and create-hsm is false', async () => {
+    const h = harness(new FakeAzure())
+    const error = (await h.run().catch(e => e)) as ProvisioningError
+    expect(error.message).toMatch(/does not exist .* create-hsm: true/)
+    expect(error.records.at(-1)).toMatchObject({ step: 'Observe', result: 'failed' })
+  })
+
+  it('when the HSM is not activated and no certificates are given, with the exact steps', async () => {
+    const h = harness(new FakeAzure().withActiveHsm({ activationStatus: 'NotActivated' }))
+    const error = (await h.run().catch(e => e)) as ProvisioningError
+    expect(error.message).toContain('az keyvault security-domain download --hsm-name hsm-cmk')
+    expect(error.message).toContain('security-domain-certificates')
+    expect(h.azure.writes()).toEqual([])
+  })
+
+  it('when the user-assigned identity does not exist, and reports every problem together', async () => {
+    const h = harness(new FakeAzure().withActiveHsm({ enablePurgeProtection: false }))
+    const inputs = baseInputs({
+      identity: {
+        mode: 'user-assigned',
+        bootstrap: 'first-party',
+        removeBootstrapAssignment: false,
+        userAssignedIdentity: {
+          subscriptionId: ids.subscription,
+          resourceGroup: 'rg-cmk',
+          name: 'id-cmk',
+          id: uaiId
+        }
+      }
+    })
+    const error = (await h.run(inputs).catch(e => e)) as ProvisioningError
+    expect(error.message).toMatch(/User-assigned identity .* was not found/)
+    expect(error.message).toMatch(/purge protection/)
+    expect(h.azure.writes()).toEqual([])
+  })
+})
+
+describe('runProvisioning: an existing HSM', () => {
+  it('turns purge protection on when allowed and warns that it is irreversible', async () => {
+    const h = harness(new FakeAzure().withActiveHsm({ enablePurgeProtection: false }))
+    const inputs = baseInputs({ hsm: { ...baseInputs().hsm, enablePurgeProtection: true } })
+    await h.run(inputs)
+    expect(h.azure.writes()[0]).toBe('hsm.enablePurgeProtection')
+    expect(h.runner.logs.some(l => l.startsWith('warning:') && /irreversible/.test(l))).toBe(true)
+  })
+
+  it('waits for a still-provisioning HSM (an interrupted earlier run) instead of creating it', async () => {
+    const azure = new FakeAzure().withActiveHsm({ provisioningState: 'Provisioning' })
+    let gets = 0
+    azure.before['hsm.get'] = () => {
+      if (++gets === 3) azure.hsmState!.provisioningState = 'Succeeded'
+    }
+    const h = harness(azure)
+    await h.run(newHsmInputs())
+    expect(azure.writes()).not.toContain('hsm.create')
+    expect(
+      h.runner.logs.some(l => /Waiting for Managed HSM 'hsm-cmk' to finish provisioning/.test(l))
+    ).toBe(true)
+  })
+
+  it('waits for a security domain download begun by an earlier run instead of starting another', async () => {
+    const azure = new FakeAzure().withActiveHsm({ activationStatus: 'NotActivated' })
+    azure.sdStatus = { status: 'InProgress' }
+    const h = harness(azure)
+    h.files['/work/sd.json'] = { content: 'from the earlier run' }
+    await h.run(newHsmInputs())
+    expect(azure.writes()).not.toContain('sd.download')
+    expect(h.files['/work/sd.json'].content).toBe('from the earlier run')
+  })
+
+  it('never overwrites an existing security domain file', async () => {
+    const h = harness(new FakeAzure().withActiveHsm({ activationStatus: 'NotActivated' }))
+    h.files['/work/sd.json'] = { content: 'precious' }
+    const error = (await h.run(newHsmInputs()).catch(e => e)) as ProvisioningError
+    expect(error.message).toMatch(/already exists/)
+    expect(h.azure.writes()).not.toContain('sd.download')
+    expect(h.files['/work/sd.json'].content).toBe('precious')
+  })
+})
+
+describe('runProvisioning: the key', () => {
+  it('waits out the HSM 403 while the admin grant propagates', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    const denied = () =>
+      restError(
+        403,
+        'Forbidden',
+        'Caller is not authorized to perform action on resource.',
+        'ForbiddenByRbac'
+      )
+    azure.failNext('key.get', denied, denied)
+    const h = harness(azure)
+    await h.run()
+    expect(azure.calls.filter(c => c === 'read key.get').length).toBe(3)
+    expect(azure.writes()).toContain('key.create')
+    expect(
+      h.runner.logs.some(l =>
+        /Waiting for 'Managed HSM Crypto User' on \/keys to take effect/.test(l)
+      )
+    ).toBe(true)
+  })
+
+  it('names every difference of an unfit existing key and never touches it', async () => {
+    const azure = new FakeAzure()
+      .withActiveHsm()
+      .withKey({ keySize: 2048, keyOps: ['wrapKey'], expiresOn: new Date('2020-01-01T00:00:00Z') })
+    const h = harness(azure)
+    const error = (await h.run().catch(e => e)) as ProvisioningError
+    expect(error.message).toContain('it is 2048 bits, but key-size is 3072')
+    expect(error.message).toContain('lack unwrapKey')
+    expect(error.message).toContain('expired on 2020-01-01')
+    expect(azure.writes()).not.toContain('key.create')
+    expect(error.step).toBe('Key')
+  })
+
+  it('reads back after a key creation whose outcome is unknown, and creates no second version', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    azure.failNext('key.create', () => {
+      // The request reached the HSM, but the answer was lost.
+      azure.keys['cosmos-key'] = {
+        id: 'https://hsm-cmk.managedhsm.azure.net/keys/cosmos-key/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+        name: 'cosmos-key',
+        version: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+        kty: 'RSA-HSM',
+        keySize: 3072,
+        keyOps: ['wrapKey', 'unwrapKey'],
+        enabled: true
+      }
+      return restError(0, 'OutcomeUnknown', 'cut off')
+    })
+    const h = harness(azure)
+    const result = await h.run()
+    expect(azure.calls.filter(c => c === 'write key.create')).toHaveLength(1)
+    expect(result.outputs['key-version']).toBe('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa')
+  })
+})
+
+describe('runProvisioning: role assignments', () => {
+  it('counts an existing assignment of the same role under another name as present', async () => {
+    const azure = new FakeAzure()
+      .withActiveHsm()
+      .withKey()
+      .grant(hsmRoles.cryptoUser.id, ids.signedIn, '/keys', 'someone-elses')
+      .grant(hsmRoles.cryptoServiceEncryptionUser.id, ids.cosmosSp, keyScope, 'also-not-ours')
+      .withAccount()
+    const h = harness(azure)
+    const result = await h.run()
+    expect(azure.writes()).toEqual([])
+    expect(JSON.parse(result.outputs['role-assignment-ids']!)).toEqual([
+      '/providers/Microsoft.Authorization/roleAssignments/someone-elses',
+      '/providers/Microsoft.Authorization/roleAssignments/also-not-ours'
+    ])
+  })
+
+  it('reads back a RoleAssignmentExists conflict from a concurrent run', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    azure.failNext('rbac.create', () => {
+      azure.grant(
+        hsmRoles.cryptoUser.id,
+        ids.signedIn,
+        '/keys',
+        roleAssignmentName('hsm-cmk', '/keys', hsmRoles.cryptoUser.id, ids.signedIn)
+      )
+      return restError(409, 'RoleAssignmentExists', 'The role assignment already exists.')
+    })
+    const h = harness(azure)
+    await h.run()
+    expect(azure.writes().filter(w => w === 'rbac.create')).toHaveLength(2)
+  })
+
+  it('explains a 403 on role assignments with the command an HSM administrator can run', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    azure.failNext('rbac.list', () => restError(403, 'Forbidden', 'denied'))
+    const error = (await harness(azure)
+      .run()
+      .catch(e => e)) as ProvisioningError
+    expect(error.message).toMatch(/needs 'Managed HSM Administrator'/)
+    expect(error.message).toContain(`--assignee-object-id ${ids.signedIn}`)
+  })
+
+  it('grants at /keys with role-scope keys', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    await harness(azure).run({ ...baseInputs(), roleScope: 'keys' })
+    const cosmosGrant = azure.assignments.find(a => a.principalId === ids.cosmosSp)
+    expect(cosmosGrant?.scope).toBe('/keys')
+  })
+})
+
+describe('runProvisioning: the Cosmos DB principal', () => {
+  it('suggests cosmos-principal-id when Graph refuses the lookup', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    azure.failNext('graph.servicePrincipal', () =>
+      restError(
+        403,
+        'Authorization_RequestDenied',
+        'Insufficient privileges to complete the operation.'
+      )
+    )
+    const error = (await harness(azure)
+      .run()
+      .catch(e => e)) as ProvisioningError
+    expect(error.message).toContain('cosmos-principal-id')
+    expect(error.message).toContain('az ad sp show --id a232010e-820c-4083-83bb-3ace5fc29d0b')
+  })
+
+  it('skips Graph when cosmos-principal-id is given', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    const inputs = baseInputs({
+      identity: {
+        ...baseInputs().identity,
+        cosmosPrincipalId: '99999999-9999-9999-9999-999999999999'
+      }
+    })
+    await harness(azure).run(inputs)
+    expect(azure.calls).not.toContain('read graph.servicePrincipal')
+    expect(
+      azure.assignments.some(a => a.principalId === '99999999-9999-9999-9999-999999999999')
+    ).toBe(true)
+  })
+})
+
+describe('runProvisioning: the account', () => {
+  it('retries the creation while the service reports KeyVaultAuthenticationFailure', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    const pending = () =>
+      restError(
+        400,
+        'BadRequest',
+        'Database account creation failed: KeyVaultAuthenticationFailure: cannot wrap yet'
+      )
+    azure.failNext('account.create', pending, pending)
+    const h = harness(azure)
+    await h.run()
+    expect(azure.calls.filter(c => c === 'write account.create')).toHaveLength(3)
+    expect(h.clock.sleeps.length).toBeGreaterThanOrEqual(2)
+  })
+
+  it('gives up at the deadline with what did not happen and what to check', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    const pending = () => restError(400, 'BadRequest', 'KeyVaultAuthenticationFailure')
+    azure.failAlways('account.create', pending)
+    const error = (await harness(azure)
+      .run()
+      .catch(e => e)) as ProvisioningError
+    expect(error.message).toMatch(
+      /Gave up after 20 min 0 s waiting for Azure Cosmos DB to accept key/
+    )
+    expect(error.message).toMatch(/Managed HSM Crypto Service Encryption User/)
+  })
+
+  it('creates a user-assigned account with the identity and its default identity', async () => {
+    const azure = new FakeAzure().withActiveHsm().withUai()
+    const inputs = baseInputs({
+      identity: {
+        mode: 'user-assigned',
+        bootstrap: 'first-party',
+        removeBootstrapAssignment: false,
+        userAssignedIdentity: {
+          subscriptionId: ids.subscription,
+          resourceGroup: 'rg-cmk',
+          name: 'id-cmk',
+          id: uaiId
+        }
+      }
+    })
+    const result = await harness(azure).run(inputs)
+    expect(azure.account?.defaultIdentity).toBe(`UserAssignedIdentity=${uaiId}`)
+    expect(Object.keys(azure.account!.identity.userAssignedIdentities)).toEqual([uaiId])
+    expect(azure.assignments.some(a => a.principalId === ids.uaiPrincipal)).toBe(true)
+    expect(azure.calls).not.toContain('read graph.servicePrincipal')
+    expect(result.outputs['cosmos-principal-id']).toBe(ids.uaiPrincipal)
+    expect(result.outputs['user-assigned-principal-id']).toBe(ids.uaiPrincipal)
+  })
+
+  it('maps each api to kind and capabilities', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    await harness(azure).run({
+      ...baseInputs(),
+      account: { name: 'cosmos-cmk', api: 'cassandra', locations: ['westeurope'] }
+    })
+    expect(azure.account).toMatchObject({
+      kind: 'GlobalDocumentDB',
+      capabilities: ['EnableCassandra']
+    })
+  })
+})
+
+describe('runProvisioning: system-assigned identity', () => {
+  const systemInputs = (remove = false) =>
+    baseInputs({
+      identity: {
+        mode: 'system-assigned',
+        bootstrap: 'first-party',
+        removeBootstrapAssignment: remove
+      }
+    })
+
+  it('creates with the bootstrap identity, then enables, grants and switches in separate updates', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    const result = await harness(azure).run(systemInputs())
+    expect(azure.writes()).toEqual([
+      'rbac.create',
+      'key.create',
+      'rbac.create',
+      'account.create',
+      'account.update identity',
+      'rbac.create',
+      'account.update defaultIdentity'
+    ])
+    expect(azure.account?.defaultIdentity).toBe('SystemAssignedIdentity')
+    expect(result.outputs['cosmos-principal-id']).toBe(ids.systemPrincipal)
+    expect(result.outputs['system-assigned-principal-id']).toBe(ids.systemPrincipal)
+  })
+
+  it('waits for the new principal to replicate (PrincipalNotFound)', async () => {
+    const azure = new FakeAzure().withActiveHsm().withKey().withAccount()
+    const notYet = () =>
+      restError(400, 'PrincipalNotFound', 'Principal does not exist in the directory.')
+    let refusals = 2
+    const plane = azure.hsm()
+    const create = plane.rbac.create
+    plane.rbac.create = async (scope, name, role, principalId) => {
+      if (principalId === ids.systemPrincipal && refusals-- > 0) throw notYet()
+      return create(scope, name, role, principalId)
+    }
+    azure.hsm = () => plane
+    const h = harness(azure)
+    await h.run(systemInputs())
+    expect(refusals).toBe(-1)
+    expect(azure.assignments.some(a => a.principalId === ids.systemPrincipal)).toBe(true)
+    expect(h.runner.logs.some(l => /to be known to the directory/.test(l))).toBe(true)
+  })
+
+  it('re-sends the default identity when the service silently ignored it, until it reads back', async () => {
+    const azure = new FakeAzure()
+      .withActiveHsm()
+      .withKey()
+      .withAccount({
+        identity: {
+          type: 'SystemAssigned',
+          principalId: ids.systemPrincipal,
+          userAssignedIdentities: {}
+        }
+      })
+    let ignored = 1
+    const update = azure.cosmos.update
+    Object.defineProperty(azure, 'cosmos', {
+      value: {
+        ...azure.cosmos,
+        update: async (rg: string, name: string, patch: { defaultIdentity?: string }) => {
+          if (patch.defaultIdentity && ignored-- > 0) {
+            azure.calls.push('write account.update defaultIdentity (ignored)')
+            return structuredClone(azure.account!)
+          }
+          return update(rg, name, patch)
+        }
+      }
+    })
+    await harness(azure).run(systemInputs())
+    expect(azure.account?.defaultIdentity).toBe('SystemAssignedIdentity')
+    expect(azure.calls).toContain('write account.update defaultIdentity (ignored)')
+    expect(azure.calls).toContain('write account.update defaultIdentity')
+  })
+
+  it('removes only its own bootstrap assignment, and only after verification', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    await harness(azure).run(systemInputs(true))
+    const bootstrapName = roleAssignmentName(
+      'hsm-cmk',
+      keyScope,
+      hsmRoles.cryptoServiceEncryptionUser.id,
+      ids.cosmosSp
+    )
+    expect(azure.assignments.some(a => a.name === bootstrapName)).toBe(false)
+    const writes = azure.writes()
+    expect(writes.indexOf('rbac.delete')).toBeGreaterThan(
+      writes.indexOf('account.update defaultIdentity')
+    )
+  })
+
+  it('leaves a bootstrap assignment it did not create', async () => {
+    const azure = new FakeAzure()
+      .withActiveHsm()
+      .withKey()
+      .grant(hsmRoles.cryptoServiceEncryptionUser.id, ids.cosmosSp, keyScope, 'made-by-hand')
+      .withAccount({
+        identity: {
+          type: 'SystemAssigned',
+          principalId: ids.systemPrincipal,
+          userAssignedIdentities: {}
+        }
+      })
+    await harness(azure).run(systemInputs(true))
+    expect(azure.assignments.some(a => a.name === 'made-by-hand')).toBe(true)
+    expect(azure.writes()).not.toContain('rbac.delete')
+  })
+
+  it('keeps a user-assigned identity when enabling the system-assigned one', async () => {
+    const azure = new FakeAzure().withActiveHsm().withUai()
+    const inputs = baseInputs({
+      identity: {
+        mode: 'system-assigned',
+        bootstrap: 'user-assigned',
+        removeBootstrapAssignment: false,
+        userAssignedIdentity: {
+          subscriptionId: ids.subscription,
+          resourceGroup: 'rg-cmk',
+          name: 'id-cmk',
+          id: uaiId
+        }
+      }
+    })
+    await harness(azure).run(inputs)
+    expect(azure.account?.identity.type).toBe('SystemAssigned,UserAssigned')
+    expect(Object.keys(azure.account!.identity.userAssignedIdentities)).toEqual([uaiId])
+    expect(azure.account?.defaultIdentity).toBe('SystemAssignedIdentity')
+  })
+})
+
+describe('runProvisioning: resource providers', () => {
+  it('registers what is missing and polls until Registered', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    azure.providerStates['Microsoft.DocumentDB'] = 'NotRegistered'
+    azure.registeringPolls = 2
+    const h = harness(azure)
+    await h.run()
+    expect(azure.writes()[0]).toBe('providers.register Microsoft.DocumentDB')
+    expect(
+      h.runner.logs.some(l =>
+        /Waiting for resource provider Microsoft.DocumentDB to be registered/.test(l)
+      )
+    ).toBe(true)
+  })
+
+  it('checks Microsoft.ManagedIdentity only when a user-assigned identity is used', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    await harness(azure).run()
+    expect(azure.calls).not.toContain('read providers.get Microsoft.ManagedIdentity')
+  })
+})

@@ -1,0 +1,145 @@
+import { describe, expect, it } from '@jest/globals'
+import { retryWhile, waitFor, WaitTimeoutError, type Poll } from '../../src/wait.js'
+import { FakeClock } from './fakes.js'
+
+function pollsUntil(n: number, status = 'not yet', retryAfterMs?: number) {
+  let calls = 0
+  return {
+    get calls() {
+      return calls
+    },
+    poll: async (): Promise<Poll<string>> =>
+      ++calls >= n ? { done: true, value: 'done' } : { done: false, status, retryAfterMs }
+  }
+}
+
+describe('waitFor', () => {
+  it('returns at once, without logging or sleeping, when already done', async () => {
+    const clock = new FakeClock()
+    const logs: string[] = []
+    const value = await waitFor({
+      what: 'x',
+      poll: pollsUntil(1).poll,
+      timeoutMs: 1000,
+      hint: '',
+      clock,
+      log: m => logs.push(m)
+    })
+    expect(value).toBe('done')
+    expect(clock.sleeps).toEqual([])
+    expect(logs).toEqual([])
+  })
+
+  it('starts small and grows to the cap, never a fixed sleep', async () => {
+    const clock = new FakeClock()
+    await waitFor({
+      what: 'x',
+      poll: pollsUntil(8).poll,
+      timeoutMs: 600_000,
+      hint: '',
+      clock,
+      log: () => {},
+      initialDelayMs: 1000,
+      maxDelayMs: 5000
+    })
+    expect(clock.sleeps).toEqual([1000, 1500, 2250, 3375, 5000, 5000, 5000])
+  })
+
+  it("honours the service's Retry-After", async () => {
+    const clock = new FakeClock()
+    await waitFor({
+      what: 'x',
+      poll: pollsUntil(3, 'busy', 7000).poll,
+      timeoutMs: 600_000,
+      hint: '',
+      clock,
+      log: () => {}
+    })
+    expect(clock.sleeps).toEqual([7000, 7000])
+  })
+
+  it('logs at the first wait, then at a steady pace, then when done', async () => {
+    const clock = new FakeClock()
+    const logs: string[] = []
+    await waitFor({
+      what: 'the grant to take effect',
+      poll: pollsUntil(20, 'HSM answered 403').poll,
+      timeoutMs: 600_000,
+      hint: '',
+      clock,
+      log: m => logs.push(m),
+      maxDelayMs: 5000,
+      progressEveryMs: 15_000
+    })
+    expect(logs[0]).toBe('Waiting for the grant to take effect: HSM answered 403')
+    const progress = logs.filter(l => l.startsWith('Still waiting'))
+    expect(progress.length).toBeGreaterThanOrEqual(4)
+    expect(progress[0]).toMatch(
+      /^Still waiting for the grant to take effect \(\d+ s so far\): HSM answered 403$/
+    )
+    expect(logs.at(-1)).toMatch(/^Done waiting for the grant to take effect after \d+ s\.$/)
+  })
+
+  it('gives up at the deadline, saying what did not happen and what to check', async () => {
+    const clock = new FakeClock()
+    const start = clock.now()
+    const error = await waitFor({
+      what: 'provider X to be registered',
+      poll: pollsUntil(Infinity, 'registrationState Registering').poll,
+      timeoutMs: 60_000,
+      hint: 'Run az provider show.',
+      clock,
+      log: () => {}
+    }).catch(e => e)
+    expect(error).toBeInstanceOf(WaitTimeoutError)
+    expect(error.message).toBe(
+      'Gave up after 60 s waiting for provider X to be registered. Last observation: registrationState Registering. Run az provider show.'
+    )
+    // It polls once more exactly at the deadline instead of overshooting it.
+    expect(clock.now() - start).toBe(60_000)
+  })
+
+  it('stops when the run is aborted', async () => {
+    const clock = new FakeClock()
+    const controller = new AbortController()
+    const waiting = waitFor({
+      what: 'x',
+      poll: async () => {
+        controller.abort()
+        return { done: false, status: 's' }
+      },
+      timeoutMs: 60_000,
+      hint: '',
+      clock,
+      log: () => {},
+      signal: controller.signal
+    })
+    await expect(waiting).rejects.toMatchObject({ name: 'AbortError' })
+  })
+})
+
+describe('retryWhile', () => {
+  it('retries only the failures it recognises as pending', async () => {
+    const clock = new FakeClock()
+    let attempts = 0
+    const value = await retryWhile(
+      async () => {
+        if (++attempts < 3) throw new Error('PrincipalNotFound')
+        return 42
+      },
+      e => ((e as Error).message === 'PrincipalNotFound' ? 'not replicated' : undefined),
+      { what: 'x', timeoutMs: 60_000, hint: '', clock, log: () => {} }
+    )
+    expect(value).toBe(42)
+    expect(attempts).toBe(3)
+    await expect(
+      retryWhile(
+        async () => {
+          throw new Error('boom')
+        },
+        () => undefined,
+        { what: 'x', timeoutMs: 60_000, hint: '', clock, log: () => {} }
+      )
+    ).rejects.toThrow('boom')
+  })
+})

@@ -1,0 +1,62 @@
+import type { FaultKind } from './scenario-types.js'
+import type { RequestKind } from './service.js'
+
+export interface RequestLogEntry {
+  seq: number
+  /** ISO time the request arrived. */
+  time: string
+  method: string
+  host: string
+  path: string
+  /** Query parameters, decoded, with secret-looking values replaced. */
+  query: Record<string, string>
+  /** 0 when no response was sent (a reset or stalled connection). */
+  status: number
+  kind: RequestKind
+  /** Object id of the caller, when known. */
+  principal?: string
+  durationMs: number
+  fault?: FaultKind
+  /** The emulated service that answered. */
+  service?: string
+  /** Why the request was refused or failed, for refusals the services never saw. */
+  error?: string
+}
+
+const SECRET_NAME = /secret|token|assertion|password|signature|^sig$|^code$/i
+const MAX_ENTRIES = 100_000
+
+export function redactQuery(query: URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [name, value] of query) out[name] = SECRET_NAME.test(name) ? '[redacted]' : value
+  return out
+}
+
+/** Every request the local Azure saw, in arrival order of completion; never holds a token. */
+export class RequestLog {
+  private entries: RequestLogEntry[] = []
+  private nextSeq = 1
+
+  add(entry: Omit<RequestLogEntry, 'seq'>): RequestLogEntry {
+    const logged: RequestLogEntry = { seq: this.nextSeq++, ...entry }
+    this.entries.push(logged)
+    if (this.entries.length > MAX_ENTRIES) this.entries.splice(0, this.entries.length - MAX_ENTRIES)
+    return logged
+  }
+
+  /** Entries with a sequence number greater than `since` (all when absent). */
+  list(since = 0): RequestLogEntry[] {
+    return this.entries.filter(e => e.seq > since).map(e => ({ ...e, query: { ...e.query } }))
+  }
+
+  /** Empties the log; sequence numbers keep counting up. */
+  clear(): number {
+    const n = this.entries.length
+    this.entries = []
+    return n
+  }
+
+  get lastSeq(): number {
+    return this.nextSeq - 1
+  }
+}

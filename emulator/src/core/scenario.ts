@@ -1,0 +1,155 @@
+import { readFileSync } from 'node:fs'
+import type { FaultRule, Scenario } from './scenario-types.js'
+import { timingProblems } from './timing.js'
+
+export class ScenarioError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid scenario: ${problems.join('; ')}`)
+    this.name = 'ScenarioError'
+  }
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+export function loadScenarioFile(path: string): Scenario {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (e) {
+    throw new ScenarioError([`cannot read ${path}: ${(e as Error).message}`])
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (e) {
+    throw new ScenarioError([`${path} is not valid JSON: ${(e as Error).message}`])
+  }
+  return validateScenario(value)
+}
+
+/** Checks the parts of a scenario the platform relies on; throws a ScenarioError listing problems. */
+export function validateScenario(value: unknown): Scenario {
+  const problems: string[] = []
+  if (!isObject(value)) throw new ScenarioError(['a scenario must be a JSON object'])
+  if (typeof value.tenantId !== 'string' || !GUID.test(value.tenantId)) {
+    problems.push('tenantId must be a GUID')
+  }
+  if (value.seed !== undefined && !Number.isInteger(value.seed))
+    problems.push('seed must be an integer')
+  if (!Array.isArray(value.subscriptions)) {
+    problems.push('subscriptions must be an array')
+  } else {
+    value.subscriptions.forEach((s: unknown, i) => {
+      if (!isObject(s) || typeof s.subscriptionId !== 'string' || !GUID.test(s.subscriptionId)) {
+        problems.push(`subscriptions[${i}].subscriptionId must be a GUID`)
+      } else if (s.resourceGroups !== undefined && !Array.isArray(s.resourceGroups)) {
+        problems.push(`subscriptions[${i}].resourceGroups must be an array`)
+      } else {
+        ;((s.resourceGroups as unknown[] | undefined) ?? []).forEach((rg, j) => {
+          if (!isObject(rg) || typeof rg.name !== 'string' || typeof rg.location !== 'string') {
+            problems.push(`subscriptions[${i}].resourceGroups[${j}] needs a name and a location`)
+          }
+        })
+      }
+    })
+  }
+  optionalArray(value, 'applications', problems).forEach((a, i) => {
+    if (!isObject(a) || typeof a.appId !== 'string' || !GUID.test(a.appId)) {
+      problems.push(`applications[${i}].appId must be a GUID`)
+      return
+    }
+    if (typeof a.displayName !== 'string')
+      problems.push(`applications[${i}].displayName is required`)
+    optionalArray(a, 'federatedCredentials', problems, `applications[${i}].`).forEach((fc, j) => {
+      if (!isObject(fc) || typeof fc.issuer !== 'string' || typeof fc.subject !== 'string') {
+        problems.push(`applications[${i}].federatedCredentials[${j}] needs an issuer and a subject`)
+      }
+    })
+  })
+  optionalArray(value, 'servicePrincipals', problems).forEach((sp, i) => {
+    if (!isObject(sp) || typeof sp.appId !== 'string' || typeof sp.displayName !== 'string') {
+      problems.push(`servicePrincipals[${i}] needs an appId and a displayName`)
+    }
+  })
+  if (value.timing !== undefined) {
+    problems.push(...timingProblems(value.timing).map(p => `timing: ${p}`))
+  }
+  if (value.faults !== undefined) {
+    if (!Array.isArray(value.faults)) problems.push('faults must be an array')
+    else problems.push(...faultRuleProblems(value.faults).map(p => `faults: ${p}`))
+  }
+  if (value.github !== undefined) {
+    if (!isObject(value.github) || typeof value.github.subject !== 'string') {
+      problems.push('github.subject must be a string')
+    }
+  }
+  if (problems.length) throw new ScenarioError(problems)
+  return value as unknown as Scenario
+}
+
+const FAULT_KINDS = ['throttle', 'server-error', 'reset', 'stall']
+
+export function faultRuleProblems(rules: unknown[]): string[] {
+  const problems: string[] = []
+  rules.forEach((r, i) => {
+    const at = `rule ${i}`
+    if (!isObject(r)) {
+      problems.push(`${at} must be an object`)
+      return
+    }
+    if (typeof r.kind !== 'string' || !FAULT_KINDS.includes(r.kind)) {
+      problems.push(`${at}: kind must be one of ${FAULT_KINDS.join(', ')}`)
+    }
+    if (typeof r.rate !== 'number' || r.rate < 0 || r.rate > 1) {
+      problems.push(`${at}: rate must be a number from 0 to 1`)
+    }
+    for (const key of ['host', 'method', 'path'] as const) {
+      if (r[key] !== undefined && typeof r[key] !== 'string')
+        problems.push(`${at}: ${key} must be a string`)
+    }
+    if (typeof r.path === 'string') {
+      try {
+        new RegExp(r.path)
+      } catch {
+        problems.push(`${at}: path is not a valid regular expression`)
+      }
+    }
+    if (r.status !== undefined && ![500, 502, 503, 504].includes(r.status as number)) {
+      problems.push(`${at}: status must be 500, 502, 503 or 504`)
+    }
+    for (const key of ['retryAfterSeconds', 'stallMs', 'maxCount'] as const) {
+      if (r[key] !== undefined && (typeof r[key] !== 'number' || (r[key] as number) < 0)) {
+        problems.push(`${at}: ${key} must be a number >= 0`)
+      }
+    }
+  })
+  return problems
+}
+
+export function validateFaultRules(value: unknown): FaultRule[] {
+  const rules = isObject(value) && Array.isArray(value.rules) ? value.rules : value
+  if (!Array.isArray(rules))
+    throw new ScenarioError(['faults must be an array of rules or {"rules": [...]}'])
+  const problems = faultRuleProblems(rules)
+  if (problems.length) throw new ScenarioError(problems)
+  return rules as FaultRule[]
+}
+
+function optionalArray(
+  obj: Record<string, unknown>,
+  key: string,
+  problems: string[],
+  prefix = ''
+): unknown[] {
+  const v = obj[key]
+  if (v === undefined) return []
+  if (!Array.isArray(v)) {
+    problems.push(`${prefix}${key} must be an array`)
+    return []
+  }
+  return v
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}

@@ -1,0 +1,170 @@
+import { randomBytes, randomUUID } from 'node:crypto'
+import { decodeJwt, signJwt, verifyJwtSignature, type JwtClaims } from './jwt.js'
+import type { SigningKey } from './signing-key.js'
+import type { Principal } from './service.js'
+import { GITHUB_ISSUER } from './hosts.js'
+
+export interface AccessTokenRequest {
+  tenantId: string
+  appId: string
+  /** Object id of the caller's service principal (the token's `oid`). */
+  objectId: string
+  /** The resource the token is for, e.g. `https://management.azure.com`. */
+  audience: string
+  lifetimeSeconds: number
+  /** Epoch milliseconds. */
+  now: number
+  /** 'secret' or 'assertion' (a certificate or federated credential). */
+  credential?: 'secret' | 'assertion'
+  extraClaims?: JwtClaims
+}
+
+export interface IssuedToken {
+  token: string
+  /** Epoch seconds. */
+  expiresOn: number
+}
+
+export type AccessTokenCheck =
+  | { ok: true; principal: Principal; claims: JwtClaims }
+  | {
+      ok: false
+      reason: 'malformed' | 'signature' | 'expired' | 'not-yet-valid'
+      claims?: JwtClaims
+    }
+
+export interface GitHubIdTokenRequest {
+  subject: string
+  audience: string
+  repository: string
+  lifetimeSeconds: number
+  now: number
+  extraClaims?: JwtClaims
+}
+
+export function stsIssuer(tenantId: string): string {
+  return `https://sts.windows.net/${tenantId}/`
+}
+
+/** Signs and checks the tokens of the emulated Entra ID and the emulated GitHub OIDC issuer. */
+export class TokenAuthority {
+  constructor(
+    readonly entraKey: SigningKey,
+    readonly githubKey: SigningKey
+  ) {}
+
+  issueAccessToken(r: AccessTokenRequest): IssuedToken {
+    const iat = Math.floor(r.now / 1000)
+    const exp = iat + r.lifetimeSeconds
+    const claims: JwtClaims = {
+      aud: r.audience,
+      iss: stsIssuer(r.tenantId),
+      iat,
+      nbf: iat,
+      exp,
+      aio: randomBytes(24).toString('base64url'),
+      appid: r.appId,
+      appidacr: r.credential === 'secret' ? '1' : '2',
+      azp: r.appId,
+      azpacr: r.credential === 'secret' ? '1' : '2',
+      idp: stsIssuer(r.tenantId),
+      idtyp: 'app',
+      oid: r.objectId,
+      rh: randomBytes(16).toString('base64url'),
+      sub: r.objectId,
+      tid: r.tenantId,
+      uti: randomBytes(16).toString('base64url'),
+      ver: '1.0',
+      ...r.extraClaims
+    }
+    const token = signJwt(claims, this.entraKey.privateKey, {
+      kid: this.entraKey.kid,
+      x5t: this.entraKey.kid
+    })
+    return { token, expiresOn: exp }
+  }
+
+  /** Checks signature and lifetime; audience and tenant are the caller's business. */
+  verifyAccessToken(token: string, now: number): AccessTokenCheck {
+    const jwt = decodeJwt(token)
+    if (!jwt) return { ok: false, reason: 'malformed' }
+    if (!verifyJwtSignature(jwt, this.entraKey.publicKey)) {
+      return { ok: false, reason: 'signature', claims: jwt.payload }
+    }
+    const c = jwt.payload
+    const nowSeconds = Math.floor(now / 1000)
+    if (typeof c.exp !== 'number' || c.exp <= nowSeconds) {
+      return { ok: false, reason: 'expired', claims: c }
+    }
+    if (typeof c.nbf === 'number' && c.nbf > nowSeconds + 300) {
+      return { ok: false, reason: 'not-yet-valid', claims: c }
+    }
+    return {
+      ok: true,
+      claims: c,
+      principal: {
+        objectId: String(c.oid ?? ''),
+        appId: String(c.appid ?? c.azp ?? ''),
+        tenantId: String(c.tid ?? ''),
+        audience: String(c.aud ?? '')
+      }
+    }
+  }
+
+  issueGitHubIdToken(r: GitHubIdTokenRequest): IssuedToken {
+    const iat = Math.floor(r.now / 1000)
+    const exp = iat + r.lifetimeSeconds
+    const claims: JwtClaims = {
+      jti: randomUUID(),
+      sub: r.subject,
+      aud: r.audience,
+      ...workflowClaims(r.subject, r.repository),
+      iss: GITHUB_ISSUER,
+      nbf: iat - 5,
+      exp,
+      iat,
+      ...r.extraClaims
+    }
+    const token = signJwt(claims, this.githubKey.privateKey, {
+      kid: this.githubKey.kid,
+      x5t: this.githubKey.kid
+    })
+    return { token, expiresOn: exp }
+  }
+}
+
+/** The claims GitHub derives from the workflow run, filled in consistently with the subject. */
+function workflowClaims(subject: string, repository: string): JwtClaims {
+  const owner = repository.split('/')[0] ?? repository
+  const context = subject.startsWith(`repo:${repository}:`)
+    ? subject.slice(`repo:${repository}:`.length)
+    : ''
+  let ref = 'refs/heads/main'
+  let eventName = 'push'
+  const claims: JwtClaims = {}
+  if (context.startsWith('ref:')) {
+    ref = context.slice(4)
+  } else if (context.startsWith('environment:')) {
+    claims.environment = context.slice('environment:'.length)
+  } else if (context === 'pull_request') {
+    eventName = 'pull_request'
+    ref = 'refs/pull/1/merge'
+  }
+  return {
+    ref,
+    sha: '0000000000000000000000000000000000000000',
+    repository,
+    repository_owner: owner,
+    run_id: '1',
+    run_number: '1',
+    run_attempt: '1',
+    repository_visibility: 'private',
+    actor: owner,
+    event_name: eventName,
+    ref_type: ref.startsWith('refs/tags/') ? 'tag' : 'branch',
+    workflow: 'deploy',
+    job_workflow_ref: `${repository}/.github/workflows/deploy.yml@${ref}`,
+    runner_environment: 'github-hosted',
+    ...claims
+  }
+}

@@ -1,0 +1,171 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { randomUUID } from 'node:crypto'
+import type { EmuResponse, Principal, RequestKind } from '../core/service.js'
+import { azureError } from '../core/errors.js'
+import { redactQuery } from '../core/request-log.js'
+import type { FaultKind } from '../core/scenario-types.js'
+import type { LocalAzure, PendingRequest } from './local-azure.js'
+import { readBody, toEmuRequest } from './parse-request.js'
+import { authenticate } from './authenticate.js'
+import { faultResponse } from './fault-response.js'
+import { writeResponse } from './write-response.js'
+
+/** How the server gets rid of a connection without answering (reset and stall faults). */
+export interface ConnectionControl {
+  /** Drops the connection at once (TCP reset). */
+  reset(req: IncomingMessage): void
+  /** Keeps the connection silent, then drops it after `ms`. */
+  stall(req: IncomingMessage, ms: number): void
+}
+
+/** Serves one HTTPS request that arrived through a CONNECT tunnel to an emulated host. */
+export async function serveEmulatedRequest(
+  azure: LocalAzure,
+  host: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  connection: ConnectionControl
+): Promise<void> {
+  const started = performance.now()
+  const time = new Date(azure.now()).toISOString()
+  const method = (req.method ?? 'GET').toUpperCase()
+  let body: Buffer
+  try {
+    body = await readBody(req)
+  } catch {
+    connection.reset(req)
+    return
+  }
+  const emuReq = toEmuRequest(host, req, body)
+  const service = azure.serviceFor(emuReq.host)
+  const requestId = randomUUID()
+  const correlation =
+    header(req, 'x-ms-correlation-request-id') ?? header(req, 'x-ms-client-request-id') ?? requestId
+  const defaults: Record<string, string> = {
+    'x-ms-request-id': requestId,
+    'x-ms-correlation-request-id': correlation,
+    'cache-control': 'no-cache'
+  }
+  if (header(req, 'x-ms-client-request-id')) {
+    defaults['x-ms-client-request-id'] = header(req, 'x-ms-client-request-id')!
+  }
+  const defaultKind: RequestKind =
+    service?.logKind?.(emuReq) ?? (method === 'GET' || method === 'HEAD' ? 'read' : 'write')
+  const base = {
+    time,
+    method,
+    host: emuReq.host,
+    path: emuReq.path,
+    query: redactQuery(emuReq.query),
+    service: service?.name
+  }
+  const finish = (
+    status: number,
+    extra: { kind?: RequestKind; principal?: string; fault?: FaultKind; error?: string } = {}
+  ) =>
+    azure.record({
+      ...base,
+      status,
+      kind: extra.kind ?? defaultKind,
+      ...(extra.principal ? { principal: extra.principal } : {}),
+      durationMs: Math.round(performance.now() - started),
+      ...(extra.fault ? { fault: extra.fault } : {}),
+      ...(extra.error ? { error: extra.error } : {})
+    })
+  const send = async (response: EmuResponse) => {
+    const latency = azure.sampleLatency()
+    if (latency > 0) await sleep(latency)
+    if (!res.destroyed && !res.writableEnded) writeResponse(res, response, defaults, method)
+  }
+
+  if (!service) {
+    await send(
+      azureError(404, 'NotFound', `The local Azure does not emulate the host '${emuReq.host}'.`)
+    )
+    finish(404)
+    return
+  }
+
+  const fault = azure.faults.decide({ host: emuReq.host, method, path: emuReq.path })
+  if (fault) {
+    if (fault.kind === 'reset') {
+      connection.reset(req)
+      finish(0, { fault: 'reset' })
+    } else if (fault.kind === 'stall') {
+      connection.stall(req, fault.stallMs ?? 30_000)
+      finish(0, { fault: 'stall' })
+    } else {
+      const response = faultResponse(fault, emuReq.host, requestId)
+      await send(response)
+      finish(response.status, { fault: fault.kind })
+    }
+    return
+  }
+
+  let principal: Principal | undefined
+  if (service.audiences) {
+    const auth = authenticate(service, emuReq, {
+      tokens: azure.tokens,
+      tenantId: azure.store.world.tenantId,
+      now: azure.now(),
+      newGuid: randomUUID
+    })
+    if (!auth.ok) {
+      await send(auth.response)
+      finish(auth.response.status)
+      return
+    }
+    principal = auth.principal
+  }
+
+  const pending: PendingRequest = {
+    method,
+    host: emuReq.host,
+    path: emuReq.path,
+    query: base.query,
+    kind: defaultKind,
+    ...(principal ? { principal: principal.objectId } : {}),
+    service: service.name
+  }
+  azure.emit('before-request', pending)
+  if (azure.interceptor) {
+    let decision: 'continue' | 'reset' | void
+    try {
+      decision = await azure.interceptor(pending)
+    } catch (e) {
+      console.error('[local-azure] request interceptor failed:', e)
+      decision = 'continue'
+    }
+    if (decision === 'reset') {
+      connection.reset(req)
+      finish(0, { principal: principal?.objectId, error: 'connection reset by interceptor' })
+      return
+    }
+  }
+
+  let response: EmuResponse
+  try {
+    response = await service.handle(azure.context(emuReq, principal))
+  } catch (e) {
+    console.error(`[local-azure] ${service.name} failed on ${method} ${emuReq.path}:`, e)
+    response = azureError(
+      500,
+      'InternalServerError',
+      `The local Azure's ${service.name} failed while serving ${method} ${emuReq.path}: ${(e as Error)?.message ?? e}`
+    )
+  }
+  await send(response)
+  finish(response.status, {
+    kind: response.logAs ?? defaultKind,
+    principal: principal?.objectId ?? response.logPrincipal
+  })
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name]
+  return Array.isArray(v) ? v[0] : v
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, ms))
+}

@@ -1,0 +1,28 @@
+import type { EmuResponse, ServiceContext } from '../../core/service.js'
+
+/** Microsoft Graph's error shape, with the innerError block Graph always adds. */
+export function graphError(
+  ctx: Pick<ServiceContext, 'req' | 'now' | 'newGuid'>,
+  status: number,
+  code: string,
+  message: string,
+  requestId = ctx.newGuid()
+): EmuResponse {
+  const header = ctx.req.headers['client-request-id']
+  const clientRequestId = (Array.isArray(header) ? header[0] : header) ?? requestId
+  return {
+    status,
+    headers: { 'request-id': requestId, 'client-request-id': clientRequestId },
+    body: {
+      error: {
+        code,
+        message,
+        innerError: {
+          date: new Date(ctx.now()).toISOString().replace(/\.\d+Z$/, ''),
+          'request-id': requestId,
+          'client-request-id': clientRequestId
+        }
+      }
+    }
+  }
+}

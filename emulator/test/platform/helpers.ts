@@ -1,0 +1,136 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  createEmptyPipeline,
+  createHttpHeaders,
+  createPipelineRequest,
+  createDefaultHttpClient,
+  proxyPolicy
+} from '@azure/core-rest-pipeline'
+import {
+  applyEnv,
+  DEFAULT_SCENARIO_PATH,
+  startEmulator,
+  trustEmulatorCa,
+  type Emulator,
+  type Scenario,
+  type Service
+} from '../../src/index.js'
+
+export interface TestEmulator {
+  emulator: Emulator
+  stop(): Promise<void>
+}
+
+/** A fresh copy of emulator/scenarios/default.json. */
+export function defaultScenario(): Scenario {
+  return JSON.parse(readFileSync(DEFAULT_SCENARIO_PATH, 'utf8')) as Scenario
+}
+
+/**
+ * Starts the local Azure in-process on a free port with a temporary state folder, trusts its CA and
+ * points this process's clients at it (HTTPS_PROXY, ACTIONS_ID_TOKEN_*, AZURE_*).
+ */
+export async function startTestEmulator(
+  o: { scenario?: Scenario; extraServices?: Service[] } = {}
+): Promise<TestEmulator> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'local-azure-test-'))
+  const emulator = await startEmulator({
+    port: 0,
+    stateDir,
+    scenario: o.scenario ?? defaultScenario(),
+    quiet: true,
+    extraServices: o.extraServices
+  })
+  trustEmulatorCa(emulator.caCertPem)
+  const restore = applyEnv(emulator.env)
+  return {
+    emulator,
+    async stop() {
+      restore()
+      await emulator.stop()
+      rmSync(stateDir, { recursive: true, force: true })
+    }
+  }
+}
+
+export interface RawResponse {
+  status: number
+  headers: Record<string, string>
+  text: string
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read whatever JSON came back
+  json: any
+}
+
+/**
+ * One HTTPS request through the proxy with the Azure SDK's HTTP stack but no retry or auth policy,
+ * so a test sees exactly what the local Azure answered.
+ */
+export async function rawRequest(
+  url: string,
+  o: {
+    method?: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH'
+    headers?: Record<string, string>
+    body?: string
+    token?: string
+  } = {}
+): Promise<RawResponse> {
+  const pipeline = createEmptyPipeline()
+  pipeline.addPolicy(proxyPolicy())
+  const headers = createHttpHeaders(o.headers)
+  if (o.token) headers.set('authorization', `Bearer ${o.token}`)
+  if (o.body !== undefined && !headers.has('content-type'))
+    headers.set('content-type', 'application/json')
+  const request = createPipelineRequest({ url, method: o.method ?? 'GET', headers, body: o.body })
+  const response = await pipeline.sendRequest(createDefaultHttpClient(), request)
+  const text = response.bodyAsText ?? ''
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    json = undefined
+  }
+  return { status: response.status, headers: response.headers.toJSON(), text, json }
+}
+
+/** A plain-HTTP request to the admin API. */
+export async function admin(
+  emulator: Emulator,
+  path: string,
+  o: { method?: string; body?: unknown } = {}
+): Promise<{ status: number; json: RawResponse['json'] }> {
+  const res = await fetch(`${emulator.adminUrl}${path}`, {
+    method: o.method ?? 'GET',
+    headers: o.body === undefined ? {} : { 'content-type': 'application/json' },
+    body:
+      o.body === undefined
+        ? undefined
+        : typeof o.body === 'string'
+          ? o.body
+          : JSON.stringify(o.body)
+  })
+  return { status: res.status, json: await res.json() }
+}
+
+export function decodeClaims(jwt: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as Record<
+    string,
+    unknown
+  >
+}
+
+/**
+ * Drops the workflow commands @actions/core prints (`::debug::`, `::add-mask::`) while a test file
+ * runs, so that the test output stays readable. Returns the function that restores stdout.
+ */
+export function silenceWorkflowCommands(): () => void {
+  const original = process.stdout.write.bind(process.stdout)
+  process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => {
+    if (typeof chunk === 'string' && chunk.startsWith('::')) return true
+    return (original as (...args: unknown[]) => boolean)(chunk, ...rest)
+  }) as typeof process.stdout.write
+  return () => {
+    process.stdout.write = original
+  }
+}

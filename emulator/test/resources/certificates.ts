@@ -1,0 +1,65 @@
+import { createPrivateKey, webcrypto, type KeyObject } from 'node:crypto'
+import type * as X509 from '@peculiar/x509'
+
+// tsyringe (under @peculiar/x509) insists on Reflect metadata functions when it loads.
+const reflect = Reflect as unknown as Record<string, unknown>
+if (typeof reflect.getMetadata !== 'function') {
+  reflect.getMetadata = () => undefined
+  reflect.getOwnMetadata = () => undefined
+  reflect.defineMetadata = () => undefined
+}
+
+async function loadX509(): Promise<typeof X509> {
+  const m = (await import('@peculiar/x509')) as typeof X509 & { default?: typeof X509 }
+  const x509 = m.default ?? m
+  x509.cryptoProvider.set(webcrypto as never)
+  return x509
+}
+
+export interface TestCertificate {
+  /** The JWK a security-domain download request carries for this certificate. */
+  jwk: Record<string, unknown>
+  privateKey: KeyObject
+}
+
+/** Self-signed RSA certificates, as `az keyvault security-domain download` expects them. */
+export async function makeCertificates(count: number): Promise<TestCertificate[]> {
+  const x509 = await loadX509()
+  const algorithm = {
+    name: 'RSASSA-PKCS1-v1_5',
+    hash: 'SHA-256',
+    publicExponent: new Uint8Array([1, 0, 1]),
+    modulusLength: 2048
+  }
+  return Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const keys = (await webcrypto.subtle.generateKey(algorithm, true, [
+        'sign',
+        'verify'
+      ])) as webcrypto.CryptoKeyPair
+      const cert = await x509.X509CertificateGenerator.createSelfSigned({
+        serialNumber: `0${i + 1}`,
+        name: `CN=security-domain-${i}`,
+        notBefore: new Date('2026-01-01T00:00:00Z'),
+        notAfter: new Date('2027-01-01T00:00:00Z'),
+        signingAlgorithm: algorithm,
+        keys
+      })
+      const publicJwk = await webcrypto.subtle.exportKey('jwk', keys.publicKey)
+      const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey))
+      return {
+        jwk: {
+          kid: `cert${i}`,
+          kty: 'RSA',
+          key_ops: ['verify', 'encrypt', 'wrapKey'],
+          alg: 'RSA-OAEP-256',
+          n: publicJwk.n,
+          e: publicJwk.e,
+          x5c: [Buffer.from(cert.rawData).toString('base64')],
+          'x5t#S256': Buffer.from(await cert.getThumbprint('SHA-256')).toString('base64url')
+        },
+        privateKey: createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' })
+      }
+    })
+  )
+}

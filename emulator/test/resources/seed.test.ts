@@ -1,0 +1,125 @@
+import { describe, expect, it } from '@jest/globals'
+import { DataActions, principalMayPerform } from '../../src/services/hsm/index.js'
+import { COSMOS_FP, DEPLOYER, Harness, SUB } from './harness.js'
+import { ENCRYPTION_USER, HSM, roleId, seed } from './hsm-fixtures.js'
+
+const UAI_PRINCIPAL = '5a5a5a5a-0000-0000-0000-000000000001'
+const UAI_CLIENT = '5a5a5a5a-0000-0000-0000-000000000002'
+
+describe('seedResources', () => {
+  it('seeds identities, an HSM with real keys and effective roles, and a Cosmos DB account', () => {
+    const h = new Harness()
+    seed(h, {
+      userAssignedIdentities: [
+        { name: 'cmk-id', principalId: UAI_PRINCIPAL, clientId: UAI_CLIENT }
+      ],
+      managedHsms: [
+        {
+          name: HSM,
+          location: 'northeurope',
+          initialAdminObjectIds: [DEPLOYER],
+          keys: [{ name: 'cmk', size: 2048, ops: ['wrapKey', 'unwrapKey'] }],
+          roleAssignments: [
+            {
+              role: 'Managed HSM Crypto Service Encryption User',
+              principalId: COSMOS_FP,
+              scope: '/keys'
+            },
+            {
+              role: ENCRYPTION_USER,
+              principalId: UAI_PRINCIPAL,
+              scope: '/keys/cmk',
+              name: 'a1b2c3d4-0000-0000-0000-000000000000'
+            }
+          ]
+        }
+      ],
+      cosmosAccounts: [
+        { name: 'seeded-acct', keyVaultKeyUri: `https://${HSM}.managedhsm.azure.net/keys/cmk` }
+      ]
+    })
+    const uai = Object.values(h.world.userAssignedIdentities)[0]!
+    expect(uai).toMatchObject({
+      name: 'cmk-id',
+      principalId: UAI_PRINCIPAL,
+      clientId: UAI_CLIENT,
+      location: 'westeurope'
+    })
+    expect(h.world.servicePrincipals[UAI_PRINCIPAL]).toEqual({
+      id: UAI_PRINCIPAL,
+      appId: UAI_CLIENT,
+      displayName: 'cmk-id',
+      servicePrincipalType: 'ManagedIdentity',
+      replicatedAt: h.now
+    })
+
+    const hsm = Object.values(h.world.managedHsms)[0]!
+    expect(hsm).toMatchObject({
+      id: `/subscriptions/${SUB}/resourceGroups/cmk-rg/providers/Microsoft.KeyVault/managedHSMs/${HSM}`,
+      location: 'northeurope',
+      provisioningState: 'Succeeded',
+      activationStatus: 'Active',
+      enablePurgeProtection: true,
+      enableSoftDelete: true
+    })
+    const plane = h.world.hsmDataPlanes[HSM]!
+    const key = plane.keys.cmk!
+    expect(key.versions).toHaveLength(1)
+    expect(key.versions[0]).toMatchObject({
+      kty: 'RSA-HSM',
+      keySize: 2048,
+      keyOps: ['wrapKey', 'unwrapKey'],
+      enabled: true
+    })
+    expect(key.versions[0]!.privateKeyPem).toContain('BEGIN PRIVATE KEY')
+    expect(plane.roleAssignments['a1b2c3d4-0000-0000-0000-000000000000']).toMatchObject({
+      scope: '/keys/cmk',
+      roleDefinitionId: roleId(ENCRYPTION_USER),
+      effectiveAt: h.now
+    })
+    const admins = Object.values(plane.roleAssignments).filter(a => a.principalId === DEPLOYER)
+    expect(admins).toEqual([
+      expect.objectContaining({
+        scope: '/',
+        roleDefinitionId: roleId('a290e904-7015-4bba-90c8-60543313cdb4')
+      })
+    ])
+    expect(
+      principalMayPerform(h.world, HSM, COSMOS_FP, DataActions.keysUnwrap, '/keys/cmk', h.now)
+    ).toBe(true)
+    expect(
+      principalMayPerform(h.world, HSM, DEPLOYER, DataActions.securityDomainDownload, '/', h.now)
+    ).toBe(true)
+
+    const account = Object.values(h.world.cosmosAccounts)[0]!
+    expect(account).toMatchObject({
+      name: 'seeded-acct',
+      provisioningState: 'Succeeded',
+      defaultIdentity: 'FirstPartyIdentity',
+      locations: [{ locationName: 'westeurope', failoverPriority: 0, isZoneRedundant: false }]
+    })
+  })
+
+  it('refuses unknown roles and scopes', () => {
+    const h = new Harness()
+    expect(() =>
+      seed(h, {
+        managedHsms: [
+          { name: 'h1', roleAssignments: [{ role: 'Owner', principalId: COSMOS_FP, scope: '/' }] }
+        ]
+      })
+    ).toThrow(/unknown Managed HSM role 'Owner'/)
+    expect(() =>
+      seed(h, {
+        managedHsms: [
+          {
+            name: 'h2',
+            roleAssignments: [
+              { role: 'Managed HSM Crypto User', principalId: COSMOS_FP, scope: '/secrets' }
+            ]
+          }
+        ]
+      })
+    ).toThrow(/invalid role assignment scope/)
+  })
+})

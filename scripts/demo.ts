@@ -1,0 +1,84 @@
+/**
+ * `npm run demo`: the whole procedure, run by the bundled action (dist/index.js) exactly as a
+ * GitHub runner runs it, against the local Azure started from the default scenario. Prints every
+ * step and the outputs, then re-runs with the same inputs to show that nothing changes.
+ *
+ *   npm run demo -- [--identity-mode first-party|user-assigned|system-assigned] [--keep-running]
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { exportLines, startEmulator } from '../emulator/src/index.js'
+import { runAction } from './lib/run-action.js'
+
+const { values } = parseArgs({
+  options: {
+    'identity-mode': { type: 'string', default: 'system-assigned' },
+    'keep-running': { type: 'boolean', default: false }
+  }
+})
+const identityMode = values['identity-mode'] ?? 'system-assigned'
+
+const stateDir = mkdtempSync(join(tmpdir(), 'local-azure-demo-'))
+const emulator = await startEmulator({ stateDir, quiet: true })
+const env = emulator.env
+const rule = (title: string) => console.log(`\n\x1b[1m== ${title} ${'='.repeat(Math.max(0, 70 - title.length))}\x1b[0m`)
+
+rule('Local Azure')
+console.log(`listening on ${emulator.proxyUrl}; a client needs:`)
+console.log(exportLines(env))
+
+const inputs: Record<string, string> = {
+  'client-id': env.AZURE_CLIENT_ID,
+  'tenant-id': env.AZURE_TENANT_ID,
+  'subscription-id': env.AZURE_SUBSCRIPTION_ID,
+  'resource-group': env.AZURE_RESOURCE_GROUP,
+  location: env.AZURE_LOCATION,
+  'hsm-name': env.AZURE_HSM_NAME,
+  'key-name': 'cosmos-cmk',
+  'account-name': 'cosmos-cmk-demo',
+  'identity-mode': identityMode,
+  ...(identityMode === 'user-assigned'
+    ? { 'user-assigned-identity': env.AZURE_USER_ASSIGNED_IDENTITY }
+    : {})
+}
+
+let exitCode = 0
+try {
+  rule(`Run 1: identity-mode ${identityMode}`)
+  const first = await runAction(inputs, { env, onStdout: chunk => process.stdout.write(chunk) })
+  process.stderr.write(first.stderr)
+  if (first.code !== 0) throw new Error(`the action failed with exit code ${first.code}`)
+  rule('Outputs')
+  for (const [name, value] of Object.entries(first.outputs)) console.log(`${name.padEnd(30)} ${value}`)
+  const firstRequests = emulator.requests()
+  console.log(
+    `\n${firstRequests.length} requests (${firstRequests.filter(r => r.kind === 'write').length} writes) in ${(first.durationMs / 1000).toFixed(1)} s`
+  )
+
+  rule('Run 2: the same inputs again')
+  emulator.clearRequests()
+  const second = await runAction(inputs, { env })
+  if (second.code !== 0) {
+    process.stdout.write(second.stdout)
+    throw new Error(`the re-run failed with exit code ${second.code}`)
+  }
+  const again = emulator.requests()
+  console.log(
+    `changed=${second.outputs.changed}; ${again.length} requests, ` +
+      `${again.filter(r => r.kind === 'write').length} writes, in ${(second.durationMs / 1000).toFixed(1)} s`
+  )
+} catch (error) {
+  console.error(`\ndemo failed: ${(error as Error).message}`)
+  exitCode = 1
+}
+
+if (values['keep-running'] && exitCode === 0) {
+  rule('Still running')
+  console.log('The local Azure keeps the state above until Ctrl-C.')
+  await new Promise<void>(resolve => process.once('SIGINT', () => resolve()))
+}
+await emulator.stop()
+rmSync(stateDir, { recursive: true, force: true })
+process.exit(exitCode)

@@ -1,0 +1,119 @@
+/**
+ * Runs the bundled action (dist/index.js) as a child process exactly as the runner does: inputs as
+ * INPUT_* variables, outputs and the job summary through GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files,
+ * and the OIDC request variables, against a local Azure through its proxy.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+export const ACTION_ENTRY = resolve('dist/index.js')
+
+export interface ActionRun {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+  outputs: Record<string, string>
+  summary: string
+  /** Wall time of the child process, ms. */
+  durationMs: number
+}
+
+export interface ActionRunOptions {
+  /** Variables from the emulator (proxy, CA, OIDC request URL and token). */
+  env: Record<string, string>
+  /** Extra runner variables (e.g. GITHUB_REPOSITORY). */
+  runnerEnv?: Record<string, string>
+  /** Called once the child has started, e.g. to kill it at a chosen point. */
+  onSpawn?: (child: ChildProcess) => void
+  /** Receives the child's stdout as it arrives (the demo streams it). */
+  onStdout?: (chunk: string) => void
+  timeoutMs?: number
+}
+
+/** `name<<DELIMITER\nvalue\nDELIMITER` blocks, as @actions/core writes them. */
+export function parseOutputFile(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {}
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const match = /^([^<=]+)<<(.+)$/.exec(lines[i])
+    if (match) {
+      const [, name, delimiter] = match
+      const value: string[] = []
+      for (i++; i < lines.length && lines[i] !== delimiter; i++) value.push(lines[i])
+      outputs[name] = value.join('\n')
+    } else if (lines[i].includes('=')) {
+      const at = lines[i].indexOf('=')
+      outputs[lines[i].slice(0, at)] = lines[i].slice(at + 1)
+    }
+  }
+  return outputs
+}
+
+export function inputEnv(inputs: Record<string, string | number | boolean>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(inputs).map(([name, value]) => [
+      `INPUT_${name.replace(/ /g, '_').toUpperCase()}`,
+      String(value)
+    ])
+  )
+}
+
+export async function runAction(
+  inputs: Record<string, string | number | boolean>,
+  options: ActionRunOptions
+): Promise<ActionRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'cmk-action-'))
+  const outputFile = join(dir, 'output')
+  const summaryFile = join(dir, 'summary')
+  writeFileSync(outputFile, '')
+  writeFileSync(summaryFile, '')
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? dir,
+    GITHUB_ACTIONS: 'true',
+    CI: 'true',
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    GITHUB_REPOSITORY: 'contoso/cosmos-cmk',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_RUN_ID: '4242',
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_WORKFLOW: 'cosmos-cmk',
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_SHA: '0000000000000000000000000000000000000000',
+    GITHUB_EVENT_NAME: 'workflow_dispatch',
+    RUNNER_TEMP: dir,
+    ...options.env,
+    ...options.runnerEnv,
+    ...inputEnv(inputs)
+  }
+  const started = Date.now()
+  const child = spawn(process.execPath, [ACTION_ENTRY], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  options.onSpawn?.(child)
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk
+    options.onStdout?.(chunk)
+  })
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000)
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>(done =>
+    child.on('close', (c, s) => done([c, s]))
+  )
+  clearTimeout(timer)
+  const run: ActionRun = {
+    code,
+    signal,
+    stdout,
+    stderr,
+    outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
+    summary: readFileSync(summaryFile, 'utf8'),
+    durationMs: Date.now() - started
+  }
+  rmSync(dir, { recursive: true, force: true })
+  return run
+}

@@ -1,0 +1,182 @@
+import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth'
+import {
+  AzureCliCredential,
+  ChainedTokenCredential,
+  ClientAssertionCredential,
+  EnvironmentCredential,
+  ManagedIdentityCredential,
+  WorkloadIdentityCredential
+} from '@azure/identity'
+import { transportOptions, type TransportSettings } from '../azure/http.js'
+import type { AzureCloud } from '../cloud.js'
+import { ActionError, messageOf } from '../errors.js'
+import type { Inputs } from '../inputs.js'
+import type { Runner } from '../runner/runner.js'
+import { decodeJwtClaims, stringClaim } from './jwt.js'
+
+export interface CredentialSetup {
+  inputs: Pick<Inputs, 'auth'>
+  cloud: AzureCloud
+  runner: Pick<Runner, 'getIdToken' | 'setSecret'>
+  transport: TransportSettings
+}
+
+/**
+ * The credential for `auth-type`. Every token it hands out is masked in the log. With `oidc` the
+ * client assertion is a GitHub ID token fetched afresh each time Entra ID is asked for a token:
+ * an ID token lives about 5 minutes, a run can last an hour.
+ */
+export function createCredential(setup: CredentialSetup): TokenCredential {
+  const { inputs, cloud, runner } = setup
+  const options = { authorityHost: cloud.authorityHost, ...transportOptions(setup.transport) }
+  const { clientId, tenantId, audience } = inputs.auth
+  switch (inputs.auth.type) {
+    case 'oidc': {
+      const presented = new FederatedAssertion(runner, audience)
+      const credential = new ClientAssertionCredential(
+        tenantId ?? '',
+        clientId ?? '',
+        () => presented.fetch(),
+        options
+      )
+      return new MaskingCredential(credential, runner, error =>
+        presented.explain(error, clientId ?? '')
+      )
+    }
+    case 'azure-cli':
+      return new MaskingCredential(new AzureCliCredential({ tenantId }), runner)
+    case 'credential-chain': {
+      const chain: TokenCredential[] = [new EnvironmentCredential(options)]
+      if (process.env.AZURE_FEDERATED_TOKEN_FILE) {
+        chain.push(new WorkloadIdentityCredential({ ...options, clientId, tenantId }))
+      }
+      chain.push(
+        clientId
+          ? new ManagedIdentityCredential({ ...options, clientId })
+          : new ManagedIdentityCredential(options)
+      )
+      chain.push(new AzureCliCredential({ tenantId }))
+      return new MaskingCredential(new ChainedTokenCredential(...chain), runner)
+    }
+  }
+}
+
+/**
+ * Fetches GitHub ID tokens and remembers the claims of the last one for error messages. MSAL asks
+ * for the assertion twice while acquiring one access token; a token fetched moments ago serves both.
+ */
+export class FederatedAssertion {
+  private claims: Record<string, unknown> | undefined
+  private last: { token: string; at: number } | undefined
+
+  constructor(
+    private readonly runner: Pick<Runner, 'getIdToken' | 'setSecret'>,
+    private readonly audience: string,
+    private readonly now: () => number = Date.now,
+    private readonly reuseWithinMs = 2_000
+  ) {}
+
+  async fetch(): Promise<string> {
+    if (this.last && this.now() - this.last.at < this.reuseWithinMs) return this.last.token
+    let token: string
+    try {
+      token = await this.runner.getIdToken(this.audience)
+    } catch (error) {
+      throw new ActionError(
+        `Could not get an OIDC ID token from the runner: ${messageOf(error)}. ` +
+          'The workflow (or job) needs `permissions: id-token: write`.'
+      )
+    }
+    this.runner.setSecret(token)
+    this.last = { token, at: this.now() }
+    try {
+      this.claims = decodeJwtClaims(token)
+    } catch {
+      this.claims = undefined
+    }
+    return token
+  }
+
+  /** Turns Entra ID's federation errors into a message that shows what was presented. */
+  explain(error: unknown, clientId: string): Error | undefined {
+    const text = messageOf(error)
+    const code = /AADSTS\d+/.exec(text)?.[0]
+    if (!code) return undefined
+    const presented = this.claims
+      ? `The ID token presented issuer '${stringClaim(this.claims, 'iss') ?? '?'}', subject ` +
+        `'${stringClaim(this.claims, 'sub') ?? '?'}' and audience '${audienceOf(this.claims)}'. `
+      : ''
+    const advice: Record<string, string> = {
+      AADSTS700213:
+        `No federated credential of application ${clientId} matches. Add one with exactly that issuer, ` +
+        'subject and audience (the subject comparison is case-sensitive).',
+      AADSTS700211: `The issuer is not configured on any federated credential of application ${clientId}.`,
+      AADSTS700024: 'The ID token was outside its validity period; re-run the job.',
+      AADSTS700016: `Application ${clientId} was not found in the tenant: check client-id and tenant-id.`,
+      AADSTS70021: `No federated credential of application ${clientId} matches the presented assertion.`
+    }
+    return new ActionError(
+      `Microsoft Entra ID refused the sign-in (${code}). ${presented}${advice[code] ?? ''}\n${text}`.trim()
+    )
+  }
+}
+
+function audienceOf(claims: Record<string, unknown>): string {
+  const aud = claims.aud
+  return Array.isArray(aud) ? aud.join(', ') : typeof aud === 'string' ? aud : '?'
+}
+
+/**
+ * Hands out one access token per scope until it nears expiry (so a new ID token is fetched only
+ * when a new access token is really needed), masks every token with the runner, and rewrites
+ * sign-in errors into useful ones.
+ */
+export class MaskingCredential implements TokenCredential {
+  private readonly tokens = new Map<string, AccessToken>()
+  private readonly pending = new Map<string, Promise<AccessToken | null>>()
+  private readonly masked = new Set<string>()
+
+  constructor(
+    private readonly inner: TokenCredential,
+    private readonly runner: Pick<Runner, 'setSecret'>,
+    private readonly explain: (error: unknown) => Error | undefined = () => undefined,
+    private readonly now: () => number = Date.now,
+    private readonly refreshBeforeMs = 5 * 60_000
+  ) {}
+
+  async getToken(
+    scopes: string | string[],
+    options?: GetTokenOptions
+  ): Promise<AccessToken | null> {
+    // Claims challenges and other tenants always go to the inner credential.
+    if (options?.claims || options?.tenantId) return this.acquire(scopes, options)
+    const key = [scopes].flat().join(' ')
+    const cached = this.tokens.get(key)
+    if (cached && cached.expiresOnTimestamp - this.now() > this.refreshBeforeMs) return cached
+    let pending = this.pending.get(key)
+    if (!pending) {
+      pending = this.acquire(scopes, options).finally(() => this.pending.delete(key))
+      this.pending.set(key, pending)
+    }
+    const token = await pending
+    if (token) this.tokens.set(key, token)
+    return token
+  }
+
+  private async acquire(
+    scopes: string | string[],
+    options?: GetTokenOptions
+  ): Promise<AccessToken | null> {
+    let token: AccessToken | null
+    try {
+      token = await this.inner.getToken(scopes, options)
+    } catch (error) {
+      throw this.explain(error) ?? error
+    }
+    if (token?.token && !this.masked.has(token.token)) {
+      this.masked.add(token.token)
+      this.runner.setSecret(token.token)
+    }
+    return token
+  }
+}

@@ -1,0 +1,202 @@
+import type { SecurityDomainKey } from '../certificates.js'
+
+/**
+ * The narrow view of Azure the provisioning steps work against. `clients.ts` implements it with
+ * the Azure SDKs; tests implement it with typed fakes. Reads answer `undefined` for "not found".
+ */
+export interface AzureApis {
+  providers: ProvidersApi
+  managedHsms: ManagedHsmsApi
+  identities: IdentitiesApi
+  cosmos: CosmosAccountsApi
+  graph: GraphApi
+  /** Data-plane clients of one HSM, built once per HSM URI. */
+  hsm(hsmUri: string): HsmDataPlane
+}
+
+export interface HsmDataPlane {
+  rbac: HsmRbacApi
+  keys: HsmKeysApi
+  securityDomain: SecurityDomainApi
+}
+
+export interface ProviderState {
+  namespace: string
+  registrationState: string
+}
+
+export interface ProvidersApi {
+  get(namespace: string): Promise<ProviderState>
+  register(namespace: string): Promise<ProviderState>
+}
+
+export interface ManagedHsmState {
+  id: string
+  name: string
+  location: string
+  hsmUri: string
+  provisioningState: string
+  statusMessage?: string
+  enableSoftDelete: boolean
+  enablePurgeProtection: boolean
+  softDeleteRetentionInDays?: number
+  activationStatus: string
+  activationStatusMessage?: string
+  initialAdminObjectIds: string[]
+  tags: Record<string, string>
+}
+
+export interface ManagedHsmCreateSpec {
+  location: string
+  skuName: string
+  tenantId: string
+  initialAdminObjectIds: string[]
+  softDeleteRetentionInDays: number
+  tags: Record<string, string>
+}
+
+export interface ManagedHsmsApi {
+  get(resourceGroup: string, name: string): Promise<ManagedHsmState | undefined>
+  /** Creates the HSM and waits for the long-running operation to end. */
+  create(resourceGroup: string, name: string, spec: ManagedHsmCreateSpec): Promise<ManagedHsmState>
+  /** Turns purge protection on (irreversible) and waits for the update to end. */
+  enablePurgeProtection(resourceGroup: string, name: string): Promise<ManagedHsmState>
+}
+
+export interface UserAssignedIdentityState {
+  id: string
+  name: string
+  principalId: string
+  clientId: string
+}
+
+export interface IdentitiesApi {
+  getUserAssigned(
+    subscriptionId: string,
+    resourceGroup: string,
+    name: string
+  ): Promise<UserAssignedIdentityState | undefined>
+}
+
+export interface AccountIdentity {
+  /** `None`, `SystemAssigned`, `UserAssigned` or `SystemAssigned,UserAssigned`. */
+  type: string
+  principalId?: string
+  /** Keyed by identity resource id as the service returns it. */
+  userAssignedIdentities: Record<string, { principalId?: string; clientId?: string }>
+}
+
+export interface CosmosAccountState {
+  id: string
+  name: string
+  location: string
+  kind?: string
+  capabilities: string[]
+  provisioningState?: string
+  documentEndpoint?: string
+  keyVaultKeyUri?: string
+  defaultIdentity?: string
+  identity: AccountIdentity
+}
+
+export interface CosmosAccountCreateSpec {
+  location: string
+  kind: 'GlobalDocumentDB' | 'MongoDB'
+  capabilities: string[]
+  locations: string[]
+  keyVaultKeyUri: string
+  defaultIdentity: string
+  /** Present for a user-assigned identity. */
+  userAssignedIdentityId?: string
+  tags: Record<string, string>
+}
+
+export type CosmosAccountPatch =
+  { identity: { type: string; userAssignedIdentityIds: string[] } } | { defaultIdentity: string }
+
+export interface CosmosAccountsApi {
+  get(resourceGroup: string, name: string): Promise<CosmosAccountState | undefined>
+  /** Creates the account and waits for the long-running operation to end. */
+  create(
+    resourceGroup: string,
+    name: string,
+    spec: CosmosAccountCreateSpec
+  ): Promise<CosmosAccountState>
+  /** PATCHes the account and waits for the long-running operation to end. */
+  update(
+    resourceGroup: string,
+    name: string,
+    patch: CosmosAccountPatch
+  ): Promise<CosmosAccountState>
+}
+
+export interface GraphApi {
+  /** The object id of the tenant's service principal of an application, or undefined. */
+  servicePrincipalIdByAppId(appId: string): Promise<string | undefined>
+}
+
+export interface RoleAssignment {
+  id: string
+  name: string
+  scope: string
+  roleDefinitionId: string
+  principalId: string
+}
+
+export interface RoleDefinition {
+  id: string
+  name: string
+  roleName: string
+}
+
+export interface HsmRbacApi {
+  /** Assignments of one principal visible at a scope. */
+  listForPrincipal(scope: string, principalId: string): Promise<RoleAssignment[]>
+  get(scope: string, name: string): Promise<RoleAssignment | undefined>
+  create(
+    scope: string,
+    name: string,
+    roleDefinitionId: string,
+    principalId: string
+  ): Promise<RoleAssignment>
+  delete(scope: string, name: string): Promise<void>
+  listRoleDefinitions(scope: string): Promise<RoleDefinition[]>
+}
+
+export interface HsmKeyState {
+  /** Versioned key identifier (kid). */
+  id: string
+  name: string
+  version: string
+  kty: string
+  /** RSA modulus length in bits. */
+  keySize?: number
+  keyOps: string[]
+  enabled: boolean
+  notBefore?: Date
+  expiresOn?: Date
+}
+
+export interface HsmKeysApi {
+  /** The current version of the key. */
+  get(name: string): Promise<HsmKeyState | undefined>
+  createRsa(
+    name: string,
+    size: number,
+    keyOps: string[],
+    tags: Record<string, string>
+  ): Promise<HsmKeyState>
+}
+
+export interface SecurityDomainStatus {
+  /** `Success`, `InProgress` or `Failed`. */
+  status: string
+  statusDetails?: string
+}
+
+export interface SecurityDomainApi {
+  /** Starts the download; answers the encrypted security domain. */
+  download(certificates: SecurityDomainKey[], quorum: number): Promise<{ value: string }>
+  /** The state of the download in progress, or undefined if none was started. */
+  downloadStatus(): Promise<SecurityDomainStatus | undefined>
+}

@@ -1,0 +1,272 @@
+import type { TokenCredential } from '@azure/core-auth'
+import { CosmosDBManagementClient } from '@azure/arm-cosmosdb'
+import type { DatabaseAccountGetResults } from '@azure/arm-cosmosdb'
+import { KeyVaultManagementClient } from '@azure/arm-keyvault'
+import type { ManagedHsm } from '@azure/arm-keyvault'
+import { ManagedServiceIdentityClient } from '@azure/arm-msi'
+import { ResourceManagementClient } from '@azure/arm-resources'
+import { scopeOf, type AzureCloud } from '../cloud.js'
+import { codeOf, isNotFound } from '../errors.js'
+import type {
+  CosmosAccountsApi,
+  CosmosAccountState,
+  IdentitiesApi,
+  ManagedHsmsApi,
+  ManagedHsmState,
+  ProvidersApi
+} from './api.js'
+import { transportOptions, type TransportSettings } from './http.js'
+
+export interface ArmSetup {
+  credential: TokenCredential
+  cloud: AzureCloud
+  subscriptionId: string
+  transport: TransportSettings
+  signal?: AbortSignal
+}
+
+function typeSpecOptions(setup: ArmSetup) {
+  return {
+    ...transportOptions(setup.transport),
+    endpoint: setup.cloud.resourceManager,
+    credentials: { scopes: [scopeOf(setup.cloud.resourceManager)] }
+  }
+}
+
+/** A read in a namespace that is not registered yet cannot find anything. */
+function isAbsent(error: unknown): boolean {
+  return isNotFound(error) || codeOf(error) === 'MissingSubscriptionRegistration'
+}
+
+export function createProvidersApi(setup: ArmSetup): ProvidersApi {
+  const client = new ResourceManagementClient(
+    setup.credential,
+    setup.subscriptionId,
+    typeSpecOptions(setup)
+  )
+  const options = { abortSignal: setup.signal }
+  return {
+    async get(namespace) {
+      const provider = await client.providers.get(namespace, options)
+      return {
+        namespace: provider.namespace ?? namespace,
+        registrationState: provider.registrationState ?? 'Unknown'
+      }
+    },
+    async register(namespace) {
+      const provider = await client.providers.register(namespace, options)
+      return {
+        namespace: provider.namespace ?? namespace,
+        registrationState: provider.registrationState ?? 'Unknown'
+      }
+    }
+  }
+}
+
+export function createManagedHsmsApi(setup: ArmSetup): ManagedHsmsApi {
+  const client = new KeyVaultManagementClient(
+    setup.credential,
+    setup.subscriptionId,
+    typeSpecOptions(setup)
+  )
+  const lro = { abortSignal: setup.signal, updateIntervalInMs: setup.transport.pollIntervalMs }
+  return {
+    async get(resourceGroup, name) {
+      let status = 0
+      try {
+        const hsm = await client.managedHsms.get(resourceGroup, name, {
+          abortSignal: setup.signal,
+          onResponse: response => {
+            status = response.status
+          }
+        })
+        return status === 204 || !hsm?.id ? undefined : toHsmState(hsm)
+      } catch (error) {
+        // The spec allows 204 (no body) for "does not exist"; the deserializer trips over it.
+        if (status === 204 || isAbsent(error)) return undefined
+        throw error
+      }
+    },
+    async create(resourceGroup, name, spec) {
+      const poller = client.managedHsms.createOrUpdate(
+        resourceGroup,
+        name,
+        {
+          location: spec.location,
+          tags: spec.tags,
+          sku: {
+            family: spec.skuName.startsWith('Custom_C') ? 'C' : 'B',
+            name: spec.skuName as 'Standard_B1'
+          },
+          properties: {
+            tenantId: spec.tenantId,
+            initialAdminObjectIds: spec.initialAdminObjectIds,
+            enableSoftDelete: true,
+            softDeleteRetentionInDays: spec.softDeleteRetentionInDays,
+            enablePurgeProtection: true,
+            createMode: 'default',
+            publicNetworkAccess: 'Enabled'
+          }
+        },
+        lro
+      )
+      return toHsmState(await poller.pollUntilDone({ abortSignal: setup.signal }))
+    },
+    async enablePurgeProtection(resourceGroup, name) {
+      const poller = client.managedHsms.update(
+        resourceGroup,
+        name,
+        { properties: { enablePurgeProtection: true } },
+        lro
+      )
+      return toHsmState(await poller.pollUntilDone({ abortSignal: setup.signal }))
+    }
+  }
+}
+
+function toHsmState(hsm: ManagedHsm): ManagedHsmState {
+  const p = hsm.properties ?? {}
+  return {
+    id: hsm.id ?? '',
+    name: hsm.name ?? '',
+    location: hsm.location ?? '',
+    hsmUri: p.hsmUri ?? '',
+    provisioningState: p.provisioningState ?? 'Unknown',
+    statusMessage: p.statusMessage,
+    enableSoftDelete: p.enableSoftDelete !== false,
+    enablePurgeProtection: p.enablePurgeProtection === true,
+    softDeleteRetentionInDays: p.softDeleteRetentionInDays,
+    activationStatus: p.securityDomainProperties?.activationStatus ?? 'Unknown',
+    activationStatusMessage: p.securityDomainProperties?.activationStatusMessage,
+    initialAdminObjectIds: p.initialAdminObjectIds ?? [],
+    tags: hsm.tags ?? {}
+  }
+}
+
+export function createIdentitiesApi(setup: ArmSetup): IdentitiesApi {
+  const clients = new Map<string, ManagedServiceIdentityClient>()
+  const clientFor = (subscriptionId: string) => {
+    let client = clients.get(subscriptionId)
+    if (!client) {
+      client = new ManagedServiceIdentityClient(setup.credential, subscriptionId, {
+        ...transportOptions(setup.transport),
+        endpoint: setup.cloud.resourceManager,
+        $host: setup.cloud.resourceManager,
+        credentialScopes: [scopeOf(setup.cloud.resourceManager)]
+      })
+      clients.set(subscriptionId, client)
+    }
+    return client
+  }
+  return {
+    async getUserAssigned(subscriptionId, resourceGroup, name) {
+      try {
+        const identity = await clientFor(subscriptionId).userAssignedIdentities.get(
+          resourceGroup,
+          name,
+          {
+            abortSignal: setup.signal
+          }
+        )
+        return {
+          id: identity.id ?? '',
+          name: identity.name ?? name,
+          principalId: identity.principalId ?? '',
+          clientId: identity.clientId ?? ''
+        }
+      } catch (error) {
+        if (isAbsent(error)) return undefined
+        throw error
+      }
+    }
+  }
+}
+
+export function createCosmosAccountsApi(setup: ArmSetup): CosmosAccountsApi {
+  const client = new CosmosDBManagementClient(
+    setup.credential,
+    setup.subscriptionId,
+    typeSpecOptions(setup)
+  )
+  const lro = { abortSignal: setup.signal, updateIntervalInMs: setup.transport.pollIntervalMs }
+  return {
+    async get(resourceGroup, name) {
+      try {
+        return toAccountState(
+          await client.databaseAccounts.get(resourceGroup, name, { abortSignal: setup.signal })
+        )
+      } catch (error) {
+        if (isAbsent(error)) return undefined
+        throw error
+      }
+    },
+    async create(resourceGroup, name, spec) {
+      const poller = client.databaseAccounts.createOrUpdate(
+        resourceGroup,
+        name,
+        {
+          location: spec.location,
+          tags: spec.tags,
+          kind: spec.kind,
+          identity: spec.userAssignedIdentityId
+            ? {
+                type: 'UserAssigned',
+                userAssignedIdentities: { [spec.userAssignedIdentityId]: {} }
+              }
+            : undefined,
+          locations: spec.locations.map((locationName, failoverPriority) => ({
+            locationName,
+            failoverPriority,
+            isZoneRedundant: false
+          })),
+          databaseAccountOfferType: 'Standard',
+          capabilities: spec.capabilities.map(capability => ({ name: capability })),
+          keyVaultKeyUri: spec.keyVaultKeyUri,
+          defaultIdentity: spec.defaultIdentity
+        },
+        lro
+      )
+      return toAccountState(await poller.pollUntilDone({ abortSignal: setup.signal }))
+    },
+    async update(resourceGroup, name, patch) {
+      const body =
+        'identity' in patch
+          ? {
+              identity: {
+                type: patch.identity.type as 'SystemAssigned',
+                userAssignedIdentities: patch.identity.userAssignedIdentityIds.length
+                  ? Object.fromEntries(patch.identity.userAssignedIdentityIds.map(id => [id, {}]))
+                  : undefined
+              }
+            }
+          : { defaultIdentity: patch.defaultIdentity }
+      const poller = client.databaseAccounts.update(resourceGroup, name, body, lro)
+      return toAccountState(await poller.pollUntilDone({ abortSignal: setup.signal }))
+    }
+  }
+}
+
+function toAccountState(account: DatabaseAccountGetResults): CosmosAccountState {
+  const identity = account.identity
+  return {
+    id: account.id ?? '',
+    name: account.name ?? '',
+    location: account.location ?? '',
+    kind: account.kind,
+    capabilities: (account.capabilities ?? []).map(c => c.name ?? '').filter(Boolean),
+    provisioningState: account.provisioningState,
+    documentEndpoint: account.documentEndpoint,
+    keyVaultKeyUri: account.keyVaultKeyUri,
+    defaultIdentity: account.defaultIdentity,
+    identity: {
+      type: identity?.type ?? 'None',
+      principalId: identity?.principalId,
+      userAssignedIdentities: Object.fromEntries(
+        Object.entries(identity?.userAssignedIdentities ?? {}).map(([id, value]) => [
+          id,
+          { principalId: value?.principalId, clientId: value?.clientId }
+        ])
+      )
+    }
+  }
+}

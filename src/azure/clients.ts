@@ -1,0 +1,39 @@
+import type { TokenCredential } from '@azure/core-auth'
+import type { AzureCloud } from '../cloud.js'
+import type { AzureApis, HsmDataPlane } from './api.js'
+import {
+  createCosmosAccountsApi,
+  createIdentitiesApi,
+  createManagedHsmsApi,
+  createProvidersApi
+} from './arm.js'
+import { createGraphApi } from './graph.js'
+import { createHsmDataPlane } from './hsmDataPlane.js'
+import type { TransportSettings } from './http.js'
+
+/** Builds every client once: one credential, one token per audience, reused connections. */
+export function createAzureApis(setup: {
+  credential: TokenCredential
+  cloud: AzureCloud
+  subscriptionId: string
+  transport: TransportSettings
+  signal?: AbortSignal
+}): AzureApis {
+  const dataPlanes = new Map<string, HsmDataPlane>()
+  return {
+    providers: createProvidersApi(setup),
+    managedHsms: createManagedHsmsApi(setup),
+    identities: createIdentitiesApi(setup),
+    cosmos: createCosmosAccountsApi(setup),
+    graph: createGraphApi(setup),
+    hsm(hsmUri) {
+      const key = hsmUri.replace(/\/+$/, '').toLowerCase()
+      let plane = dataPlanes.get(key)
+      if (!plane) {
+        plane = createHsmDataPlane({ ...setup, hsmUri: key })
+        dataPlanes.set(key, plane)
+      }
+      return plane
+    }
+  }
+}

@@ -1,0 +1,217 @@
+import type { TokenCredential } from '@azure/core-auth'
+import { keyVaultAuthenticationPolicy } from '@azure/keyvault-common'
+import { KeyClient, type KeyVaultKey } from '@azure/keyvault-keys'
+import { isNotFound, statusOf } from '../errors.js'
+import { normaliseScope } from '../roles.js'
+import type {
+  HsmDataPlane,
+  HsmKeysApi,
+  HsmKeyState,
+  HsmRbacApi,
+  RoleAssignment,
+  RoleDefinition,
+  SecurityDomainApi,
+  SecurityDomainStatus
+} from './api.js'
+import { transportOptions, type TransportSettings } from './http.js'
+import { createJsonClient, type JsonClient } from './rest.js'
+
+/** The api-version @azure/keyvault-admin uses for local RBAC; the security domain accepts it too. */
+export const hsmAdminApiVersion = '7.6'
+
+export interface HsmSetup {
+  hsmUri: string
+  credential: TokenCredential
+  transport: TransportSettings
+  signal?: AbortSignal
+}
+
+export function createHsmDataPlane(setup: HsmSetup): HsmDataPlane {
+  // One challenge-authenticated pipeline serves RBAC and the security domain.
+  const client = createJsonClient({
+    baseUrl: setup.hsmUri,
+    auth: keyVaultAuthenticationPolicy(setup.credential),
+    transport: setup.transport,
+    signal: setup.signal,
+    fixedQuery: `api-version=${hsmAdminApiVersion}`
+  })
+  return {
+    rbac: createHsmRbacApi(client),
+    securityDomain: createSecurityDomainApi(client),
+    keys: createHsmKeysApi(setup)
+  }
+}
+
+interface WireRoleAssignment {
+  id?: string
+  name?: string
+  properties?: { scope?: string; roleDefinitionId?: string; principalId?: string }
+}
+
+interface WireList<T> {
+  value?: T[]
+  nextLink?: string
+}
+
+function assignmentsPath(scope: string): string {
+  const s = normaliseScope(scope)
+  return `${s === '/' ? '' : s}/providers/Microsoft.Authorization/roleAssignments`
+}
+
+function toAssignment(wire: WireRoleAssignment): RoleAssignment {
+  return {
+    id: wire.id ?? '',
+    name: wire.name ?? '',
+    scope: normaliseScope(wire.properties?.scope ?? '/'),
+    roleDefinitionId: wire.properties?.roleDefinitionId ?? '',
+    principalId: (wire.properties?.principalId ?? '').toLowerCase()
+  }
+}
+
+export function createHsmRbacApi(client: JsonClient): HsmRbacApi {
+  async function listAll<T>(path: string, query: string): Promise<T[]> {
+    const items: T[] = []
+    let response = await client.send<WireList<T>>('GET', path, { query })
+    items.push(...(response.body?.value ?? []))
+    let next = response.body?.nextLink
+    while (next) {
+      const url = new URL(next)
+      const nextQuery = url.search
+        .replace(/^\?/, '')
+        .replace(/(^|&)api-version=[^&]*/i, '')
+        .replace(/^&/, '')
+      response = await client.send<WireList<T>>('GET', url.pathname, { query: nextQuery })
+      items.push(...(response.body?.value ?? []))
+      next = response.body?.nextLink
+    }
+    return items
+  }
+
+  return {
+    async listForPrincipal(scope, principalId) {
+      const filter = encodeURIComponent(`principalId eq '${principalId}'`)
+      const wire = await listAll<WireRoleAssignment>(assignmentsPath(scope), `$filter=${filter}`)
+      return wire.map(toAssignment).filter(a => a.principalId === principalId.toLowerCase())
+    },
+    async get(scope, name) {
+      try {
+        const response = await client.send<WireRoleAssignment>(
+          'GET',
+          `${assignmentsPath(scope)}/${name}`
+        )
+        return response.body ? toAssignment(response.body) : undefined
+      } catch (error) {
+        if (isNotFound(error)) return undefined
+        throw error
+      }
+    },
+    async create(scope, name, roleDefinitionId, principalId) {
+      const response = await client.send<WireRoleAssignment>(
+        'PUT',
+        `${assignmentsPath(scope)}/${name}`,
+        {
+          body: { properties: { roleDefinitionId, principalId } }
+        }
+      )
+      return toAssignment(response.body ?? {})
+    },
+    async delete(scope, name) {
+      try {
+        await client.send('DELETE', `${assignmentsPath(scope)}/${name}`)
+      } catch (error) {
+        if (!isNotFound(error)) throw error
+      }
+    },
+    async listRoleDefinitions(scope) {
+      const s = normaliseScope(scope)
+      const wire = await listAll<{
+        id?: string
+        name?: string
+        properties?: { roleName?: string }
+      }>(`${s === '/' ? '' : s}/providers/Microsoft.Authorization/roleDefinitions`, '')
+      return wire.map((d): RoleDefinition => ({
+        id: d.id ?? '',
+        name: d.name ?? '',
+        roleName: d.properties?.roleName ?? ''
+      }))
+    }
+  }
+}
+
+export function createSecurityDomainApi(client: JsonClient): SecurityDomainApi {
+  return {
+    async download(certificates, quorum) {
+      const response = await client.send<{ value?: string }>('POST', '/securitydomain/download', {
+        body: { certificates, required: quorum }
+      })
+      const value = response.body?.value
+      if (!value)
+        throw new Error('The security domain download answered without a security domain.')
+      return { value }
+    },
+    async downloadStatus() {
+      try {
+        const response = await client.send<{ status?: string; status_details?: string }>(
+          'GET',
+          '/securitydomain/download/pending'
+        )
+        if (!response.body?.status) return undefined
+        return {
+          status: response.body.status,
+          statusDetails: response.body.status_details
+        } satisfies SecurityDomainStatus
+      } catch (error) {
+        // No download was ever started on this HSM.
+        const status = statusOf(error)
+        if (status === 404 || status === 400) return undefined
+        throw error
+      }
+    }
+  }
+}
+
+export function createHsmKeysApi(setup: HsmSetup): HsmKeysApi {
+  const client = new KeyClient(setup.hsmUri, setup.credential, transportOptions(setup.transport))
+  return {
+    async get(name) {
+      try {
+        return toKeyState(await client.getKey(name, { abortSignal: setup.signal }))
+      } catch (error) {
+        if (isNotFound(error)) return undefined
+        throw error
+      }
+    },
+    async createRsa(name, size, keyOps, tags) {
+      return toKeyState(
+        await client.createRsaKey(name, {
+          hsm: true,
+          keySize: size,
+          keyOps: keyOps as ('wrapKey' | 'unwrapKey')[],
+          tags,
+          abortSignal: setup.signal
+        })
+      )
+    }
+  }
+}
+
+function toKeyState(key: KeyVaultKey): HsmKeyState {
+  const n = key.key?.n
+  let size: number | undefined
+  if (n && n.length) {
+    let start = 0
+    while (start < n.length - 1 && n[start] === 0) start++
+    size = (n.length - start) * 8
+  }
+  return {
+    id: key.id ?? key.key?.kid ?? '',
+    name: key.name,
+    version: key.properties.version ?? '',
+    kty: key.keyType ?? key.key?.kty ?? '',
+    keySize: size,
+    keyOps: key.keyOperations ?? key.key?.keyOps ?? [],
+    enabled: key.properties.enabled !== false,
+    notBefore: key.properties.notBefore,
+    expiresOn: key.properties.expiresOn
+  }
+}

@@ -1,0 +1,106 @@
+import {
+  isRestError,
+  RestError,
+  type PipelinePolicy,
+  type PipelineRequest
+} from '@azure/core-rest-pipeline'
+
+/**
+ * How every client talks to Azure: one place for retry and timeout settings. Transient failures
+ * (429 with Retry-After, 500/502/503/504, connection resets, stalled responses) are retried by the
+ * SDK's own retry policy with exponential backoff and jitter; nothing retries them a second time.
+ */
+export interface TransportSettings {
+  /** Per attempt, for GET/HEAD. */
+  readTimeoutMs: number
+  /** Per attempt, for writes. */
+  writeTimeoutMs: number
+  maxRetries: number
+  retryDelayMs: number
+  maxRetryDelayMs: number
+  /** Poll interval of long-running operations when the service sends no Retry-After. */
+  pollIntervalMs: number
+}
+
+export const defaultTransport: TransportSettings = {
+  readTimeoutMs: 20_000,
+  writeTimeoutMs: 60_000,
+  maxRetries: 6,
+  retryDelayMs: 800,
+  maxRetryDelayMs: 20_000,
+  pollIntervalMs: 1_000
+}
+
+export const userAgentPrefix = 'cosmos-cmk-hsm-action'
+
+/** Client options shared by every SDK client (ARM, Key Vault, identity). */
+export function transportOptions(settings: TransportSettings) {
+  return {
+    retryOptions: {
+      maxRetries: settings.maxRetries,
+      retryDelayInMs: settings.retryDelayMs,
+      maxRetryDelayInMs: settings.maxRetryDelayMs
+    },
+    additionalPolicies: [{ policy: attemptTimeoutPolicy(settings), position: 'perRetry' as const }],
+    userAgentOptions: { userAgentPrefix }
+  }
+}
+
+const transportErrorCodes = new Set([
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'EAI_AGAIN',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'UND_ERR_SOCKET'
+])
+
+/** Requests whose repetition is not harmless: a second key creation makes a second key version. */
+function isNonIdempotent(request: PipelineRequest): boolean {
+  if (request.method !== 'POST' || !request.body) return false
+  const path = new URL(request.url).pathname
+  return /\/keys\/[^/]+\/create$/i.test(path)
+}
+
+export const attemptTimeoutPolicyName = 'attemptTimeout'
+
+/**
+ * Runs below the retry policy, once per attempt: bounds the attempt with a timeout and turns a
+ * timed-out or cut-off attempt into the transport error the retry policy retries. For a
+ * non-idempotent request an ambiguous failure is surfaced as `OutcomeUnknown` instead, so that
+ * the caller observes before trying again.
+ */
+export function attemptTimeoutPolicy(settings: TransportSettings): PipelinePolicy {
+  return {
+    name: attemptTimeoutPolicyName,
+    async sendRequest(request, next) {
+      const read = request.method === 'GET' || request.method === 'HEAD'
+      const timeoutMs = read ? settings.readTimeoutMs : settings.writeTimeoutMs
+      request.timeout = timeoutMs
+      try {
+        return await next(request)
+      } catch (error) {
+        if (request.abortSignal?.aborted) throw error
+        const timedOut = (error as Error)?.name === 'AbortError'
+        const cutOff =
+          isRestError(error) &&
+          (transportErrorCodes.has(error.code ?? '') ||
+            (error.code === RestError.PARSE_ERROR && /reading response/i.test(error.message)))
+        if (!timedOut && !cutOff) throw error
+        const what = timedOut ? `no response within ${timeoutMs} ms` : (error as Error).message
+        if (isNonIdempotent(request)) {
+          throw new RestError(`The outcome of ${request.method} is unknown: ${what}`, {
+            code: 'OutcomeUnknown',
+            request
+          })
+        }
+        throw new RestError(`Request attempt failed: ${what}`, {
+          code: timedOut ? 'ETIMEDOUT' : 'ECONNRESET',
+          request
+        })
+      }
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import {
+  createDefaultHttpClient,
+  createHttpHeaders,
+  createPipelineFromOptions,
+  createPipelineRequest,
+  RestError,
+  type HttpClient,
+  type Pipeline,
+  type PipelinePolicy
+} from '@azure/core-rest-pipeline'
+import { attemptTimeoutPolicy, transportOptions, type TransportSettings } from './http.js'
+
+export interface RestResponse<T> {
+  status: number
+  body: T | undefined
+  headers: Record<string, string>
+}
+
+export interface JsonClient {
+  send<T>(
+    method: string,
+    path: string,
+    options?: { query?: string; body?: unknown }
+  ): Promise<RestResponse<T>>
+}
+
+/**
+ * A small JSON client on @azure/core-rest-pipeline for the endpoints no installed SDK covers
+ * (Managed HSM local RBAC and security domain, Microsoft Graph). Same retry and timeout settings
+ * as the SDK clients; `auth` is the authentication policy of the service.
+ */
+export function createJsonClient(options: {
+  baseUrl: string
+  auth: PipelinePolicy
+  transport: TransportSettings
+  signal?: AbortSignal
+  /** Appended to every request's query, e.g. `api-version=7.6`. */
+  fixedQuery?: string
+  httpClient?: HttpClient
+}): JsonClient {
+  const { retryOptions, userAgentOptions } = transportOptions(options.transport)
+  const pipeline: Pipeline = createPipelineFromOptions({ retryOptions, userAgentOptions })
+  pipeline.addPolicy(options.auth)
+  pipeline.addPolicy(attemptTimeoutPolicy(options.transport), { afterPhase: 'Retry' })
+  const httpClient = options.httpClient ?? createDefaultHttpClient()
+  const base = options.baseUrl.replace(/\/+$/, '')
+
+  return {
+    async send<T>(method: string, path: string, request: { query?: string; body?: unknown } = {}) {
+      const query = [request.query, options.fixedQuery].filter(Boolean).join('&')
+      const url = `${base}${path}${query ? `?${query}` : ''}`
+      const headers = createHttpHeaders({ accept: 'application/json' })
+      if (request.body !== undefined) headers.set('content-type', 'application/json')
+      const pipelineRequest = createPipelineRequest({
+        url,
+        method: method as 'GET',
+        headers,
+        body: request.body === undefined ? undefined : JSON.stringify(request.body),
+        abortSignal: options.signal
+      })
+      const response = await pipeline.sendRequest(httpClient, pipelineRequest)
+      let body: unknown
+      if (response.bodyAsText) {
+        try {
+          body = JSON.parse(response.bodyAsText)
+        } catch {
+          body = undefined
+        }
+      }
+      if (response.status >= 400) {
+        const error = (
+          body as
+            | {
+                error?: {
+                  code?: string
+                  message?: string
+                  innererror?: { code?: string }
+                  innerError?: { code?: string }
+                }
+              }
+            | undefined
+        )?.error
+        const restError = new RestError(
+          error?.message ?? `${method} ${path} answered HTTP ${response.status}`,
+          { code: error?.code, statusCode: response.status, request: pipelineRequest, response }
+        )
+        Object.assign(restError, { innerCode: error?.innererror?.code ?? error?.innerError?.code })
+        throw restError
+      }
+      return {
+        status: response.status,
+        body: body as T | undefined,
+        headers: response.headers.toJSON()
+      }
+    }
+  }
+}

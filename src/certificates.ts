@@ -1,0 +1,61 @@
+import { createHash, X509Certificate } from 'node:crypto'
+
+/** A certificate as the security domain download wants it: an RSA JWK with its x5c chain. */
+export interface SecurityDomainKey {
+  kid: string
+  kty: 'RSA'
+  key_ops: string[]
+  alg: 'RSA-OAEP-256'
+  use: 'enc'
+  n: string
+  e: string
+  x5c: string[]
+  x5t: string
+  'x5t#S256': string
+}
+
+export interface SecurityDomainCertificate {
+  path: string
+  subject: string
+  jwk: SecurityDomainKey
+}
+
+const pemBlock = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/
+
+/** Parses one PEM certificate; throws an Error whose message says what is wrong with the file. */
+export function parseSecurityDomainCertificate(
+  path: string,
+  pem: string
+): SecurityDomainCertificate {
+  const block = pemBlock.exec(pem)
+  if (!block) throw new Error('it is not a PEM certificate (no BEGIN CERTIFICATE block)')
+  let cert: X509Certificate
+  try {
+    cert = new X509Certificate(block[0])
+  } catch {
+    throw new Error('its PEM block does not hold a valid X.509 certificate')
+  }
+  const keyType = cert.publicKey.asymmetricKeyType
+  if (keyType !== 'rsa') {
+    throw new Error(`its public key is ${keyType ?? 'unknown'}; the security domain needs RSA keys`)
+  }
+  const jwk = cert.publicKey.export({ format: 'jwk' }) as { n?: string; e?: string }
+  if (!jwk.n || !jwk.e) throw new Error('its RSA public key could not be read')
+  const sha256 = createHash('sha256').update(cert.raw).digest('base64url')
+  return {
+    path,
+    subject: cert.subject.replace(/\n/g, ', '),
+    jwk: {
+      kid: sha256,
+      kty: 'RSA',
+      key_ops: ['verify', 'encrypt', 'wrapKey'],
+      alg: 'RSA-OAEP-256',
+      use: 'enc',
+      n: jwk.n,
+      e: jwk.e,
+      x5c: [cert.raw.toString('base64')],
+      x5t: createHash('sha1').update(cert.raw).digest('base64url'),
+      'x5t#S256': sha256
+    }
+  }
+}

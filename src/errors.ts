@@ -1,0 +1,94 @@
+import { sanitize } from './sanitize.js'
+
+/** An error whose message is complete and meant for the user as it is. */
+export class ActionError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ActionError'
+  }
+}
+
+interface ErrorLike {
+  name?: unknown
+  message?: unknown
+  code?: unknown
+  statusCode?: unknown
+  status?: unknown
+  innerCode?: unknown
+  response?: { status?: unknown; bodyAsText?: unknown }
+  details?: unknown
+}
+
+function asErrorLike(e: unknown): ErrorLike {
+  return typeof e === 'object' && e !== null ? (e as ErrorLike) : {}
+}
+
+export function statusOf(e: unknown): number | undefined {
+  const err = asErrorLike(e)
+  for (const candidate of [err.statusCode, err.status, err.response?.status]) {
+    if (typeof candidate === 'number') return candidate
+  }
+  return undefined
+}
+
+/** The service's error code, e.g. `ResourceNotFound`, `Forbidden`, `PrincipalNotFound`. */
+export function codeOf(e: unknown): string | undefined {
+  const err = asErrorLike(e)
+  if (typeof err.code === 'string') return err.code
+  const body = errorBody(err)
+  return typeof body?.code === 'string' ? body.code : undefined
+}
+
+/** The inner error code where services send one (`innererror.code`, e.g. `ForbiddenByRbac`). */
+export function innerCodeOf(e: unknown): string | undefined {
+  const err = asErrorLike(e)
+  if (typeof err.innerCode === 'string') return err.innerCode
+  const body = errorBody(err)
+  const inner = (body?.innererror ?? body?.innerError) as { code?: unknown } | undefined
+  return typeof inner?.code === 'string' ? inner.code : undefined
+}
+
+function errorBody(err: ErrorLike): Record<string, unknown> | undefined {
+  const text = err.response?.bodyAsText
+  if (typeof text !== 'string' || !text) return undefined
+  try {
+    const parsed = JSON.parse(text) as { error?: Record<string, unknown> }
+    return parsed.error
+  } catch {
+    return undefined
+  }
+}
+
+export function messageOf(e: unknown): string {
+  const err = asErrorLike(e)
+  const message = typeof err.message === 'string' ? err.message : String(e)
+  return sanitize(message)
+}
+
+/** A one-line, token-free description: `Code (HTTP 403): message`. */
+export function describeError(e: unknown): string {
+  if (e instanceof ActionError) return sanitize(e.message)
+  const status = statusOf(e)
+  const code = codeOf(e)
+  const prefix = [code, status ? `HTTP ${status}` : undefined].filter(Boolean)
+  const message = messageOf(e)
+  if (!prefix.length) return message
+  const head = code && status ? `${code} (HTTP ${status})` : prefix.join(' ')
+  return message.startsWith(code ?? '\u0000')
+    ? `${message} (HTTP ${status ?? '?'})`
+    : `${head}: ${message}`
+}
+
+export function isNotFound(e: unknown): boolean {
+  return statusOf(e) === 404
+}
+
+export function isAbortError(e: unknown): boolean {
+  return asErrorLike(e).name === 'AbortError'
+}
+
+/** Whether the error text mentions a marker, e.g. `KeyVaultAuthenticationFailure`. */
+export function mentions(e: unknown, marker: string): boolean {
+  const text = `${codeOf(e) ?? ''} ${innerCodeOf(e) ?? ''} ${messageOf(e)}`
+  return text.toLowerCase().includes(marker.toLowerCase())
+}

@@ -1,0 +1,72 @@
+import { describeError } from './errors.js'
+import { parseInputs, type Inputs } from './inputs.js'
+import { ProvisioningError, runProvisioning, type ProvisioningDeps } from './provision.js'
+import { githubRunner } from './runner/github.js'
+import type { Runner } from './runner/runner.js'
+import { sanitize } from './sanitize.js'
+import { renderSummary, setOutputs } from './summary.js'
+
+/**
+ * The action: validate every input, provision within `timeout-minutes`, set the outputs and the
+ * job summary, and fail with a message (never a token) when anything goes wrong.
+ */
+export async function run(
+  runner: Runner = githubRunner(),
+  deps: Omit<ProvisioningDeps, 'runner' | 'signal'> = {}
+): Promise<void> {
+  let inputs: Inputs
+  try {
+    inputs = parseInputs(runner)
+  } catch (error) {
+    runner.setFailed(describeError(error))
+    return
+  }
+
+  const controller = new AbortController()
+  const timer = setTimeout(() => {
+    const reason = new Error(`timeout-minutes (${inputs.timeoutMinutes}) reached`)
+    reason.name = 'AbortError'
+    controller.abort(reason)
+  }, inputs.timeoutMinutes * 60_000)
+  timer.unref?.()
+
+  try {
+    const result = await runProvisioning(inputs, { ...deps, runner, signal: controller.signal })
+    setOutputs(runner, result.outputs)
+    await writeSummary(
+      runner,
+      renderSummary({ mode: inputs.mode, records: result.records, outputs: result.outputs })
+    )
+    runner.info(
+      inputs.mode === 'plan'
+        ? `Plan complete: ${result.changed ? 'apply would change something' : 'apply would change nothing'}.`
+        : `Done: ${result.changed ? 'changes were made' : 'everything was already in place'}.`
+    )
+  } catch (error) {
+    const failure =
+      error instanceof ProvisioningError ? error : new ProvisioningError(error, 'unknown', [])
+    const message = controller.signal.aborted
+      ? `timeout-minutes (${inputs.timeoutMinutes}) was reached during step '${failure.step}', so the run stopped. ` +
+        'Every step observes before it writes, so a re-run continues from where this one stopped.'
+      : describeError(failure.cause)
+    await writeSummary(
+      runner,
+      renderSummary({
+        mode: inputs.mode,
+        records: failure.records,
+        failure: { step: failure.step, message }
+      })
+    )
+    runner.setFailed(sanitize(message))
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+async function writeSummary(runner: Runner, markdown: string): Promise<void> {
+  try {
+    await runner.summary(markdown)
+  } catch (error) {
+    runner.warning(`Could not write the job summary: ${describeError(error)}`)
+  }
+}

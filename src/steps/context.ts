@@ -1,0 +1,152 @@
+import type { AzureApis } from '../azure/api.js'
+import type { Clock } from '../clock.js'
+import type { AzureCloud } from '../cloud.js'
+import type { Inputs } from '../inputs.js'
+import { sanitize } from '../sanitize.js'
+import { retryWhile, seconds, waitFor, type Poll, type WaitOptions } from '../wait.js'
+
+export type StepResult = 'ok' | 'changed' | 'would-change' | 'skipped' | 'failed'
+
+/** One row of the job summary: what a step saw, what it did (or would do), and how it ended. */
+export interface StepRecord {
+  step: string
+  observed: string
+  action: string
+  result: StepResult
+}
+
+/** Upper bounds of each eventual-consistency wait (the run's own deadline bounds them all). */
+export interface WaitLimits {
+  providerRegistrationMs: number
+  hsmProvisioningMs: number
+  activationMs: number
+  rbacPropagationMs: number
+  principalReplicationMs: number
+  keyAccessMs: number
+  accountProvisioningMs: number
+  initialDelayMs: number
+  maxDelayMs: number
+  progressEveryMs: number
+}
+
+export const defaultWaitLimits: WaitLimits = {
+  providerRegistrationMs: 15 * 60_000,
+  hsmProvisioningMs: 60 * 60_000,
+  activationMs: 30 * 60_000,
+  rbacPropagationMs: 15 * 60_000,
+  principalReplicationMs: 15 * 60_000,
+  keyAccessMs: 20 * 60_000,
+  accountProvisioningMs: 45 * 60_000,
+  initialDelayMs: 1_000,
+  maxDelayMs: 5_000,
+  progressEveryMs: 15_000
+}
+
+export interface Log {
+  info(message: string): void
+  warning(message: string): void
+  debug(message: string): void
+}
+
+export interface SignedInPrincipal {
+  objectId: string
+  tenantId: string
+}
+
+/** Writes the encrypted security domain: owner-only, never over an existing file. */
+export type SecretFileWriter = (path: string, content: string) => Promise<void>
+
+export interface StepContext {
+  inputs: Inputs
+  cloud: AzureCloud
+  apis: AzureApis
+  clock: Clock
+  signal?: AbortSignal
+  log: Log
+  waits: WaitLimits
+  plan: boolean
+  principal: SignedInPrincipal
+  /** Tags for every resource the run creates. */
+  tags: Record<string, string>
+  records: StepRecord[]
+  fileExists(path: string): boolean
+  writeSecretFile: SecretFileWriter
+  /** Set when the run wrote anything. */
+  changed: boolean
+}
+
+export function record(ctx: StepContext, entry: StepRecord): StepRecord {
+  ctx.records.push(entry)
+  if (entry.result === 'changed') ctx.changed = true
+  if (entry.result === 'would-change') ctx.changed = true
+  const verb = entry.result === 'would-change' ? 'would' : entry.result
+  ctx.log.info(`${entry.step}: ${entry.observed} -> ${entry.action} [${verb}]`)
+  return entry
+}
+
+type WaitSettings = 'clock' | 'log' | 'signal' | 'initialDelayMs' | 'maxDelayMs' | 'progressEveryMs'
+
+export function waitIn<T>(
+  ctx: StepContext,
+  options: Omit<WaitOptions<T>, WaitSettings>
+): Promise<T> {
+  return waitFor({ ...waitSettings(ctx), ...options })
+}
+
+export function retryIn<T>(
+  ctx: StepContext,
+  operation: () => Promise<T>,
+  pending: (error: unknown) => string | undefined,
+  options: Omit<WaitOptions<T>, 'poll' | WaitSettings>
+): Promise<T> {
+  return retryWhile(operation, pending, { ...waitSettings(ctx), ...options })
+}
+
+function waitSettings(ctx: StepContext) {
+  return {
+    clock: ctx.clock,
+    log: (message: string) => ctx.log.info(message),
+    signal: ctx.signal,
+    initialDelayMs: ctx.waits.initialDelayMs,
+    maxDelayMs: ctx.waits.maxDelayMs,
+    progressEveryMs: ctx.waits.progressEveryMs
+  }
+}
+
+/**
+ * Logs a steady progress line while a long SDK operation (an LRO the SDK polls itself at the
+ * interval Azure asks for) is running.
+ */
+export async function withHeartbeat<T>(
+  ctx: StepContext,
+  what: string,
+  work: Promise<T>
+): Promise<T> {
+  const started = ctx.clock.now()
+  ctx.log.info(`Started: ${what}.`)
+  const timer = setInterval(() => {
+    ctx.log.info(`Still waiting for ${what} (${seconds(ctx.clock.now() - started)} so far).`)
+  }, ctx.waits.progressEveryMs)
+  timer.unref?.()
+  try {
+    const result = await work
+    ctx.log.info(`Finished: ${what} after ${seconds(ctx.clock.now() - started)}.`)
+    return result
+  } finally {
+    clearInterval(timer)
+  }
+}
+
+export function logFor(runner: {
+  info(m: string): void
+  warning(m: string): void
+  debug(m: string): void
+}): Log {
+  return {
+    info: m => runner.info(sanitize(m)),
+    warning: m => runner.warning(sanitize(m)),
+    debug: m => runner.debug(sanitize(m))
+  }
+}
+
+export type { Poll }

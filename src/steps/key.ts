@@ -1,0 +1,148 @@
+import type { HsmKeysApi, HsmKeyState } from '../azure/api.js'
+import { ActionError, codeOf, describeError, innerCodeOf, mentions, statusOf } from '../errors.js'
+import { record, retryIn, type StepContext } from './context.js'
+
+const STEP = 'Key'
+const requiredOps = ['wrapKey', 'unwrapKey']
+
+/** An HSM data-plane refusal by local RBAC (the grant has not taken effect yet). */
+export function isRbacDenied(error: unknown): boolean {
+  if (statusOf(error) !== 403) return false
+  const codes = [codeOf(error), innerCodeOf(error)].map(c => (c ?? '').toLowerCase())
+  return (
+    codes.some(c => ['forbidden', 'forbiddenbyrbac', 'accessdenied'].includes(c)) ||
+    mentions(error, 'not authorized')
+  )
+}
+
+/** Every way an existing key falls short of what Cosmos DB needs, as readable phrases. */
+export function keyMismatches(key: HsmKeyState, wantedSize: number, now: Date): string[] {
+  const problems: string[] = []
+  if (!/^RSA(-HSM)?$/.test(key.kty)) problems.push(`its type is ${key.kty}, not RSA-HSM`)
+  if (key.keySize !== undefined && key.keySize !== wantedSize) {
+    problems.push(`it is ${key.keySize} bits, but key-size is ${wantedSize}`)
+  }
+  const missing = requiredOps.filter(op => !key.keyOps.includes(op))
+  if (missing.length) problems.push(`its allowed operations lack ${missing.join(' and ')}`)
+  if (!key.enabled) problems.push('it is disabled')
+  if (key.expiresOn && key.expiresOn.getTime() <= now.getTime()) {
+    problems.push(`it expired on ${key.expiresOn.toISOString()}`)
+  }
+  if (key.notBefore && key.notBefore.getTime() > now.getTime()) {
+    problems.push(`it is not valid before ${key.notBefore.toISOString()}`)
+  }
+  return problems
+}
+
+function describeKey(key: HsmKeyState): string {
+  return `${key.kty} ${key.keySize ?? '?'} bits, ops ${key.keyOps.join('/') || 'none'}, ${key.enabled ? 'enabled' : 'disabled'}, version ${key.version}`
+}
+
+/**
+ * Reads the key (waiting out the HSM's 403 while the admin grant propagates), creates it when
+ * absent, and checks an existing one. An existing key is never modified, and no second version is
+ * ever created. Answers undefined in plan mode when the key would be created or cannot be read yet.
+ */
+export async function ensureKey(
+  ctx: StepContext,
+  keys: HsmKeysApi
+): Promise<HsmKeyState | undefined> {
+  const { name, size } = ctx.inputs.key
+  const hsmName = ctx.inputs.hsm.name
+  let key: HsmKeyState | undefined
+  try {
+    key = await readKey(ctx, keys)
+  } catch (error) {
+    if (ctx.plan && isRbacDenied(error)) {
+      record(ctx, {
+        step: STEP,
+        observed: 'unreadable until the admin grant takes effect',
+        action: `create RSA-HSM ${size} '${name}' if absent`,
+        result: 'would-change'
+      })
+      return undefined
+    }
+    throw error
+  }
+  if (key) {
+    const problems = keyMismatches(key, size, new Date(ctx.clock.now()))
+    if (problems.length) {
+      throw new ActionError(
+        `Key '${name}' on Managed HSM '${hsmName}' cannot be used: ${problems.join('; ')}. This action never ` +
+          'modifies an existing key or adds a version to it: choose another key-name, or fix the key yourself.'
+      )
+    }
+    record(ctx, { step: STEP, observed: describeKey(key), action: 'none', result: 'ok' })
+    return key
+  }
+
+  const action = `create RSA-HSM ${size} with wrapKey, unwrapKey`
+  if (ctx.plan) {
+    record(ctx, { step: STEP, observed: 'absent', action, result: 'would-change' })
+    return undefined
+  }
+  const created = await createOnce(ctx, keys)
+  record(ctx, {
+    step: STEP,
+    observed: 'absent',
+    action: `${action}: version ${created.version}`,
+    result: 'changed'
+  })
+  return created
+}
+
+async function readKey(ctx: StepContext, keys: HsmKeysApi): Promise<HsmKeyState | undefined> {
+  const { name } = ctx.inputs.key
+  const hsmName = ctx.inputs.hsm.name
+  if (ctx.plan) return keys.get(name)
+  return retryIn(
+    ctx,
+    () => keys.get(name),
+    error =>
+      isRbacDenied(error) ? `HSM answered 403 (${codeOf(error) ?? 'Forbidden'})` : undefined,
+    {
+      what: `'Managed HSM Crypto User' on /keys to take effect for ${ctx.principal.objectId}`,
+      timeoutMs: ctx.waits.rbacPropagationMs,
+      hint:
+        `Check the assignments: az keyvault role assignment list --hsm-name ${hsmName} ` +
+        `--assignee ${ctx.principal.objectId}`
+    }
+  )
+}
+
+/**
+ * Creates the key. A retried create would add a second version, so a create whose outcome is
+ * unknown (cut off, timed out) or that conflicts is followed by a read, and repeated only if the key
+ * is still absent.
+ */
+async function createOnce(ctx: StepContext, keys: HsmKeysApi): Promise<HsmKeyState> {
+  const { name, size } = ctx.inputs.key
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await keys.createRsa(name, size, requiredOps, ctx.tags)
+    } catch (error) {
+      const ambiguous = codeOf(error) === 'OutcomeUnknown' || statusOf(error) === 409
+      if (!ambiguous) {
+        if (isRbacDenied(error)) {
+          throw new ActionError(
+            `The signed-in principal may read but not create keys on '${ctx.inputs.hsm.name}': ${describeError(error)}`
+          )
+        }
+        throw error
+      }
+      const existing = await readKey(ctx, keys)
+      if (existing) return existing
+      if (statusOf(error) === 409) {
+        throw new ActionError(
+          `Key '${name}' cannot be created: ${describeError(error)}. If a deleted key of that name is kept by ` +
+            `soft delete, recover it (az keyvault key recover --hsm-name ${ctx.inputs.hsm.name} --name ${name}) ` +
+            'or choose another key-name.'
+        )
+      }
+      if (attempt >= 3) throw error
+      ctx.log.info(
+        `The key creation's outcome was unknown and the key is absent; creating it again.`
+      )
+    }
+  }
+}
