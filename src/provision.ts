@@ -10,7 +10,7 @@ import { systemClock, type Clock } from './clock.js'
 import { getCloud } from './cloud.js'
 import type { Inputs } from './inputs.js'
 import { keyUriFor, versionlessKeyUri } from './keyUri.js'
-import { hsmRoles, roleAssignmentName } from './roles.js'
+import { hsmRoles } from './roles.js'
 import type { Runner } from './runner/runner.js'
 import {
   ensureAccount,
@@ -28,6 +28,7 @@ import {
   type StepRecord,
   type WaitLimits
 } from './steps/context.js'
+import { removeBootstrapAssignment } from './steps/bootstrap.js'
 import { ensureActivated, ensureHsm } from './steps/hsm.js'
 import { ensureKey } from './steps/key.js'
 import { hsmBaseUri, observe, preflight } from './steps/observe.js'
@@ -277,9 +278,21 @@ async function provision(ctx: StepContext, phase: Phase): Promise<ActionOutputs>
       if (outcome.grant?.assignment) assignmentIds.push(outcome.grant.assignment.id)
       if (outcome.verified) holder = outcome.principalId
       if (inputs.identity.removeBootstrapAssignment) {
-        await phase('Bootstrap assignment', () =>
-          removeBootstrapAssignment(ctx, plane, keyScope, outcome.verified, uaiPrincipal)
+        const removed = await phase('Bootstrap assignment', () =>
+          removeBootstrapAssignment(ctx, {
+            rbac: plane?.rbac,
+            scope: keyScope,
+            verified: outcome.verified,
+            account: outcome.account,
+            keyUri,
+            userAssignedIdentity:
+              uaiId && uaiPrincipal ? { id: uaiId, principalId: uaiPrincipal } : undefined
+          })
         )
+        if (removed) {
+          const gone = assignmentIds.findIndex(id => id.toLowerCase() === removed.toLowerCase())
+          if (gone >= 0) assignmentIds.splice(gone, 1)
+        }
       }
     }
   } else if (mode === 'system-assigned') {
@@ -316,51 +329,4 @@ function notReadable(ctx: StepContext, step: string, action: string): void {
     action,
     result: 'would-change'
   })
-}
-
-/**
- * Removes the grant that let the bootstrap identity create the account, once the account is
- * verified to use its system-assigned identity. Only the assignment under this action's own
- * deterministic name is touched.
- */
-async function removeBootstrapAssignment(
-  ctx: StepContext,
-  plane: HsmDataPlane | undefined,
-  scope: string,
-  verified: boolean,
-  uaiPrincipal: string | undefined
-): Promise<void> {
-  const step = 'Bootstrap assignment'
-  if (!verified || !plane) {
-    record(ctx, {
-      step,
-      observed: 'account not yet verified on SystemAssignedIdentity',
-      action: 'remove the bootstrap grant after verification',
-      result: ctx.plan ? 'would-change' : 'skipped'
-    })
-    return
-  }
-  const principalId =
-    ctx.inputs.identity.bootstrap === 'first-party'
-      ? await firstPartyPrincipalId(ctx)
-      : uaiPrincipal
-  if (!principalId) return
-  const role = hsmRoles.cryptoServiceEncryptionUser
-  const name = roleAssignmentName(ctx.inputs.hsm.name, scope, role.id, principalId)
-  const existing = await plane.rbac.get(scope, name)
-  const ours =
-    existing &&
-    existing.principalId.toLowerCase() === principalId.toLowerCase() &&
-    existing.roleDefinitionId.toLowerCase().endsWith(role.id)
-  if (!ours) {
-    record(ctx, { step, observed: `${name} absent`, action: 'none', result: 'ok' })
-    return
-  }
-  const action = `remove ${name} ('${role.name}' for ${principalId} at ${scope})`
-  if (ctx.plan) {
-    record(ctx, { step, observed: `${name} present`, action, result: 'would-change' })
-    return
-  }
-  await plane.rbac.delete(scope, name)
-  record(ctx, { step, observed: `${name} present`, action, result: 'changed' })
 }

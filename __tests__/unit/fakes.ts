@@ -166,6 +166,8 @@ export class FakeAzure implements AzureApis {
   hsmState?: ManagedHsmState
   uai?: UserAssignedIdentityState
   account?: CosmosAccountState
+  /** More accounts of the subscription (seen by list() only). */
+  otherAccounts: CosmosAccountState[] = []
   assignments: RoleAssignment[] = []
   keys: Record<string, HsmKeyState> = {}
   sdStatus?: SecurityDomainStatus
@@ -391,6 +393,10 @@ export class FakeAzure implements AzureApis {
         }
         if (patch.defaultIdentity) account.defaultIdentity = patch.defaultIdentity
         return structuredClone(account)
+      },
+      list: async () => {
+        this.enter('read', 'account.list')
+        return structuredClone([...(this.account ? [this.account] : []), ...this.otherAccounts])
       }
     }
   }

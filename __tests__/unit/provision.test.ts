@@ -534,6 +534,27 @@ describe('runProvisioning: system-assigned identity', () => {
     )
   })
 
+  it('keeps its bootstrap assignment while another account still reaches the key through it', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    azure.otherAccounts.push({
+      id: '/subscriptions/x/resourceGroups/rg-other/providers/Microsoft.DocumentDB/databaseAccounts/older',
+      name: 'older',
+      location: 'westeurope',
+      capabilities: [],
+      keyVaultKeyUri: 'https://HSM-CMK.managedhsm.azure.net/keys/cosmos-key',
+      defaultIdentity: 'FirstPartyIdentity',
+      identity: { type: 'None', userAssignedIdentities: {} }
+    })
+    const h = harness(azure)
+    const result = await h.run(systemInputs(true))
+    expect(azure.writes()).not.toContain('rbac.delete')
+    expect(result.records.find(r => r.step === 'Bootstrap assignment')).toMatchObject({
+      result: 'skipped',
+      observed: expect.stringContaining('still used by older')
+    })
+    expect(h.runner.logs.some(l => l.startsWith('warning: Keeping role assignment'))).toBe(true)
+  })
+
   it('leaves a bootstrap assignment it did not create', async () => {
     const azure = new FakeAzure()
       .withActiveHsm()

@@ -64,7 +64,10 @@ describe('MaskingCredential', () => {
     let now = 0
     let issued = 0
     const inner = {
-      getToken: async () => ({ token: fakeJwt({ n: ++issued }), expiresOnTimestamp: now + 3_600_000 })
+      getToken: async () => ({
+        token: fakeJwt({ n: ++issued }),
+        expiresOnTimestamp: now + 3_600_000
+      })
     }
     const credential = new MaskingCredential(inner, runner, undefined, () => now)
     const arm = 'https://management.azure.com/.default'

@@ -128,6 +128,8 @@ export interface CosmosAccountsApi {
     name: string,
     patch: CosmosAccountPatch
   ): Promise<CosmosAccountState>
+  /** Every account of the subscription. */
+  list(): Promise<CosmosAccountState[]>
 }
 
 export interface GraphApi {

@@ -242,6 +242,13 @@ export function createCosmosAccountsApi(setup: ArmSetup): CosmosAccountsApi {
           : { defaultIdentity: patch.defaultIdentity }
       const poller = client.databaseAccounts.update(resourceGroup, name, body, lro)
       return toAccountState(await poller.pollUntilDone({ abortSignal: setup.signal }))
+    },
+    async list() {
+      const accounts: CosmosAccountState[] = []
+      for await (const account of client.databaseAccounts.list({ abortSignal: setup.signal })) {
+        accounts.push(toAccountState(account))
+      }
+      return accounts
     }
   }
 }

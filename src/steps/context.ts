@@ -73,6 +73,8 @@ export interface StepContext {
   writeSecretFile: SecretFileWriter
   /** Set when the run wrote anything. */
   changed: boolean
+  /** The Azure Cosmos DB first-party principal, once looked up. */
+  firstPartyPrincipal?: Promise<string>
 }
 
 export function record(ctx: StepContext, entry: StepRecord): StepRecord {
@@ -130,7 +132,7 @@ export async function withHeartbeat<T>(
   timer.unref?.()
   try {
     const result = await work
-    ctx.log.info(`Finished: ${what} after ${seconds(ctx.clock.now() - started)}.`)
+    ctx.log.info(`Finished after ${seconds(ctx.clock.now() - started)}: ${what}.`)
     return result
   } finally {
     clearInterval(timer)

@@ -47,7 +47,7 @@ export async function ensureHsm(
     try {
       hsm = await withHeartbeat(
         ctx,
-        `creation of Managed HSM '${name}' (usually 20-30 minutes)`,
+        `creation of Managed HSM '${name}' (it usually takes 20-30 minutes)`,
         apis.managedHsms.create(resourceGroup, name, {
           location: inputs.location ?? '',
           skuName: inputs.hsm.sku,

@@ -6,7 +6,12 @@ import { record, type StepContext } from './context.js'
  * `cosmos-principal-id` when given, else looked up in Microsoft Graph by application id (the
  * object id differs per tenant).
  */
-export async function firstPartyPrincipalId(ctx: StepContext): Promise<string> {
+export function firstPartyPrincipalId(ctx: StepContext): Promise<string> {
+  ctx.firstPartyPrincipal ??= lookUpFirstPartyPrincipal(ctx)
+  return ctx.firstPartyPrincipal
+}
+
+async function lookUpFirstPartyPrincipal(ctx: StepContext): Promise<string> {
   const appId = ctx.cloud.cosmosDbApplicationId
   const given = ctx.inputs.identity.cosmosPrincipalId
   const step = 'Cosmos DB principal'

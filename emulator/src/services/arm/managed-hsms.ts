@@ -1,8 +1,8 @@
 import type { EmuResponse } from '../../core/service.js'
 import type { ManagedHsm } from '../../core/world.js'
-import { findHsmByName } from '../resources/lookup.js'
 import { azureError } from '../../core/errors.js'
 import { HSM_TYPE, hsmUri, isGuid, resourceId, worldKey } from '../resources/ids.js'
+import { findHsmByName } from '../resources/lookup.js'
 import { findRegion, regionNames } from '../resources/regions.js'
 import { ADMINISTRATOR_ROLE_GUID, roleDefinitionId } from '../hsm/role-definitions.js'
 import {

@@ -1,7 +1,7 @@
 import type { EmuResponse, Service, ServiceContext } from '../../core/service.js'
-import { findHsmByName } from '../resources/lookup.js'
 import { notEmulated } from '../../core/errors.js'
 import { advanceWorld } from '../resources/advance.js'
+import { findHsmByName } from '../resources/lookup.js'
 import { badParameter, kvError, notActivated } from './kv-errors.js'
 import {
   createKey,

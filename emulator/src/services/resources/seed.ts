@@ -113,6 +113,16 @@ function seedCosmos(
   const userAssigned = defaultIdentity.toLowerCase().startsWith('userassignedidentity=')
     ? [defaultIdentity.slice('UserAssignedIdentity='.length)]
     : []
+  const systemAssigned = /^SystemAssignedIdentity$/i.test(defaultIdentity)
+  const systemPrincipalId = systemAssigned ? env.newGuid() : undefined
+  if (systemPrincipalId) {
+    addManagedIdentityPrincipal(world, {
+      id: systemPrincipalId,
+      appId: env.newGuid(),
+      displayName: s.name,
+      replicatedAt: env.now()
+    })
+  }
   const id = resourceId(sub, rgName, COSMOS_TYPE, s.name)
   world.cosmosAccounts[worldKey(id)] = {
     id,
@@ -126,7 +136,12 @@ function seedCosmos(
     locations: [{ locationName: location, failoverPriority: 0, isZoneRedundant: false }],
     ...(s.keyVaultKeyUri ? { keyVaultKeyUri: s.keyVaultKeyUri } : {}),
     defaultIdentity,
-    identityType: userAssigned.length > 0 ? 'UserAssigned' : 'None',
+    identityType: systemAssigned
+      ? 'SystemAssigned'
+      : userAssigned.length > 0
+        ? 'UserAssigned'
+        : 'None',
+    ...(systemPrincipalId ? { systemAssignedPrincipalId: systemPrincipalId } : {}),
     userAssignedIdentities: userAssigned,
     provisioningState: 'Succeeded',
     instanceId: env.newGuid(),
