@@ -23,7 +23,8 @@ const identityMode = values['identity-mode'] ?? 'system-assigned'
 const stateDir = mkdtempSync(join(tmpdir(), 'local-azure-demo-'))
 const emulator = await startEmulator({ stateDir, quiet: true })
 const env = emulator.env
-const rule = (title: string) => console.log(`\n\x1b[1m== ${title} ${'='.repeat(Math.max(0, 70 - title.length))}\x1b[0m`)
+const rule = (title: string) =>
+  console.log(`\n\x1b[1m== ${title} ${'='.repeat(Math.max(0, 70 - title.length))}\x1b[0m`)
 
 rule('Local Azure')
 console.log(`listening on ${emulator.proxyUrl}; a client needs:`)
@@ -51,7 +52,8 @@ try {
   process.stderr.write(first.stderr)
   if (first.code !== 0) throw new Error(`the action failed with exit code ${first.code}`)
   rule('Outputs')
-  for (const [name, value] of Object.entries(first.outputs)) console.log(`${name.padEnd(30)} ${value}`)
+  for (const [name, value] of Object.entries(first.outputs))
+    console.log(`${name.padEnd(30)} ${value}`)
   const firstRequests = emulator.requests()
   console.log(
     `\n${firstRequests.length} requests (${firstRequests.filter(r => r.kind === 'write').length} writes) in ${(first.durationMs / 1000).toFixed(1)} s`

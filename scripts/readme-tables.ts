@@ -4,6 +4,7 @@
  * `--check` fails instead of writing when the README is out of date.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
+import { format, resolveConfig } from 'prettier'
 import { parse } from 'yaml'
 
 interface ActionInput {
@@ -16,11 +17,16 @@ interface ActionManifest {
   outputs: Record<string, { description?: string }>
 }
 
-const cell = (text: string): string => text.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|').trim()
+const cell = (text: string): string =>
+  text
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/\|/g, '\\|')
+    .trim()
 
 export function inputsTable(manifest: ActionManifest): string {
   const rows = Object.entries(manifest.inputs).map(([name, input]) => {
-    const fallback = input.default === undefined || input.default === '' ? '' : `\`${input.default}\``
+    const fallback =
+      input.default === undefined || input.default === '' ? '' : `\`${input.default}\``
     return `| \`${name}\` | ${input.required ? 'yes' : 'no'} | ${fallback} | ${cell(input.description ?? '')} |`
   })
   return ['| input | required | default | description |', '|---|---|---|---|', ...rows].join('\n')
@@ -44,11 +50,16 @@ function replaceBetween(text: string, marker: string, content: string): string {
 
 const manifest = parse(readFileSync('action.yml', 'utf8')) as ActionManifest
 const readme = readFileSync('README.md', 'utf8')
-const updated = replaceBetween(
+const generated = replaceBetween(
   replaceBetween(readme, 'inputs', inputsTable(manifest)),
   'outputs',
   outputsTable(manifest)
 )
+// Formatted as `npm run format` would, so that the generator and prettier agree.
+const updated = await format(generated, {
+  ...(await resolveConfig('README.md')),
+  filepath: 'README.md'
+})
 if (process.argv.includes('--check')) {
   if (updated !== readme) {
     console.error('README.md tables are out of date: run `npm run readme`.')

@@ -163,7 +163,11 @@ export function parseInputs(source: InputSource, files: InputFiles = nodeFiles):
     const value = (source.getInput(name) ?? '').trim()
     return value === '' ? inputDefaults[name] : value
   }
-  const given = (name: InputName): boolean => (source.getInput(name) ?? '').trim() !== ''
+  // GitHub passes action.yml defaults as if they were set, so "given" means "differs from the default".
+  const given = (name: InputName): boolean => {
+    const value = (source.getInput(name) ?? '').trim()
+    return value !== '' && value !== inputDefaults[name]
+  }
   const fail = (name: InputName, rule: string, value = raw(name)) => {
     problems.push(`Input '${name}' is '${value}': ${rule}.`)
   }

@@ -29,7 +29,7 @@ export class WaitTimeoutError extends ActionError {
   }
 }
 
-export const waitDefaults = { initialDelayMs: 1000, maxDelayMs: 5000, progressEveryMs: 15000 }
+export const waitDefaults = { initialDelayMs: 500, maxDelayMs: 5000, progressEveryMs: 15000 }
 
 /**
  * Waits out eventual consistency by observing: polls until `poll` reports done, with a short

@@ -142,7 +142,9 @@ describe('fresh provisioning from an empty subscription', () => {
       identity?.id.toLowerCase()
     )
     expect(
-      hsmAssignments().some(a => a.principalId === identity?.principalId && a.scope === '/keys/cosmos-cmk')
+      hsmAssignments().some(
+        a => a.principalId === identity?.principalId && a.scope === '/keys/cosmos-cmk'
+      )
     ).toBe(true)
   })
 
@@ -185,7 +187,9 @@ describe('re-runs and plans', () => {
     expectSuccess(result)
     expect(writes(emulator.requests())).toEqual([])
     expect(Object.keys(emulator.store.world.managedHsms)).toHaveLength(0)
+    expect(result.outputs.changed).toBe('true')
     expect(result.summary).toMatch(/would/i)
-    expect(result.stdout).toMatch(/would create/i)
+    expect(result.stdout).toMatch(/Managed HSM: absent -> create .*\[would\]/)
+    expect(result.stdout).toMatch(/Cosmos DB account: absent -> create .*\[would\]/)
   })
 })

@@ -4,7 +4,10 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadX509 } from '../../emulator/src/index.js'
 
-export async function writeSecurityDomainCertificates(dir: string, count: number): Promise<string[]> {
+export async function writeSecurityDomainCertificates(
+  dir: string,
+  count: number
+): Promise<string[]> {
   const algorithm = {
     name: 'RSASSA-PKCS1-v1_5',
     hash: 'SHA-256',
@@ -14,7 +17,10 @@ export async function writeSecurityDomainCertificates(dir: string, count: number
   const x509 = await loadX509()
   const paths: string[] = []
   for (let i = 0; i < count; i++) {
-    const keys = (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair
+    const keys = (await webcrypto.subtle.generateKey(algorithm, true, [
+      'sign',
+      'verify'
+    ])) as webcrypto.CryptoKeyPair
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
       serialNumber: `0${i + 1}`,
       name: `CN=security-domain-officer-${i + 1}`,

@@ -449,6 +449,10 @@ export class FakeAzure implements AzureApis {
         listRoleDefinitions: async () => {
           this.enter('read', 'rbac.roleDefinitions')
           return []
+        },
+        getRoleDefinition: async () => {
+          this.enter('read', 'rbac.roleDefinition')
+          return undefined
         }
       },
       keys: {

@@ -76,11 +76,28 @@ describe('transport: one retry policy, per-attempt timeouts', () => {
     expect(hits['/stall']).toBe(2)
   })
 
-  it('retries a connection reset', async () => {
-    scripts['/reset'] = ['reset', 'reset']
-    const response = await send('/reset')
-    expect(response.status).toBe(200)
-    expect(hits['/reset']).toBe(3)
+  it('retries a connection reset, leaving no timer of the failed attempts behind', async () => {
+    const { setTimeout: realSet, clearTimeout: realClear } = globalThis
+    const attemptTimers = new Set<unknown>()
+    globalThis.setTimeout = ((fn: () => void, ms?: number) => {
+      const timer = realSet(fn, ms)
+      if (ms === settings.readTimeoutMs) attemptTimers.add(timer)
+      return timer
+    }) as typeof setTimeout
+    globalThis.clearTimeout = ((timer: Parameters<typeof clearTimeout>[0]) => {
+      attemptTimers.delete(timer)
+      realClear(timer)
+    }) as typeof clearTimeout
+    try {
+      scripts['/reset'] = ['reset', 'reset']
+      const response = await send('/reset')
+      expect(response.status).toBe(200)
+      expect(hits['/reset']).toBe(3)
+    } finally {
+      globalThis.setTimeout = realSet
+      globalThis.clearTimeout = realClear
+    }
+    expect(attemptTimers.size).toBe(0)
   })
 
   it('retries 429 with Retry-After and 503', async () => {

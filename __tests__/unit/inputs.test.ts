@@ -1,6 +1,12 @@
 import { describe, expect, it } from '@jest/globals'
 import { fileURLToPath } from 'node:url'
-import { InputError, nodeFiles, parseInputs, type InputFiles } from '../../src/inputs.js'
+import {
+  InputError,
+  inputDefaults,
+  nodeFiles,
+  parseInputs,
+  type InputFiles
+} from '../../src/inputs.js'
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
 const files: InputFiles = { ...nodeFiles, cwd: () => fixtures }
@@ -201,6 +207,20 @@ describe('parseInputs: one message per broken rule, naming input, value and rule
 })
 
 describe('parseInputs: combinations', () => {
+  it('accepts every action.yml default passed explicitly, as GitHub does', () => {
+    const withDefaults = { ...inputDefaults, ...valid }
+    const inputs = parseInputs(
+      { getInput: name => withDefaults[name as keyof typeof withDefaults] ?? '' },
+      files
+    )
+    expect(inputs.identity.mode).toBe('first-party')
+    const azureCli = { ...withDefaults, 'auth-type': 'azure-cli', 'client-id': '', 'tenant-id': '' }
+    expect(
+      parseInputs({ getInput: name => azureCli[name as keyof typeof azureCli] ?? '' }, files).auth
+        .type
+    ).toBe('azure-cli')
+  })
+
   it("needs client-id and tenant-id for auth-type 'oidc' only", () => {
     expect(problems({ 'client-id': '', 'tenant-id': '' })).toEqual([
       "Input 'client-id' is required when auth-type is 'oidc'.",
@@ -233,7 +253,7 @@ describe('parseInputs: combinations', () => {
 
   it('refuses bootstrap-identity and remove-bootstrap-assignment outside system-assigned', () => {
     const found = problems({
-      'bootstrap-identity': 'first-party',
+      'bootstrap-identity': 'user-assigned',
       'remove-bootstrap-assignment': 'true'
     })
     expect(found).toEqual([

@@ -200,6 +200,18 @@ describe('runProvisioning: an existing HSM', () => {
     expect(h.runner.logs.some(l => l.startsWith('warning:') && /irreversible/.test(l))).toBe(true)
   })
 
+  it('reads back an HSM a concurrent run created (409) instead of failing', async () => {
+    const azure = new FakeAzure()
+    azure.failNext('hsm.create', () => {
+      azure.withActiveHsm({ activationStatus: 'NotActivated' })
+      return restError(409, 'Conflict', 'The name is already in use.')
+    })
+    const h = harness(azure)
+    await h.run(newHsmInputs())
+    expect(azure.writes().filter(w => w === 'hsm.create')).toHaveLength(1)
+    expect(azure.writes()).toContain('sd.download')
+  })
+
   it('waits for a still-provisioning HSM (an interrupted earlier run) instead of creating it', async () => {
     const azure = new FakeAzure().withActiveHsm({ provisioningState: 'Provisioning' })
     let gets = 0
@@ -520,7 +532,8 @@ describe('runProvisioning: system-assigned identity', () => {
 
   it('removes only its own bootstrap assignment, and only after verification', async () => {
     const azure = new FakeAzure().withActiveHsm()
-    await harness(azure).run(systemInputs(true))
+    const result = await harness(azure).run(systemInputs(true))
+    expect(JSON.parse(result.outputs['role-assignment-ids']!)).toHaveLength(2)
     const bootstrapName = roleAssignmentName(
       'hsm-cmk',
       keyScope,
@@ -553,6 +566,15 @@ describe('runProvisioning: system-assigned identity', () => {
       observed: expect.stringContaining('still used by older')
     })
     expect(h.runner.logs.some(l => l.startsWith('warning: Keeping role assignment'))).toBe(true)
+  })
+
+  it('keeps its bootstrap assignment when the other accounts cannot be listed', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    azure.failNext('account.list', () => restError(403, 'AuthorizationFailed', 'no list'))
+    const h = harness(azure)
+    const result = await h.run(systemInputs(true))
+    expect(azure.writes()).not.toContain('rbac.delete')
+    expect(result.records.find(r => r.step === 'Bootstrap assignment')?.result).toBe('skipped')
   })
 
   it('leaves a bootstrap assignment it did not create', async () => {
@@ -607,6 +629,19 @@ describe('runProvisioning: resource providers', () => {
         /Waiting for resource provider Microsoft.DocumentDB to be registered/.test(l)
       )
     ).toBe(true)
+  })
+
+  it('says who can register a provider when the signed-in principal may not', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    azure.providerStates['Microsoft.DocumentDB'] = 'NotRegistered'
+    azure.failNext('providers.register Microsoft.DocumentDB', () =>
+      restError(403, 'AuthorizationFailed', 'denied')
+    )
+    const error = (await harness(azure)
+      .run()
+      .catch(e => e)) as ProvisioningError
+    expect(error.message).toContain('az provider register --namespace Microsoft.DocumentDB')
+    expect(error.step).toBe('Resource providers')
   })
 
   it('checks Microsoft.ManagedIdentity only when a user-assigned identity is used', async () => {

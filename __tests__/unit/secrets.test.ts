@@ -132,3 +132,24 @@ describe('FederatedAssertion', () => {
     await expect(new FederatedAssertion(runner, 'a').fetch()).rejects.toThrow(/id-token: write/)
   })
 })
+
+describe('writeSecretFileOwnerOnly', () => {
+  it('writes the security domain readable by its owner only, and never over an existing file', async () => {
+    const { mkdtempSync, readFileSync, statSync, rmSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const { writeSecretFileOwnerOnly } = await import('../../src/provision.js')
+    const dir = mkdtempSync(join(tmpdir(), 'sd-'))
+    try {
+      const file = join(dir, 'sd.json')
+      await writeSecretFileOwnerOnly(file, '{"EncData":1}')
+      expect(statSync(file).mode & 0o777).toBe(0o600)
+      await expect(writeSecretFileOwnerOnly(file, 'other')).rejects.toMatchObject({
+        code: 'EEXIST'
+      })
+      expect(readFileSync(file, 'utf8')).toBe('{"EncData":1}')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

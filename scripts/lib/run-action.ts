@@ -52,7 +52,9 @@ export function parseOutputFile(text: string): Record<string, string> {
   return outputs
 }
 
-export function inputEnv(inputs: Record<string, string | number | boolean>): Record<string, string> {
+export function inputEnv(
+  inputs: Record<string, string | number | boolean>
+): Record<string, string> {
   return Object.fromEntries(
     Object.entries(inputs).map(([name, value]) => [
       `INPUT_${name.replace(/ /g, '_').toUpperCase()}`,

@@ -163,6 +163,7 @@ export interface HsmRbacApi {
   ): Promise<RoleAssignment>
   delete(scope: string, name: string): Promise<void>
   listRoleDefinitions(scope: string): Promise<RoleDefinition[]>
+  getRoleDefinition(scope: string, name: string): Promise<RoleDefinition | undefined>
 }
 
 export interface HsmKeyState {

@@ -58,6 +58,21 @@ function assignmentsPath(scope: string): string {
   return `${s === '/' ? '' : s}/providers/Microsoft.Authorization/roleAssignments`
 }
 
+interface WireRoleDefinition {
+  id?: string
+  name?: string
+  properties?: { roleName?: string }
+}
+
+function definitionsPath(scope: string): string {
+  const s = normaliseScope(scope)
+  return `${s === '/' ? '' : s}/providers/Microsoft.Authorization/roleDefinitions`
+}
+
+function toDefinition(wire: WireRoleDefinition): RoleDefinition {
+  return { id: wire.id ?? '', name: wire.name ?? '', roleName: wire.properties?.roleName ?? '' }
+}
+
 function toAssignment(wire: WireRoleAssignment): RoleAssignment {
   return {
     id: wire.id ?? '',
@@ -123,17 +138,20 @@ export function createHsmRbacApi(client: JsonClient): HsmRbacApi {
       }
     },
     async listRoleDefinitions(scope) {
-      const s = normaliseScope(scope)
-      const wire = await listAll<{
-        id?: string
-        name?: string
-        properties?: { roleName?: string }
-      }>(`${s === '/' ? '' : s}/providers/Microsoft.Authorization/roleDefinitions`, '')
-      return wire.map((d): RoleDefinition => ({
-        id: d.id ?? '',
-        name: d.name ?? '',
-        roleName: d.properties?.roleName ?? ''
-      }))
+      const wire = await listAll<WireRoleDefinition>(definitionsPath(scope), '')
+      return wire.map(toDefinition)
+    },
+    async getRoleDefinition(scope, name) {
+      try {
+        const response = await client.send<WireRoleDefinition>(
+          'GET',
+          `${definitionsPath(scope)}/${name}`
+        )
+        return response.body ? toDefinition(response.body) : undefined
+      } catch (error) {
+        if (isNotFound(error)) return undefined
+        throw error
+      }
     }
   }
 }

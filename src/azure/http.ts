@@ -25,9 +25,9 @@ export interface TransportSettings {
 export const defaultTransport: TransportSettings = {
   readTimeoutMs: 20_000,
   writeTimeoutMs: 60_000,
-  maxRetries: 6,
-  retryDelayMs: 800,
-  maxRetryDelayMs: 20_000,
+  maxRetries: 10,
+  retryDelayMs: 500,
+  maxRetryDelayMs: 15_000,
   pollIntervalMs: 1_000
 }
 
@@ -67,10 +67,10 @@ function isNonIdempotent(request: PipelineRequest): boolean {
 export const attemptTimeoutPolicyName = 'attemptTimeout'
 
 /**
- * Runs below the retry policy, once per attempt: bounds the attempt with a timeout and turns a
- * timed-out or cut-off attempt into the transport error the retry policy retries. For a
- * non-idempotent request an ambiguous failure is surfaced as `OutcomeUnknown` instead, so that
- * the caller observes before trying again.
+ * Runs below the retry policy, once per attempt: bounds the attempt with its own timer (cleared as
+ * soon as the attempt ends, so no timer outlives it) and turns a timed-out or cut-off attempt into
+ * the transport error the retry policy retries. For a non-idempotent request an ambiguous failure
+ * is surfaced as `OutcomeUnknown` instead, so that the caller observes before trying again.
  */
 export function attemptTimeoutPolicy(settings: TransportSettings): PipelinePolicy {
   return {
@@ -78,12 +78,22 @@ export function attemptTimeoutPolicy(settings: TransportSettings): PipelinePolic
     async sendRequest(request, next) {
       const read = request.method === 'GET' || request.method === 'HEAD'
       const timeoutMs = read ? settings.readTimeoutMs : settings.writeTimeoutMs
-      request.timeout = timeoutMs
+      const outer = request.abortSignal
+      const attempt = new AbortController()
+      let timedOut = false
+      const timer = setTimeout(() => {
+        timedOut = true
+        attempt.abort()
+      }, timeoutMs)
+      timer.unref?.()
+      const forward = () => attempt.abort()
+      if (outer?.aborted) attempt.abort()
+      outer?.addEventListener('abort', forward, { once: true })
+      request.abortSignal = attempt.signal
       try {
         return await next(request)
       } catch (error) {
-        if (request.abortSignal?.aborted) throw error
-        const timedOut = (error as Error)?.name === 'AbortError'
+        if (outer?.aborted) throw error
         const cutOff =
           isRestError(error) &&
           (transportErrorCodes.has(error.code ?? '') ||
@@ -100,6 +110,10 @@ export function attemptTimeoutPolicy(settings: TransportSettings): PipelinePolic
           code: timedOut ? 'ETIMEDOUT' : 'ECONNRESET',
           request
         })
+      } finally {
+        clearTimeout(timer)
+        outer?.removeEventListener('abort', forward)
+        request.abortSignal = outer
       }
     }
   }

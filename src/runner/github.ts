@@ -12,13 +12,32 @@ export function githubRunner(): Runner {
     debug: message => core.debug(message),
     group: (name, fn) => core.group(name, fn),
     setSecret: value => core.setSecret(value),
-    getIdToken: audience => core.getIDToken(audience),
+    getIdToken,
     summary: async markdown => {
       if (!process.env.GITHUB_STEP_SUMMARY) return
       await core.summary.addRaw(markdown, true).write()
     },
     setFailed: message => core.setFailed(message),
     resourceTags
+  }
+}
+
+/**
+ * core.getIDToken retries only 5xx answers; a throttled (429) or cut-off request to the runner's
+ * token endpoint is retried here with a short backoff. A missing permission is not retried.
+ */
+async function getIdToken(audience: string): Promise<string> {
+  const delays = [1_000, 2_000, 4_000, 8_000]
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await core.getIDToken(audience)
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      const permanent = /ACTIONS_ID_TOKEN_REQUEST_(URL|TOKEN)/.test(message)
+      if (permanent || attempt >= delays.length) throw error
+      core.debug(`Getting an ID token failed (${message.split('\n')[0]}); retrying.`)
+      await new Promise(resolve => setTimeout(resolve, delays[attempt]))
+    }
   }
 }
 

@@ -1,4 +1,5 @@
 import type { CosmosAccountState, HsmRbacApi } from '../azure/api.js'
+import { describeError } from '../errors.js'
 import { sameKey } from '../keyUri.js'
 import { hsmRoles, roleAssignmentName } from '../roles.js'
 import { sameIdentity } from './account.js'
@@ -67,8 +68,24 @@ export async function removeBootstrapAssignment(
   }
 
   // The same grant serves every account that reaches a key under its scope with that identity.
+  let accounts: CosmosAccountState[]
+  try {
+    accounts = await ctx.apis.cosmos.list()
+  } catch (error) {
+    ctx.log.warning(
+      `Keeping role assignment ${name}: the accounts of the subscription could not be listed to make sure ` +
+        `no other account still needs it (${describeError(error)}).`
+    )
+    record(ctx, {
+      step: STEP,
+      observed: `${name} present; other accounts could not be checked`,
+      action: 'keep it',
+      result: 'skipped'
+    })
+    return undefined
+  }
   const wholeKeys = scope === '/keys'
-  const dependents = (await ctx.apis.cosmos.list()).filter(
+  const dependents = accounts.filter(
     other =>
       other.id.toLowerCase() !== account.id.toLowerCase() &&
       !!other.keyVaultKeyUri &&

@@ -37,7 +37,7 @@ export const defaultWaitLimits: WaitLimits = {
   principalReplicationMs: 15 * 60_000,
   keyAccessMs: 20 * 60_000,
   accountProvisioningMs: 45 * 60_000,
-  initialDelayMs: 1_000,
+  initialDelayMs: 500,
   maxDelayMs: 5_000,
   progressEveryMs: 15_000
 }

@@ -47,7 +47,12 @@ export interface ScenarioSubscription {
 export interface ScenarioResourceGroup {
   name: string
   location: string
-  userAssignedIdentities?: { name: string; location?: string; principalId?: string; clientId?: string }[]
+  userAssignedIdentities?: {
+    name: string
+    location?: string
+    principalId?: string
+    clientId?: string
+  }[]
   managedHsms?: ScenarioHsm[]
   cosmosAccounts?: ScenarioCosmosAccount[]
 }

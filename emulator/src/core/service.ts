@@ -27,7 +27,10 @@ export interface Timing {
   idTokenLifetimeSeconds: number
 }
 
-export type DelayKind = Exclude<keyof Timing, 'retryAfterSeconds' | 'accessTokenLifetimeSeconds' | 'idTokenLifetimeSeconds'>
+export type DelayKind = Exclude<
+  keyof Timing,
+  'retryAfterSeconds' | 'accessTokenLifetimeSeconds' | 'idTokenLifetimeSeconds'
+>
 
 export interface EmuRequest {
   method: string

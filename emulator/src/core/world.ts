@@ -166,10 +166,7 @@ export interface HsmDataPlane {
 }
 
 export type CosmosIdentityType =
-  | 'None'
-  | 'SystemAssigned'
-  | 'UserAssigned'
-  | 'SystemAssigned,UserAssigned'
+  'None' | 'SystemAssigned' | 'UserAssigned' | 'SystemAssigned,UserAssigned'
 
 export interface CosmosAccount {
   id: string

@@ -243,6 +243,23 @@ describe('ARM responses conform to the REST specs', () => {
     const got = await h.call(armService, { method: 'GET', path: cosmosPath('spec-acct') })
     expect(got.json.properties.keyVaultKeyUriVersion).toBeDefined()
     conforms('cosmos', 'DatabaseAccounts_Get', got)
+    const listed = await h.call(armService, {
+      method: 'GET',
+      path: cosmosPath('spec-acct').replace(
+        /\/resourceGroups\/.*$/,
+        '/providers/Microsoft.DocumentDB/databaseAccounts'
+      )
+    })
+    expect(listed.json.value.map((a: { name: string }) => a.name)).toEqual(['spec-acct'])
+    conforms('cosmos', 'DatabaseAccounts_List', listed)
+    conforms(
+      'cosmos',
+      'DatabaseAccounts_ListByResourceGroup',
+      await h.call(armService, {
+        method: 'GET',
+        path: cosmosPath('spec-acct').replace(/\/[^/]+$/, '')
+      })
+    )
     conforms(
       'cosmos',
       'DatabaseAccounts_Update',

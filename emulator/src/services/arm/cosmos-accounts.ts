@@ -8,6 +8,7 @@ import { armPermits } from './authorization.js'
 import {
   authorize,
   findResourceGroup,
+  findSubscription,
   isResponse,
   jsonBody,
   requireRegistered,
@@ -450,6 +451,27 @@ export function databaseAccount(a: ArmRequest, sub: string, rg: string, name: st
       : resourceNotFound(COSMOS_TYPE, name, group.name)
   }
   return account ? update(a, account, body, 'PUT') : create(a, group, name, body)
+}
+
+/**
+ * DatabaseAccounts_List / _ListByResourceGroup: ARM authorizes the list at the scope asked for and
+ * answers one page (`{value}` without nextLink).
+ */
+export function listDatabaseAccounts(a: ArmRequest, sub: string, rg?: string): EmuResponse {
+  const subscription = findSubscription(a, sub)
+  if (isResponse(subscription)) return subscription
+  let scope = `/subscriptions/${subscription.subscriptionId}`
+  if (rg !== undefined) {
+    const group = findResourceGroup(a, sub, rg)
+    if (isResponse(group)) return group
+    scope = `${scope}/resourceGroups/${group.name}`
+  }
+  const denied = authorize(a, 'Microsoft.DocumentDB/databaseAccounts/read', scope)
+  if (denied) return denied
+  const value = Object.values(a.world.cosmosAccounts)
+    .filter(account => account.id.toLowerCase().startsWith(`${scope.toLowerCase()}/`))
+    .map(account => cosmosAccountBody(a.world, account))
+  return { status: 200, body: { value } }
 }
 
 function findOperation(a: ArmRequest, sub: string, opId: string) {

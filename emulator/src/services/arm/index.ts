@@ -6,13 +6,15 @@ import {
   cosmosOperationResult,
   cosmosOperationStatus,
   databaseAccount,
-  databaseAccountNameExists
+  databaseAccountNameExists,
+  listDatabaseAccounts
 } from './cosmos-accounts.js'
 import { missingApiVersion } from './errors.js'
 import { userAssignedIdentity } from './identities.js'
 import { checkMhsmNameAvailability, managedHsm, managedHsmOperationResult } from './managed-hsms.js'
 import { matchPath } from './match.js'
 import { getProvider, getResourceGroup, registerProvider } from './providers.js'
+import { getSubscription, listSubscriptions } from './subscriptions.js'
 
 export { armPermits, armRolesOf, requireArmPermission } from './authorization.js'
 
@@ -28,6 +30,8 @@ const SUB = '/subscriptions/{sub}'
 const RG = `${SUB}/resourceGroups/{rg}`
 
 const ROUTES: Route[] = [
+  { methods: ['GET'], template: '/subscriptions', handler: a => listSubscriptions(a) },
+  { methods: ['GET'], template: SUB, handler: (a, p) => getSubscription(a, p.sub!) },
   {
     methods: ['GET'],
     template: `${SUB}/providers/{ns}`,
@@ -58,6 +62,16 @@ const ROUTES: Route[] = [
     methods: ['GET', 'PUT'],
     template: `${RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}`,
     handler: (a, p) => userAssignedIdentity(a, p.sub!, p.rg!, p.name!)
+  },
+  {
+    methods: ['GET'],
+    template: `${SUB}/providers/Microsoft.DocumentDB/databaseAccounts`,
+    handler: (a, p) => listDatabaseAccounts(a, p.sub!)
+  },
+  {
+    methods: ['GET'],
+    template: `${RG}/providers/Microsoft.DocumentDB/databaseAccounts`,
+    handler: (a, p) => listDatabaseAccounts(a, p.sub!, p.rg!)
   },
   {
     methods: ['GET', 'PUT', 'PATCH', 'DELETE'],

@@ -19,6 +19,15 @@ export const graphService: Service = {
     if (!m) return graphError(ctx, 400, 'BadRequest', 'Invalid version.')
     const version = m[1]!
     const route = m[2]!
+    // every token the local Azure issues is an app-only token (az ad signed-in-user show)
+    if (/^\/me(\/|$)/i.test(route)) {
+      return graphError(
+        ctx,
+        400,
+        'BadRequest',
+        '/me request is only valid with delegated authentication flow.'
+      )
+    }
     const denied = checkDirectoryRead(ctx)
     if (denied) return denied
 
@@ -74,7 +83,16 @@ function visible(ctx: ServiceContext): ServicePrincipal[] {
 function list(ctx: ServiceContext, version: string): EmuResponse {
   const filter = ctx.req.query.get('$filter')
   let items = visible(ctx)
-  if (filter) {
+  // `az ad sp show --id <appId>` asks servicePrincipalNames/any(c:c eq '<appId>')
+  const byName =
+    filter &&
+    /^\s*servicePrincipalNames\/any\(\s*(\w+)\s*:\s*\1\s+eq\s+'((?:[^']|'')*)'\s*\)\s*$/i.exec(
+      filter
+    )
+  if (byName) {
+    const name = byName[2]!.replace(/''/g, "'")
+    items = items.filter(sp => toGraph(ctx.world, sp).servicePrincipalNames.some(n => n === name))
+  } else if (filter) {
     const m = /^\s*(appId|id|displayName|servicePrincipalType)\s+eq\s+'((?:[^']|'')*)'\s*$/i.exec(
       filter
     )
@@ -84,7 +102,8 @@ function list(ctx: ServiceContext, version: string): EmuResponse {
         400,
         'Request_UnsupportedQuery',
         `Unsupported or invalid query filter clause specified for property of resource 'ServicePrincipal'. ` +
-          `The local Azure supports only "appId eq '...'", "id eq '...'" and "displayName eq '...'".`
+          `The local Azure supports only "appId eq '...'", "id eq '...'", "displayName eq '...'" and ` +
+          `"servicePrincipalNames/any(c:c eq '...')".`
       )
     }
     const field = m[1]!.toLowerCase()
@@ -200,7 +219,10 @@ function select(ctx: ServiceContext, obj: Record<string, unknown>): Record<strin
   )
 }
 
-function toGraph(world: World, sp: ServicePrincipal): Record<string, unknown> {
+function toGraph(
+  world: World,
+  sp: ServicePrincipal
+): Record<string, unknown> & { servicePrincipalNames: string[] } {
   const ownApp = Object.values(world.applications).some(a => a.servicePrincipalId === sp.id)
   const managed = sp.servicePrincipalType === 'ManagedIdentity'
   return {

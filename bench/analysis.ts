@@ -1,0 +1,271 @@
+/**
+ * Where a run's time went: each step of the critical-path DAG is found in the request log, and
+ * compared with the moment Azure would have allowed it given when the run actually did the steps
+ * it depends on. The difference ("slack") is time the client added: a step started serially after
+ * something Azure does not require, or a poll that came late (overshoot).
+ */
+import type { Emulator, RequestLogEntry } from '../emulator/src/index.js'
+import type { CriticalPath, Dag, Link } from './critical-path.js'
+import type { LatencyModel } from './latency-model.js'
+
+export interface Names {
+  hsm: string
+  key: string
+  account: string
+  identity?: string
+}
+
+interface Principals {
+  admin?: string
+  cosmos?: string
+  system?: string
+}
+
+export interface StepTiming {
+  id: string
+  what: string
+  /** Earliest start on the critical-path schedule, ms from the first request. */
+  earliest: number
+  /** When the run's successful request for this step arrived, ms from its first request. */
+  actual?: number
+  /** When Azure would have allowed it, given the run's own earlier steps. */
+  allowedAt?: number
+  slack?: number
+  /** Answers other than 2xx for this step's request (e.g. 403 until a grant propagated). */
+  refusedAttempts: number
+  onCriticalPath: boolean
+  /** A read that waits for a state change (its slack is poll overshoot). */
+  observes: boolean
+}
+
+export interface RunAnalysis {
+  steps: StepTiming[]
+  /** Non-token requests beyond the DAG's own. */
+  extraRequests: number
+  /** Key Vault style 401 challenges answered before the real request. */
+  challenges: number
+  /** Time from the last step's answer to the process exit, ms. */
+  exitTailMs?: number
+  /** ms from the first request to the last step's answer in this run. */
+  activeMs?: number
+  failedByEndpoint: { endpoint: string; statuses: string; count: number }[]
+}
+
+const ok = (e: RequestLogEntry) => e.status >= 200 && e.status < 300
+const ci = (s: string) => new RegExp(s, 'i')
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+const ARM = 'management.azure.com'
+const GRAPH = 'graph.microsoft.com'
+const RUNNER = 'pipelines.actions.githubusercontent.com'
+
+type Matcher = (e: RequestLogEntry) => boolean
+
+function matchers(names: Names, principalOf: (name: string) => string | undefined, p: Principals) {
+  const hsmHost = `${names.hsm}.managedhsm.azure.net`.toLowerCase()
+  const on =
+    (host: string, method: string, path: RegExp): Matcher =>
+    e =>
+      e.host === host && e.method === method && path.test(e.path)
+  const grantTo =
+    (principal: string | undefined): Matcher =>
+    e => {
+      if (e.host !== hsmHost || e.method !== 'PUT' || !/\/roleAssignments\/[^/]+$/i.test(e.path))
+        return false
+      const name = e.path.split('/').pop()!.toLowerCase()
+      return principal !== undefined && principalOf(name) === principal.toLowerCase()
+    }
+  const account = ci(`/databaseAccounts/${esc(names.account)}$`)
+  const accountPoll = ci(
+    `(/operationsStatus/|/operationResults/|/databaseAccounts/${esc(names.account)}$)`
+  )
+  const hsmArm = ci(`/managedHSMs/${esc(names.hsm)}$`)
+  const m: Record<string, Matcher> = {
+    githubIdToken: e => e.host === RUNNER,
+    registerDocumentDb: on(ARM, 'POST', ci('/providers/Microsoft\\.DocumentDB/register$')),
+    documentDbRegistered: on(ARM, 'GET', ci('/providers/Microsoft\\.DocumentDB$')),
+    registerKeyVault: on(ARM, 'POST', ci('/providers/Microsoft\\.KeyVault/register$')),
+    keyVaultRegistered: on(ARM, 'GET', ci('/providers/Microsoft\\.KeyVault$')),
+    hsmCreate: on(ARM, 'PUT', hsmArm),
+    hsmProvisioned: e =>
+      e.host === ARM &&
+      e.method === 'GET' &&
+      (/\/managedHsmOperationResults\//i.test(e.path) || hsmArm.test(e.path)),
+    securityDomainDownload: on(hsmHost, 'POST', /^\/securitydomain\/download$/i),
+    hsmActive: e =>
+      e.method === 'GET' &&
+      ((e.host === hsmHost && /^\/securitydomain\/download\/pending$/i.test(e.path)) ||
+        (e.host === ARM && hsmArm.test(e.path))),
+    adminGrant: grantTo(p.admin),
+    keyCreate: on(hsmHost, 'POST', ci(`^/keys/${esc(names.key)}/create$`)),
+    cosmosPrincipal: names.identity
+      ? on(ARM, 'GET', ci(`/userAssignedIdentities/${esc(names.identity)}$`))
+      : e => e.host === GRAPH && e.method === 'GET' && /servicePrincipals/i.test(e.path),
+    cosmosGrant: grantTo(p.cosmos),
+    accountCreate: on(ARM, 'PUT', account),
+    accountReady: on(ARM, 'GET', accountPoll),
+    systemGrant: grantTo(p.system),
+    defaultIdentityUpdate: e =>
+      e.host === ARM && (e.method === 'PATCH' || e.method === 'PUT') && account.test(e.path),
+    updateReady: on(ARM, 'GET', accountPoll),
+    providersRead: on(ARM, 'GET', ci('/providers/Microsoft\\.[A-Za-z]+$')),
+    hsmRead: on(ARM, 'GET', hsmArm),
+    accountRead: on(ARM, 'GET', account),
+    keyRead: e =>
+      e.host === hsmHost && e.method === 'GET' && ci(`^/keys/${esc(names.key)}(/|$)`).test(e.path),
+    grantsRead: e => e.host === hsmHost && e.method === 'GET' && /roleAssignments/i.test(e.path)
+  }
+  return m
+}
+
+function principalsOf(emulator: Emulator, names: Names): Principals {
+  const world = emulator.store.world
+  const app = Object.values(world.applications)[0]
+  const account = Object.values(world.cosmosAccounts).find(
+    a => a.name.toLowerCase() === names.account.toLowerCase()
+  )
+  const identity = names.identity
+    ? Object.values(world.userAssignedIdentities).find(i => i.name === names.identity)
+    : undefined
+  const firstParty = Object.values(world.servicePrincipals).find(
+    sp => sp.appId === 'a232010e-820c-4083-83bb-3ace5fc29d0b'
+  )
+  return {
+    ...(app ? { admin: app.servicePrincipalId.toLowerCase() } : {}),
+    ...((identity ?? firstParty)
+      ? { cosmos: (identity?.principalId ?? firstParty!.id).toLowerCase() }
+      : {}),
+    ...(account?.systemAssignedPrincipalId
+      ? { system: account.systemAssignedPrincipalId.toLowerCase() }
+      : {})
+  }
+}
+
+function endpointOf(e: RequestLogEntry): string {
+  const path = e.path
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '{id}')
+    .replace(/\/subscriptions\/\{id\}\/resourceGroups\/[^/]+/i, '…')
+    .replace(/\/subscriptions\/\{id\}/i, '…')
+  return `${e.method} ${e.host === ARM ? '' : e.host.split('.')[0] + ':'}${path}`
+}
+
+export function analyseRun(
+  emulator: Emulator,
+  dag: Dag,
+  cp: CriticalPath,
+  model: LatencyModel,
+  log: RequestLogEntry[],
+  names: Names,
+  exitAt: number
+): RunAnalysis {
+  const world = emulator.store.world
+  const plane = world.hsmDataPlanes[names.hsm.toLowerCase()]
+  const principalOf = (name: string) => plane?.roleAssignments[name]?.principalId.toLowerCase()
+  const match = matchers(names, principalOf, principalsOf(emulator, names))
+  const served = log.filter(e => e.method !== 'CONNECT')
+  const t0 = served.length > 0 ? Date.parse(served[0]!.time) : 0
+  const at = (e: RequestLogEntry) => Date.parse(e.time) - t0
+  const critical = new Set(cp.path.map(s => s.id))
+  const incoming = (id: string): Link[] => dag.links.filter(l => l.to === id)
+  const actual: Record<string, number | undefined> = {}
+  const timings: StepTiming[] = []
+  const used = new Set<RequestLogEntry>()
+
+  const pending = dag.steps.map(s => s.id)
+  // steps in the schedule's order, so every step's predecessors are resolved first
+  pending.sort((a, b) => cp.schedule[a]!.start - cp.schedule[b]!.start)
+  for (const id of pending) {
+    const s = cp.schedule[id]!
+    const m = match[id]
+    const links = incoming(id)
+    const base = (from: string) => actual[from] ?? cp.schedule[from]!.start
+    const allowedAt = links.length
+      ? Math.max(
+          ...links.map(
+            l => base(l.from) + (l.wait === 'response' ? model.requestLatency : model[l.wait])
+          )
+        )
+      : 0
+    const settles = links.some(l => l.wait !== 'response')
+    let found: RequestLogEntry | undefined
+    let refused = 0
+    if (m) {
+      const candidates = served.filter(e => m(e) && !used.has(e))
+      if (id === 'defaultIdentityUpdate') {
+        found = candidates.filter(ok).pop()
+      } else if (s.kind === 'read' || s.kind === 'poll') {
+        // an observation counts only once there is something to see
+        found = candidates.find(e => ok(e) && (!settles || at(e) >= allowedAt))
+      } else {
+        found = candidates.find(ok)
+        refused = candidates.filter(
+          e => !ok(e) && e.status !== 401 && (!found || e.seq < found.seq)
+        ).length
+      }
+      if (found && s.kind === 'write') used.add(found)
+    }
+    actual[id] = found ? at(found) : undefined
+    timings.push({
+      id,
+      what: s.what,
+      earliest: s.start,
+      ...(found ? { actual: at(found), allowedAt, slack: at(found) - allowedAt } : {}),
+      refusedAttempts: refused,
+      onCriticalPath: critical.has(id),
+      observes: settles && s.kind !== 'write' && s.kind !== 'token'
+    })
+  }
+
+  const last = cp.path[cp.path.length - 1]!
+  const lastActual = actual[last.id]
+  const lastEntry = served.find(
+    e => lastActual !== undefined && at(e) === lastActual && match[last.id]?.(e)
+  )
+  const activeMs = lastEntry ? at(lastEntry) + lastEntry.durationMs : undefined
+  const failed = new Map<string, { statuses: Set<number>; count: number }>()
+  for (const e of served) {
+    if (ok(e) || e.status === 401 || e.kind === 'token') continue
+    const key = endpointOf(e)
+    const f = failed.get(key) ?? { statuses: new Set(), count: 0 }
+    f.statuses.add(e.status)
+    f.count++
+    failed.set(key, f)
+  }
+  const dagRequests = dag.steps.filter(s => s.kind !== 'token').length
+  return {
+    steps: timings.sort((a, b) => (a.actual ?? a.earliest) - (b.actual ?? b.earliest)),
+    extraRequests: served.filter(e => e.kind !== 'token').length - dagRequests,
+    challenges: served.filter(e => e.status === 401).length,
+    ...(activeMs !== undefined ? { activeMs, exitTailMs: exitAt - t0 - activeMs } : {}),
+    failedByEndpoint: [...failed].map(([endpoint, f]) => ({
+      endpoint,
+      statuses: [...f.statuses].join('/'),
+      count: f.count
+    }))
+  }
+}
+
+/** The biggest contributors, in words, for a run that missed its target. */
+export function explain(a: RunAnalysis, coldStartMs: number | undefined): string[] {
+  const lines: string[] = []
+  if (coldStartMs !== undefined) lines.push(`cold start ${coldStartMs} ms before the first request`)
+  const slow = a.steps
+    .filter(s => s.slack !== undefined && s.slack >= 100)
+    .sort((x, y) => y.slack! - x.slack!)
+  for (const s of slow.slice(0, 6)) {
+    const kind = s.observes ? 'poll overshoot' : 'started after Azure allowed it'
+    lines.push(
+      `${s.id}${s.onCriticalPath ? ' (critical)' : ''}: ${kind} by ${s.slack} ms (allowed at ${s.allowedAt} ms, done at ${s.actual} ms)`
+    )
+  }
+  if (a.exitTailMs !== undefined && a.exitTailMs >= 100)
+    lines.push(`${a.exitTailMs} ms from the last answer to the process exit`)
+  if (a.extraRequests > 0) {
+    const refused = a.failedByEndpoint
+      .map(f => `${f.count}× ${f.statuses} ${f.endpoint}`)
+      .join('; ')
+    lines.push(
+      `${a.extraRequests} requests beyond the DAG's, ${a.challenges} of them 401 challenges${refused ? `; refused: ${refused}` : ''}`
+    )
+  }
+  return lines
+}
