@@ -60,6 +60,9 @@ const RUNNER = 'pipelines.actions.githubusercontent.com'
 
 type Matcher = (e: RequestLogEntry) => boolean
 
+const entraToken: Matcher = e =>
+  e.host === 'login.microsoftonline.com' && e.method === 'POST' && /\/token$/.test(e.path)
+
 function matchers(names: Names, principalOf: (name: string) => string | undefined, p: Principals) {
   const hsmHost = `${names.hsm}.managedhsm.azure.net`.toLowerCase()
   const on =
@@ -81,6 +84,10 @@ function matchers(names: Names, principalOf: (name: string) => string | undefine
   const hsmArm = ci(`/managedHSMs/${esc(names.hsm)}$`)
   const m: Record<string, Matcher> = {
     githubIdToken: e => e.host === RUNNER,
+    // the log does not say which audience a token was for: the first one bounds them all
+    armToken: entraToken,
+    hsmToken: entraToken,
+    graphToken: entraToken,
     registerDocumentDb: on(ARM, 'POST', ci('/providers/Microsoft\\.DocumentDB/register$')),
     documentDbRegistered: on(ARM, 'GET', ci('/providers/Microsoft\\.DocumentDB$')),
     registerKeyVault: on(ARM, 'POST', ci('/providers/Microsoft\\.KeyVault/register$')),
@@ -193,8 +200,8 @@ export function analyseRun(
       if (id === 'defaultIdentityUpdate') {
         found = candidates.filter(ok).pop()
       } else if (s.kind === 'read' || s.kind === 'poll') {
-        // an observation counts only once there is something to see
-        found = candidates.find(e => ok(e) && (!settles || at(e) >= allowedAt))
+        // a read counts only once what it depends on is there (earlier reads served another step)
+        found = candidates.find(e => ok(e) && at(e) >= allowedAt)
       } else {
         found = candidates.find(ok)
         refused = candidates.filter(

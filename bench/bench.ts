@@ -196,7 +196,7 @@ async function main(): Promise<void> {
     const results: ScenarioResult[] = []
     for (const s of chosen) results.push(await runScenario(emulator, s))
 
-    let cli: CliResult[] = []
+    const cli: CliResult[] = []
     let cliNote = ''
     let dataPlane: Awaited<ReturnType<typeof probeDataPlane>> | undefined
     if (args['skip-cli']) {

@@ -45,10 +45,29 @@ const inputs: Record<string, string> = {
     : {})
 }
 
+/**
+ * Shows the action's stdout as a runner's log view would: workflow commands are consumed by the
+ * runner (`::add-mask::` registers a secret and is never displayed), groups become headings.
+ */
+function runnerView(): (chunk: string) => void {
+  let pending = ''
+  return chunk => {
+    pending += chunk
+    const lines = pending.split('\n')
+    pending = lines.pop() ?? ''
+    for (const line of lines) {
+      if (line.startsWith('::group::')) console.log(`\x1b[36m> ${line.slice(9)}\x1b[0m`)
+      else if (line.startsWith('::warning'))
+        console.log(`\x1b[33mwarning: ${line.replace(/^::warning[^:]*::/, '')}\x1b[0m`)
+      else if (!line.startsWith('::')) console.log(`  ${line}`)
+    }
+  }
+}
+
 let exitCode = 0
 try {
   rule(`Run 1: identity-mode ${identityMode}`)
-  const first = await runAction(inputs, { env, onStdout: chunk => process.stdout.write(chunk) })
+  const first = await runAction(inputs, { env, onStdout: runnerView() })
   process.stderr.write(first.stderr)
   if (first.code !== 0) throw new Error(`the action failed with exit code ${first.code}`)
   rule('Outputs')
@@ -63,7 +82,7 @@ try {
   emulator.clearRequests()
   const second = await runAction(inputs, { env })
   if (second.code !== 0) {
-    process.stdout.write(second.stdout)
+    runnerView()(second.stdout)
     throw new Error(`the re-run failed with exit code ${second.code}`)
   }
   const again = emulator.requests()
