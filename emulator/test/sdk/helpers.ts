@@ -1,0 +1,286 @@
+import { webcrypto } from 'node:crypto'
+import { getIDToken } from '@actions/core'
+import type { AccessToken, TokenCredential } from '@azure/core-auth'
+import {
+  createDefaultHttpClient,
+  createHttpHeaders,
+  createPipelineFromOptions,
+  createPipelineRequest,
+  RestError
+} from '@azure/core-rest-pipeline'
+import { ClientAssertionCredential } from '@azure/identity'
+import { keyVaultAuthenticationPolicy } from '@azure/keyvault-common'
+import { loadX509, type Emulator, type Scenario, type Timing } from '../../src/index.js'
+import {
+  defaultScenario,
+  silenceWorkflowCommands,
+  startTestEmulator,
+  type TestEmulator
+} from '../platform/helpers.js'
+
+/** Names from emulator/scenarios/default.json. */
+export const TENANT = '0f3c6a2e-5b7d-4c1e-9a8f-2d4b6e8c1a35'
+export const SUB = '6c1b9e3a-2f4d-4a7b-8e5c-9d0f1a2b3c4d'
+export const RG = 'rg-cmk-demo'
+export const LOCATION = 'westeurope'
+export const DEPLOYER_APP = '3b2f8c71-9d4e-4f6a-a1b2-c3d4e5f6a7b8'
+export const DEPLOYER_SP = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d'
+export const SEEDED_HSM = 'hsm-cmk-demo'
+export const UAI_NAME = 'id-cosmos-cmk'
+export const UAI_PRINCIPAL = '5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a'
+export const UAI_ID = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${UAI_NAME}`
+export const COSMOS_APP = 'a232010e-820c-4083-83bb-3ace5fc29d0b'
+export const COSMOS_SP = 'e1d2c3b4-a5f6-4e7d-8c9b-0a1f2e3d4c5b'
+
+/** A second app registration: Reader on the subscription, no directory read, its own subject. */
+export const READER_APP = 'c0ffee11-2222-4333-8444-555566667777'
+export const READER_SP = 'c0ffee11-aaaa-4bbb-8ccc-ddddeeeeffff'
+export const READER_SUBJECT = 'repo:contoso/cosmos-cmk:environment:audit'
+
+/** Managed HSM local RBAC built-in role GUIDs. */
+export const ROLES = {
+  administrator: 'a290e904-7015-4bba-90c8-60543313cdb4',
+  cryptoUser: '21dbd100-6940-42c2-9190-5d6cb909625b',
+  encryptionUser: '33413926-3206-4cdd-b39a-83574fe37a17'
+} as const
+
+export function roleDefinitionId(guid: string): string {
+  return `Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/${guid}`
+}
+
+/** Long-running operations poll every 50 ms (the emulator sends `Retry-After: 0`). */
+export const POLL = { updateIntervalInMs: 50 }
+
+/**
+ * Operations finish within a few hundred milliseconds of real time, so that the SDK pollers really
+ * poll. Propagation delays stay long and are crossed with `advanceClock`, so that a "not yet"
+ * assertion cannot race the clock.
+ */
+export const FAST_TIMING: Partial<Timing> = {
+  providerRegistration: 150,
+  hsmCreate: 250,
+  hsmUpdate: 100,
+  securityDomainDownload: 150,
+  cosmosCreate: 250,
+  cosmosUpdate: 100,
+  cosmosDelete: 100,
+  rbacPropagation: 60_000,
+  principalReplication: 30_000,
+  requestLatency: 0,
+  retryAfterSeconds: 0
+}
+
+/** The default scenario plus the Reader-only app registration. */
+export function sdkScenario(): Scenario {
+  const scenario = defaultScenario()
+  scenario.applications!.push({
+    appId: READER_APP,
+    displayName: 'github-auditor',
+    servicePrincipalId: READER_SP,
+    federatedCredentials: [
+      {
+        name: 'audit-environment',
+        issuer: 'https://token.actions.githubusercontent.com',
+        subject: READER_SUBJECT,
+        audiences: ['api://AzureADTokenExchange']
+      }
+    ],
+    armRoles: [{ role: 'Reader', scope: `/subscriptions/${SUB}` }],
+    canReadDirectory: false
+  })
+  return scenario
+}
+
+export interface SdkEmulator {
+  emulator: Emulator
+  stop(): Promise<void>
+}
+
+/** Starts the local Azure in-process (trusted CA, HTTPS_PROXY etc. set) with FAST_TIMING. */
+export async function startSdkEmulator(scenario: Scenario = sdkScenario()): Promise<SdkEmulator> {
+  const restoreStdout = silenceWorkflowCommands()
+  let t: TestEmulator
+  try {
+    t = await startTestEmulator({ scenario })
+  } catch (e) {
+    restoreStdout()
+    throw e
+  }
+  t.emulator.setTiming(FAST_TIMING)
+  return {
+    emulator: t.emulator,
+    async stop() {
+      await t.stop()
+      restoreStdout()
+    }
+  }
+}
+
+/** Workload identity federation: the GitHub ID token from the runner endpoint is the assertion. */
+export function federatedCredential(clientId: string = DEPLOYER_APP): TokenCredential {
+  return new ClientAssertionCredential(TENANT, clientId, () =>
+    getIDToken('api://AzureADTokenExchange')
+  )
+}
+
+/**
+ * Runs `fn` while the runner issues ID tokens for the Reader app's subject (its federated
+ * credential trusts no other), then switches back to the workflow's own subject.
+ */
+export async function asReader<T>(
+  emulator: Emulator,
+  fn: (credential: TokenCredential) => Promise<T>
+): Promise<T> {
+  const workflowSubject = emulator.scenario.github!.subject
+  emulator.setGitHubSubject(READER_SUBJECT)
+  try {
+    return await fn(federatedCredential(READER_APP))
+  } finally {
+    emulator.setGitHubSubject(workflowSubject)
+  }
+}
+
+/** A credential that always hands out the same token (expired, wrong audience, ...). */
+export function staticCredential(token: string): TokenCredential {
+  return {
+    getToken: async (): Promise<AccessToken> => ({
+      token,
+      expiresOnTimestamp: Date.now() + 3_600_000
+    })
+  }
+}
+
+/** The error a promise rejects with; fails when it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<RestError> {
+  try {
+    await promise
+  } catch (e) {
+    expectRestError(e)
+    return e
+  }
+  throw new Error('expected the operation to fail, but it succeeded')
+}
+
+function expectRestError(e: unknown): asserts e is RestError {
+  if (!(e instanceof RestError)) {
+    throw new Error(`expected a RestError, got ${e instanceof Error ? e.stack : String(e)}`)
+  }
+}
+
+export interface JsonResponse {
+  status: number
+  headers: Record<string, string>
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read whatever JSON came back
+  json: any
+}
+
+/**
+ * A plain core-rest-pipeline client for the Managed HSM data plane: the default pipeline (proxy,
+ * retries, ...) plus the Key Vault challenge policy, as @azure/keyvault-keys builds its own. For
+ * the requests no SDK served here covers (local RBAC, security domain).
+ */
+export function hsmDataPlane(hsmName: string, credential: TokenCredential) {
+  const pipeline = createPipelineFromOptions({})
+  pipeline.addPolicy(keyVaultAuthenticationPolicy(credential))
+  const httpClient = createDefaultHttpClient()
+  const origin = `https://${hsmName}.managedhsm.azure.net`
+  return {
+    async send(
+      method: 'GET' | 'PUT' | 'POST' | 'DELETE',
+      path: string,
+      o: { body?: unknown; query?: Record<string, string> } = {}
+    ): Promise<JsonResponse> {
+      const url = new URL(`${origin}${path}`)
+      url.searchParams.set('api-version', '7.6')
+      for (const [k, v] of Object.entries(o.query ?? {})) url.searchParams.set(k, v)
+      const headers = createHttpHeaders({ accept: 'application/json' })
+      if (o.body !== undefined) headers.set('content-type', 'application/json')
+      const response = await pipeline.sendRequest(
+        httpClient,
+        createPipelineRequest({
+          url: url.toString(),
+          method,
+          headers,
+          body: o.body === undefined ? undefined : JSON.stringify(o.body)
+        })
+      )
+      const text = response.bodyAsText ?? ''
+      return {
+        status: response.status,
+        headers: response.headers.toJSON(),
+        json: text ? JSON.parse(text) : undefined
+      }
+    },
+    /** PUT `{scope}/providers/Microsoft.Authorization/roleAssignments/{name}`. */
+    assignRole(scope: string, name: string, roleGuid: string, principalId: string) {
+      return this.send('PUT', `${scope === '/' ? '' : scope}${ASSIGNMENTS}/${name}`, {
+        body: { properties: { roleDefinitionId: roleDefinitionId(roleGuid), principalId } }
+      })
+    }
+  }
+}
+
+const ASSIGNMENTS = '/providers/Microsoft.Authorization/roleAssignments'
+
+export interface SecurityDomainCertificate {
+  /** The JWK a security-domain download request carries. */
+  jwk: Record<string, unknown>
+  /** SHA-256 thumbprint of the certificate, base64url. */
+  thumbprint: string
+}
+
+/** Self-signed RSA certificates, as `az keyvault security-domain download` sends them. */
+export async function securityDomainCertificates(
+  count: number
+): Promise<SecurityDomainCertificate[]> {
+  const x509 = await loadX509()
+  const algorithm = {
+    name: 'RSASSA-PKCS1-v1_5',
+    hash: 'SHA-256',
+    publicExponent: new Uint8Array([1, 0, 1]),
+    modulusLength: 2048
+  }
+  return Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const keys = (await webcrypto.subtle.generateKey(algorithm, true, [
+        'sign',
+        'verify'
+      ])) as webcrypto.CryptoKeyPair
+      const cert = await x509.X509CertificateGenerator.createSelfSigned({
+        serialNumber: `0${i + 1}`,
+        name: `CN=sd-officer-${i}`,
+        notBefore: new Date(Date.now() - 3_600_000),
+        notAfter: new Date(Date.now() + 86_400_000),
+        signingAlgorithm: algorithm,
+        keys
+      })
+      const jwk = await webcrypto.subtle.exportKey('jwk', keys.publicKey)
+      const thumbprint = Buffer.from(await cert.getThumbprint('SHA-256')).toString('base64url')
+      return {
+        jwk: {
+          kty: 'RSA',
+          key_ops: ['verify', 'encrypt', 'wrapKey'],
+          alg: 'RSA-OAEP-256',
+          n: jwk.n,
+          e: jwk.e,
+          x5c: [Buffer.from(cert.rawData).toString('base64')],
+          'x5t#S256': thumbprint
+        },
+        thumbprint
+      }
+    })
+  )
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, ms))
+}
+
+/** Calls `probe` every 25 ms until it returns true; fails after `timeoutMs`. */
+export async function waitUntil(probe: () => Promise<boolean>, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
+    await sleep(25)
+  }
+}
