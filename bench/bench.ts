@@ -2,7 +2,9 @@
  * `npm run bench`: the bundled action against the local Azure under one latency model, compared
  * with the critical path Azure imposes and with the procedure's own CLI commands.
  *
- *   npm run bench -- [--runs N] [--cli-runs N] [--skip-cli] [--only <scenario id>]
+ *   npm run bench -- [--runs N] [--cli-runs N] [--skip-cli] [--only <scenario id>] [--log]
+ *
+ * --log prints the request log of each scenario's median run.
  */
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
@@ -31,6 +33,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: String(ACTION_RUNS) },
     'cli-runs': { type: 'string', default: '1' },
     'skip-cli': { type: 'boolean', default: false },
+    log: { type: 'boolean', default: false },
     only: { type: 'string', multiple: true }
   }
 })
@@ -103,6 +106,8 @@ async function runScenario(emulator: Emulator, s: BenchScenario): Promise<Scenar
   }
   for (let i = 0; i < runs; i++) {
     if (!s.prepare) emulator.loadScenario(s.world)
+    // the action never overwrites a security domain file, and each run downloads a new one
+    if (s.inputs['security-domain-file']) rmSync(s.inputs['security-domain-file'], { force: true })
     const m = await measureAction(emulator, s.inputs)
     results.push(m)
     analyses.set(
@@ -166,6 +171,16 @@ function printAnalysis(r: ScenarioResult): void {
     )
   )
   for (const line of explain(a, r.medianRun.coldStartMs)) console.log(`  - ${line}`)
+  if (args.log) {
+    const t0 = r.medianRun.spawnedAt
+    for (const e of r.medianRun.log) {
+      const host = e.host.endsWith('.managedhsm.azure.net') ? 'hsm' : e.host.split('.')[0]
+      const path = e.path.replace(/^\/subscriptions\/[^/]+(\/resourceGroups\/[^/]+)?/i, '…')
+      console.log(
+        `    ${String(Date.parse(e.time) - t0).padStart(6)} ms ${e.status} ${e.kind.padEnd(5)} ${e.method} ${host} ${path}`
+      )
+    }
+  }
 }
 
 interface CliResult {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Emulator, RequestLogEntry } from '../emulator/src/index.js'
 import { names } from '../__tests__/support/scenarios.js'
-import { countRequests, type RequestCounts } from './measure.js'
+import { countRequests, withoutSecrets, type RequestCounts } from './measure.js'
 
 export const CLI_SCRIPT = resolve('bench/cli-procedure.sh')
 
@@ -199,7 +199,7 @@ export async function measureCli(
       stepsMs,
       retries,
       log,
-      tail: `${r.stdout}\n${r.stderr}`.trimEnd().split('\n').slice(-30).join('\n')
+      tail: withoutSecrets(`${r.stdout}\n${r.stderr}`).trimEnd().split('\n').slice(-30).join('\n')
     }
   } finally {
     rmSync(configDir, { recursive: true, force: true })

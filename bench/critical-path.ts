@@ -82,21 +82,14 @@ function merge(...parts: Dag[]): Dag {
 }
 
 /** Registering one resource provider and seeing it Registered. */
-function registration(namespace: 'DocumentDb' | 'KeyVault'): Dag {
-  const register = `register${namespace}`
-  const registered = `${namespace.charAt(0).toLowerCase()}${namespace.slice(1)}Registered`
+function registration(id: 'DocumentDb' | 'KeyVault'): Dag {
+  const namespace = id === 'DocumentDb' ? 'Microsoft.DocumentDB' : 'Microsoft.KeyVault'
+  const register = `register${id}`
+  const registered = `${id.charAt(0).toLowerCase()}${id.slice(1)}Registered`
   return {
     steps: [
-      step(
-        register,
-        'write',
-        `register Microsoft.${namespace === 'DocumentDb' ? 'DocumentDB' : namespace}`
-      ),
-      step(
-        registered,
-        'read',
-        `see Microsoft.${namespace === 'DocumentDb' ? 'DocumentDB' : namespace} Registered`
-      )
+      step(register, 'write', `register ${namespace}`),
+      step(registered, 'read', `see ${namespace} Registered`)
     ],
     // prettier-ignore
     links: [

@@ -88,7 +88,7 @@ export async function measureAction(
   const peakRssKb = stopWatching()
   const log = emulator.requests()
   const first = log.length > 0 ? Date.parse(log[0]!.time) : undefined
-  const output = `${run.stdout}\n${run.stderr}`.trimEnd().split('\n')
+  const output = withoutSecrets(`${run.stdout}\n${run.stderr}`).trimEnd().split('\n')
   return {
     ok: run.code === 0,
     exitCode: run.code,
@@ -101,6 +101,15 @@ export async function measureAction(
     outputs: run.outputs,
     tail: output.slice(-25).join('\n')
   }
+}
+
+/** Output fit to print: no `::add-mask::` commands, nothing JWT-shaped. */
+export function withoutSecrets(text: string): string {
+  return text
+    .split('\n')
+    .filter(line => !line.startsWith('::add-mask::'))
+    .join('\n')
+    .replace(/eyJ[\w-]+\.[\w-]+\.[\w-]*/g, '[redacted]')
 }
 
 export function median(values: number[]): number {
