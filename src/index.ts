@@ -1,3 +1,10 @@
+import { transportFromEnv } from './azure/http.js'
+import { sanitizeSdkLog } from './azure/sdkLog.js'
 import { run } from './main.js'
 
-await run()
+sanitizeSdkLog(line => process.stderr.write(line))
+await run(undefined, { transport: transportFromEnv(process.env) })
+const diag = setTimeout(() => {
+  process.stderr.write(`ALIVE ${JSON.stringify(process.getActiveResourcesInfo())}\n`)
+}, 20)
+diag.unref()

@@ -16,6 +16,7 @@ import {
   ensureAccount,
   ensureDefaultIdentity,
   ensureSystemAssigned,
+  grantSystemIdentity,
   ensureUserAssignedAttached
 } from './steps/account.js'
 import {
@@ -31,10 +32,10 @@ import {
 import { removeBootstrapAssignment } from './steps/bootstrap.js'
 import { ensureActivated, ensureHsm } from './steps/hsm.js'
 import { ensureKey } from './steps/key.js'
-import { hsmBaseUri, observe, preflight } from './steps/observe.js'
+import { hsmBaseUri, observe, preflight, type Observation } from './steps/observe.js'
 import { firstPartyPrincipalId } from './steps/principals.js'
 import { ensureProviders } from './steps/providers.js'
-import { ensureRoleAssignment } from './steps/roleAssignments.js'
+import { ensureRoleAssignment, type GrantOutcome } from './steps/roleAssignments.js'
 
 export interface ProvisioningDeps {
   runner: Runner
@@ -108,16 +109,35 @@ export async function runProvisioning(
   const log = logFor(deps.runner)
   const records: StepRecord[] = []
   let current = 'Sign in'
-  const phase = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
-    current = name
-    return deps.runner.group(name, work)
+  // The step that failed first, when steps run side by side or one joins another.
+  let failedIn: string | undefined
+  const steps: Steps = {
+    phase: async (name, work) => {
+      current = name
+      return deps.runner.group(name, work)
+    },
+    step: async (name, work) => {
+      try {
+        return await work()
+      } catch (error) {
+        failedIn ??= name
+        throw error
+      }
+    }
   }
+  const { phase } = steps
+  // Ends whatever may still run in the background (a registration wait) once the run is over.
+  const run = new AbortController()
+  const forward = () => run.abort(deps.signal?.reason)
+  if (deps.signal?.aborted) forward()
+  deps.signal?.addEventListener('abort', forward, { once: true })
+  const signal = run.signal
 
   try {
     const credential =
       deps.credential ?? createCredential({ inputs, cloud, runner: deps.runner, transport })
     const principal: SignedInPrincipal = await phase('Sign in', () =>
-      signedInPrincipal(credential, cloud, deps.signal)
+      signedInPrincipal(credential, cloud, signal)
     )
     records.push({
       step: 'Sign in',
@@ -135,10 +155,10 @@ export async function runProvisioning(
           cloud,
           subscriptionId: inputs.subscriptionId,
           transport,
-          signal: deps.signal
+          signal
         }),
       clock: deps.clock ?? systemClock,
-      signal: deps.signal,
+      signal,
       log,
       waits: { ...defaultWaitLimits, ...deps.waits },
       plan: inputs.mode === 'plan',
@@ -150,62 +170,27 @@ export async function runProvisioning(
       changed: false
     }
     if (ctx.plan) log.info('mode: plan: reading everything, writing nothing.')
-    const outputs = await provision(ctx, phase)
+    const outputs = await provision(ctx, steps)
     return { mode: inputs.mode, changed: ctx.changed, outputs, records }
   } catch (error) {
-    records.push({ step: current, observed: '', action: '', result: 'failed' })
-    throw new ProvisioningError(error, current, records)
+    const step = failedIn ?? current
+    records.push({ step, observed: '', action: '', result: 'failed' })
+    throw new ProvisioningError(error, step, records)
+  } finally {
+    deps.signal?.removeEventListener('abort', forward)
+    run.abort(new Error('The run is over.'))
   }
 }
 
-type Phase = <T>(name: string, work: () => Promise<T>) => Promise<T>
+interface Steps {
+  /** A step (or steps) on its own: a log group, and the step named if it fails. */
+  phase<T>(name: string, work: () => Promise<T>): Promise<T>
+  /** A step within a phase, e.g. one of several side by side: named if it fails first. */
+  step<T>(name: string, work: () => Promise<T>): Promise<T>
+}
 
-async function provision(ctx: StepContext, phase: Phase): Promise<ActionOutputs> {
+async function provision(ctx: StepContext, { phase, step }: Steps): Promise<ActionOutputs> {
   const { inputs } = ctx
-  const seen = await phase('Observe', async () => {
-    const observation = await observe(ctx)
-    preflight(ctx, observation)
-    return observation
-  })
-
-  await phase('Resource providers', () => ensureProviders(ctx, seen.providers))
-  let hsm = await phase('Managed HSM', () => ensureHsm(ctx, seen.hsm))
-  hsm = await phase('HSM activation', () => ensureActivated(ctx, hsm))
-
-  // The data plane answers only for a provisioned, active HSM; in plan mode it may be neither yet.
-  const ready = hsm?.activationStatus === 'Active'
-  const base = hsmBaseUri(ctx, hsm)
-  const plane: HsmDataPlane | undefined = ready ? ctx.apis.hsm(base) : undefined
-  const assignmentIds: string[] = []
-  const keyScope = inputs.roleScope === 'key' ? `/keys/${inputs.key.name}` : '/keys'
-
-  await phase('Admin key access', async () => {
-    if (!plane) {
-      return notReadable(
-        ctx,
-        'Admin key access',
-        `assign '${hsmRoles.cryptoUser.name}' at /keys to ${ctx.principal.objectId}`
-      )
-    }
-    const grant = await ensureRoleAssignment(ctx, plane.rbac, {
-      step: 'Admin key access',
-      role: hsmRoles.cryptoUser,
-      scope: '/keys',
-      principalId: ctx.principal.objectId,
-      principalLabel: 'the signed-in principal'
-    })
-    if (grant.assignment) assignmentIds.push(grant.assignment.id)
-  })
-
-  const key: HsmKeyState | undefined = await phase('Key', async () => {
-    if (!plane) {
-      notReadable(ctx, 'Key', `create RSA-HSM ${inputs.key.size} '${inputs.key.name}' if absent`)
-      return undefined
-    }
-    return ensureKey(ctx, plane.keys)
-  })
-  const keyUri = key ? versionlessKeyUri(key.id) : keyUriFor(base, inputs.key.name)
-
   // The principal Cosmos DB uses to reach the key while the account is created.
   const mode = inputs.identity.mode
   const createsWith =
@@ -214,13 +199,91 @@ async function provision(ctx: StepContext, phase: Phase): Promise<ActionOutputs>
       : mode === 'user-assigned'
         ? 'user-assigned'
         : 'first-party'
+  const seen = await phase('Observe', async () => {
+    // Looked up before any write, so that a Graph refusal changes nothing; alongside the other
+    // reads, and only needed while the account does not exist (which the reads tell).
+    const observation = await observe(ctx, account => {
+      if (createsWith === 'first-party' && (mode !== 'system-assigned' || !account)) {
+        firstPartyPrincipalId(ctx).catch(() => {})
+      }
+    })
+    preflight(ctx, observation)
+    if (createsWith === 'first-party' && needsCreationGrant(mode, observation)) {
+      await firstPartyPrincipalId(ctx)
+    }
+    return observation
+  })
+
+  // Registration runs alongside; each write joins the namespace it needs right before it.
+  const providers = await phase('Resource providers', async () =>
+    ensureProviders(ctx, seen.providers)
+  )
+  const providersFailed = step('Resource providers', () => providers.failed)
+  providersFailed.catch(() => {})
+  const registered = (...namespaces: string[]) =>
+    step('Resource providers', async () => {
+      await Promise.all(namespaces.map(ns => providers.ready(ns)))
+    })
+  /** Work that does not need the registrations, stopped early when one of them fails. */
+  const alongside = <T>(work: Promise<T>) => Promise.race([work, providersFailed])
+
+  let hsm = await phase('Managed HSM', async () => {
+    if (!seen.hsm || !seen.hsm.enablePurgeProtection) await registered('Microsoft.KeyVault')
+    return ensureHsm(ctx, seen.hsm)
+  })
+  hsm = await phase('HSM activation', () => alongside(ensureActivated(ctx, hsm)))
+
+  // The data plane answers only for a provisioned, active HSM; in plan mode it may be neither yet.
+  const ready = hsm?.activationStatus === 'Active'
+  const base = hsmBaseUri(ctx, hsm)
+  const plane: HsmDataPlane | undefined = ready ? ctx.apis.hsm(base) : undefined
+  const assignmentIds: string[] = []
+  const keyScope = inputs.roleScope === 'key' ? `/keys/${inputs.key.name}` : '/keys'
+
   const uaiId = seen.userAssignedIdentity?.id || inputs.identity.userAssignedIdentity?.id
   const uaiPrincipal = seen.userAssignedIdentity?.principalId
-  const needsCreationGrant = mode !== 'system-assigned' || !seen.account
   let creationPrincipal: string | undefined
+  let adminGrantId: string | undefined
+  let cosmosGrantId: string | undefined
 
-  if (needsCreationGrant) {
-    await phase('Cosmos DB key access', async () => {
+  const adminAccess = () =>
+    step('Admin key access', async () => {
+      if (!plane) {
+        return notReadable(
+          ctx,
+          'Admin key access',
+          `assign '${hsmRoles.cryptoUser.name}' at /keys to ${ctx.principal.objectId}`
+        )
+      }
+      const grant = await ensureRoleAssignment(
+        ctx,
+        plane.rbac,
+        {
+          step: 'Admin key access',
+          role: hsmRoles.cryptoUser,
+          scope: '/keys',
+          principalId: ctx.principal.objectId,
+          principalLabel: 'the signed-in principal'
+        },
+        seen.adminGrants
+      )
+      adminGrantId = grant.assignment?.id
+    })
+
+  const ensureTheKey = () =>
+    step('Key', async (): Promise<HsmKeyState | undefined> => {
+      if (!plane) {
+        notReadable(ctx, 'Key', `create RSA-HSM ${inputs.key.size} '${inputs.key.name}' if absent`)
+        return undefined
+      }
+      return ensureKey(ctx, plane.keys, seen.key?.key)
+    })
+
+  // A grant at /keys/<name> does not need the key to exist: the Cosmos DB principal's grant
+  // propagates while the admin's grant propagates and the key is created.
+  const cosmosAccess = () =>
+    step('Cosmos DB key access', async () => {
+      if (!needsCreationGrant(mode, seen)) return
       creationPrincipal =
         createsWith === 'first-party' ? await firstPartyPrincipalId(ctx) : uaiPrincipal
       const label =
@@ -241,19 +304,52 @@ async function provision(ctx: StepContext, phase: Phase): Promise<ActionOutputs>
         principalId: creationPrincipal,
         principalLabel: label
       })
-      if (grant.assignment) assignmentIds.push(grant.assignment.id)
+      cosmosGrantId = grant.assignment?.id
     })
-  }
+
+  const [key] = await phase('Key access', () =>
+    alongside(
+      Promise.all([
+        (async () => {
+          await adminAccess()
+          return ensureTheKey()
+        })(),
+        cosmosAccess()
+      ])
+    )
+  )
+  for (const id of [adminGrantId, cosmosGrantId]) if (id) assignmentIds.push(id)
+  const keyUri = key ? versionlessKeyUri(key.id) : keyUriFor(base, inputs.key.name)
 
   const creationDefault =
     createsWith === 'first-party' ? 'FirstPartyIdentity' : `UserAssignedIdentity=${uaiId}`
-  let account: CosmosAccountState | undefined = await phase('Cosmos DB account', () =>
-    ensureAccount(ctx, seen.account, {
+  // The system-assigned identity exists once its account's creation is accepted: its grant starts
+  // then, while the creation runs.
+  let earlySystemGrant: { principalId: string; grant: Promise<GrantOutcome> } | undefined
+  const systemPrincipalCreated = (principalId: string) => {
+    if (earlySystemGrant || !plane) return
+    const grant = step('System-assigned identity', () =>
+      grantSystemIdentity(ctx, plane.rbac, keyScope, principalId)
+    )
+    grant.catch(() => {})
+    earlySystemGrant = { principalId, grant }
+  }
+  const accountWrites = ['Microsoft.DocumentDB']
+  if (uaiId) accountWrites.push('Microsoft.ManagedIdentity')
+  let account: CosmosAccountState | undefined = await phase('Cosmos DB account', async () => {
+    if (!seen.account) await registered(...accountWrites)
+    return ensureAccount(ctx, seen.account, {
       keyVaultKeyUri: keyUri,
       defaultIdentity: creationDefault,
-      userAssignedIdentityId: createsWith === 'user-assigned' ? uaiId : undefined
+      userAssignedIdentityId: createsWith === 'user-assigned' ? uaiId : undefined,
+      // Created with the account, so that its grant can start right away; the switch of the
+      // default identity to it stays a separate update.
+      systemAssigned: mode === 'system-assigned',
+      systemPrincipalCreated: mode === 'system-assigned' ? systemPrincipalCreated : undefined
     })
-  )
+  })
+  // Updates of an existing account need the namespace too.
+  await registered(...accountWrites)
 
   let systemPrincipal = account?.identity.principalId
   let holder: string | undefined = creationPrincipal
@@ -271,7 +367,7 @@ async function provision(ctx: StepContext, phase: Phase): Promise<ActionOutputs>
       holder = uaiPrincipal
     } else if (mode === 'system-assigned') {
       const outcome = await phase('System-assigned identity', () =>
-        ensureSystemAssigned(ctx, existing, plane?.rbac, keyScope)
+        ensureSystemAssigned(ctx, existing, plane?.rbac, keyScope, earlySystemGrant)
       )
       account = outcome.account
       systemPrincipal = outcome.principalId
@@ -304,6 +400,8 @@ async function provision(ctx: StepContext, phase: Phase): Promise<ActionOutputs>
     })
   }
 
+  await providers.done()
+
   const outputs: ActionOutputs = {
     'hsm-uri': hsm?.hsmUri || `${base}/`,
     'key-uri': keyUri,
@@ -320,6 +418,11 @@ async function provision(ctx: StepContext, phase: Phase): Promise<ActionOutputs>
     changed: String(ctx.changed)
   }
   return outputs
+}
+
+/** A system-assigned account needs the bootstrap identity's grant only until it exists. */
+function needsCreationGrant(mode: Inputs['identity']['mode'], seen: Observation): boolean {
+  return mode !== 'system-assigned' || !seen.account
 }
 
 function notReadable(ctx: StepContext, step: string, action: string): void {

@@ -17,9 +17,13 @@ export interface WaitOptions<T> {
   clock: Clock
   log: (message: string) => void
   signal?: AbortSignal
-  initialDelayMs?: number
+  /** The shortest pause between two polls. */
+  minDelayMs?: number
+  /** The longest pause between two polls (a Retry-After is honoured as sent). */
   maxDelayMs?: number
   progressEveryMs?: number
+  /** In [0, 1): spreads the polls of parallel runs. Default Math.random. */
+  random?: () => number
 }
 
 export class WaitTimeoutError extends ActionError {
@@ -29,21 +33,44 @@ export class WaitTimeoutError extends ActionError {
   }
 }
 
-export const waitDefaults = { initialDelayMs: 500, maxDelayMs: 5000, progressEveryMs: 15000 }
+export const waitDefaults = { minDelayMs: 200, maxDelayMs: 5000, progressEveryMs: 15000 }
+
+/** The pause as a share of the time waited so far, so that overshoot stays a small fraction of it. */
+export const delayShareOfElapsed = 0.12
+/** Jitter added on top of the pause, as a share of it. */
+export const delayJitter = 0.1
 
 /**
- * Waits out eventual consistency by observing: polls until `poll` reports done, with a short
- * first interval growing to a low cap (or the service's Retry-After), a progress line at the first
- * wait and then at a steady pace, and a clear error at the deadline. Never a fixed sleep.
+ * The pause before the next poll: a fixed share of the time already waited, kept between the
+ * minimum and the maximum, plus a little jitter. A short wait is polled closely (it ends soon
+ * after the condition holds); a long one gently (at most one poll per `maxDelayMs`).
+ */
+export function nextDelay(
+  elapsedMs: number,
+  limits: { minDelayMs: number; maxDelayMs: number },
+  random: () => number
+): number {
+  const base = Math.min(
+    Math.max(elapsedMs * delayShareOfElapsed, limits.minDelayMs),
+    limits.maxDelayMs
+  )
+  return Math.round(base * (1 + delayJitter * random()))
+}
+
+/**
+ * Waits out eventual consistency by observing: polls until `poll` reports done, pausing in
+ * proportion to the time already waited (see nextDelay; or for the service's Retry-After), with a
+ * progress line at the first wait and then at a steady pace, and a clear error at the deadline.
+ * Never a fixed sleep.
  */
 export async function waitFor<T>(options: WaitOptions<T>): Promise<T> {
   const { clock, signal, log } = options
-  const initialDelayMs = options.initialDelayMs ?? waitDefaults.initialDelayMs
-  const maxDelayMs = Math.max(options.maxDelayMs ?? waitDefaults.maxDelayMs, initialDelayMs)
+  const minDelayMs = options.minDelayMs ?? waitDefaults.minDelayMs
+  const maxDelayMs = Math.max(options.maxDelayMs ?? waitDefaults.maxDelayMs, minDelayMs)
   const progressEveryMs = options.progressEveryMs ?? waitDefaults.progressEveryMs
+  const random = options.random ?? Math.random
   const started = clock.now()
   const deadline = started + options.timeoutMs
-  let delay = initialDelayMs
   let lastLog: number | undefined
   for (;;) {
     if (signal?.aborted) throw abortError(signal)
@@ -69,9 +96,10 @@ export async function waitFor<T>(options: WaitOptions<T>): Promise<T> {
       lastLog = now
     }
     const wanted =
-      result.retryAfterMs !== undefined && result.retryAfterMs > 0 ? result.retryAfterMs : delay
+      result.retryAfterMs !== undefined && result.retryAfterMs > 0
+        ? result.retryAfterMs
+        : nextDelay(elapsed, { minDelayMs, maxDelayMs }, random)
     await clock.sleep(Math.min(wanted, deadline - now), signal)
-    delay = Math.min(Math.ceil(delay * 1.5), maxDelayMs)
   }
 }
 

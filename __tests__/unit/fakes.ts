@@ -344,10 +344,12 @@ export class FakeAzure implements AzureApis {
           keyVaultKeyUri: string
           defaultIdentity: string
           userAssignedIdentityId?: string
+          systemAssigned?: boolean
           kind: string
           capabilities: string[]
           location: string
-        }
+        },
+        accepted?: (answer: { systemPrincipalId?: string }) => void
       ) => {
         this.enter('write', 'account.create')
         this.withAccount({
@@ -356,15 +358,21 @@ export class FakeAzure implements AzureApis {
           capabilities: spec.capabilities,
           keyVaultKeyUri: spec.keyVaultKeyUri,
           defaultIdentity: spec.defaultIdentity,
-          identity: spec.userAssignedIdentityId
-            ? {
-                type: 'UserAssigned',
-                userAssignedIdentities: {
-                  [spec.userAssignedIdentityId]: { principalId: ids.uaiPrincipal }
-                }
-              }
-            : { type: 'None', userAssignedIdentities: {} }
+          identity: {
+            type:
+              [
+                spec.systemAssigned ? 'SystemAssigned' : '',
+                spec.userAssignedIdentityId ? 'UserAssigned' : ''
+              ]
+                .filter(Boolean)
+                .join(',') || 'None',
+            principalId: spec.systemAssigned ? ids.systemPrincipal : undefined,
+            userAssignedIdentities: spec.userAssignedIdentityId
+              ? { [spec.userAssignedIdentityId]: { principalId: ids.uaiPrincipal } }
+              : {}
+          }
         })
+        accepted?.({ systemPrincipalId: spec.systemAssigned ? ids.systemPrincipal : undefined })
         return structuredClone(this.account!)
       },
       update: async (

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { retryWhile, waitFor, WaitTimeoutError, type Poll } from '../../src/wait.js'
+import { nextDelay, retryWhile, waitFor, WaitTimeoutError, type Poll } from '../../src/wait.js'
 import { FakeClock } from './fakes.js'
 
 function pollsUntil(n: number, status = 'not yet', retryAfterMs?: number) {
@@ -30,19 +30,62 @@ describe('waitFor', () => {
     expect(logs).toEqual([])
   })
 
-  it('starts small and grows to the cap, never a fixed sleep', async () => {
+  it('pauses in proportion to the time waited, within bounds, never a fixed sleep', async () => {
     const clock = new FakeClock()
     await waitFor({
       what: 'x',
-      poll: pollsUntil(8).poll,
+      poll: pollsUntil(80).poll,
       timeoutMs: 600_000,
       hint: '',
       clock,
       log: () => {},
-      initialDelayMs: 1000,
-      maxDelayMs: 5000
+      minDelayMs: 200,
+      maxDelayMs: 5000,
+      random: () => 0
     })
-    expect(clock.sleeps).toEqual([1000, 1500, 2250, 3375, 5000, 5000, 5000])
+    // 12% of the time waited, at least 200 ms, at most 5 s.
+    let elapsed = 0
+    for (const pause of clock.sleeps) {
+      expect(pause).toBe(Math.round(Math.min(Math.max(elapsed * 0.12, 200), 5000)))
+      elapsed += pause
+    }
+    expect(clock.sleeps.slice(0, 3)).toEqual([200, 200, 200])
+    expect(clock.sleeps.at(-1)).toBe(5000)
+  })
+
+  it('overshoots a short wait by a small fraction and polls a long one gently', async () => {
+    for (const readyAfterMs of [3000, 10_000, 300_000]) {
+      const clock = new FakeClock()
+      const start = clock.now()
+      let polls = 0
+      await waitFor({
+        what: 'x',
+        poll: async (): Promise<Poll<null>> => {
+          polls++
+          return clock.now() - start >= readyAfterMs
+            ? { done: true, value: null }
+            : { done: false, status: 'not yet' }
+        },
+        timeoutMs: 900_000,
+        hint: '',
+        clock,
+        log: () => {},
+        random: () => 0.999
+      })
+      const overshoot = clock.now() - start - readyAfterMs
+      expect(overshoot).toBeLessThanOrEqual(Math.max(250, readyAfterMs * 0.15))
+      // At most one poll per 200 ms, and far fewer over minutes.
+      expect(polls).toBeLessThanOrEqual(readyAfterMs / 200 + 1)
+      if (readyAfterMs >= 300_000) expect(polls).toBeLessThan(120)
+    }
+  })
+
+  it('adds jitter of at most a tenth of the pause', () => {
+    const limits = { minDelayMs: 200, maxDelayMs: 5000 }
+    expect(nextDelay(0, limits, () => 0)).toBe(200)
+    expect(nextDelay(0, limits, () => 0.999)).toBe(220)
+    expect(nextDelay(10_000, limits, () => 0)).toBe(1200)
+    expect(nextDelay(600_000, limits, () => 0.5)).toBe(5250)
   })
 
   it("honours the service's Retry-After", async () => {
@@ -63,7 +106,7 @@ describe('waitFor', () => {
     const logs: string[] = []
     await waitFor({
       what: 'the grant to take effect',
-      poll: pollsUntil(20, 'HSM answered 403').poll,
+      poll: pollsUntil(45, 'HSM answered 403').poll,
       timeoutMs: 600_000,
       hint: '',
       clock,

@@ -9,7 +9,7 @@ import type { RequestLogEntry } from './core/request-log.js'
 import { loadScenarioFile } from './core/scenario.js'
 import { resolveStateDir } from './core/state-dir.js'
 import { loadOrCreateSigningKey } from './core/signing-key.js'
-import { TokenAuthority } from './core/tokens.js'
+import { TokenAuthority, type IssuedTokens } from './core/tokens.js'
 import { GITHUB_RUNNER_HOST } from './core/hosts.js'
 import { LocalCa } from './tls/local-ca.js'
 import { LocalAzure, type PendingRequest, type RequestInterceptor } from './server/local-azure.js'
@@ -18,7 +18,7 @@ import { ADMIN_PREFIX, createAdminHandler } from './server/admin-api.js'
 import { emulatorEnv } from './env.js'
 
 export type { Scenario, FaultRule, Timing, Service, Store, FaultCounts, RequestLogEntry }
-export type { PendingRequest, RequestInterceptor }
+export type { PendingRequest, RequestInterceptor, IssuedTokens }
 export { applyEnv, exportLines, trustEmulatorCa, useEmulatorProxy } from './env.js'
 export { loadScenarioFile, validateScenario, ScenarioError } from './core/scenario.js'
 export { loadX509 } from './tls/x509.js'
@@ -201,6 +201,13 @@ export class Emulator {
           lifetimeSeconds: lifetime,
           now
         }).token
+      },
+      /**
+       * Every access token and GitHub ID token (client assertion) issued so far, for tests that
+       * check that no output ever contains one. Not exposed by the admin API.
+       */
+      issued(): IssuedTokens {
+        return azure.tokens.issued()
       }
     }
   }

@@ -67,7 +67,7 @@ export function createCredential(setup: CredentialSetup): TokenCredential {
  */
 export class FederatedAssertion {
   private claims: Record<string, unknown> | undefined
-  private last: { token: string; at: number } | undefined
+  private last: { token: string; at: number; expiresAt?: number } | undefined
 
   constructor(
     private readonly runner: Pick<Runner, 'getIdToken' | 'setSecret'>,
@@ -77,7 +77,7 @@ export class FederatedAssertion {
   ) {}
 
   async fetch(): Promise<string> {
-    if (this.last && this.now() - this.last.at < this.reuseWithinMs) return this.last.token
+    if (this.last && this.reusable(this.last)) return this.last.token
     let token: string
     try {
       token = await this.runner.getIdToken(this.audience)
@@ -88,13 +88,28 @@ export class FederatedAssertion {
       )
     }
     this.runner.setSecret(token)
-    this.last = { token, at: this.now() }
     try {
       this.claims = decodeJwtClaims(token)
     } catch {
       this.claims = undefined
     }
+    const exp = this.claims?.exp
+    this.last = {
+      token,
+      at: this.now(),
+      expiresAt: typeof exp === 'number' ? exp * 1000 : undefined
+    }
     return token
+  }
+
+  /**
+   * Fetched moments ago and still in the first half of its life: Entra ID checks it a little later,
+   * and an ID token can be short-lived (GitHub's live about 5 minutes, test tokens seconds).
+   */
+  private reusable(last: { at: number; expiresAt?: number }): boolean {
+    const now = this.now()
+    if (now - last.at >= this.reuseWithinMs) return false
+    return last.expiresAt === undefined || last.expiresAt - now > (last.expiresAt - last.at) / 2
   }
 
   /** Turns Entra ID's federation errors into a message that shows what was presented. */

@@ -108,7 +108,14 @@ export interface CosmosAccountCreateSpec {
   defaultIdentity: string
   /** Present for a user-assigned identity. */
   userAssignedIdentityId?: string
+  /** Also create the account's system-assigned identity. */
+  systemAssigned?: boolean
   tags: Record<string, string>
+}
+
+export interface CosmosCreationAccepted {
+  /** The system-assigned identity's principal, which exists from the accepted creation on. */
+  systemPrincipalId?: string
 }
 
 export type CosmosAccountPatch =
@@ -116,11 +123,15 @@ export type CosmosAccountPatch =
 
 export interface CosmosAccountsApi {
   get(resourceGroup: string, name: string): Promise<CosmosAccountState | undefined>
-  /** Creates the account and waits for the long-running operation to end. */
+  /**
+   * Creates the account and waits for the long-running operation to end. `accepted` learns what
+   * the service's first answer says, while the creation is still running.
+   */
   create(
     resourceGroup: string,
     name: string,
-    spec: CosmosAccountCreateSpec
+    spec: CosmosAccountCreateSpec,
+    accepted?: (answer: CosmosCreationAccepted) => void
   ): Promise<CosmosAccountState>
   /** PATCHes the account and waits for the long-running operation to end. */
   update(

@@ -8,6 +8,7 @@ import { ResourceManagementClient } from '@azure/arm-resources'
 import { scopeOf, type AzureCloud } from '../cloud.js'
 import { codeOf, isNotFound } from '../errors.js'
 import type {
+  CosmosAccountCreateSpec,
   CosmosAccountsApi,
   CosmosAccountState,
   IdentitiesApi,
@@ -200,7 +201,7 @@ export function createCosmosAccountsApi(setup: ArmSetup): CosmosAccountsApi {
         throw error
       }
     },
-    async create(resourceGroup, name, spec) {
+    async create(resourceGroup, name, spec, accepted) {
       const poller = client.databaseAccounts.createOrUpdate(
         resourceGroup,
         name,
@@ -208,12 +209,7 @@ export function createCosmosAccountsApi(setup: ArmSetup): CosmosAccountsApi {
           location: spec.location,
           tags: spec.tags,
           kind: spec.kind,
-          identity: spec.userAssignedIdentityId
-            ? {
-                type: 'UserAssigned',
-                userAssignedIdentities: { [spec.userAssignedIdentityId]: {} }
-              }
-            : undefined,
+          identity: creationIdentity(spec),
           locations: spec.locations.map((locationName, failoverPriority) => ({
             locationName,
             failoverPriority,
@@ -224,7 +220,14 @@ export function createCosmosAccountsApi(setup: ArmSetup): CosmosAccountsApi {
           keyVaultKeyUri: spec.keyVaultKeyUri,
           defaultIdentity: spec.defaultIdentity
         },
-        lro
+        {
+          ...lro,
+          // Called for the creating request only (not for the polls).
+          onResponse: response => {
+            if (!accepted || response.status < 200 || response.status > 202) return
+            accepted({ systemPrincipalId: systemPrincipalOf(response.parsedBody) })
+          }
+        }
       )
       return toAccountState(await poller.pollUntilDone({ abortSignal: setup.signal }))
     },
@@ -251,6 +254,26 @@ export function createCosmosAccountsApi(setup: ArmSetup): CosmosAccountsApi {
       return accounts
     }
   }
+}
+
+function systemPrincipalOf(body: unknown): string | undefined {
+  const principalId = (body as { identity?: { principalId?: unknown } } | undefined)?.identity
+    ?.principalId
+  return typeof principalId === 'string' && principalId ? principalId : undefined
+}
+
+function creationIdentity(spec: CosmosAccountCreateSpec) {
+  const userAssigned = spec.userAssignedIdentityId
+    ? { [spec.userAssignedIdentityId]: {} }
+    : undefined
+  if (spec.systemAssigned) {
+    return userAssigned
+      ? { type: 'SystemAssigned,UserAssigned' as const, userAssignedIdentities: userAssigned }
+      : { type: 'SystemAssigned' as const }
+  }
+  return userAssigned
+    ? { type: 'UserAssigned' as const, userAssignedIdentities: userAssigned }
+    : undefined
 }
 
 function toAccountState(account: DatabaseAccountGetResults): CosmosAccountState {

@@ -31,6 +31,19 @@ export const defaultTransport: TransportSettings = {
   pollIntervalMs: 1_000
 }
 
+/** Sets the per-attempt timeout of every request (reads and writes), in milliseconds. */
+export const requestTimeoutVariable = 'COSMOS_CMK_REQUEST_TIMEOUT_MS'
+
+/** Transport overrides from the environment; ignores an absent or invalid value. */
+export function transportFromEnv(
+  env: Record<string, string | undefined>
+): Partial<TransportSettings> {
+  const value = env[requestTimeoutVariable]?.trim()
+  if (!value || !/^\d+$/.test(value) || Number(value) <= 0) return {}
+  const ms = Number(value)
+  return { readTimeoutMs: ms, writeTimeoutMs: ms }
+}
+
 export const userAgentPrefix = 'cosmos-cmk-hsm-action'
 
 /** Client options shared by every SDK client (ARM, Key Vault, identity). */

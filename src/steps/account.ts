@@ -11,6 +11,18 @@ export function isKeyAccessPending(error: unknown): boolean {
   return mentions(error, 'KeyVaultAuthenticationFailure')
 }
 
+/**
+ * Another operation holds the account's lock: a parallel run's, or an earlier attempt of this run
+ * that was cut off but went through (Cosmos DB answers 412 PreconditionFailed).
+ */
+export function isOperationInProgress(error: unknown): boolean {
+  return (
+    statusOf(error) === 412 || (statusOf(error) === 409 && mentions(error, 'operation in progress'))
+  )
+}
+
+const inProgress = 'another operation on the account is in progress'
+
 export function kindAndCapabilities(api: Api): {
   kind: 'GlobalDocumentDB' | 'MongoDB'
   capabilities: string[]
@@ -48,7 +60,15 @@ const keyAccessHint =
 export async function ensureAccount(
   ctx: StepContext,
   observed: CosmosAccountState | undefined,
-  create: { keyVaultKeyUri: string; defaultIdentity: string; userAssignedIdentityId?: string }
+  create: {
+    keyVaultKeyUri: string
+    defaultIdentity: string
+    userAssignedIdentityId?: string
+    /** Create the system-assigned identity with the account (its default identity stays `defaultIdentity`). */
+    systemAssigned?: boolean
+    /** Learns the system-assigned principal as soon as the creation is accepted. */
+    systemPrincipalCreated?: (principalId: string) => void
+  }
 ): Promise<CosmosAccountState | undefined> {
   const { inputs, apis } = ctx
   const { name } = inputs.account
@@ -65,34 +85,54 @@ export async function ensureAccount(
   const { kind, capabilities } = kindAndCapabilities(inputs.account.api)
   const action =
     `create ${inputs.account.api} (${kind}${capabilities.length ? ` + ${capabilities.join(', ')}` : ''}) in ` +
-    `${inputs.account.locations.join(', ')} with key ${create.keyVaultKeyUri} and default identity ${create.defaultIdentity}`
+    `${inputs.account.locations.join(', ')} with key ${create.keyVaultKeyUri} and default identity ${create.defaultIdentity}` +
+    (create.systemAssigned ? ', system-assigned identity enabled' : '')
   if (ctx.plan) {
     record(ctx, { step: ACCOUNT, observed: 'absent', action, result: 'would-change' })
     return undefined
   }
   let account: CosmosAccountState
+  // A PUT on an existing account would update it: look again before trying again, unless the
+  // last attempt was refused outright (then nothing was created).
+  let lookFirst = false
   try {
     account = await retryIn(
       ctx,
-      () =>
-        withHeartbeat(
+      async () => {
+        const appeared = lookFirst ? await apis.cosmos.get(rg, name) : undefined
+        if (appeared) return waitUntilSucceeded(ctx, appeared)
+        lookFirst = true
+        return withHeartbeat(
           ctx,
           `creation of Cosmos DB account '${name}'`,
-          apis.cosmos.create(rg, name, {
-            location: inputs.account.locations[0],
-            kind,
-            capabilities,
-            locations: inputs.account.locations,
-            keyVaultKeyUri: create.keyVaultKeyUri,
-            defaultIdentity: create.defaultIdentity,
-            userAssignedIdentityId: create.userAssignedIdentityId,
-            tags: ctx.tags
-          })
-        ),
-      error =>
-        isKeyAccessPending(error)
-          ? 'the identity cannot use the key yet (KeyVaultAuthenticationFailure)'
-          : undefined,
+          apis.cosmos.create(
+            rg,
+            name,
+            {
+              location: inputs.account.locations[0],
+              kind,
+              capabilities,
+              locations: inputs.account.locations,
+              keyVaultKeyUri: create.keyVaultKeyUri,
+              defaultIdentity: create.defaultIdentity,
+              userAssignedIdentityId: create.userAssignedIdentityId,
+              systemAssigned: create.systemAssigned,
+              tags: ctx.tags
+            },
+            answer => {
+              if (answer.systemPrincipalId)
+                create.systemPrincipalCreated?.(answer.systemPrincipalId)
+            }
+          )
+        )
+      },
+      error => {
+        if (isKeyAccessPending(error)) {
+          lookFirst = !isRefusal(error)
+          return 'the identity cannot use the key yet (KeyVaultAuthenticationFailure)'
+        }
+        return isOperationInProgress(error) ? inProgress : undefined
+      },
       {
         what: `Azure Cosmos DB to accept key ${create.keyVaultKeyUri} for ${create.defaultIdentity}`,
         timeoutMs: ctx.waits.keyAccessMs,
@@ -112,10 +152,17 @@ export async function ensureAccount(
   return account
 }
 
+/** The write was refused before anything changed (as opposed to an operation that failed later). */
+function isRefusal(error: unknown): boolean {
+  const status = statusOf(error)
+  return status !== undefined && status >= 400 && status < 500
+}
+
 async function waitUntilSucceeded(
   ctx: StepContext,
   account: CosmosAccountState
 ): Promise<CosmosAccountState> {
+  if (/^succeeded$/i.test(account.provisioningState ?? 'Succeeded')) return account
   const { name } = ctx.inputs.account
   const rg = ctx.inputs.resourceGroup
   return waitIn(ctx, {
@@ -164,15 +211,50 @@ export async function ensureUserAssignedAttached(
     })
     return account
   }
-  const updated = await withHeartbeat(
-    ctx,
-    `identity update of Cosmos DB account '${account.name}'`,
-    ctx.apis.cosmos.update(ctx.inputs.resourceGroup, account.name, {
-      identity: { type, userAssignedIdentityIds: [...ids, identityId] }
-    })
+  const attached = (a: CosmosAccountState) =>
+    userAssignedIds(a).some(id => id.toLowerCase() === identityId.toLowerCase())
+  const updated = await updateWhenFree(ctx, account.name, attached, () =>
+    withHeartbeat(
+      ctx,
+      `identity update of Cosmos DB account '${account.name}'`,
+      ctx.apis.cosmos.update(ctx.inputs.resourceGroup, account.name, {
+        identity: { type, userAssignedIdentityIds: [...ids, identityId] }
+      })
+    )
   )
   record(ctx, { step, observed: `identity ${account.identity.type}`, action, result: 'changed' })
   return updated
+}
+
+/**
+ * One account update, repeated while another operation holds the account's lock. Before each
+ * repetition the account is read again, and the update is skipped when `applied` says the change
+ * is there already (made by a parallel run, or by an attempt of ours whose answer was lost).
+ */
+async function updateWhenFree(
+  ctx: StepContext,
+  name: string,
+  applied: (account: CosmosAccountState) => boolean,
+  update: () => Promise<CosmosAccountState>
+): Promise<CosmosAccountState> {
+  let attempted = false
+  return retryIn(
+    ctx,
+    async () => {
+      if (attempted) {
+        const current = await ctx.apis.cosmos.get(ctx.inputs.resourceGroup, name)
+        if (current && applied(current)) return current
+      }
+      attempted = true
+      return update()
+    },
+    error => (isOperationInProgress(error) ? inProgress : undefined),
+    {
+      what: `Cosmos DB account '${name}' to accept an update`,
+      timeoutMs: ctx.waits.accountProvisioningMs,
+      hint: `Check what else changes the account: az cosmosdb show --name ${name} --resource-group ${ctx.inputs.resourceGroup}`
+    }
+  )
 }
 
 class NotYetApplied extends Error {}
@@ -199,25 +281,39 @@ export async function ensureDefaultIdentity(
     return account
   }
   const rg = ctx.inputs.resourceGroup
+  // Before a repetition the account is read again (the change may have landed after all), unless
+  // the last attempt was refused outright or has just been read back.
+  let lookFirst = false
   const verified = await retryIn(
     ctx,
     async () => {
-      await withHeartbeat(
+      if (lookFirst) {
+        const current = await ctx.apis.cosmos.get(rg, account.name)
+        if (current && sameIdentity(current.defaultIdentity, desired)) return current
+      }
+      lookFirst = true
+      const updated = await withHeartbeat(
         ctx,
         `default identity update of Cosmos DB account '${account.name}'`,
         ctx.apis.cosmos.update(rg, account.name, { defaultIdentity: desired })
       )
-      const readBack = await ctx.apis.cosmos.get(rg, account.name)
+      // The operation's final answer is a read of the account once the update ended.
+      const readBack = sameIdentity(updated.defaultIdentity, desired)
+        ? updated
+        : await ctx.apis.cosmos.get(rg, account.name)
       if (!readBack || !sameIdentity(readBack.defaultIdentity, desired)) {
+        lookFirst = false
         throw new NotYetApplied(readBack?.defaultIdentity ?? 'none')
       }
       return readBack
     },
     error => {
       if (error instanceof NotYetApplied) return `the account still reports ${error.message}`
-      if (isKeyAccessPending(error))
+      if (isKeyAccessPending(error)) {
+        lookFirst = !isRefusal(error)
         return 'the identity cannot use the key yet (KeyVaultAuthenticationFailure)'
-      return undefined
+      }
+      return isOperationInProgress(error) ? inProgress : undefined
     },
     {
       what: `Cosmos DB account '${account.name}' to use ${desired}`,
@@ -227,6 +323,22 @@ export async function ensureDefaultIdentity(
   )
   record(ctx, { step, observed, action, result: 'changed' })
   return verified
+}
+
+/** Grants the account's system-assigned identity the key (waiting for it to replicate). */
+export function grantSystemIdentity(
+  ctx: StepContext,
+  rbac: HsmRbacApi,
+  scope: string,
+  principalId: string
+): Promise<GrantOutcome> {
+  return ensureRoleAssignment(ctx, rbac, {
+    step: 'System identity key access',
+    role: hsmRoles.cryptoServiceEncryptionUser,
+    scope,
+    principalId,
+    principalLabel: "the account's system-assigned identity"
+  })
 }
 
 export interface SystemAssignedOutcome {
@@ -245,7 +357,9 @@ export async function ensureSystemAssigned(
   ctx: StepContext,
   account: CosmosAccountState,
   rbac: HsmRbacApi | undefined,
-  scope: string
+  scope: string,
+  /** The grant, when it was started already (while the account was being created). */
+  early?: { principalId: string; grant: Promise<GrantOutcome> }
 ): Promise<SystemAssignedOutcome> {
   const step = 'System-assigned identity'
   let current = account
@@ -275,12 +389,19 @@ export async function ensureSystemAssigned(
       return { account: current, verified: false }
     }
     const before = current.identity.type
-    current = await withHeartbeat(
+    const name = current.name
+    current = await updateWhenFree(
       ctx,
-      `enabling the system-assigned identity of Cosmos DB account '${current.name}'`,
-      ctx.apis.cosmos.update(ctx.inputs.resourceGroup, current.name, {
-        identity: { type, userAssignedIdentityIds: ids }
-      })
+      name,
+      a => hasSystemAssigned(a) && !!a.identity.principalId,
+      () =>
+        withHeartbeat(
+          ctx,
+          `enabling the system-assigned identity of Cosmos DB account '${name}'`,
+          ctx.apis.cosmos.update(ctx.inputs.resourceGroup, name, {
+            identity: { type, userAssignedIdentityIds: ids }
+          })
+        )
     )
     if (!current.identity.principalId) {
       current = (await ctx.apis.cosmos.get(ctx.inputs.resourceGroup, current.name)) ?? current
@@ -306,14 +427,10 @@ export async function ensureSystemAssigned(
   }
   const principalId = current.identity.principalId as string
   let grant: GrantOutcome | undefined
-  if (rbac) {
-    grant = await ensureRoleAssignment(ctx, rbac, {
-      step: 'System identity key access',
-      role: hsmRoles.cryptoServiceEncryptionUser,
-      scope,
-      principalId,
-      principalLabel: "the account's system-assigned identity"
-    })
+  if (early && early.principalId.toLowerCase() === principalId.toLowerCase()) {
+    grant = await early.grant
+  } else if (rbac) {
+    grant = await grantSystemIdentity(ctx, rbac, scope, principalId)
   }
   if (ctx.plan && !grant?.assignment) {
     record(ctx, {

@@ -24,7 +24,10 @@ export interface WaitLimits {
   principalReplicationMs: number
   keyAccessMs: number
   accountProvisioningMs: number
-  initialDelayMs: number
+  /** How long a write whose answer was lost may still take to show (before it is repeated). */
+  unknownOutcomeMs: number
+  /** Bounds of the pause between two polls (see nextDelay in wait.ts). */
+  minDelayMs: number
   maxDelayMs: number
   progressEveryMs: number
 }
@@ -37,7 +40,8 @@ export const defaultWaitLimits: WaitLimits = {
   principalReplicationMs: 15 * 60_000,
   keyAccessMs: 20 * 60_000,
   accountProvisioningMs: 45 * 60_000,
-  initialDelayMs: 500,
+  unknownOutcomeMs: 10_000,
+  minDelayMs: 200,
   maxDelayMs: 5_000,
   progressEveryMs: 15_000
 }
@@ -86,7 +90,7 @@ export function record(ctx: StepContext, entry: StepRecord): StepRecord {
   return entry
 }
 
-type WaitSettings = 'clock' | 'log' | 'signal' | 'initialDelayMs' | 'maxDelayMs' | 'progressEveryMs'
+type WaitSettings = 'clock' | 'log' | 'signal' | 'minDelayMs' | 'maxDelayMs' | 'progressEveryMs'
 
 export function waitIn<T>(
   ctx: StepContext,
@@ -109,7 +113,7 @@ function waitSettings(ctx: StepContext) {
     clock: ctx.clock,
     log: (message: string) => ctx.log.info(message),
     signal: ctx.signal,
-    initialDelayMs: ctx.waits.initialDelayMs,
+    minDelayMs: ctx.waits.minDelayMs,
     maxDelayMs: ctx.waits.maxDelayMs,
     progressEveryMs: ctx.waits.progressEveryMs
   }

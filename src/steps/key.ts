@@ -1,6 +1,7 @@
 import type { HsmKeysApi, HsmKeyState } from '../azure/api.js'
 import { ActionError, codeOf, describeError, innerCodeOf, mentions, statusOf } from '../errors.js'
-import { record, retryIn, type StepContext } from './context.js'
+import { WaitTimeoutError } from '../wait.js'
+import { record, retryIn, waitIn, type StepContext } from './context.js'
 
 const STEP = 'Key'
 const requiredOps = ['wrapKey', 'unwrapKey']
@@ -38,20 +39,32 @@ function describeKey(key: HsmKeyState): string {
   return `${key.kty} ${key.keySize ?? '?'} bits, ops ${key.keyOps.join('/') || 'none'}, ${key.enabled ? 'enabled' : 'disabled'}, version ${key.version}`
 }
 
+/** Why an existing key cannot serve Cosmos DB, as the whole message; undefined when it can. */
+export function unusableKeyMessage(ctx: StepContext, key: HsmKeyState): string | undefined {
+  const problems = keyMismatches(key, ctx.inputs.key.size, new Date(ctx.clock.now()))
+  if (!problems.length) return undefined
+  return (
+    `Key '${ctx.inputs.key.name}' on Managed HSM '${ctx.inputs.hsm.name}' cannot be used: ${problems.join('; ')}. ` +
+    'This action never modifies an existing key or adds a version to it: choose another key-name, or fix ' +
+    'the key yourself.'
+  )
+}
+
 /**
- * Reads the key (waiting out the HSM's 403 while the admin grant propagates), creates it when
- * absent, and checks an existing one. An existing key is never modified, and no second version is
- * ever created. Answers undefined in plan mode when the key would be created or cannot be read yet.
+ * Reads the key (waiting out the HSM's 403 while the admin grant propagates) unless it was
+ * observed already, creates it when absent, and checks an existing one. An existing key is never
+ * modified, and no second version is ever created. Answers undefined in plan mode when the key
+ * would be created or cannot be read yet.
  */
 export async function ensureKey(
   ctx: StepContext,
-  keys: HsmKeysApi
+  keys: HsmKeysApi,
+  observed?: HsmKeyState
 ): Promise<HsmKeyState | undefined> {
   const { name, size } = ctx.inputs.key
-  const hsmName = ctx.inputs.hsm.name
-  let key: HsmKeyState | undefined
+  let key: HsmKeyState | undefined = observed
   try {
-    key = await readKey(ctx, keys)
+    key ??= await readKey(ctx, keys)
   } catch (error) {
     if (ctx.plan && isRbacDenied(error)) {
       record(ctx, {
@@ -65,13 +78,8 @@ export async function ensureKey(
     throw error
   }
   if (key) {
-    const problems = keyMismatches(key, size, new Date(ctx.clock.now()))
-    if (problems.length) {
-      throw new ActionError(
-        `Key '${name}' on Managed HSM '${hsmName}' cannot be used: ${problems.join('; ')}. This action never ` +
-          'modifies an existing key or adds a version to it: choose another key-name, or fix the key yourself.'
-      )
-    }
+    const problem = unusableKeyMessage(ctx, key)
+    if (problem) throw new ActionError(problem)
     record(ctx, { step: STEP, observed: describeKey(key), action: 'none', result: 'ok' })
     return key
   }
@@ -113,7 +121,8 @@ async function readKey(ctx: StepContext, keys: HsmKeysApi): Promise<HsmKeyState 
 /**
  * Creates the key. A retried create would add a second version, so a create whose outcome is
  * unknown (cut off, timed out) or that conflicts is followed by a read, and repeated only if the key
- * is still absent.
+ * is still absent. A cut-off create may still be under way at the HSM, so the key is watched for a
+ * while before it is created again.
  */
 async function createOnce(ctx: StepContext, keys: HsmKeysApi): Promise<HsmKeyState> {
   const { name, size } = ctx.inputs.key
@@ -121,8 +130,8 @@ async function createOnce(ctx: StepContext, keys: HsmKeysApi): Promise<HsmKeySta
     try {
       return await keys.createRsa(name, size, requiredOps, ctx.tags)
     } catch (error) {
-      const ambiguous = codeOf(error) === 'OutcomeUnknown' || statusOf(error) === 409
-      if (!ambiguous) {
+      const unknown = codeOf(error) === 'OutcomeUnknown'
+      if (!unknown && statusOf(error) !== 409) {
         if (isRbacDenied(error)) {
           throw new ActionError(
             `The signed-in principal may read but not create keys on '${ctx.inputs.hsm.name}': ${describeError(error)}`
@@ -130,9 +139,9 @@ async function createOnce(ctx: StepContext, keys: HsmKeysApi): Promise<HsmKeySta
         }
         throw error
       }
-      const existing = await readKey(ctx, keys)
+      const existing = unknown ? await landedKey(ctx, keys) : await readKey(ctx, keys)
       if (existing) return existing
-      if (statusOf(error) === 409) {
+      if (!unknown) {
         throw new ActionError(
           `Key '${name}' cannot be created: ${describeError(error)}. If a deleted key of that name is kept by ` +
             `soft delete, recover it (az keyvault key recover --hsm-name ${ctx.inputs.hsm.name} --name ${name}) ` +
@@ -141,8 +150,27 @@ async function createOnce(ctx: StepContext, keys: HsmKeysApi): Promise<HsmKeySta
       }
       if (attempt >= 3) throw error
       ctx.log.info(
-        `The key creation's outcome was unknown and the key is absent; creating it again.`
+        `The key creation's outcome was unknown and the key did not appear; creating it again.`
       )
     }
+  }
+}
+
+/** The key, if a creation whose outcome is unknown lands within `waits.unknownOutcomeMs`. */
+async function landedKey(ctx: StepContext, keys: HsmKeysApi): Promise<HsmKeyState | undefined> {
+  const { name } = ctx.inputs.key
+  try {
+    return await waitIn(ctx, {
+      what: `key '${name}' from a creation whose answer was lost`,
+      timeoutMs: ctx.waits.unknownOutcomeMs,
+      hint: '',
+      poll: async () => {
+        const key = await readKey(ctx, keys)
+        return key ? { done: true, value: key } : { done: false, status: 'absent' }
+      }
+    })
+  } catch (error) {
+    if (error instanceof WaitTimeoutError) return undefined
+    throw error
   }
 }

@@ -1,20 +1,27 @@
 import type {
   CosmosAccountState,
+  HsmKeyState,
   ManagedHsmState,
   ProviderState,
+  RoleAssignment,
   UserAssignedIdentityState
 } from '../azure/api.js'
 import { hsmUriFor } from '../cloud.js'
-import { ActionError } from '../errors.js'
+import { ActionError, statusOf } from '../errors.js'
 import type { Inputs } from '../inputs.js'
 import { isVersioned, keyUriFor, sameKey } from '../keyUri.js'
 import type { StepContext } from './context.js'
+import { isRbacDenied, unusableKeyMessage } from './key.js'
 
 export interface Observation {
   providers: ProviderState[]
   hsm?: ManagedHsmState
   userAssignedIdentity?: UserAssignedIdentityState
   account?: CosmosAccountState
+  /** The key, when the signed-in principal could already read it (`key` undefined: absent). */
+  key?: { key?: HsmKeyState }
+  /** The signed-in principal's assignments at /keys, when they could be read. */
+  adminGrants?: RoleAssignment[]
 }
 
 export function requiredNamespaces(inputs: Inputs): string[] {
@@ -23,19 +30,66 @@ export function requiredNamespaces(inputs: Inputs): string[] {
   return namespaces
 }
 
-/** Every read that depends on nothing else, in parallel. */
-export async function observe(ctx: StepContext): Promise<Observation> {
+/**
+ * Every read that depends on nothing else, in parallel. `accountSeen` learns the account's state
+ * as soon as it is read, to start what depends on it alone.
+ */
+export async function observe(
+  ctx: StepContext,
+  accountSeen?: (account: CosmosAccountState | undefined) => void
+): Promise<Observation> {
   const { inputs, apis } = ctx
   const uai = inputs.identity.userAssignedIdentity
-  const [providers, hsm, userAssignedIdentity, account] = await Promise.all([
+  const observeHsm = async () => {
+    const hsm = await apis.managedHsms.get(inputs.hsm.resourceGroup, inputs.hsm.name)
+    if (hsm?.activationStatus !== 'Active') return { hsm }
+    const [key, adminGrants] = await Promise.all([readableKey(ctx, hsm), readableGrants(ctx, hsm)])
+    return { hsm, key, adminGrants }
+  }
+  const [providers, { hsm, key, adminGrants }, userAssignedIdentity, account] = await Promise.all([
     Promise.all(requiredNamespaces(inputs).map(ns => apis.providers.get(ns))),
-    apis.managedHsms.get(inputs.hsm.resourceGroup, inputs.hsm.name),
+    observeHsm(),
     uai
       ? apis.identities.getUserAssigned(uai.subscriptionId, uai.resourceGroup, uai.name)
       : undefined,
-    apis.cosmos.get(inputs.resourceGroup, inputs.account.name)
+    apis.cosmos.get(inputs.resourceGroup, inputs.account.name).then(account => {
+      accountSeen?.(account)
+      return account
+    })
   ])
-  return { providers, hsm, userAssignedIdentity, account }
+  return { providers, hsm, userAssignedIdentity, account, key, adminGrants }
+}
+
+/** The signed-in principal's assignments at /keys; undefined when they cannot be read (yet). */
+async function readableGrants(
+  ctx: StepContext,
+  hsm: ManagedHsmState
+): Promise<RoleAssignment[] | undefined> {
+  try {
+    return await ctx.apis
+      .hsm(hsmBaseUri(ctx, hsm))
+      .rbac.listForPrincipal('/keys', ctx.principal.objectId)
+  } catch (error) {
+    // The grant step reads again and explains a refusal.
+    if (statusOf(error) === 403) return undefined
+    throw error
+  }
+}
+
+/**
+ * The key, if the signed-in principal may read it already (e.g. on a re-run), so that a key
+ * Cosmos DB cannot use is refused before anything is written. Undefined while access is denied.
+ */
+async function readableKey(
+  ctx: StepContext,
+  hsm: ManagedHsmState
+): Promise<{ key?: HsmKeyState } | undefined> {
+  try {
+    return { key: await ctx.apis.hsm(hsmBaseUri(ctx, hsm)).keys.get(ctx.inputs.key.name) }
+  } catch (error) {
+    if (isRbacDenied(error)) return undefined
+    throw error
+  }
 }
 
 /** Base URI of the HSM data plane, without a trailing slash. */
@@ -103,6 +157,10 @@ export function preflight(ctx: StepContext, seen: Observation): void {
       problems.push(activationSteps(hsm.name, inputs.hsm.resourceGroup))
     }
   }
+
+  const existingKey = seen.key?.key
+  const keyProblem = existingKey && unusableKeyMessage(ctx, existingKey)
+  if (keyProblem) problems.push(keyProblem)
 
   const uai = inputs.identity.userAssignedIdentity
   if (uai && !seen.userAssignedIdentity) {

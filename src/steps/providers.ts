@@ -4,26 +4,66 @@ import { record, waitIn, type StepContext } from './context.js'
 
 const STEP = 'Resource providers'
 
-/** Registers the namespaces the run needs and waits until Azure reports them Registered. */
-export async function ensureProviders(ctx: StepContext, observed: ProviderState[]): Promise<void> {
+/** Registrations under way: each write joins only the namespace it needs. */
+export interface ProviderRegistrations {
+  /** Resolves once the namespace is Registered (at once when it was, or is not needed). */
+  ready(namespace: string): Promise<void>
+  /** Resolves once every registration is done, and records the step. */
+  done(): Promise<void>
+  /** Rejects as soon as one registration fails; never resolves. */
+  failed: Promise<never>
+}
+
+/**
+ * Starts registering the namespaces the run needs and waiting until Azure reports them Registered,
+ * without blocking: Azure needs a namespace registered only for the writes into it, so the steps
+ * that do not write there go on meanwhile.
+ */
+export function ensureProviders(
+  ctx: StepContext,
+  observed: ProviderState[]
+): ProviderRegistrations {
   const pending = observed.filter(p => p.registrationState.toLowerCase() !== 'registered')
   const summary = observed.map(p => `${p.namespace} ${p.registrationState}`).join(', ')
-  if (!pending.length) {
-    record(ctx, { step: STEP, observed: summary, action: 'none', result: 'ok' })
-    return
-  }
-  const names = pending.map(p => p.namespace).join(', ')
-  if (ctx.plan) {
+  if (!pending.length || ctx.plan) {
     record(ctx, {
       step: STEP,
       observed: summary,
-      action: `register ${names}`,
-      result: 'would-change'
+      action: pending.length ? `register ${pending.map(p => p.namespace).join(', ')}` : 'none',
+      result: pending.length ? 'would-change' : 'ok'
     })
-    return
+    return {
+      ready: () => Promise.resolve(),
+      done: () => Promise.resolve(),
+      failed: new Promise<never>(() => {})
+    }
   }
-  await Promise.all(pending.map(p => registerAndWait(ctx, p)))
-  record(ctx, { step: STEP, observed: summary, action: `registered ${names}`, result: 'changed' })
+  const names = pending.map(p => p.namespace).join(', ')
+  const running = new Map<string, Promise<void>>()
+  for (const provider of pending) {
+    const registration = registerAndWait(ctx, provider)
+    // Joined later; a failure must not surface as an unhandled rejection meanwhile.
+    registration.catch(() => {})
+    running.set(provider.namespace.toLowerCase(), registration)
+  }
+  let all: Promise<void> | undefined
+  const failed = new Promise<never>((_, reject) => {
+    for (const registration of running.values()) registration.catch(reject)
+  })
+  failed.catch(() => {})
+  return {
+    failed,
+    ready: namespace => running.get(namespace.toLowerCase()) ?? Promise.resolve(),
+    done: () =>
+      (all ??= Promise.all(running.values()).then(() => {
+        record(ctx, {
+          step: STEP,
+          observed: summary,
+          action: `registered ${names}`,
+          result: 'changed'
+        })
+      }))
+  }
 }
 
 async function registerAndWait(ctx: StepContext, provider: ProviderState): Promise<void> {
@@ -31,7 +71,8 @@ async function registerAndWait(ctx: StepContext, provider: ProviderState): Promi
   // A provider already Registering needs no second request, only waiting.
   if (provider.registrationState.toLowerCase() !== 'registering') {
     try {
-      await ctx.apis.providers.register(namespace)
+      const answer = await ctx.apis.providers.register(namespace)
+      if (answer.registrationState.toLowerCase() === 'registered') return
     } catch (error) {
       if (statusOf(error) === 403) {
         throw new ActionError(

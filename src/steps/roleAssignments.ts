@@ -53,7 +53,9 @@ function findGrant(assignments: RoleAssignment[], grant: RoleGrant): RoleAssignm
 export async function ensureRoleAssignment(
   ctx: StepContext,
   rbac: HsmRbacApi,
-  grant: RoleGrant
+  grant: RoleGrant,
+  /** The principal's assignments at the scope, when observed already. */
+  observed?: RoleAssignment[]
 ): Promise<GrantOutcome> {
   const scope = normaliseScope(grant.scope)
   const name = roleAssignmentName(ctx.inputs.hsm.name, scope, grant.role.id, grant.principalId)
@@ -61,7 +63,7 @@ export async function ensureRoleAssignment(
 
   let existing: RoleAssignment | undefined
   try {
-    existing = findGrant(await rbac.listForPrincipal(scope, grant.principalId), grant)
+    existing = findGrant(observed ?? (await rbac.listForPrincipal(scope, grant.principalId)), grant)
   } catch (error) {
     throw forbiddenHelp(ctx, error, 'read role assignments')
   }

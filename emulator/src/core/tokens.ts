@@ -46,12 +46,30 @@ export function stsIssuer(tenantId: string): string {
   return `https://sts.windows.net/${tenantId}/`
 }
 
+/** Every token an authority signed, oldest first: what a leak check must never find in output. */
+export interface IssuedTokens {
+  accessTokens: string[]
+  /** GitHub ID tokens, which clients present to Entra ID as client assertions. */
+  idTokens: string[]
+}
+
+/** How many tokens of each kind are remembered (the oldest are forgotten first). */
+const ISSUED_LIMIT = 10_000
+
 /** Signs and checks the tokens of the emulated Entra ID and the emulated GitHub OIDC issuer. */
 export class TokenAuthority {
+  private readonly issuedAccess: string[] = []
+  private readonly issuedIds: string[] = []
+
   constructor(
     readonly entraKey: SigningKey,
     readonly githubKey: SigningKey
   ) {}
+
+  /** Copies of the tokens signed so far (kept in memory only, never logged or served). */
+  issued(): IssuedTokens {
+    return { accessTokens: [...this.issuedAccess], idTokens: [...this.issuedIds] }
+  }
 
   issueAccessToken(r: AccessTokenRequest): IssuedToken {
     const iat = Math.floor(r.now / 1000)
@@ -81,6 +99,7 @@ export class TokenAuthority {
       kid: this.entraKey.kid,
       x5t: this.entraKey.kid
     })
+    remember(this.issuedAccess, token)
     return { token, expiresOn: exp }
   }
 
@@ -129,8 +148,14 @@ export class TokenAuthority {
       kid: this.githubKey.kid,
       x5t: this.githubKey.kid
     })
+    remember(this.issuedIds, token)
     return { token, expiresOn: exp }
   }
+}
+
+function remember(list: string[], token: string): void {
+  list.push(token)
+  if (list.length > ISSUED_LIMIT) list.splice(0, list.length - ISSUED_LIMIT)
 }
 
 /** The claims GitHub derives from the workflow run, filled in consistently with the subject. */
