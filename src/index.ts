@@ -4,7 +4,3 @@ import { run } from './main.js'
 
 sanitizeSdkLog(line => process.stderr.write(line))
 await run(undefined, { transport: transportFromEnv(process.env) })
-const diag = setTimeout(() => {
-  process.stderr.write(`ALIVE ${JSON.stringify(process.getActiveResourcesInfo())}\n`)
-}, 20)
-diag.unref()

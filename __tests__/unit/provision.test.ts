@@ -616,6 +616,21 @@ describe('runProvisioning: system-assigned identity', () => {
     expect(azure.account?.identity.type).toBe('SystemAssigned,UserAssigned')
     expect(Object.keys(azure.account!.identity.userAssignedIdentities)).toEqual([uaiId])
     expect(azure.account?.defaultIdentity).toBe('SystemAssignedIdentity')
+    // Both identities come with the creation; only the default identity changes afterwards.
+    expect(azure.writes().filter(w => w.startsWith('account.'))).toEqual([
+      'account.create',
+      'account.update defaultIdentity'
+    ])
+  })
+
+  it('enables the system identity of an existing account in an update of its own', async () => {
+    const azure = new FakeAzure().withActiveHsm().withKey().withAccount()
+    await harness(azure).run(systemInputs())
+    expect(azure.writes().filter(w => w.startsWith('account.'))).toEqual([
+      'account.update identity',
+      'account.update defaultIdentity'
+    ])
+    expect(azure.account?.defaultIdentity).toBe('SystemAssignedIdentity')
   })
 })
 
