@@ -112,8 +112,10 @@ async function runCase({ kind, regime, seed }: (typeof cases)[number]): Promise<
   )
   try {
     const account = accountName(kind, regime)
+    // Only stalls need a short per-attempt timeout; elsewhere it would turn the load of twelve
+    // runs side by side into timeouts of its own.
     const result = await run(emulator, inputsFor(emulator, account, 'system-assigned'), {
-      requestTimeoutMs: REQUEST_TIMEOUT_MS
+      requestTimeoutMs: kind === 'stall' ? REQUEST_TIMEOUT_MS : 10 * REQUEST_TIMEOUT_MS
     })
     return {
       result,

@@ -29,7 +29,7 @@ const ROLE = {
   serviceEncryptionUser: '33413926-3206-4cdd-b39a-83574fe37a17'
 }
 /** Per-attempt timeout for cases with stalled responses, so that a stall costs little. */
-export const REQUEST_TIMEOUT_MS = 1_000
+export const REQUEST_TIMEOUT_MS = 2_000
 
 export type IdentityMode = 'first-party' | 'user-assigned' | 'system-assigned'
 
