@@ -6,6 +6,7 @@ import type {
   ServiceContext,
   Timing
 } from '../../src/core/service.js'
+import { DEFAULT_TIMING } from '../../src/core/timing.js'
 import { emptyWorld, type ArmRoleAssignment, type World } from '../../src/core/world.js'
 
 export const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47'
@@ -18,21 +19,8 @@ export const READER = 'd0d0d0d0-0000-0000-0000-000000000002'
 export const COSMOS_FP_APP = 'a232010e-820c-4083-83bb-3ace5fc29d0b'
 export const COSMOS_FP = 'c0c0c0c0-0000-0000-0000-000000000001'
 
-export const ZERO_TIMING: Timing = {
-  rbacPropagation: 0,
-  principalReplication: 0,
-  providerRegistration: 0,
-  hsmCreate: 0,
-  hsmUpdate: 0,
-  securityDomainDownload: 0,
-  cosmosCreate: 0,
-  cosmosUpdate: 0,
-  cosmosDelete: 0,
-  requestLatency: 0,
-  retryAfterSeconds: 1,
-  accessTokenLifetimeSeconds: 3600,
-  idTokenLifetimeSeconds: 300
-}
+/** Every operation instant: the emulator's own default timing. */
+export const ZERO_TIMING: Timing = DEFAULT_TIMING
 
 export interface CallOptions {
   method: string
