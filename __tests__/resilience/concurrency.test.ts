@@ -55,8 +55,11 @@ function raceSharedAccounts(emulator: Emulator): void {
       return 'continue'
     }
     await new Promise<void>(resolve => {
-      waiting.set(name, resolve)
-      setTimeout(resolve, 30_000)
+      const giveUp = setTimeout(resolve, 30_000)
+      waiting.set(name, () => {
+        clearTimeout(giveUp)
+        resolve()
+      })
     })
     return 'continue'
   })
