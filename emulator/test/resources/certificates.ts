@@ -1,20 +1,5 @@
 import { createPrivateKey, webcrypto, type KeyObject } from 'node:crypto'
-import type * as X509 from '@peculiar/x509'
-
-// tsyringe (under @peculiar/x509) insists on Reflect metadata functions when it loads.
-const reflect = Reflect as unknown as Record<string, unknown>
-if (typeof reflect.getMetadata !== 'function') {
-  reflect.getMetadata = () => undefined
-  reflect.getOwnMetadata = () => undefined
-  reflect.defineMetadata = () => undefined
-}
-
-async function loadX509(): Promise<typeof X509> {
-  const m = (await import('@peculiar/x509')) as typeof X509 & { default?: typeof X509 }
-  const x509 = m.default ?? m
-  x509.cryptoProvider.set(webcrypto as never)
-  return x509
-}
+import { loadX509 } from '../../src/tls/x509.js'
 
 export interface TestCertificate {
   /** The JWK a security-domain download request carries for this certificate. */
@@ -40,8 +25,8 @@ export async function makeCertificates(count: number): Promise<TestCertificate[]
       const cert = await x509.X509CertificateGenerator.createSelfSigned({
         serialNumber: `0${i + 1}`,
         name: `CN=security-domain-${i}`,
-        notBefore: new Date('2026-01-01T00:00:00Z'),
-        notAfter: new Date('2027-01-01T00:00:00Z'),
+        notBefore: new Date(Date.now() - 3_600_000),
+        notAfter: new Date(Date.now() + 86_400_000),
         signingAlgorithm: algorithm,
         keys
       })

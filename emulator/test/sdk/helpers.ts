@@ -1,4 +1,3 @@
-import { webcrypto } from 'node:crypto'
 import { getIDToken } from '@actions/core'
 import type { AccessToken, TokenCredential } from '@azure/core-auth'
 import {
@@ -10,7 +9,8 @@ import {
 } from '@azure/core-rest-pipeline'
 import { ClientAssertionCredential } from '@azure/identity'
 import { keyVaultAuthenticationPolicy } from '@azure/keyvault-common'
-import { loadX509, type Emulator, type Scenario, type Timing } from '../../src/index.js'
+import { makeCertificates } from '../resources/certificates.js'
+import { type Emulator, type Scenario, type Timing } from '../../src/index.js'
 import {
   defaultScenario,
   silenceWorkflowCommands,
@@ -233,43 +233,8 @@ export interface SecurityDomainCertificate {
 export async function securityDomainCertificates(
   count: number
 ): Promise<SecurityDomainCertificate[]> {
-  const x509 = await loadX509()
-  const algorithm = {
-    name: 'RSASSA-PKCS1-v1_5',
-    hash: 'SHA-256',
-    publicExponent: new Uint8Array([1, 0, 1]),
-    modulusLength: 2048
-  }
-  return Promise.all(
-    Array.from({ length: count }, async (_, i) => {
-      const keys = (await webcrypto.subtle.generateKey(algorithm, true, [
-        'sign',
-        'verify'
-      ])) as webcrypto.CryptoKeyPair
-      const cert = await x509.X509CertificateGenerator.createSelfSigned({
-        serialNumber: `0${i + 1}`,
-        name: `CN=sd-officer-${i}`,
-        notBefore: new Date(Date.now() - 3_600_000),
-        notAfter: new Date(Date.now() + 86_400_000),
-        signingAlgorithm: algorithm,
-        keys
-      })
-      const jwk = await webcrypto.subtle.exportKey('jwk', keys.publicKey)
-      const thumbprint = Buffer.from(await cert.getThumbprint('SHA-256')).toString('base64url')
-      return {
-        jwk: {
-          kty: 'RSA',
-          key_ops: ['verify', 'encrypt', 'wrapKey'],
-          alg: 'RSA-OAEP-256',
-          n: jwk.n,
-          e: jwk.e,
-          x5c: [Buffer.from(cert.rawData).toString('base64')],
-          'x5t#S256': thumbprint
-        },
-        thumbprint
-      }
-    })
-  )
+  const certificates = await makeCertificates(count)
+  return certificates.map(({ jwk }) => ({ jwk, thumbprint: String(jwk['x5t#S256']) }))
 }
 
 export function sleep(ms: number): Promise<void> {
