@@ -83,12 +83,53 @@ export function isNotFound(e: unknown): boolean {
   return statusOf(e) === 404
 }
 
-export function isAbortError(e: unknown): boolean {
-  return asErrorLike(e).name === 'AbortError'
-}
-
 /** Whether the error text mentions a marker, e.g. `KeyVaultAuthenticationFailure`. */
 export function mentions(e: unknown, marker: string): boolean {
   const text = `${codeOf(e) ?? ''} ${innerCodeOf(e) ?? ''} ${messageOf(e)}`
   return text.toLowerCase().includes(marker.toLowerCase())
+}
+
+/** An HSM data-plane refusal by local RBAC (e.g. a grant that has not taken effect yet). */
+export function isRbacDenied(error: unknown): boolean {
+  if (statusOf(error) !== 403) return false
+  const codes = [codeOf(error), innerCodeOf(error)].map(c => (c ?? '').toLowerCase())
+  return (
+    codes.some(c => ['forbidden', 'forbiddenbyrbac', 'accessdenied'].includes(c)) ||
+    mentions(error, 'not authorized')
+  )
+}
+
+/** Azure Cosmos DB cannot reach the key with the identity it was given (yet). */
+export function isKeyAccessPending(error: unknown): boolean {
+  return mentions(error, 'KeyVaultAuthenticationFailure')
+}
+
+/**
+ * Another operation holds the account's lock: a parallel run's, or an earlier attempt of this run
+ * that was cut off but went through (Cosmos DB answers 412 PreconditionFailed).
+ */
+export function isOperationInProgress(error: unknown): boolean {
+  return (
+    statusOf(error) === 412 || (statusOf(error) === 409 && mentions(error, 'operation in progress'))
+  )
+}
+
+/** The write was refused before anything changed (as opposed to an operation that failed later). */
+export function isRefusal(error: unknown): boolean {
+  const status = statusOf(error)
+  return status !== undefined && status >= 400 && status < 500
+}
+
+/** The directory does not know the principal (yet): a new identity still replicating, or a wrong id. */
+export function isPrincipalNotFound(error: unknown): boolean {
+  return statusOf(error) === 400 && mentions(error, 'PrincipalNotFound')
+}
+
+export function isConflict(error: unknown): boolean {
+  return statusOf(error) === 409 || codeOf(error) === 'RoleAssignmentExists'
+}
+
+/** A write that was cut off or timed out: it may or may not have happened. */
+export function isOutcomeUnknown(error: unknown): boolean {
+  return codeOf(error) === 'OutcomeUnknown'
 }

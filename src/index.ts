@@ -1,5 +1,5 @@
 import { transportFromEnv } from './azure/http.js'
-import { sanitizeSdkLog } from './azure/sdkLog.js'
+import { sanitizeSdkLog } from './azure/sdk-log.js'
 import { run } from './main.js'
 
 sanitizeSdkLog(line => process.stderr.write(line))

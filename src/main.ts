@@ -1,5 +1,6 @@
 import { describeError } from './errors.js'
-import { parseInputs, type Inputs } from './inputs.js'
+import { parseInputs } from './inputs/parse.js'
+import type { Inputs } from './inputs/settings.js'
 import { ProvisioningError, runProvisioning, type ProvisioningDeps } from './provision.js'
 import { githubRunner } from './runner/github.js'
 import type { Runner } from './runner/runner.js'

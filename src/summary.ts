@@ -1,5 +1,4 @@
-import type { ActionOutputs } from './provision.js'
-import { outputNames } from './provision.js'
+import { outputNames, type ActionOutputs } from './outputs.js'
 import type { Runner } from './runner/runner.js'
 import { sanitize } from './sanitize.js'
 import type { StepRecord } from './steps/context.js'

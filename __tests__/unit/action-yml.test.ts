@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { parseDocument } from 'yaml'
-import { inputDefaults } from '../../src/inputs.js'
-import { outputNames } from '../../src/provision.js'
+import { inputDefaults } from '../../src/inputs/settings.js'
+import { outputNames } from '../../src/outputs.js'
 
 interface Manifest {
   inputs: Record<string, { default?: string | number | boolean }>

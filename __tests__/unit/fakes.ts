@@ -10,7 +10,7 @@ import type {
   UserAssignedIdentityState
 } from '../../src/azure/api.js'
 import type { Clock } from '../../src/clock.js'
-import type { Inputs } from '../../src/inputs.js'
+import type { Inputs } from '../../src/inputs/settings.js'
 import type { Runner } from '../../src/runner/runner.js'
 import { normaliseScope } from '../../src/roles.js'
 

@@ -1,5 +1,5 @@
 import type { TokenCredential } from '@azure/core-auth'
-import type { Inputs } from '../../src/inputs.js'
+import type { Inputs } from '../../src/inputs/settings.js'
 import { runProvisioning, type ProvisioningResult } from '../../src/provision.js'
 import { FakeAzure, FakeClock, FakeRunner, baseInputs, fakeJwt, ids } from './fakes.js'
 

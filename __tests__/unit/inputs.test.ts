@@ -1,12 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { fileURLToPath } from 'node:url'
-import {
-  InputError,
-  inputDefaults,
-  nodeFiles,
-  parseInputs,
-  type InputFiles
-} from '../../src/inputs.js'
+import { parseInputs } from '../../src/inputs/parse.js'
+import { InputError, nodeFiles, type InputFiles } from '../../src/inputs/reader.js'
+import { inputDefaults } from '../../src/inputs/settings.js'
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
 const files: InputFiles = { ...nodeFiles, cwd: () => fixtures }

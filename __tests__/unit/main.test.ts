@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { run } from '../../src/main.js'
-import { outputNames } from '../../src/provision.js'
+import { outputNames } from '../../src/outputs.js'
 import { renderSummary } from '../../src/summary.js'
 import { FakeAzure, FakeClock, FakeRunner, fakeJwt, ids, restError } from './fakes.js'
 import { fakeCredential } from './helpers.js'

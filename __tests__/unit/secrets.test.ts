@@ -138,7 +138,7 @@ describe('writeSecretFileOwnerOnly', () => {
     const { mkdtempSync, readFileSync, statSync, rmSync } = await import('node:fs')
     const { tmpdir } = await import('node:os')
     const { join } = await import('node:path')
-    const { writeSecretFileOwnerOnly } = await import('../../src/provision.js')
+    const { writeSecretFileOwnerOnly } = await import('../../src/secret-file.js')
     const dir = mkdtempSync(join(tmpdir(), 'sd-'))
     try {
       const file = join(dir, 'sd.json')

@@ -10,7 +10,7 @@ import {
 import { transportOptions, type TransportSettings } from '../azure/http.js'
 import type { AzureCloud } from '../cloud.js'
 import { ActionError, messageOf } from '../errors.js'
-import type { Inputs } from '../inputs.js'
+import type { Inputs } from '../inputs/settings.js'
 import type { Runner } from '../runner/runner.js'
 import { decodeJwtClaims, stringClaim } from './jwt.js'
 

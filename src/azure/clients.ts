@@ -8,7 +8,7 @@ import {
   createProvidersApi
 } from './arm.js'
 import { createGraphApi } from './graph.js'
-import { createHsmDataPlane } from './hsmDataPlane.js'
+import { createHsmDataPlane } from './hsm-data-plane.js'
 import type { TransportSettings } from './http.js'
 
 /** Builds every client once: one credential, one token per audience, reused connections. */

@@ -1,16 +1,17 @@
 import type { CosmosAccountState, HsmRbacApi } from '../azure/api.js'
 import { describeError } from '../errors.js'
-import { sameKey } from '../keyUri.js'
+import { sameKey } from '../key-uri.js'
 import { hsmRoles, roleAssignmentName } from '../roles.js'
-import { sameIdentity } from './account.js'
+import { sameIdentity } from './account-state.js'
 import { record, type StepContext } from './context.js'
+import { Step } from './names.js'
+import { keyScopeOf } from './grants.js'
 import { firstPartyPrincipalId } from './principals.js'
 
-const STEP = 'Bootstrap assignment'
+const STEP = Step.Bootstrap
 
 export interface BootstrapRemoval {
   rbac?: HsmRbacApi
-  scope: string
   /** Whether the account reads back SystemAssignedIdentity. */
   verified: boolean
   account: CosmosAccountState
@@ -36,7 +37,8 @@ export async function removeBootstrapAssignment(
   ctx: StepContext,
   removal: BootstrapRemoval
 ): Promise<string | undefined> {
-  const { rbac, scope, account } = removal
+  const { rbac, account } = removal
+  const scope = keyScopeOf(ctx)
   if (!removal.verified || !rbac) {
     record(ctx, {
       step: STEP,

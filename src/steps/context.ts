@@ -1,15 +1,18 @@
 import type { AzureApis } from '../azure/api.js'
 import type { Clock } from '../clock.js'
 import type { AzureCloud } from '../cloud.js'
-import type { Inputs } from '../inputs.js'
+import type { Inputs } from '../inputs/settings.js'
+import { hsmBaseUri } from '../key-uri.js'
 import { sanitize } from '../sanitize.js'
-import { retryWhile, seconds, waitFor, type Poll, type WaitOptions } from '../wait.js'
+import type { SecretFileWriter } from '../secret-file.js'
+import { retryWhile, seconds, waitDefaults, waitFor, type WaitOptions } from '../wait.js'
+import type { StepName } from './names.js'
 
 export type StepResult = 'ok' | 'changed' | 'would-change' | 'skipped' | 'failed'
 
 /** One row of the job summary: what a step saw, what it did (or would do), and how it ended. */
 export interface StepRecord {
-  step: string
+  step: StepName
   observed: string
   action: string
   result: StepResult
@@ -41,9 +44,7 @@ export const defaultWaitLimits: WaitLimits = {
   keyAccessMs: 20 * 60_000,
   accountProvisioningMs: 45 * 60_000,
   unknownOutcomeMs: 10_000,
-  minDelayMs: 200,
-  maxDelayMs: 5_000,
-  progressEveryMs: 15_000
+  ...waitDefaults
 }
 
 export interface Log {
@@ -56,9 +57,6 @@ export interface SignedInPrincipal {
   objectId: string
   tenantId: string
 }
-
-/** Writes the encrypted security domain: owner-only, never over an existing file. */
-export type SecretFileWriter = (path: string, content: string) => Promise<void>
 
 export interface StepContext {
   inputs: Inputs
@@ -155,4 +153,15 @@ export function logFor(runner: {
   }
 }
 
-export type { Poll }
+/** How the orchestrator runs steps: log groups, and the step to blame when one fails. */
+export interface Phases {
+  /** A step (or steps) on its own: a log group, and the step named if it fails. */
+  phase<T>(name: StepName, work: () => Promise<T>): Promise<T>
+  /** A step within a phase, e.g. one of several side by side: named if it fails first. */
+  step<T>(name: StepName, work: () => Promise<T>): Promise<T>
+}
+
+/** Base URI of the run's HSM data plane, without a trailing slash: ARM's `hsmUri` once it is known. */
+export function dataPlaneUri(ctx: StepContext, hsm?: { hsmUri?: string }): string {
+  return hsmBaseUri(ctx.cloud, ctx.inputs.hsm.name, hsm?.hsmUri)
+}

@@ -1,10 +1,9 @@
 import type { ManagedHsmState } from '../azure/api.js'
 import { ActionError, describeError, statusOf } from '../errors.js'
 import { record, waitIn, withHeartbeat, type StepContext } from './context.js'
-import { activationSteps, hsmBaseUri } from './observe.js'
+import { Step } from './names.js'
 
-const STEP = 'Managed HSM'
-const ACTIVATION = 'HSM activation'
+const STEP = Step.Hsm
 
 function describeHsm(hsm: ManagedHsmState): string {
   return (
@@ -118,80 +117,4 @@ async function waitUntilProvisioned(
       return { done: false, status: `provisioningState ${last.provisioningState}` }
     }
   })
-}
-
-/**
- * Activates the HSM by downloading its security domain with the given certificates, writes the
- * encrypted security domain to a file readable by its owner only, and waits until Azure reports
- * the HSM Active. An activation begun by an earlier (interrupted) run is waited for, not repeated.
- */
-export async function ensureActivated(
-  ctx: StepContext,
-  hsm: ManagedHsmState | undefined
-): Promise<ManagedHsmState | undefined> {
-  const { inputs } = ctx
-  const sd = inputs.securityDomain
-  if (hsm?.activationStatus === 'Active') {
-    record(ctx, { step: ACTIVATION, observed: 'Active', action: 'none', result: 'ok' })
-    return hsm
-  }
-  if (!sd) throw new ActionError(activationSteps(inputs.hsm.name, inputs.hsm.resourceGroup))
-  const action =
-    `download the security domain for ${sd.certificates.length} certificates (quorum ${sd.quorum}) ` +
-    `to ${sd.file} and wait for activation`
-  const observed = hsm ? hsm.activationStatus : 'HSM not created yet'
-  if (ctx.plan || !hsm) {
-    record(ctx, { step: ACTIVATION, observed, action, result: 'would-change' })
-    return hsm
-  }
-
-  const securityDomain = ctx.apis.hsm(hsmBaseUri(ctx, hsm)).securityDomain
-  const pending = await securityDomain.downloadStatus()
-  if (pending && /^(InProgress|Success)$/i.test(pending.status)) {
-    ctx.log.info(
-      `A security domain download is already ${pending.status} on '${hsm.name}'; waiting for it.`
-    )
-    if (!ctx.fileExists(sd.file)) {
-      ctx.log.warning(
-        `${sd.file} does not exist: the security domain of that earlier download was saved elsewhere or lost. ` +
-          `Download it again once the HSM is active (az keyvault security-domain download --hsm-name ${hsm.name} ...) and keep it safe.`
-      )
-    }
-  } else {
-    if (ctx.fileExists(sd.file)) {
-      throw new ActionError(
-        `security-domain-file ${sd.file} already exists. It may hold another security domain, so it is never ` +
-          'overwritten: move it away or choose another path.'
-      )
-    }
-    const { value } = await securityDomain.download(
-      sd.certificates.map(c => c.jwk),
-      sd.quorum
-    )
-    await ctx.writeSecretFile(sd.file, value)
-    ctx.log.info(`Wrote the encrypted security domain to ${sd.file} (readable by its owner only).`)
-  }
-
-  const { name, resourceGroup } = inputs.hsm
-  const active = await waitIn(ctx, {
-    what: `Managed HSM '${name}' to be activated`,
-    timeoutMs: ctx.waits.activationMs,
-    hint: `Check: az keyvault show --hsm-name ${name} --resource-group ${resourceGroup} --query properties.securityDomainProperties`,
-    poll: async () => {
-      const status = await securityDomain.downloadStatus()
-      if (status && /^failed$/i.test(status.status)) {
-        throw new ActionError(
-          `The security domain download of '${name}' failed${status.statusDetails ? `: ${status.statusDetails}` : ''}.`
-        )
-      }
-      const current = await ctx.apis.managedHsms.get(resourceGroup, name)
-      if (current?.activationStatus === 'Active') return { done: true, value: current }
-      return {
-        done: false,
-        status: `download ${status?.status ?? 'unknown'}, activationStatus ${current?.activationStatus ?? 'unknown'}`
-      }
-    }
-  })
-  record(ctx, { step: ACTIVATION, observed, action, result: 'changed' })
-  return active
 }

@@ -1,20 +1,12 @@
 import type { HsmKeysApi, HsmKeyState } from '../azure/api.js'
-import { ActionError, codeOf, describeError, innerCodeOf, mentions, statusOf } from '../errors.js'
+import { ActionError, codeOf, describeError, isRbacDenied, statusOf } from '../errors.js'
 import { WaitTimeoutError } from '../wait.js'
 import { record, retryIn, waitIn, type StepContext } from './context.js'
+import { Step } from './names.js'
+import { writeOnce } from './write-once.js'
 
-const STEP = 'Key'
+const STEP = Step.Key
 const requiredOps = ['wrapKey', 'unwrapKey']
-
-/** An HSM data-plane refusal by local RBAC (the grant has not taken effect yet). */
-export function isRbacDenied(error: unknown): boolean {
-  if (statusOf(error) !== 403) return false
-  const codes = [codeOf(error), innerCodeOf(error)].map(c => (c ?? '').toLowerCase())
-  return (
-    codes.some(c => ['forbidden', 'forbiddenbyrbac', 'accessdenied'].includes(c)) ||
-    mentions(error, 'not authorized')
-  )
-}
 
 /** Every way an existing key falls short of what Cosmos DB needs, as readable phrases. */
 export function keyMismatches(key: HsmKeyState, wantedSize: number, now: Date): string[] {
@@ -119,40 +111,36 @@ async function readKey(ctx: StepContext, keys: HsmKeysApi): Promise<HsmKeyState 
 }
 
 /**
- * Creates the key. A retried create would add a second version, so a create whose outcome is
- * unknown (cut off, timed out) or that conflicts is followed by a read, and repeated only if the key
- * is still absent. A cut-off create may still be under way at the HSM, so the key is watched for a
- * while before it is created again.
+ * Creates the key. A repeated create would add a second version, so a create whose outcome is
+ * unknown (cut off, timed out) is followed by a read, and repeated only while the key is still
+ * absent; a cut-off create may still be under way at the HSM, so the key is watched for a while
+ * before it is created again. A conflict is read back.
  */
 async function createOnce(ctx: StepContext, keys: HsmKeysApi): Promise<HsmKeyState> {
   const { name, size } = ctx.inputs.key
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await keys.createRsa(name, size, requiredOps, ctx.tags)
-    } catch (error) {
-      const unknown = codeOf(error) === 'OutcomeUnknown'
-      if (!unknown && statusOf(error) !== 409) {
-        if (isRbacDenied(error)) {
-          throw new ActionError(
-            `The signed-in principal may read but not create keys on '${ctx.inputs.hsm.name}': ${describeError(error)}`
-          )
-        }
-        throw error
-      }
-      const existing = unknown ? await landedKey(ctx, keys) : await readKey(ctx, keys)
-      if (existing) return existing
-      if (!unknown) {
-        throw new ActionError(
-          `Key '${name}' cannot be created: ${describeError(error)}. If a deleted key of that name is kept by ` +
-            `soft delete, recover it (az keyvault key recover --hsm-name ${ctx.inputs.hsm.name} --name ${name}) ` +
-            'or choose another key-name.'
-        )
-      }
-      if (attempt >= 3) throw error
-      ctx.log.info(
-        `The key creation's outcome was unknown and the key did not appear; creating it again.`
+  try {
+    return await writeOnce(ctx, {
+      what: `key '${name}' to be created`,
+      timeoutMs: ctx.waits.keyAccessMs,
+      hint: `Check the key: az keyvault key show --hsm-name ${ctx.inputs.hsm.name} --name ${name}`,
+      landed: () => landedKey(ctx, keys),
+      write: () => keys.createRsa(name, size, requiredOps, ctx.tags),
+      retryable: () => undefined
+    })
+  } catch (error) {
+    if (isRbacDenied(error)) {
+      throw new ActionError(
+        `The signed-in principal may read but not create keys on '${ctx.inputs.hsm.name}': ${describeError(error)}`
       )
     }
+    if (statusOf(error) !== 409) throw error
+    const existing = await readKey(ctx, keys)
+    if (existing) return existing
+    throw new ActionError(
+      `Key '${name}' cannot be created: ${describeError(error)}. If a deleted key of that name is kept by ` +
+        `soft delete, recover it (az keyvault key recover --hsm-name ${ctx.inputs.hsm.name} --name ${name}) ` +
+        'or choose another key-name.'
+    )
   }
 }
 
@@ -170,7 +158,8 @@ async function landedKey(ctx: StepContext, keys: HsmKeysApi): Promise<HsmKeyStat
       }
     })
   } catch (error) {
-    if (error instanceof WaitTimeoutError) return undefined
-    throw error
+    if (!(error instanceof WaitTimeoutError)) throw error
+    ctx.log.info(`The key creation's outcome was unknown and the key did not appear; creating it again.`)
+    return undefined
   }
 }

@@ -1,5 +1,6 @@
 import { ActionError, describeError, statusOf } from '../errors.js'
 import { record, type StepContext } from './context.js'
+import { Step } from './names.js'
 
 /**
  * The object id of the Azure Cosmos DB first-party service principal in this tenant: from
@@ -14,7 +15,7 @@ export function firstPartyPrincipalId(ctx: StepContext): Promise<string> {
 async function lookUpFirstPartyPrincipal(ctx: StepContext): Promise<string> {
   const appId = ctx.cloud.cosmosDbApplicationId
   const given = ctx.inputs.identity.cosmosPrincipalId
-  const step = 'Cosmos DB principal'
+  const step = Step.CosmosPrincipal
   if (given) {
     record(ctx, {
       step,

@@ -1,8 +1,9 @@
 import type { ProviderState } from '../azure/api.js'
 import { ActionError, describeError, statusOf } from '../errors.js'
 import { record, waitIn, type StepContext } from './context.js'
+import { Step } from './names.js'
 
-const STEP = 'Resource providers'
+const STEP = Step.Providers
 
 /** Registrations under way: each write joins only the namespace it needs. */
 export interface ProviderRegistrations {

@@ -1,3 +1,5 @@
+import { hsmUriFor, type AzureCloud } from './cloud.js'
+
 /**
  * Cosmos DB wants the versionless key URI without a trailing slash:
  * `https://<hsm>.managedhsm.azure.net/keys/<key>`.
@@ -29,4 +31,9 @@ export function sameKey(a: string, b: string): boolean {
   } catch {
     return false
   }
+}
+
+/** Base URI of an HSM's data plane, without a trailing slash: ARM's `hsmUri` when known. */
+export function hsmBaseUri(cloud: AzureCloud, hsmName: string, hsmUri?: string): string {
+  return (hsmUri || hsmUriFor(cloud, hsmName)).replace(/\/+$/, '')
 }

@@ -1,5 +1,11 @@
 import type { HsmRbacApi, RoleAssignment } from '../azure/api.js'
-import { ActionError, codeOf, describeError, mentions, statusOf } from '../errors.js'
+import {
+  ActionError,
+  describeError,
+  isConflict,
+  isPrincipalNotFound,
+  statusOf
+} from '../errors.js'
 import {
   normaliseScope,
   roleAssignmentName,
@@ -9,9 +15,10 @@ import {
   type HsmRole
 } from '../roles.js'
 import { record, retryIn, type StepContext } from './context.js'
+import type { StepName } from './names.js'
 
 export interface RoleGrant {
-  step: string
+  step: StepName
   role: HsmRole
   scope: string
   principalId: string
@@ -25,14 +32,6 @@ export interface GrantOutcome {
   /** The deterministic name this action uses for the grant. */
   name: string
   created: boolean
-}
-
-export function isPrincipalNotFound(error: unknown): boolean {
-  return statusOf(error) === 400 && mentions(error, 'PrincipalNotFound')
-}
-
-function isConflict(error: unknown): boolean {
-  return statusOf(error) === 409 || codeOf(error) === 'RoleAssignmentExists'
 }
 
 function findGrant(assignments: RoleAssignment[], grant: RoleGrant): RoleAssignment | undefined {

@@ -1,0 +1,334 @@
+import { dirname, resolve } from 'node:path'
+import { parseSecurityDomainCertificate, type SecurityDomainCertificate } from '../certificates.js'
+import { cloudNames } from '../cloud.js'
+import {
+  GUID_RULE,
+  guidPattern,
+  InputError,
+  InputReader,
+  nodeFiles,
+  type InputFiles,
+  type InputSource
+} from './reader.js'
+import {
+  apis,
+  authTypes,
+  bootstrapIdentities,
+  hsmSkus,
+  identityModes,
+  keySizes,
+  modes,
+  roleScopes,
+  userAssignedIdentityId,
+  type Inputs,
+  type ResourceRef
+} from './settings.js'
+
+const hsmNamePattern = /^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/
+const accountNamePattern = /^[a-z0-9][a-z0-9-]{1,42}[a-z0-9]$/
+const keyNamePattern = /^[a-zA-Z0-9-]{1,127}$/
+const resourceGroupPattern = /^[-\w._()]{1,90}$/
+const identityNamePattern = /^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$/
+const uaiIdPattern =
+  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/([^/]+)$/i
+const RESOURCE_GROUP_RULE =
+  'must be 1-90 characters: letters, digits, underscores, hyphens, periods and parentheses'
+
+/**
+ * Reads and validates every input before anything touches the network. All problems are
+ * collected and reported together.
+ */
+export function parseInputs(source: InputSource, files: InputFiles = nodeFiles): Inputs {
+  const r = new InputReader(source, files)
+  const signIn = readSignIn(r)
+  const where = readWhere(r)
+  const hsm = readHsm(r, where.resourceGroup)
+  const securityDomain = readSecurityDomain(r)
+  const key = readKey(r)
+  const account = readAccount(r, where.location)
+  const identity = readIdentity(r, signIn.subscriptionId, where.resourceGroup)
+  const roleScope = r.oneOf('role-scope', roleScopes)
+  const mode = r.oneOf('mode', modes)
+  const timeoutMinutes = r.integer('timeout-minutes', 1, 360) ?? 60
+  const tags = readTags(r)
+  if (r.problems.length) throw new InputError(r.problems)
+  return {
+    ...signIn,
+    ...where,
+    hsm,
+    securityDomain,
+    key,
+    account,
+    identity,
+    roleScope,
+    mode,
+    timeoutMinutes,
+    tags
+  }
+}
+
+function readSignIn(r: InputReader): Pick<Inputs, 'auth' | 'environment' | 'subscriptionId'> {
+  const type = r.oneOf('auth-type', authTypes)
+  const environment = r.oneOf('environment', cloudNames)
+  const oidc = type === 'oidc'
+  const clientId = r.guid('client-id', oidc ? "when auth-type is 'oidc'" : undefined)
+  const tenantId = r.guid('tenant-id', oidc ? "when auth-type is 'oidc'" : undefined)
+  const subscriptionId = r.guid('subscription-id', '') ?? ''
+  const audience = r.raw('audience')
+  if (r.given('audience') && !oidc) r.fail('audience', "is used only with auth-type 'oidc'")
+  return { auth: { type, clientId, tenantId, audience }, environment, subscriptionId }
+}
+
+function readWhere(r: InputReader): Pick<Inputs, 'resourceGroup' | 'location'> {
+  const resourceGroup = r.text('resource-group', resourceGroupPattern, RESOURCE_GROUP_RULE)
+  if (resourceGroup.endsWith('.')) r.fail('resource-group', 'must not end with a period')
+  const location = r.location(
+    'location',
+    r.raw('location'),
+    'must be an Azure region name like westeurope'
+  )
+  return { resourceGroup, location }
+}
+
+function readHsm(r: InputReader, resourceGroup: string): Inputs['hsm'] {
+  const name = r.text(
+    'hsm-name',
+    hsmNamePattern,
+    'must be 3-24 characters, letters, digits and hyphens, starting with a letter and not ending with a hyphen'
+  )
+  if (name.includes('--')) r.fail('hsm-name', 'must not contain two hyphens in a row')
+  const hsmResourceGroup = r.given('hsm-resource-group')
+    ? r.text('hsm-resource-group', resourceGroupPattern, RESOURCE_GROUP_RULE)
+    : resourceGroup
+  const create = r.bool('create-hsm')
+  const administrators: string[] = []
+  for (const id of r.list('hsm-administrators')) {
+    if (!guidPattern.test(id)) {
+      r.fail(
+        'hsm-administrators',
+        `every entry ${GUID_RULE} (object ids, separated by commas or new lines)`,
+        id
+      )
+    } else if (!administrators.includes(id.toLowerCase())) {
+      administrators.push(id.toLowerCase())
+    }
+  }
+  if (administrators.length && !create) {
+    r.problem(
+      "Input 'hsm-administrators' is used only when create-hsm is true (it sets the new HSM's administrators)."
+    )
+  }
+  return {
+    name,
+    resourceGroup: hsmResourceGroup,
+    create,
+    administrators,
+    sku: r.oneOf('hsm-sku', hsmSkus),
+    retentionDays: r.integer('hsm-retention-days', 7, 90) ?? 90,
+    enablePurgeProtection: r.bool('enable-purge-protection')
+  }
+}
+
+function readSecurityDomain(r: InputReader): Inputs['securityDomain'] {
+  const paths = r.list('security-domain-certificates')
+  if (!paths.length) {
+    if (r.given('security-domain-quorum') || r.given('security-domain-file')) {
+      r.problem(
+        "Inputs 'security-domain-quorum' and 'security-domain-file' apply only with 'security-domain-certificates'."
+      )
+    }
+    return undefined
+  }
+  if (paths.length < 3 || paths.length > 10) {
+    r.fail(
+      'security-domain-certificates',
+      `must list 3 to 10 PEM certificate files (it lists ${paths.length})`,
+      paths.join(', ')
+    )
+  }
+  const certificates = readCertificates(r, paths)
+  let quorum = 0
+  if (!r.given('security-domain-quorum')) {
+    r.missing('security-domain-quorum', "with 'security-domain-certificates'")
+  } else {
+    quorum =
+      r.integer(
+        'security-domain-quorum',
+        2,
+        Math.max(2, paths.length),
+        `must be a whole number from 2 to ${paths.length} (the number of certificates)`
+      ) ?? 0
+  }
+  return { certificates, quorum, file: readSecurityDomainFile(r) }
+}
+
+function readCertificates(r: InputReader, paths: string[]): SecurityDomainCertificate[] {
+  const certificates: SecurityDomainCertificate[] = []
+  const listed = (path: string, what: string) =>
+    r.problem(`Input 'security-domain-certificates' lists '${path}': ${what}.`)
+  for (const path of paths) {
+    const absolute = resolve(r.files.cwd(), path)
+    if (!r.files.exists(absolute)) {
+      listed(path, 'the file does not exist')
+      continue
+    }
+    try {
+      const cert = parseSecurityDomainCertificate(path, r.files.read(absolute))
+      const twin = certificates.find(c => c.jwk['x5t#S256'] === cert.jwk['x5t#S256'])
+      if (twin) listed(path, `it is the same certificate as '${twin.path}'`)
+      else certificates.push(cert)
+    } catch (error) {
+      listed(path, (error as Error).message)
+    }
+  }
+  return certificates
+}
+
+function readSecurityDomainFile(r: InputReader): string {
+  if (!r.given('security-domain-file')) {
+    r.missing(
+      'security-domain-file',
+      "with 'security-domain-certificates' (the encrypted security domain is written there)"
+    )
+    return ''
+  }
+  const file = resolve(r.files.cwd(), r.raw('security-domain-file'))
+  if (r.files.isDirectory(file)) {
+    r.fail('security-domain-file', 'must be a file path, not a directory')
+  } else if (!r.files.isDirectory(dirname(file))) {
+    r.fail('security-domain-file', 'its folder does not exist')
+  }
+  return file
+}
+
+function readKey(r: InputReader): Inputs['key'] {
+  return {
+    name: r.text('key-name', keyNamePattern, 'must be 1-127 characters: letters, digits and hyphens'),
+    size: r.oneOf('key-size', keySizes)
+  }
+}
+
+function readAccount(r: InputReader, location: string | undefined): Inputs['account'] {
+  const name = r.text(
+    'account-name',
+    accountNamePattern,
+    'must be 3-44 characters: lowercase letters, digits and hyphens, not starting or ending with a hyphen'
+  )
+  const api = r.oneOf('api', apis)
+  const locations: string[] = []
+  for (const entry of r.list('account-locations')) {
+    const normalised = r.location(
+      'account-locations',
+      entry,
+      'every entry must be an Azure region name like westeurope'
+    )
+    if (normalised && locations.includes(normalised)) {
+      r.fail('account-locations', `lists ${normalised} twice`, entry)
+    } else if (normalised) locations.push(normalised)
+  }
+  if (!locations.length && location) locations.push(location)
+  return { name, api, locations }
+}
+
+function readIdentity(
+  r: InputReader,
+  subscriptionId: string,
+  resourceGroup: string
+): Inputs['identity'] {
+  const mode = r.oneOf('identity-mode', identityModes)
+  const bootstrap = r.oneOf('bootstrap-identity', bootstrapIdentities)
+  const removeBootstrapAssignment = r.bool('remove-bootstrap-assignment')
+  const systemAssigned = mode === 'system-assigned'
+  if (r.given('bootstrap-identity') && !systemAssigned) {
+    r.problem("Input 'bootstrap-identity' applies only with identity-mode 'system-assigned'.")
+  }
+  if (removeBootstrapAssignment && !systemAssigned) {
+    r.problem(
+      "Input 'remove-bootstrap-assignment' applies only with identity-mode 'system-assigned'."
+    )
+  }
+  const needsUai = mode === 'user-assigned' || (systemAssigned && bootstrap === 'user-assigned')
+  let userAssignedIdentity: ResourceRef | undefined
+  if (r.given('user-assigned-identity')) {
+    userAssignedIdentity = readIdentityRef(r, subscriptionId, resourceGroup)
+    if (!needsUai) {
+      r.problem(
+        "Input 'user-assigned-identity' applies only with identity-mode 'user-assigned', or with " +
+          "identity-mode 'system-assigned' and bootstrap-identity 'user-assigned'."
+      )
+    }
+  } else if (mode === 'user-assigned') {
+    r.missing('user-assigned-identity', "when identity-mode is 'user-assigned'")
+  } else if (needsUai) {
+    r.missing('user-assigned-identity', "when bootstrap-identity is 'user-assigned'")
+  }
+  const usesFirstParty = mode === 'first-party' || (systemAssigned && bootstrap === 'first-party')
+  const cosmosPrincipalId = r.guid('cosmos-principal-id')
+  if (cosmosPrincipalId && !usesFirstParty) {
+    r.problem(
+      "Input 'cosmos-principal-id' applies only when the Azure Cosmos DB first-party identity is used " +
+        "(identity-mode 'first-party', or 'system-assigned' with bootstrap-identity 'first-party')."
+    )
+  }
+  return { mode, userAssignedIdentity, cosmosPrincipalId, bootstrap, removeBootstrapAssignment }
+}
+
+/** A user-assigned identity by resource id, or by name in the account's resource group. */
+function readIdentityRef(
+  r: InputReader,
+  subscriptionId: string,
+  resourceGroup: string
+): ResourceRef | undefined {
+  const value = r.raw('user-assigned-identity')
+  const invalid = (rule: string) => {
+    r.fail('user-assigned-identity', rule, value)
+    return undefined
+  }
+  const match = uaiIdPattern.exec(value)
+  if (match) {
+    const [, sub, rg, name] = match
+    if (!guidPattern.test(sub)) {
+      return invalid('must be an identity name or a resource id with a GUID subscription')
+    }
+    const subscription = sub.toLowerCase()
+    return {
+      subscriptionId: subscription,
+      resourceGroup: rg,
+      name,
+      id: userAssignedIdentityId(subscription, rg, name)
+    }
+  }
+  if (value.startsWith('/')) {
+    return invalid(
+      'must be /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>, or a name'
+    )
+  }
+  if (!identityNamePattern.test(value)) {
+    return invalid(
+      'must be 3-128 characters: letters, digits, hyphens and underscores, starting with a letter or digit'
+    )
+  }
+  return {
+    subscriptionId,
+    resourceGroup,
+    name: value,
+    id: userAssignedIdentityId(subscriptionId, resourceGroup, value)
+  }
+}
+
+function readTags(r: InputReader): Record<string, string> {
+  const tags: Record<string, string> = {}
+  for (const entry of r.list('tags')) {
+    const eq = entry.indexOf('=')
+    const key = eq < 0 ? '' : entry.slice(0, eq).trim()
+    const value = eq < 0 ? '' : entry.slice(eq + 1).trim()
+    if (!key || key.length > 512 || /[<>%&\\?/]/.test(key) || value.length > 256) {
+      r.fail(
+        'tags',
+        'every entry must be key=value (key up to 512 characters without <>%&\\?/, value up to 256)',
+        entry
+      )
+    } else tags[key] = value
+  }
+  return tags
+}

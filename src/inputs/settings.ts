@@ -1,0 +1,121 @@
+import type { SecurityDomainCertificate } from '../certificates.js'
+import type { CloudName } from '../cloud.js'
+
+export const authTypes = ['oidc', 'azure-cli', 'credential-chain'] as const
+export const hsmSkus = [
+  'Standard_B1',
+  'Custom_B32',
+  'Custom_B6',
+  'Custom_C42',
+  'Custom_C10'
+] as const
+export const keySizes = [2048, 3072, 4096] as const
+export const apis = ['nosql', 'mongodb', 'cassandra', 'gremlin', 'table'] as const
+export const identityModes = ['first-party', 'user-assigned', 'system-assigned'] as const
+export const bootstrapIdentities = ['first-party', 'user-assigned'] as const
+export const roleScopes = ['key', 'keys'] as const
+export const modes = ['apply', 'plan'] as const
+
+export type AuthType = (typeof authTypes)[number]
+export type HsmSku = (typeof hsmSkus)[number]
+export type KeySize = (typeof keySizes)[number]
+export type Api = (typeof apis)[number]
+export type IdentityMode = (typeof identityModes)[number]
+export type BootstrapIdentity = (typeof bootstrapIdentities)[number]
+export type RoleScope = (typeof roleScopes)[number]
+export type Mode = (typeof modes)[number]
+
+/** An ARM resource addressed by subscription, resource group and name. */
+export interface ResourceRef {
+  subscriptionId: string
+  resourceGroup: string
+  name: string
+  id: string
+}
+
+export function userAssignedIdentityId(
+  subscriptionId: string,
+  resourceGroup: string,
+  name: string
+): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`
+}
+
+/** The security domain download that activates a new HSM. */
+export interface SecurityDomainSettings {
+  certificates: SecurityDomainCertificate[]
+  quorum: number
+  /** Absolute path. */
+  file: string
+}
+
+export interface Inputs {
+  auth: { type: AuthType; clientId?: string; tenantId?: string; audience: string }
+  environment: CloudName
+  subscriptionId: string
+  resourceGroup: string
+  /** Normalised (lower case, no spaces); needed only when something is created. */
+  location?: string
+  hsm: {
+    name: string
+    resourceGroup: string
+    create: boolean
+    /** Object ids; the signed-in principal is always added at creation. */
+    administrators: string[]
+    sku: HsmSku
+    retentionDays: number
+    enablePurgeProtection: boolean
+  }
+  securityDomain?: SecurityDomainSettings
+  key: { name: string; size: KeySize }
+  account: { name: string; api: Api; locations: string[] }
+  identity: {
+    mode: IdentityMode
+    userAssignedIdentity?: ResourceRef
+    cosmosPrincipalId?: string
+    bootstrap: BootstrapIdentity
+    removeBootstrapAssignment: boolean
+  }
+  roleScope: RoleScope
+  mode: Mode
+  timeoutMinutes: number
+  tags: Record<string, string>
+}
+
+/** Every input the action reads, with its default ('' = none). action.yml mirrors this table. */
+export const inputDefaults = {
+  'client-id': '',
+  'tenant-id': '',
+  'subscription-id': '',
+  audience: 'api://AzureADTokenExchange',
+  'auth-type': 'oidc',
+  environment: 'AzureCloud',
+  'resource-group': '',
+  location: '',
+  'hsm-name': '',
+  'hsm-resource-group': '',
+  'create-hsm': 'false',
+  'hsm-administrators': '',
+  'hsm-sku': 'Standard_B1',
+  'hsm-retention-days': '90',
+  'enable-purge-protection': 'false',
+  'security-domain-certificates': '',
+  'security-domain-quorum': '',
+  'security-domain-file': '',
+  'key-name': '',
+  'key-size': '3072',
+  'account-name': '',
+  api: 'nosql',
+  'account-locations': '',
+  'identity-mode': 'first-party',
+  'user-assigned-identity': '',
+  'cosmos-principal-id': '',
+  'bootstrap-identity': 'first-party',
+  'remove-bootstrap-assignment': 'false',
+  'role-scope': 'key',
+  mode: 'apply',
+  'timeout-minutes': '60',
+  tags: ''
+} as const
+
+export type InputName = keyof typeof inputDefaults

@@ -1,0 +1,55 @@
+import type { CosmosAccountState, HsmKeyState, RoleAssignment } from './azure/api.js'
+
+/** Every output of the action, in the order of action.yml and of the job summary. */
+export const outputNames = [
+  'hsm-uri',
+  'key-uri',
+  'key-id',
+  'key-version',
+  'admin-principal-id',
+  'cosmos-principal-id',
+  'user-assigned-principal-id',
+  'system-assigned-principal-id',
+  'default-identity',
+  'account-id',
+  'account-endpoint',
+  'role-assignment-ids',
+  'changed'
+] as const
+
+export type OutputName = (typeof outputNames)[number]
+export type ActionOutputs = Partial<Record<OutputName, string>>
+
+/** What a run produced, as the steps returned it. */
+export interface Produced {
+  hsmUri: string
+  keyUri: string
+  key?: HsmKeyState
+  adminPrincipalId: string
+  /** The principal that holds the key for the account (the one its default identity names). */
+  keyHolder?: string
+  userAssignedPrincipalId?: string
+  systemAssignedPrincipalId?: string
+  account?: CosmosAccountState
+  /** Assignments made or found, without one that the run removed. */
+  assignments: RoleAssignment[]
+  changed: boolean
+}
+
+export function buildOutputs(p: Produced): ActionOutputs {
+  return {
+    'hsm-uri': p.hsmUri,
+    'key-uri': p.keyUri,
+    'key-id': p.key?.id,
+    'key-version': p.key?.version,
+    'admin-principal-id': p.adminPrincipalId,
+    'cosmos-principal-id': p.keyHolder,
+    'user-assigned-principal-id': p.userAssignedPrincipalId,
+    'system-assigned-principal-id': p.systemAssignedPrincipalId,
+    'default-identity': p.account?.defaultIdentity,
+    'account-id': p.account?.id,
+    'account-endpoint': p.account?.documentEndpoint,
+    'role-assignment-ids': JSON.stringify(p.assignments.map(a => a.id)),
+    changed: String(p.changed)
+  }
+}

@@ -1,0 +1,107 @@
+import { ActionError } from '../errors.js'
+import { isVersioned, keyUriFor, sameKey } from '../key-uri.js'
+import { activationSteps } from './activation.js'
+import { dataPlaneUri, type StepContext } from './context.js'
+import { unusableKeyMessage } from './key.js'
+import type { Observation } from './observe.js'
+
+/**
+ * Everything that would make the run fail, found from the observation alone and reported
+ * together before the first write.
+ */
+export function preflight(ctx: StepContext, seen: Observation): void {
+  const { inputs } = ctx
+  const problems: string[] = []
+  const { hsm, account } = seen
+  const hsmWhere = `resource group '${inputs.hsm.resourceGroup}' of subscription ${inputs.subscriptionId}`
+
+  if (!hsm) {
+    if (!inputs.hsm.create) {
+      problems.push(
+        `Managed HSM '${inputs.hsm.name}' does not exist in ${hsmWhere}. Check hsm-name and hsm-resource-group, ` +
+          'or set create-hsm: true to create it (billing starts at creation).'
+      )
+    } else {
+      if (!inputs.location) {
+        problems.push(`Input 'location' is required to create Managed HSM '${inputs.hsm.name}'.`)
+      }
+      if (!inputs.securityDomain)
+        problems.push(activationSteps(inputs.hsm.name, inputs.hsm.resourceGroup))
+    }
+  } else {
+    if (!hsm.enableSoftDelete) {
+      problems.push(
+        `Managed HSM '${hsm.name}' has soft delete turned off; Azure Cosmos DB requires it.`
+      )
+    }
+    if (/^(Failed|Deleting)$/i.test(hsm.provisioningState)) {
+      problems.push(
+        `Managed HSM '${hsm.name}' is in provisioning state ${hsm.provisioningState}` +
+          `${hsm.statusMessage ? `: ${hsm.statusMessage}` : ''}.`
+      )
+    }
+    if (!hsm.enablePurgeProtection && !inputs.hsm.enablePurgeProtection) {
+      problems.push(
+        `Managed HSM '${hsm.name}' does not have purge protection, which Azure Cosmos DB requires for ` +
+          'customer-managed keys. Turning it on is irreversible. Set enable-purge-protection: true to let this ' +
+          `action turn it on, or run: az keyvault update-hsm --hsm-name ${hsm.name} --resource-group ` +
+          `${inputs.hsm.resourceGroup} --enable-purge-protection true`
+      )
+    }
+    if (hsm.activationStatus !== 'Active' && !inputs.securityDomain) {
+      problems.push(activationSteps(hsm.name, inputs.hsm.resourceGroup))
+    }
+  }
+
+  const existingKey = seen.key?.key
+  const keyProblem = existingKey && unusableKeyMessage(ctx, existingKey)
+  if (keyProblem) problems.push(keyProblem)
+
+  const uai = inputs.identity.userAssignedIdentity
+  if (uai && !seen.userAssignedIdentity) {
+    problems.push(
+      `User-assigned identity '${uai.id}' was not found. This action does not create identities: create it ` +
+        `first (az identity create --resource-group ${uai.resourceGroup} --name ${uai.name}), or fix ` +
+        'user-assigned-identity.'
+    )
+  }
+
+  const wantedKey = keyUriFor(dataPlaneUri(ctx, hsm), inputs.key.name)
+  if (account) {
+    if (!account.keyVaultKeyUri) {
+      problems.push(
+        `Cosmos DB account '${account.name}' exists without a customer-managed key. This action encrypts new ` +
+          'accounts only; adding a key to an existing account is asynchronous and irreversible and is left to ' +
+          `you (az cosmosdb update --name ${account.name} --resource-group ${inputs.resourceGroup} --key-uri ${wantedKey}). ` +
+          'Or choose another account-name.'
+      )
+    } else if (!sameKey(account.keyVaultKeyUri, wantedKey)) {
+      problems.push(
+        `Cosmos DB account '${account.name}' is encrypted with key ${account.keyVaultKeyUri}, not ${wantedKey}. ` +
+          'This action never changes the key of an existing account: check hsm-name, key-name and account-name.'
+      )
+    } else if (isVersioned(account.keyVaultKeyUri)) {
+      ctx.log.warning(
+        `Cosmos DB account '${account.name}' pins a key version (${account.keyVaultKeyUri}); new key versions will not be used.`
+      )
+    }
+    const wantedKind = inputs.account.api === 'mongodb' ? 'MongoDB' : 'GlobalDocumentDB'
+    if (account.kind && account.kind !== wantedKind) {
+      ctx.log.warning(
+        `Cosmos DB account '${account.name}' is of kind ${account.kind}, not ${wantedKind} as api '${inputs.account.api}' implies; it is left as it is.`
+      )
+    }
+  } else if (!inputs.account.locations.length) {
+    problems.push(
+      `Input 'location' (or 'account-locations') is required to create Cosmos DB account '${inputs.account.name}'.`
+    )
+  }
+
+  if (problems.length) {
+    throw new ActionError(
+      problems.length === 1
+        ? problems[0]
+        : `Nothing was changed, because:\n${problems.map(p => `- ${p}`).join('\n')}`
+    )
+  }
+}
