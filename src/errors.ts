@@ -133,3 +133,8 @@ export function isConflict(error: unknown): boolean {
 export function isOutcomeUnknown(error: unknown): boolean {
   return codeOf(error) === 'OutcomeUnknown'
 }
+
+/** ARM's own RBAC refused the action (as opposed to a refusal by the service behind it). */
+export function isArmAuthorizationFailed(error: unknown): boolean {
+  return statusOf(error) === 403 && /^(Linked)?AuthorizationFailed$/i.test(codeOf(error) ?? '')
+}

@@ -209,7 +209,8 @@ async function provision(ctx: StepContext, phases: Phases): Promise<ActionOutput
     return ensureAccount(ctx, seen.account, {
       keyVaultKeyUri: keyUri,
       defaultIdentity: creationDefaultIdentity(creation),
-      userAssignedIdentityId: creation.kind === 'user-assigned' ? creation.userAssigned?.id : undefined,
+      userAssignedIdentityId:
+        creation.kind === 'user-assigned' ? creation.userAssigned?.id : undefined,
       // Created with the account, so that its grant can start right away; the switch of the
       // default identity to it stays a separate update.
       systemAssigned: !!early,
@@ -369,8 +370,9 @@ async function ensureAccountIdentity(
           verified: outcome.verified,
           account: outcome.account,
           keyUri: given.keyUri,
-          userAssignedIdentity:
-            uai?.principalId ? { id: uai.id, principalId: uai.principalId } : undefined
+          userAssignedIdentity: uai?.principalId
+            ? { id: uai.id, principalId: uai.principalId }
+            : undefined
         })
       )
     : undefined

@@ -191,6 +191,20 @@ export class FakeAzure implements AzureApis {
     return this
   }
 
+  /** Makes the next calls of an operation take effect and then fail: their answers are lost. */
+  loseAnswers(operation: string, ...errors: Failure[]): this {
+    ;(this.lostAnswers[operation] ??= []).push(...errors)
+    return this
+  }
+
+  private lostAnswers: Record<string, Failure[]> = {}
+
+  private answer<T>(operation: string, value: T): T {
+    const lost = this.lostAnswers[operation]?.shift()
+    if (lost) throw lost()
+    return value
+  }
+
   private enter(kind: 'read' | 'write', operation: string): void {
     this.calls.push(`${kind} ${operation}`)
     const next = this.failures[operation]?.shift() ?? this.always[operation]
@@ -318,8 +332,37 @@ export class FakeAzure implements AzureApis {
         this.enter('write', 'hsm.enablePurgeProtection')
         this.hsmState!.enablePurgeProtection = true
         return { ...this.hsmState! }
+      },
+      getKey: async (_rg: string, _hsm: string, name: string) => {
+        this.enter('read', 'armKey.get')
+        return this.keys[name] ? { ...this.keys[name] } : undefined
+      },
+      createKeyIfNotExist: async (
+        _rg: string,
+        _hsm: string,
+        name: string,
+        spec: { keySize: number; keyOps: string[] }
+      ) => {
+        this.enter('write', 'armKey.create')
+        return this.keys[name]
+          ? { ...this.keys[name] }
+          : this.addKey(name, spec.keySize, spec.keyOps)
       }
     }
+  }
+
+  private addKey(name: string, size: number, keyOps: string[]): HsmKeyState {
+    const version = `${Object.keys(this.keys).length}`.padStart(32, 'f')
+    this.keys[name] = {
+      id: `https://hsm-cmk.managedhsm.azure.net/keys/${name}/${version}`,
+      name,
+      version,
+      kty: 'RSA-HSM',
+      keySize: size,
+      keyOps,
+      enabled: true
+    }
+    return { ...this.keys[name] }
   }
 
   get identities() {
@@ -446,7 +489,7 @@ export class FakeAzure implements AzureApis {
             principalId
           }
           this.assignments.push(assignment)
-          return assignment
+          return this.answer('rbac.create', assignment)
         },
         delete: async (scope: string, name: string) => {
           this.enter('write', 'rbac.delete')
@@ -470,17 +513,7 @@ export class FakeAzure implements AzureApis {
         },
         createRsa: async (name: string, size: number, keyOps: string[]) => {
           this.enter('write', 'key.create')
-          const version = `${Object.keys(this.keys).length}`.padStart(32, 'f')
-          this.keys[name] = {
-            id: `https://hsm-cmk.managedhsm.azure.net/keys/${name}/${version}`,
-            name,
-            version,
-            kty: 'RSA-HSM',
-            keySize: size,
-            keyOps,
-            enabled: true
-          }
-          return { ...this.keys[name] }
+          return this.addKey(name, size, keyOps)
         }
       },
       securityDomain: {

@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import {
   attemptTimeoutPolicy,
+  isNonIdempotent,
   transportOptions,
   type TransportSettings
 } from '../../src/azure/http.js'
@@ -120,6 +121,44 @@ describe('transport: one retry policy, per-attempt timeouts', () => {
       code: 'OutcomeUnknown'
     })
     expect(hits['/keys/k/create']).toBe(1)
+  })
+
+  it.each([
+    ['POST', 'https://hsm.managedhsm.azure.net/keys/k/create', true],
+    ['POST', 'https://hsm.managedhsm.azure.net/securitydomain/download', true],
+    [
+      'PUT',
+      'https://hsm.managedhsm.azure.net/keys/providers/Microsoft.Authorization/roleAssignments/a',
+      true
+    ],
+    [
+      'PUT',
+      'https://management.azure.com/subscriptions/s/resourceGroups/g/providers/Microsoft.DocumentDB/databaseAccounts/a',
+      true
+    ],
+    [
+      'PATCH',
+      'https://management.azure.com/subscriptions/s/resourceGroups/g/providers/Microsoft.DocumentDB/databaseAccounts/a',
+      true
+    ],
+    // Create-if-not-exist never adds a version, and an HSM PUT repeats itself harmlessly.
+    [
+      'PUT',
+      'https://management.azure.com/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/managedHSMs/h/keys/k',
+      false
+    ],
+    [
+      'PUT',
+      'https://management.azure.com/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/managedHSMs/h',
+      false
+    ],
+    [
+      'GET',
+      'https://management.azure.com/subscriptions/s/resourceGroups/g/providers/Microsoft.DocumentDB/databaseAccounts/a',
+      false
+    ]
+  ])('%s %s is non-idempotent: %s', (method, url, expected) => {
+    expect(isNonIdempotent({ method: method as 'GET', url })).toBe(expected)
   })
 
   it('still retries a key creation the service answered with 503', async () => {

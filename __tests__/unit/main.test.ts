@@ -83,7 +83,7 @@ describe('run', () => {
     const azure = new FakeAzure().withActiveHsm()
     // A wait that never ends: the HSM keeps answering 403.
     const denied = () => restError(403, 'Forbidden', 'not authorized', 'ForbiddenByRbac')
-    azure.failAlways('key.get', denied)
+    azure.failAlways('armKey.create', denied)
     const realClock = {
       now: () => Date.now(),
       sleep: (ms: number, signal?: AbortSignal) =>

@@ -43,7 +43,7 @@ describe('runProvisioning: a first run from nothing', () => {
       'sd.download',
       'rbac.create',
       'rbac.create',
-      'key.create',
+      'armKey.create',
       'account.create'
     ])
     expect(result.changed).toBe(true)
@@ -87,7 +87,7 @@ describe('runProvisioning: a first run from nothing', () => {
       'read providers.get Microsoft.KeyVault',
       'read hsm.get',
       'read account.get',
-      'read key.get',
+      'read armKey.get',
       'read rbac.list',
       'read graph.servicePrincipal',
       'read rbac.list'
@@ -248,25 +248,92 @@ describe('runProvisioning: an existing HSM', () => {
 })
 
 describe('runProvisioning: the key', () => {
-  it('waits out the HSM 403 while the admin grant propagates', async () => {
+  const hsmDenied = () =>
+    restError(
+      403,
+      'Forbidden',
+      'Caller is not authorized to perform action on resource.',
+      'ForbiddenByRbac'
+    )
+  const armDenied = () =>
+    restError(
+      403,
+      'AuthorizationFailed',
+      "The client does not have authorization to perform action 'Microsoft.KeyVault/managedHSMs/keys/write'."
+    )
+  const landedKey = (azure: FakeAzure, version: string) => {
+    azure.keys['cosmos-key'] = {
+      id: `https://hsm-cmk.managedhsm.azure.net/keys/cosmos-key/${version}`,
+      name: 'cosmos-key',
+      version,
+      kty: 'RSA-HSM',
+      keySize: 3072,
+      keyOps: ['wrapKey', 'unwrapKey'],
+      enabled: true
+    }
+  }
+
+  it('creates it through ARM, waiting out the HSM 403 while the admin grant propagates', async () => {
     const azure = new FakeAzure().withActiveHsm()
-    const denied = () =>
-      restError(
-        403,
-        'Forbidden',
-        'Caller is not authorized to perform action on resource.',
-        'ForbiddenByRbac'
-      )
-    azure.failNext('key.get', denied, denied)
+    azure.failNext('armKey.create', hsmDenied, hsmDenied)
+    const h = harness(azure)
+    const result = await h.run()
+    expect(azure.calls.filter(c => c === 'write armKey.create')).toHaveLength(3)
+    expect(azure.writes()).not.toContain('key.create')
+    expect(Object.keys(azure.keys)).toEqual(['cosmos-key'])
+    expect(result.outputs['key-version']).toBe(azure.keys['cosmos-key'].version)
+    expect(
+      h.runner.logs.some(l => /Waiting for Managed HSM 'hsm-cmk' to let .* create key/.test(l))
+    ).toBe(true)
+  })
+
+  it('repeats an ARM creation whose outcome stays unknown until it lands, with one version', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    const cutOff = () => restError(0, 'OutcomeUnknown', 'cut off')
+    azure.failNext('armKey.create', cutOff, cutOff, cutOff, cutOff, cutOff)
+    const result = await harness(azure).run()
+    expect(azure.calls.filter(c => c === 'write armKey.create')).toHaveLength(6)
+    expect(result.outputs['key-version']).toBe(azure.keys['cosmos-key'].version)
+    expect(Object.keys(azure.keys)).toEqual(['cosmos-key'])
+  })
+
+  it('a run that meets a key a parallel run created reports that key, not a new version', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    // Absent when observed, present by the time this run creates it.
+    azure.before['armKey.create'] = () => landedKey(azure, 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb')
+    const result = await harness(azure).run()
+    expect(result.outputs['key-version']).toBe('bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb')
+    expect(azure.writes()).not.toContain('key.create')
+  })
+
+  it('falls back to the data plane when ARM may not write keys, waiting out the 403 there', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    azure.failAlways('armKey.create', armDenied)
+    azure.failNext('key.get', hsmDenied, hsmDenied)
     const h = harness(azure)
     await h.run()
     expect(azure.calls.filter(c => c === 'read key.get').length).toBe(3)
     expect(azure.writes()).toContain('key.create')
+    expect(h.runner.logs.some(l => /creating it on the HSM's data plane instead/.test(l))).toBe(
+      true
+    )
     expect(
       h.runner.logs.some(l =>
         /Waiting for 'Managed HSM Crypto User' on \/keys to take effect/.test(l)
       )
     ).toBe(true)
+  })
+
+  it('observes the key on the data plane when ARM may not read it', async () => {
+    const azure = new FakeAzure().withActiveHsm().withKey({ enabled: false })
+    azure.failAlways('armKey.get', armDenied)
+    const error = (await harness(azure)
+      .run()
+      .catch(e => e)) as ProvisioningError
+    expect(error).toBeInstanceOf(ProvisioningError)
+    expect(error.message).toContain('it is disabled')
+    expect(azure.calls).toContain('read key.get')
+    expect(azure.writes()).toEqual([])
   })
 
   it('names every difference of an unfit existing key and never touches it', async () => {
@@ -283,25 +350,41 @@ describe('runProvisioning: the key', () => {
     expect(error.step).toBe('Observe')
   })
 
-  it('reads back after a key creation whose outcome is unknown, and creates no second version', async () => {
+  it('refuses an unfit key on a first run before any write, though no grant exists yet', async () => {
+    const azure = new FakeAzure().withActiveHsm().withKey({ kty: 'EC-HSM' })
+    // The data plane would refuse the reads until the admin grant exists; ARM does not need it.
+    azure.failAlways('key.get', hsmDenied)
+    const error = (await harness(azure)
+      .run()
+      .catch(e => e)) as ProvisioningError
+    expect(error.message).toContain('its type is EC-HSM, not RSA-HSM')
+    expect(error.step).toBe('Observe')
+    expect(azure.writes()).toEqual([])
+  })
+
+  it('on the data plane, reads back after a creation whose outcome is unknown, and creates no second version', async () => {
     const azure = new FakeAzure().withActiveHsm()
+    azure.failAlways('armKey.create', armDenied)
     azure.failNext('key.create', () => {
       // The request reached the HSM, but the answer was lost.
-      azure.keys['cosmos-key'] = {
-        id: 'https://hsm-cmk.managedhsm.azure.net/keys/cosmos-key/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
-        name: 'cosmos-key',
-        version: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
-        kty: 'RSA-HSM',
-        keySize: 3072,
-        keyOps: ['wrapKey', 'unwrapKey'],
-        enabled: true
-      }
+      landedKey(azure, 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa')
       return restError(0, 'OutcomeUnknown', 'cut off')
     })
     const h = harness(azure)
     const result = await h.run()
     expect(azure.calls.filter(c => c === 'write key.create')).toHaveLength(1)
     expect(result.outputs['key-version']).toBe('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa')
+  })
+
+  it('on the data plane, repeats a creation cut off five times until it lands, with one version', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    azure.failAlways('armKey.create', armDenied)
+    const cutOff = () => restError(0, 'OutcomeUnknown', 'cut off')
+    azure.failNext('key.create', cutOff, cutOff, cutOff, cutOff, cutOff)
+    const result = await harness(azure).run()
+    expect(azure.calls.filter(c => c === 'write key.create')).toHaveLength(6)
+    expect(Object.keys(azure.keys)).toEqual(['cosmos-key'])
+    expect(result.outputs['key-version']).toBe(azure.keys['cosmos-key'].version)
   })
 })
 
@@ -473,7 +556,7 @@ describe('runProvisioning: system-assigned identity', () => {
     expect(azure.writes()).toEqual([
       'rbac.create',
       'rbac.create',
-      'key.create',
+      'armKey.create',
       'account.create',
       'rbac.create',
       'account.update defaultIdentity'
@@ -631,6 +714,69 @@ describe('runProvisioning: system-assigned identity', () => {
       'account.update defaultIdentity'
     ])
     expect(azure.account?.defaultIdentity).toBe('SystemAssignedIdentity')
+  })
+})
+
+describe('runProvisioning: writes whose outcome is unknown', () => {
+  const cutOff = () =>
+    restError(0, 'OutcomeUnknown', 'The outcome of PUT is unknown: read ECONNRESET')
+  const fiveCutOffs = [cutOff, cutOff, cutOff, cutOff, cutOff]
+
+  it('repeats a role assignment cut off five times, observing first, and makes one', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    azure.failNext('rbac.create', ...fiveCutOffs)
+    await harness(azure).run()
+    // Two grants: five cut-offs, then one creation each, and a read before every repetition.
+    expect(azure.calls.filter(c => c === 'write rbac.create')).toHaveLength(7)
+    expect(azure.calls.filter(c => c === 'read rbac.get')).toHaveLength(5)
+    const names = azure.assignments.map(a => a.name)
+    expect(new Set(names).size).toBe(names.length)
+    expect(names).toHaveLength(2)
+  })
+
+  it('does not repeat a role assignment that landed although its answer was lost', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    azure.loseAnswers('rbac.create', cutOff)
+    await harness(azure).run()
+    // The read after the lost answer finds the assignment: no second request for it.
+    expect(azure.calls.filter(c => c === 'read rbac.get')).toHaveLength(1)
+    expect(azure.calls.filter(c => c === 'write rbac.create')).toHaveLength(2)
+    expect(azure.assignments).toHaveLength(2)
+  })
+
+  it('repeats an account creation cut off five times until it is created once', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    azure.failNext('account.create', ...fiveCutOffs)
+    const result = await harness(azure).run()
+    expect(azure.calls.filter(c => c === 'write account.create')).toHaveLength(6)
+    expect(result.outputs['account-id']).toBe(azure.account?.id)
+  })
+
+  it('repeats a default identity update cut off five times until the account reports it', async () => {
+    const azure = new FakeAzure().withActiveHsm().withKey().withAccount({
+      defaultIdentity: 'SystemAssignedIdentity'
+    })
+    azure.failNext('account.update defaultIdentity', ...fiveCutOffs)
+    const result = await harness(azure).run()
+    expect(azure.calls.filter(c => c === 'write account.update defaultIdentity')).toHaveLength(6)
+    expect(result.outputs['default-identity']).toBe('FirstPartyIdentity')
+  })
+
+  it('fails loudly when a security domain download started but its answer was lost', async () => {
+    const azure = new FakeAzure()
+    const h = harness(azure)
+    azure.failNext('sd.download', () => {
+      // The HSM started the download; its answer (the only copy) never arrived.
+      azure.sdStatus = { status: 'InProgress' }
+      return cutOff()
+    })
+    const error = (await h.run(newHsmInputs()).catch(e => e)) as ProvisioningError
+    expect(error).toBeInstanceOf(ProvisioningError)
+    expect(error.step).toBe('HSM activation')
+    expect(error.message).toMatch(/its answer was lost on the way/)
+    expect(error.message).toMatch(/az keyvault security-domain download --hsm-name hsm-cmk/)
+    expect(h.files['/work/sd.json']).toBeUndefined()
+    expect(azure.calls.filter(c => c === 'write sd.download')).toHaveLength(1)
   })
 })
 

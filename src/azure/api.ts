@@ -61,6 +61,25 @@ export interface ManagedHsmsApi {
   create(resourceGroup: string, name: string, spec: ManagedHsmCreateSpec): Promise<ManagedHsmState>
   /** Turns purge protection on (irreversible) and waits for the update to end. */
   enablePurgeProtection(resourceGroup: string, name: string): Promise<ManagedHsmState>
+  /** The current version of a key, read through ARM (`ManagedHsmKeys_Get`). */
+  getKey(resourceGroup: string, hsmName: string, keyName: string): Promise<HsmKeyState | undefined>
+  /**
+   * Creates the first version of a key unless the key exists, through ARM
+   * (`ManagedHsmKeys_CreateIfNotExist`): it never adds a version, so repeating it is harmless.
+   */
+  createKeyIfNotExist(
+    resourceGroup: string,
+    hsmName: string,
+    keyName: string,
+    spec: ManagedHsmKeySpec
+  ): Promise<HsmKeyState>
+}
+
+export interface ManagedHsmKeySpec {
+  kty: 'RSA-HSM'
+  keySize: number
+  keyOps: string[]
+  tags: Record<string, string>
 }
 
 export interface UserAssignedIdentityState {

@@ -2,7 +2,7 @@ import type { TokenCredential } from '@azure/core-auth'
 import { CosmosDBManagementClient } from '@azure/arm-cosmosdb'
 import type { DatabaseAccountGetResults } from '@azure/arm-cosmosdb'
 import { KeyVaultManagementClient } from '@azure/arm-keyvault'
-import type { ManagedHsm } from '@azure/arm-keyvault'
+import type { JsonWebKeyOperation, ManagedHsm, ManagedHsmKey } from '@azure/arm-keyvault'
 import { ManagedServiceIdentityClient } from '@azure/arm-msi'
 import { ResourceManagementClient } from '@azure/arm-resources'
 import { scopeOf, type AzureCloud } from '../cloud.js'
@@ -11,6 +11,7 @@ import type {
   CosmosAccountCreateSpec,
   CosmosAccountsApi,
   CosmosAccountState,
+  HsmKeyState,
   IdentitiesApi,
   ManagedHsmsApi,
   ManagedHsmState,
@@ -121,7 +122,53 @@ export function createManagedHsmsApi(setup: ArmSetup): ManagedHsmsApi {
         lro
       )
       return toHsmState(await poller.pollUntilDone({ abortSignal: setup.signal }))
+    },
+    async getKey(resourceGroup, hsmName, keyName) {
+      try {
+        return toKeyState(
+          await client.managedHsmKeys.get(resourceGroup, hsmName, keyName, {
+            abortSignal: setup.signal
+          })
+        )
+      } catch (error) {
+        if (isNotFound(error)) return undefined
+        throw error
+      }
+    },
+    async createKeyIfNotExist(resourceGroup, hsmName, keyName, spec) {
+      const key = await client.managedHsmKeys.createIfNotExist(
+        resourceGroup,
+        hsmName,
+        keyName,
+        {
+          tags: spec.tags,
+          properties: {
+            kty: spec.kty,
+            keySize: spec.keySize,
+            keyOps: spec.keyOps as JsonWebKeyOperation[],
+            attributes: { enabled: true }
+          }
+        },
+        { abortSignal: setup.signal }
+      )
+      return toKeyState(key)
     }
+  }
+}
+
+function toKeyState(key: ManagedHsmKey): HsmKeyState {
+  const id = key.keyUriWithVersion ?? ''
+  const seconds = (value?: number) => (value === undefined ? undefined : new Date(value * 1000))
+  return {
+    id,
+    name: key.name ?? '',
+    version: id.split('/').filter(Boolean).pop() ?? '',
+    kty: key.kty ?? 'unknown',
+    keySize: key.keySize,
+    keyOps: key.keyOps ?? [],
+    enabled: key.attributes?.enabled !== false,
+    notBefore: seconds(key.attributes?.notBefore),
+    expiresOn: seconds(key.attributes?.expires)
   }
 }
 

@@ -70,11 +70,24 @@ const transportErrorCodes = new Set([
   'UND_ERR_SOCKET'
 ])
 
-/** Requests whose repetition is not harmless: a second key creation makes a second key version. */
-function isNonIdempotent(request: PipelineRequest): boolean {
-  if (request.method !== 'POST' || !request.body) return false
+/**
+ * Writes whose blind repetition is not harmless, so that the step observes before it repeats
+ * them: a second key creation makes a second key version, a second security domain download
+ * starts over, and a repeated account write or role assignment may meet its own first attempt
+ * (a held lock, a conflict) instead of telling whether it landed.
+ */
+export function isNonIdempotent(request: Pick<PipelineRequest, 'method' | 'url'>): boolean {
   const path = new URL(request.url).pathname
-  return /\/keys\/[^/]+\/create$/i.test(path)
+  switch (request.method) {
+    case 'POST':
+      return /\/keys\/[^/]+\/create$|\/securitydomain\/download$/i.test(path)
+    case 'PUT':
+      return /\/databaseAccounts\/[^/]+$|\/roleAssignments\/[^/]+$/i.test(path)
+    case 'PATCH':
+      return /\/databaseAccounts\/[^/]+$/i.test(path)
+    default:
+      return false
+  }
 }
 
 export const attemptTimeoutPolicyName = 'attemptTimeout'

@@ -203,7 +203,11 @@ function readSecurityDomainFile(r: InputReader): string {
 
 function readKey(r: InputReader): Inputs['key'] {
   return {
-    name: r.text('key-name', keyNamePattern, 'must be 1-127 characters: letters, digits and hyphens'),
+    name: r.text(
+      'key-name',
+      keyNamePattern,
+      'must be 1-127 characters: letters, digits and hyphens'
+    ),
     size: r.oneOf('key-size', keySizes)
   }
 }

@@ -14,7 +14,8 @@ import { writeOnce } from './write-once.js'
 
 export const inProgress = 'another operation on the account is in progress'
 
-export const keyAccessPending = 'the identity cannot use the key yet (KeyVaultAuthenticationFailure)'
+export const keyAccessPending =
+  'the identity cannot use the key yet (KeyVaultAuthenticationFailure)'
 
 export const keyAccessHint =
   'The identity was granted the key a while ago but Azure Cosmos DB still cannot use it: check the HSM ' +
@@ -110,7 +111,8 @@ export async function ensureAccount(
               tags: ctx.tags
             },
             answer => {
-              if (answer.systemPrincipalId) create.systemPrincipalCreated?.(answer.systemPrincipalId)
+              if (answer.systemPrincipalId)
+                create.systemPrincipalCreated?.(answer.systemPrincipalId)
             }
           )
         ),

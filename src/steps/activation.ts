@@ -2,6 +2,7 @@ import type { ManagedHsmState } from '../azure/api.js'
 import { ActionError } from '../errors.js'
 import { dataPlaneUri, record, waitIn, type StepContext } from './context.js'
 import { Step } from './names.js'
+import { writeOnce } from './write-once.js'
 
 const STEP = Step.Activation
 
@@ -62,10 +63,32 @@ export async function ensureActivated(
           'overwritten: move it away or choose another path.'
       )
     }
-    const { value } = await securityDomain.download(
-      sd.certificates.map(c => c.jwk),
-      sd.quorum
-    )
+    const { value } = await writeOnce<{ value?: string }>(ctx, {
+      what: `the security domain download of '${hsm.name}' to start`,
+      timeoutMs: ctx.waits.activationMs,
+      hint: `Check: az keyvault show --hsm-name ${hsm.name} --query properties.securityDomainProperties`,
+      // A download that started without us getting its answer cannot be fetched again.
+      landed: async () => {
+        const status = await securityDomain.downloadStatus()
+        return status && /^(InProgress|Success)$/i.test(status.status)
+          ? { value: undefined }
+          : undefined
+      },
+      write: () =>
+        securityDomain.download(
+          sd.certificates.map(c => c.jwk),
+          sd.quorum
+        ),
+      retryable: () => undefined
+    })
+    if (value === undefined) {
+      throw new ActionError(
+        `The security domain download of '${hsm.name}' started, but its answer was lost on the way, so ` +
+          `${sd.file} was not written and no copy of the security domain exists here. Once the HSM is active, ` +
+          `download it again (az keyvault security-domain download --hsm-name ${hsm.name} --sd-wrapping-keys ... ` +
+          '--sd-quorum ... --security-domain-file ...) and keep it offline; then re-run.'
+      )
+    }
     await ctx.writeSecretFile(sd.file, value)
     ctx.log.info(`Wrote the encrypted security domain to ${sd.file} (readable by its owner only).`)
   }

@@ -90,7 +90,7 @@ async function ensureKeyOn(
     notReadable(ctx, Step.Key, `create RSA-HSM ${size} '${name}' if absent`)
     return undefined
   }
-  return ensureKey(ctx, plane.keys, seen.key?.key)
+  return ensureKey(ctx, plane.keys, seen.key)
 }
 
 async function ensureCreationGrant(

@@ -1,6 +1,11 @@
 import type { CosmosAccountPatch, CosmosAccountState } from '../azure/api.js'
 import { isKeyAccessPending, isOperationInProgress } from '../errors.js'
-import { hasSystemAssigned, hasUserAssigned, sameIdentity, userAssignedIds } from './account-state.js'
+import {
+  hasSystemAssigned,
+  hasUserAssigned,
+  sameIdentity,
+  userAssignedIds
+} from './account-state.js'
 import { inProgress, keyAccessHint, keyAccessPending } from './account.js'
 import { record, withHeartbeat, type StepContext } from './context.js'
 import { Step } from './names.js'

@@ -1,5 +1,12 @@
 import type { HsmKeysApi, HsmKeyState } from '../azure/api.js'
-import { ActionError, codeOf, describeError, isRbacDenied, statusOf } from '../errors.js'
+import {
+  ActionError,
+  codeOf,
+  describeError,
+  isArmAuthorizationFailed,
+  isRbacDenied,
+  statusOf
+} from '../errors.js'
 import { WaitTimeoutError } from '../wait.js'
 import { record, retryIn, waitIn, type StepContext } from './context.js'
 import { Step } from './names.js'
@@ -43,20 +50,21 @@ export function unusableKeyMessage(ctx: StepContext, key: HsmKeyState): string |
 }
 
 /**
- * Reads the key (waiting out the HSM's 403 while the admin grant propagates) unless it was
- * observed already, creates it when absent, and checks an existing one. An existing key is never
- * modified, and no second version is ever created. Answers undefined in plan mode when the key
- * would be created or cannot be read yet.
+ * Checks the key when it was observed, reads it otherwise (waiting out the HSM's 403 while the
+ * admin grant propagates), and creates it when absent. An existing key is never modified, and no
+ * second version is ever created. Answers undefined in plan mode when the key would be created or
+ * cannot be read yet.
  */
 export async function ensureKey(
   ctx: StepContext,
   keys: HsmKeysApi,
-  observed?: HsmKeyState
+  /** What the observation saw (`key` undefined: absent); undefined when it could not read it. */
+  observed?: { key?: HsmKeyState }
 ): Promise<HsmKeyState | undefined> {
   const { name, size } = ctx.inputs.key
-  let key: HsmKeyState | undefined = observed
+  let key: HsmKeyState | undefined
   try {
-    key ??= await readKey(ctx, keys)
+    key = observed ? observed.key : await readKey(ctx, keys)
   } catch (error) {
     if (ctx.plan && isRbacDenied(error)) {
       record(ctx, {
@@ -81,7 +89,7 @@ export async function ensureKey(
     record(ctx, { step: STEP, observed: 'absent', action, result: 'would-change' })
     return undefined
   }
-  const created = await createOnce(ctx, keys)
+  const created = await createIfNotExist(ctx, keys)
   record(ctx, {
     step: STEP,
     observed: 'absent',
@@ -89,6 +97,42 @@ export async function ensureKey(
     result: 'changed'
   })
   return created
+}
+
+/**
+ * Creates the key through ARM's create-if-not-exist, which never adds a version: runs that start
+ * together on a new key end with one version and report the same one. It needs
+ * `Microsoft.KeyVault/managedHSMs/keys/write` on the HSM resource besides the HSM-local grant;
+ * without the former, the key is created on the data plane, observing before each try.
+ */
+async function createIfNotExist(ctx: StepContext, keys: HsmKeysApi): Promise<HsmKeyState> {
+  const { name, size } = ctx.inputs.key
+  const hsm = ctx.inputs.hsm
+  try {
+    return await writeOnce(ctx, {
+      what: `Managed HSM '${hsm.name}' to let ${ctx.principal.objectId} create key '${name}'`,
+      timeoutMs: ctx.waits.rbacPropagationMs,
+      hint:
+        `Check the assignments: az keyvault role assignment list --hsm-name ${hsm.name} ` +
+        `--assignee ${ctx.principal.objectId}`,
+      landed: () => ctx.apis.managedHsms.getKey(hsm.resourceGroup, hsm.name, name),
+      write: () =>
+        ctx.apis.managedHsms.createKeyIfNotExist(hsm.resourceGroup, hsm.name, name, {
+          kty: 'RSA-HSM',
+          keySize: size,
+          keyOps: requiredOps,
+          tags: ctx.tags
+        }),
+      retryable: error =>
+        isRbacDenied(error) ? `HSM answered 403 (${codeOf(error) ?? 'Forbidden'})` : undefined
+    })
+  } catch (error) {
+    if (!isArmAuthorizationFailed(error)) throw error
+    ctx.log.info(
+      `ARM refused to create key '${name}' (${describeError(error)}); creating it on the HSM's data plane instead.`
+    )
+    return (await readKey(ctx, keys)) ?? createOnce(ctx, keys)
+  }
 }
 
 async function readKey(ctx: StepContext, keys: HsmKeysApi): Promise<HsmKeyState | undefined> {
@@ -111,7 +155,7 @@ async function readKey(ctx: StepContext, keys: HsmKeysApi): Promise<HsmKeyState 
 }
 
 /**
- * Creates the key. A repeated create would add a second version, so a create whose outcome is
+ * Creates the key on the data plane. A repeated create would add a second version, so a create whose outcome is
  * unknown (cut off, timed out) is followed by a read, and repeated only while the key is still
  * absent; a cut-off create may still be under way at the HSM, so the key is watched for a while
  * before it is created again. A conflict is read back.
@@ -159,7 +203,9 @@ async function landedKey(ctx: StepContext, keys: HsmKeysApi): Promise<HsmKeyStat
     })
   } catch (error) {
     if (!(error instanceof WaitTimeoutError)) throw error
-    ctx.log.info(`The key creation's outcome was unknown and the key did not appear; creating it again.`)
+    ctx.log.info(
+      `The key creation's outcome was unknown and the key did not appear; creating it again.`
+    )
     return undefined
   }
 }

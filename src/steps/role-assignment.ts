@@ -1,11 +1,5 @@
 import type { HsmRbacApi, RoleAssignment } from '../azure/api.js'
-import {
-  ActionError,
-  describeError,
-  isConflict,
-  isPrincipalNotFound,
-  statusOf
-} from '../errors.js'
+import { ActionError, describeError, isConflict, isPrincipalNotFound, statusOf } from '../errors.js'
 import {
   normaliseScope,
   roleAssignmentName,
@@ -14,8 +8,9 @@ import {
   scopeCovers,
   type HsmRole
 } from '../roles.js'
-import { record, retryIn, type StepContext } from './context.js'
+import { record, type StepContext } from './context.js'
 import type { StepName } from './names.js'
+import { writeOnce } from './write-once.js'
 
 export interface RoleGrant {
   step: StepName
@@ -87,17 +82,15 @@ export async function ensureRoleAssignment(
 
   let assignment: RoleAssignment
   try {
-    assignment = await retryIn(
-      ctx,
-      () => rbac.create(scope, name, roleDefinitionId(grant.role), grant.principalId),
-      error =>
-        isPrincipalNotFound(error) ? 'the directory does not know the principal yet' : undefined,
-      {
-        what: `${grant.principalLabel} ${grant.principalId} to be known to the directory`,
-        timeoutMs: ctx.waits.principalReplicationMs,
-        hint: 'A new identity can take minutes to replicate; check that the principal id is right.'
-      }
-    )
+    assignment = await writeOnce(ctx, {
+      what: `${grant.principalLabel} ${grant.principalId} to be known to the directory`,
+      timeoutMs: ctx.waits.principalReplicationMs,
+      hint: 'A new identity can take minutes to replicate; check that the principal id is right.',
+      landed: () => rbac.get(scope, name),
+      write: () => rbac.create(scope, name, roleDefinitionId(grant.role), grant.principalId),
+      retryable: error =>
+        isPrincipalNotFound(error) ? 'the directory does not know the principal yet' : undefined
+    })
   } catch (error) {
     if (!isConflict(error)) throw forbiddenHelp(ctx, error, 'create role assignments')
     const readBack =
