@@ -1,11 +1,15 @@
 /**
- * Regenerates the input and output tables of README.md from action.yml, between the
- * `<!-- inputs:start -->` / `<!-- inputs:end -->` and `<!-- outputs:start -->` / `<!-- outputs:end -->` markers.
- * `--check` fails instead of writing when the README is out of date.
+ * Regenerates the parts of README.md that the code owns, each between `<!-- name:start -->` and
+ * `<!-- name:end -->` markers: the input and output tables (from action.yml), the step table (from
+ * the step registry) and the quoted input error (from the input parser itself, so that the README
+ * never quotes a message the code no longer prints). `--check` fails instead of writing when the
+ * README is out of date.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { format, resolveConfig } from 'prettier'
 import { parse } from 'yaml'
+import { parseInputs } from '../src/inputs/parse.js'
+import { stepGuide } from '../src/steps/names.js'
 
 interface ActionInput {
   description?: string
@@ -39,6 +43,32 @@ export function outputsTable(manifest: ActionManifest): string {
   return ['| output | description |', '|---|---|', ...rows].join('\n')
 }
 
+export function stepsTable(): string {
+  const rows = stepGuide.map(
+    ({ step, observes, writes }, i) => `| ${i + 1} | ${step} | ${cell(observes)} | ${cell(writes)} |`
+  )
+  return ['| # | step | observes | writes when needed |', '|---|---|---|---|', ...rows].join('\n')
+}
+
+/** The message the action prints for one bad input, as a fenced block. */
+export function inputErrorExample(): string {
+  const values: Record<string, string> = {
+    'client-id': '00000000-0000-0000-0000-000000000001',
+    'tenant-id': '00000000-0000-0000-0000-000000000002',
+    'subscription-id': '00000000-0000-0000-0000-000000000003',
+    'resource-group': 'rg-cmk',
+    'hsm-name': 'My_HSM',
+    'key-name': 'cosmos-key',
+    'account-name': 'cosmos-cmk'
+  }
+  try {
+    parseInputs({ getInput: name => values[name] ?? '' })
+  } catch (error) {
+    return ['```', (error as Error).message, '```'].join('\n')
+  }
+  throw new Error('The example input was accepted: pick a value the parser refuses.')
+}
+
 function replaceBetween(text: string, marker: string, content: string): string {
   const start = `<!-- ${marker}:start -->`
   const end = `<!-- ${marker}:end -->`
@@ -50,10 +80,15 @@ function replaceBetween(text: string, marker: string, content: string): string {
 
 const manifest = parse(readFileSync('action.yml', 'utf8')) as ActionManifest
 const readme = readFileSync('README.md', 'utf8')
-const generated = replaceBetween(
-  replaceBetween(readme, 'inputs', inputsTable(manifest)),
-  'outputs',
-  outputsTable(manifest)
+const sections: Record<string, string> = {
+  inputs: inputsTable(manifest),
+  outputs: outputsTable(manifest),
+  steps: stepsTable(),
+  'input-error': inputErrorExample()
+}
+const generated = Object.entries(sections).reduce(
+  (text, [marker, content]) => replaceBetween(text, marker, content),
+  readme
 )
 // Formatted as `npm run format` would, so that the generator and prettier agree.
 const updated = await format(generated, {
@@ -62,10 +97,10 @@ const updated = await format(generated, {
 })
 if (process.argv.includes('--check')) {
   if (updated !== readme) {
-    console.error('README.md tables are out of date: run `npm run readme`.')
+    console.error('README.md is out of date with the code: run `npm run readme`.')
     process.exit(1)
   }
 } else if (updated !== readme) {
   writeFileSync('README.md', updated)
-  console.log('README.md tables updated from action.yml.')
+  console.log('README.md updated from action.yml and the code.')
 }
