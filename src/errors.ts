@@ -40,7 +40,7 @@ export function codeOf(e: unknown): string | undefined {
 }
 
 /** The inner error code where services send one (`innererror.code`, e.g. `ForbiddenByRbac`). */
-export function innerCodeOf(e: unknown): string | undefined {
+function innerCodeOf(e: unknown): string | undefined {
   const err = asErrorLike(e)
   if (typeof err.innerCode === 'string') return err.innerCode
   const body = errorBody(err)
@@ -84,7 +84,7 @@ export function isNotFound(e: unknown): boolean {
 }
 
 /** Whether the error text mentions a marker, e.g. `KeyVaultAuthenticationFailure`. */
-export function mentions(e: unknown, marker: string): boolean {
+function mentions(e: unknown, marker: string): boolean {
   const text = `${codeOf(e) ?? ''} ${innerCodeOf(e) ?? ''} ${messageOf(e)}`
   return text.toLowerCase().includes(marker.toLowerCase())
 }
@@ -137,4 +137,17 @@ export function isOutcomeUnknown(error: unknown): boolean {
 /** ARM's own RBAC refused the action (as opposed to a refusal by the service behind it). */
 export function isArmAuthorizationFailed(error: unknown): boolean {
   return statusOf(error) === 403 && /^(Linked)?AuthorizationFailed$/i.test(codeOf(error) ?? '')
+}
+
+/** A read's answer, or undefined when what it reads does not exist (`absent` tells which errors say so). */
+export async function unlessAbsent<T>(
+  read: () => Promise<T>,
+  absent: (error: unknown) => boolean = isNotFound
+): Promise<T | undefined> {
+  try {
+    return await read()
+  } catch (error) {
+    if (absent(error)) return undefined
+    throw error
+  }
 }

@@ -22,7 +22,7 @@ export function roleGuidOf(roleDefinitionIdValue: string): string {
 }
 
 /** Namespace of this action's role assignment names (a fixed, random UUID). */
-export const roleAssignmentNamespace = '6c1f4f3e-8b0a-4d55-9a43-0f6b2d7c9e15'
+const roleAssignmentNamespace = '6c1f4f3e-8b0a-4d55-9a43-0f6b2d7c9e15'
 
 /**
  * The name of the assignment of `role` to `principalId` at `scope` on HSM `hsmName`: a name-based

@@ -36,9 +36,9 @@ export class WaitTimeoutError extends ActionError {
 export const waitDefaults = { minDelayMs: 200, maxDelayMs: 5000, progressEveryMs: 15000 }
 
 /** The pause as a share of the time waited so far, so that overshoot stays a small fraction of it. */
-export const delayShareOfElapsed = 0.12
+const delayShareOfElapsed = 0.12
 /** Jitter added on top of the pause, as a share of it. */
-export const delayJitter = 0.1
+const delayJitter = 0.1
 
 /**
  * The pause before the next poll: a fixed share of the time already waited, kept between the

@@ -535,3 +535,24 @@ export class FakeAzure implements AzureApis {
     }
   }
 }
+
+/** The base inputs with the user-assigned identity id-cmk, in `mode` with `bootstrap`. */
+export function withUserAssigned(
+  mode: 'user-assigned' | 'system-assigned',
+  bootstrap: 'first-party' | 'user-assigned' = 'first-party',
+  removeBootstrapAssignment = false
+): Inputs {
+  return baseInputs({
+    identity: {
+      mode,
+      bootstrap,
+      removeBootstrapAssignment,
+      userAssignedIdentity: {
+        subscriptionId: ids.subscription,
+        resourceGroup: 'rg-cmk',
+        name: 'id-cmk',
+        id: uaiId
+      }
+    }
+  })
+}

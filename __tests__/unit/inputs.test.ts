@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { parseInputs } from '../../src/inputs/parse.js'
 import { InputError, nodeFiles, type InputFiles } from '../../src/inputs/reader.js'
 import { inputDefaults } from '../../src/inputs/settings.js'
+import { baseInputs } from './fakes.js'
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
 const files: InputFiles = { ...nodeFiles, cwd: () => fixtures }
@@ -36,26 +37,8 @@ function problems(overrides: Record<string, string>): string[] {
 describe('parseInputs: defaults', () => {
   it('applies every default', () => {
     const inputs = parse()
-    expect(inputs).toMatchObject({
-      auth: { type: 'oidc', audience: 'api://AzureADTokenExchange' },
-      environment: 'AzureCloud',
-      hsm: {
-        name: 'hsm-cmk',
-        resourceGroup: 'rg-cmk',
-        create: false,
-        administrators: [],
-        sku: 'Standard_B1',
-        retentionDays: 90,
-        enablePurgeProtection: false
-      },
-      key: { name: 'cosmos-key', size: 3072 },
-      account: { name: 'cosmos-cmk', api: 'nosql', locations: ['westeurope'] },
-      identity: { mode: 'first-party', bootstrap: 'first-party', removeBootstrapAssignment: false },
-      roleScope: 'key',
-      mode: 'apply',
-      timeoutMinutes: 60,
-      tags: {}
-    })
+    // The fixture every provisioning test starts from is exactly what the defaults produce.
+    expect(inputs).toEqual(baseInputs())
     expect(inputs.securityDomain).toBeUndefined()
   })
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import type { SecurityDomainCertificate } from '../../src/certificates.js'
 import { ProvisioningError } from '../../src/provision.js'
 import { hsmRoles, roleAssignmentName } from '../../src/roles.js'
-import { FakeAzure, baseInputs, ids, restError, uaiId } from './fakes.js'
+import { FakeAzure, baseInputs, ids, restError, uaiId, withUserAssigned } from './fakes.js'
 import { harness } from './helpers.js'
 
 const certs = [1, 2, 3].map((n): SecurityDomainCertificate => ({
@@ -172,19 +172,7 @@ describe('runProvisioning: refuses before any write', () => {
 
   it('when the user-assigned identity does not exist, and reports every problem together', async () => {
     const h = harness(new FakeAzure().withActiveHsm({ enablePurgeProtection: false }))
-    const inputs = baseInputs({
-      identity: {
-        mode: 'user-assigned',
-        bootstrap: 'first-party',
-        removeBootstrapAssignment: false,
-        userAssignedIdentity: {
-          subscriptionId: ids.subscription,
-          resourceGroup: 'rg-cmk',
-          name: 'id-cmk',
-          id: uaiId
-        }
-      }
-    })
+    const inputs = withUserAssigned('user-assigned', 'first-party')
     const error = (await h.run(inputs).catch(e => e)) as ProvisioningError
     expect(error.message).toMatch(/User-assigned identity .* was not found/)
     expect(error.message).toMatch(/purge protection/)
@@ -505,19 +493,7 @@ describe('runProvisioning: the account', () => {
 
   it('creates a user-assigned account with the identity and its default identity', async () => {
     const azure = new FakeAzure().withActiveHsm().withUai()
-    const inputs = baseInputs({
-      identity: {
-        mode: 'user-assigned',
-        bootstrap: 'first-party',
-        removeBootstrapAssignment: false,
-        userAssignedIdentity: {
-          subscriptionId: ids.subscription,
-          resourceGroup: 'rg-cmk',
-          name: 'id-cmk',
-          id: uaiId
-        }
-      }
-    })
+    const inputs = withUserAssigned('user-assigned', 'first-party')
     const result = await harness(azure).run(inputs)
     expect(azure.account?.defaultIdentity).toBe(`UserAssignedIdentity=${uaiId}`)
     expect(Object.keys(azure.account!.identity.userAssignedIdentities)).toEqual([uaiId])
@@ -682,19 +658,7 @@ describe('runProvisioning: system-assigned identity', () => {
 
   it('keeps a user-assigned identity when enabling the system-assigned one', async () => {
     const azure = new FakeAzure().withActiveHsm().withUai()
-    const inputs = baseInputs({
-      identity: {
-        mode: 'system-assigned',
-        bootstrap: 'user-assigned',
-        removeBootstrapAssignment: false,
-        userAssignedIdentity: {
-          subscriptionId: ids.subscription,
-          resourceGroup: 'rg-cmk',
-          name: 'id-cmk',
-          id: uaiId
-        }
-      }
-    })
+    const inputs = withUserAssigned('system-assigned', 'user-assigned')
     await harness(azure).run(inputs)
     expect(azure.account?.identity.type).toBe('SystemAssigned,UserAssigned')
     expect(Object.keys(azure.account!.identity.userAssignedIdentities)).toEqual([uaiId])

@@ -6,7 +6,7 @@ import type { JsonWebKeyOperation, ManagedHsm, ManagedHsmKey } from '@azure/arm-
 import { ManagedServiceIdentityClient } from '@azure/arm-msi'
 import { ResourceManagementClient } from '@azure/arm-resources'
 import { scopeOf, type AzureCloud } from '../cloud.js'
-import { codeOf, isNotFound } from '../errors.js'
+import { codeOf, isNotFound, unlessAbsent } from '../errors.js'
 import type {
   CosmosAccountCreateSpec,
   CosmosAccountsApi,
@@ -35,17 +35,29 @@ function typeSpecOptions(setup: ArmSetup) {
   }
 }
 
+/** A client of the run's subscription, and the options of its long-running operations. */
+function armClient<T>(
+  Client: new (
+    credential: TokenCredential,
+    subscriptionId: string,
+    options: ReturnType<typeof typeSpecOptions>
+  ) => T,
+  setup: ArmSetup
+) {
+  return {
+    client: new Client(setup.credential, setup.subscriptionId, typeSpecOptions(setup)),
+    // Polled at the interval Azure asks for, else at the transport's.
+    lro: { abortSignal: setup.signal, updateIntervalInMs: setup.transport.pollIntervalMs }
+  }
+}
+
 /** A read in a namespace that is not registered yet cannot find anything. */
 function isAbsent(error: unknown): boolean {
   return isNotFound(error) || codeOf(error) === 'MissingSubscriptionRegistration'
 }
 
 export function createProvidersApi(setup: ArmSetup): ProvidersApi {
-  const client = new ResourceManagementClient(
-    setup.credential,
-    setup.subscriptionId,
-    typeSpecOptions(setup)
-  )
+  const { client } = armClient(ResourceManagementClient, setup)
   const options = { abortSignal: setup.signal }
   return {
     async get(namespace) {
@@ -66,12 +78,7 @@ export function createProvidersApi(setup: ArmSetup): ProvidersApi {
 }
 
 export function createManagedHsmsApi(setup: ArmSetup): ManagedHsmsApi {
-  const client = new KeyVaultManagementClient(
-    setup.credential,
-    setup.subscriptionId,
-    typeSpecOptions(setup)
-  )
-  const lro = { abortSignal: setup.signal, updateIntervalInMs: setup.transport.pollIntervalMs }
+  const { client, lro } = armClient(KeyVaultManagementClient, setup)
   return {
     async get(resourceGroup, name) {
       let status = 0
@@ -124,16 +131,10 @@ export function createManagedHsmsApi(setup: ArmSetup): ManagedHsmsApi {
       return toHsmState(await poller.pollUntilDone({ abortSignal: setup.signal }))
     },
     async getKey(resourceGroup, hsmName, keyName) {
-      try {
-        return toKeyState(
-          await client.managedHsmKeys.get(resourceGroup, hsmName, keyName, {
-            abortSignal: setup.signal
-          })
-        )
-      } catch (error) {
-        if (isNotFound(error)) return undefined
-        throw error
-      }
+      const key = await unlessAbsent(() =>
+        client.managedHsmKeys.get(resourceGroup, hsmName, keyName, { abortSignal: setup.signal })
+      )
+      return key && toKeyState(key)
     },
     async createKeyIfNotExist(resourceGroup, hsmName, keyName, spec) {
       const key = await client.managedHsmKeys.createIfNotExist(
@@ -208,45 +209,34 @@ export function createIdentitiesApi(setup: ArmSetup): IdentitiesApi {
   }
   return {
     async getUserAssigned(subscriptionId, resourceGroup, name) {
-      try {
-        const identity = await clientFor(subscriptionId).userAssignedIdentities.get(
-          resourceGroup,
-          name,
-          {
+      const identity = await unlessAbsent(
+        () =>
+          clientFor(subscriptionId).userAssignedIdentities.get(resourceGroup, name, {
             abortSignal: setup.signal
-          }
-        )
-        return {
+          }),
+        isAbsent
+      )
+      return (
+        identity && {
           id: identity.id ?? '',
           name: identity.name ?? name,
           principalId: identity.principalId ?? '',
           clientId: identity.clientId ?? ''
         }
-      } catch (error) {
-        if (isAbsent(error)) return undefined
-        throw error
-      }
+      )
     }
   }
 }
 
 export function createCosmosAccountsApi(setup: ArmSetup): CosmosAccountsApi {
-  const client = new CosmosDBManagementClient(
-    setup.credential,
-    setup.subscriptionId,
-    typeSpecOptions(setup)
-  )
-  const lro = { abortSignal: setup.signal, updateIntervalInMs: setup.transport.pollIntervalMs }
+  const { client, lro } = armClient(CosmosDBManagementClient, setup)
   return {
     async get(resourceGroup, name) {
-      try {
-        return toAccountState(
-          await client.databaseAccounts.get(resourceGroup, name, { abortSignal: setup.signal })
-        )
-      } catch (error) {
-        if (isAbsent(error)) return undefined
-        throw error
-      }
+      const account = await unlessAbsent(
+        () => client.databaseAccounts.get(resourceGroup, name, { abortSignal: setup.signal }),
+        isAbsent
+      )
+      return account && toAccountState(account)
     },
     async create(resourceGroup, name, spec, accepted) {
       const poller = client.databaseAccounts.createOrUpdate(

@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/core-auth'
 import { keyVaultAuthenticationPolicy } from '@azure/keyvault-common'
 import { KeyClient, type KeyVaultKey } from '@azure/keyvault-keys'
-import { isNotFound, statusOf } from '../errors.js'
+import { isNotFound, statusOf, unlessAbsent } from '../errors.js'
 import { normaliseScope } from '../roles.js'
 import type {
   HsmDataPlane,
@@ -17,7 +17,7 @@ import { transportOptions, type TransportSettings } from './http.js'
 import { createJsonClient, type JsonClient } from './rest.js'
 
 /** The api-version @azure/keyvault-admin uses for local RBAC; the security domain accepts it too. */
-export const hsmAdminApiVersion = '7.6'
+const hsmAdminApiVersion = '7.6'
 
 export interface HsmSetup {
   hsmUri: string
@@ -83,7 +83,7 @@ function toAssignment(wire: WireRoleAssignment): RoleAssignment {
   }
 }
 
-export function createHsmRbacApi(client: JsonClient): HsmRbacApi {
+function createHsmRbacApi(client: JsonClient): HsmRbacApi {
   async function listAll<T>(path: string, query: string): Promise<T[]> {
     const items: T[] = []
     let response = await client.send<WireList<T>>('GET', path, { query })
@@ -109,16 +109,10 @@ export function createHsmRbacApi(client: JsonClient): HsmRbacApi {
       return wire.map(toAssignment).filter(a => a.principalId === principalId.toLowerCase())
     },
     async get(scope, name) {
-      try {
-        const response = await client.send<WireRoleAssignment>(
-          'GET',
-          `${assignmentsPath(scope)}/${name}`
-        )
-        return response.body ? toAssignment(response.body) : undefined
-      } catch (error) {
-        if (isNotFound(error)) return undefined
-        throw error
-      }
+      const response = await unlessAbsent(() =>
+        client.send<WireRoleAssignment>('GET', `${assignmentsPath(scope)}/${name}`)
+      )
+      return response?.body ? toAssignment(response.body) : undefined
     },
     async create(scope, name, roleDefinitionId, principalId) {
       const response = await client.send<WireRoleAssignment>(
@@ -142,21 +136,15 @@ export function createHsmRbacApi(client: JsonClient): HsmRbacApi {
       return wire.map(toDefinition)
     },
     async getRoleDefinition(scope, name) {
-      try {
-        const response = await client.send<WireRoleDefinition>(
-          'GET',
-          `${definitionsPath(scope)}/${name}`
-        )
-        return response.body ? toDefinition(response.body) : undefined
-      } catch (error) {
-        if (isNotFound(error)) return undefined
-        throw error
-      }
+      const response = await unlessAbsent(() =>
+        client.send<WireRoleDefinition>('GET', `${definitionsPath(scope)}/${name}`)
+      )
+      return response?.body ? toDefinition(response.body) : undefined
     }
   }
 }
 
-export function createSecurityDomainApi(client: JsonClient): SecurityDomainApi {
+function createSecurityDomainApi(client: JsonClient): SecurityDomainApi {
   return {
     async download(certificates, quorum) {
       const response = await client.send<{ value?: string }>('POST', '/securitydomain/download', {
@@ -188,16 +176,12 @@ export function createSecurityDomainApi(client: JsonClient): SecurityDomainApi {
   }
 }
 
-export function createHsmKeysApi(setup: HsmSetup): HsmKeysApi {
+function createHsmKeysApi(setup: HsmSetup): HsmKeysApi {
   const client = new KeyClient(setup.hsmUri, setup.credential, transportOptions(setup.transport))
   return {
     async get(name) {
-      try {
-        return toKeyState(await client.getKey(name, { abortSignal: setup.signal }))
-      } catch (error) {
-        if (isNotFound(error)) return undefined
-        throw error
-      }
+      const key = await unlessAbsent(() => client.getKey(name, { abortSignal: setup.signal }))
+      return key && toKeyState(key)
     },
     async createRsa(name, size, keyOps, tags) {
       return toKeyState(

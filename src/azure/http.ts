@@ -32,7 +32,7 @@ export const defaultTransport: TransportSettings = {
 }
 
 /** Sets the per-attempt timeout of every request (reads and writes), in milliseconds. */
-export const requestTimeoutVariable = 'COSMOS_CMK_REQUEST_TIMEOUT_MS'
+const requestTimeoutVariable = 'COSMOS_CMK_REQUEST_TIMEOUT_MS'
 
 /** Transport overrides from the environment; ignores an absent or invalid value. */
 export function transportFromEnv(
@@ -44,7 +44,7 @@ export function transportFromEnv(
   return { readTimeoutMs: ms, writeTimeoutMs: ms }
 }
 
-export const userAgentPrefix = 'cosmos-cmk-hsm-action'
+const userAgentPrefix = 'cosmos-cmk-hsm-action'
 
 /** Client options shared by every SDK client (ARM, Key Vault, identity). */
 export function transportOptions(settings: TransportSettings) {
@@ -90,7 +90,7 @@ export function isNonIdempotent(request: Pick<PipelineRequest, 'method' | 'url'>
   }
 }
 
-export const attemptTimeoutPolicyName = 'attemptTimeout'
+const attemptTimeoutPolicyName = 'attemptTimeout'
 
 /**
  * Runs below the retry policy, once per attempt: bounds the attempt with its own timer (cleared as

@@ -142,7 +142,7 @@ export class InputReader {
   }
 }
 
-export function splitList(value: string): string[] {
+function splitList(value: string): string[] {
   return value
     .split(/[\n,]/)
     .map(v => v.trim())

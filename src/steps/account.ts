@@ -21,7 +21,7 @@ export const keyAccessHint =
   'The identity was granted the key a while ago but Azure Cosmos DB still cannot use it: check the HSM ' +
   "role assignment ('Managed HSM Crypto Service Encryption User' for that principal) and that the key is enabled."
 
-export function kindAndCapabilities(api: Api): {
+function kindAndCapabilities(api: Api): {
   kind: 'GlobalDocumentDB' | 'MongoDB'
   capabilities: string[]
 } {
@@ -132,7 +132,7 @@ export async function ensureAccount(
   return account
 }
 
-export async function waitUntilSucceeded(
+async function waitUntilSucceeded(
   ctx: StepContext,
   account: CosmosAccountState
 ): Promise<CosmosAccountState> {

@@ -21,7 +21,7 @@ export interface Observation {
   adminGrants?: RoleAssignment[]
 }
 
-export function requiredNamespaces(inputs: Inputs): string[] {
+function requiredNamespaces(inputs: Inputs): string[] {
   const namespaces = ['Microsoft.DocumentDB', 'Microsoft.KeyVault']
   if (inputs.identity.userAssignedIdentity) namespaces.push('Microsoft.ManagedIdentity')
   return namespaces
