@@ -20,24 +20,52 @@ export interface SecurityDomainCertificate {
   jwk: SecurityDomainKey
 }
 
-const pemBlock = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/
+const pemBlocks = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g
 
-/** Parses one PEM certificate; throws an Error whose message says what is wrong with the file. */
+/** The smallest RSA modulus accepted for a security domain wrapping key. */
+export const minSecurityDomainKeyBits = 2048
+
+/**
+ * Parses one PEM certificate, valid at `now`; throws an Error whose message says what is wrong
+ * with the file.
+ */
 export function parseSecurityDomainCertificate(
   path: string,
-  pem: string
+  pem: string,
+  now: Date = new Date()
 ): SecurityDomainCertificate {
-  const block = pemBlock.exec(pem)
-  if (!block) throw new Error('it is not a PEM certificate (no BEGIN CERTIFICATE block)')
+  const blocks: string[] = pem.match(pemBlocks) ?? []
+  const [first] = blocks
+  if (first === undefined)
+    throw new Error('it is not a PEM certificate (no BEGIN CERTIFICATE block)')
+  if (blocks.length > 1) {
+    throw new Error(
+      `it holds ${blocks.length} certificates; give each certificate in a file of its own, so that each counts once`
+    )
+  }
   let cert: X509Certificate
   try {
-    cert = new X509Certificate(block[0])
+    cert = new X509Certificate(first)
   } catch {
     throw new Error('its PEM block does not hold a valid X.509 certificate')
   }
   const keyType = cert.publicKey.asymmetricKeyType
   if (keyType !== 'rsa') {
     throw new Error(`its public key is ${keyType ?? 'unknown'}; the security domain needs RSA keys`)
+  }
+  const bits = cert.publicKey.asymmetricKeyDetails?.modulusLength ?? 0
+  if (bits < minSecurityDomainKeyBits) {
+    throw new Error(
+      `its RSA key has ${bits} bits; the security domain needs at least ${minSecurityDomainKeyBits}`
+    )
+  }
+  const validTo = new Date(cert.validTo)
+  if (validTo.getTime() <= now.getTime()) {
+    throw new Error(`it expired on ${validTo.toISOString()}`)
+  }
+  const validFrom = new Date(cert.validFrom)
+  if (validFrom.getTime() > now.getTime()) {
+    throw new Error(`it is not valid before ${validFrom.toISOString()}`)
   }
   const jwk = cert.publicKey.export({ format: 'jwk' }) as { n?: string; e?: string }
   if (!jwk.n || !jwk.e) throw new Error('its RSA public key could not be read')

@@ -5,7 +5,8 @@ import { ProvisioningError, runProvisioning, type ProvisioningDeps } from './pro
 import { githubRunner } from './runner/github.js'
 import type { Runner } from './runner/runner.js'
 import { sanitize } from './sanitize.js'
-import { renderSummary, setOutputs } from './summary.js'
+import { renderInputErrorSummary, renderSummary, setOutputs } from './summary.js'
+import { WaitStoppedError } from './wait.js'
 
 /**
  * The action: validate every input, provision within `timeout-minutes`, set the outputs and the
@@ -19,7 +20,9 @@ export async function run(
   try {
     inputs = parseInputs(runner)
   } catch (error) {
-    runner.setFailed(describeError(error))
+    const message = describeError(error)
+    await writeSummary(runner, renderInputErrorSummary(message))
+    runner.setFailed(message)
     return
   }
 
@@ -47,8 +50,7 @@ export async function run(
     const failure =
       error instanceof ProvisioningError ? error : new ProvisioningError(error, 'unknown', [])
     const message = controller.signal.aborted
-      ? `timeout-minutes (${inputs.timeoutMinutes}) was reached during step '${failure.step}', so the run stopped. ` +
-        'Every step observes before it writes, so a re-run continues from where this one stopped.'
+      ? timeoutMessage(inputs.timeoutMinutes, failure)
       : describeError(failure.cause)
     await writeSummary(
       runner,
@@ -62,6 +64,16 @@ export async function run(
   } finally {
     clearTimeout(timer)
   }
+}
+
+function timeoutMessage(minutes: number, failure: ProvisioningError): string {
+  const waiting =
+    failure.cause instanceof WaitStoppedError ? ` ${describeError(failure.cause)}` : ''
+  return (
+    `timeout-minutes (${minutes}) was reached during step '${failure.step}', so the run stopped.${waiting} ` +
+    'Every step observes before it writes, so a re-run continues from where this one stopped, once what it ' +
+    'waited for can happen.'
+  )
 }
 
 async function writeSummary(runner: Runner, markdown: string): Promise<void> {

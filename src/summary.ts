@@ -1,5 +1,6 @@
 import { outputNames, type ActionOutputs } from './outputs.js'
 import type { Runner } from './runner/runner.js'
+import { markdownCode, markdownFence, markdownText } from './escape.js'
 import { sanitize } from './sanitize.js'
 import type { StepRecord } from './steps/context.js'
 
@@ -9,10 +10,6 @@ const resultLabels: Record<StepRecord['result'], string> = {
   'would-change': '📝 would change',
   skipped: '⏭️ skipped',
   failed: '❌ failed'
-}
-
-function cell(text: string): string {
-  return sanitize(text).replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>') || ' '
 }
 
 export interface SummaryInput {
@@ -31,17 +28,15 @@ export function renderSummary(input: SummaryInput): string {
     '| --- | --- | --- | --- |',
     ...input.records.map(
       r =>
-        `| ${cell(r.step)} | ${cell(r.observed)} | ${cell(r.action)} | ${resultLabels[r.result]} |`
+        `| ${markdownText(r.step)} | ${markdownText(r.observed)} | ${markdownText(r.action)} | ${resultLabels[r.result]} |`
     ),
     ''
   ]
   if (input.failure) {
     lines.push(
-      `**Failed in step ${cell(input.failure.step)}:**`,
+      `**Failed in step ${markdownText(input.failure.step)}:**`,
       '',
-      '```',
-      sanitize(input.failure.message),
-      '```',
+      markdownFence(input.failure.message),
       ''
     )
   }
@@ -50,11 +45,21 @@ export function renderSummary(input: SummaryInput): string {
     lines.push('| Output | Value |', '| --- | --- |')
     for (const name of outputNames) {
       const value = outputs[name]
-      if (value !== undefined && value !== '') lines.push(`| ${name} | \`${cell(value)}\` |`)
+      if (value !== undefined && value !== '') lines.push(`| ${name} | ${markdownCode(value)} |`)
     }
     lines.push('')
   }
   return lines.join('\n')
+}
+
+/** The summary of a run that never started: its inputs are invalid, and nothing was requested. */
+export function renderInputErrorSummary(message: string): string {
+  return [
+    '## Cosmos DB customer-managed key on Managed HSM (invalid inputs: nothing was requested)',
+    '',
+    markdownFence(message),
+    ''
+  ].join('\n')
 }
 
 /** Sets every output; unknown values (e.g. in plan mode) are empty strings. */

@@ -33,6 +33,14 @@ export class WaitTimeoutError extends ActionError {
   }
 }
 
+/** A wait ended by the run's deadline (or another abort): says what it was waiting for. */
+export class WaitStoppedError extends ActionError {
+  constructor(message: string) {
+    super(message)
+    this.name = 'WaitStoppedError'
+  }
+}
+
 export const waitDefaults = { minDelayMs: 200, maxDelayMs: 5000, progressEveryMs: 15000 }
 
 /** The pause as a share of the time waited so far, so that overshoot stays a small fraction of it. */
@@ -72,14 +80,21 @@ export async function waitFor<T>(options: WaitOptions<T>): Promise<T> {
   const started = clock.now()
   const deadline = started + options.timeoutMs
   let lastLog: number | undefined
+  let lastStatus = 'none yet'
+  const stopped = () =>
+    new WaitStoppedError(
+      `Stopped waiting for ${options.what} after ${seconds(clock.now() - started)} ` +
+        `(${abortError(signal).message}). Last observation: ${lastStatus}. ${options.hint}`.trim()
+    )
   for (;;) {
-    if (signal?.aborted) throw abortError(signal)
+    if (signal?.aborted) throw stopped()
     const result = await options.poll()
     if (result.done) {
       if (lastLog !== undefined)
         log(`Done waiting for ${options.what} after ${seconds(clock.now() - started)}.`)
       return result.value
     }
+    lastStatus = result.status
     const now = clock.now()
     const elapsed = now - started
     if (now >= deadline) {
@@ -99,7 +114,12 @@ export async function waitFor<T>(options: WaitOptions<T>): Promise<T> {
       result.retryAfterMs !== undefined && result.retryAfterMs > 0
         ? result.retryAfterMs
         : nextDelay(elapsed, { minDelayMs, maxDelayMs }, random)
-    await clock.sleep(Math.min(wanted, deadline - now), signal)
+    try {
+      await clock.sleep(Math.min(wanted, deadline - now), signal)
+    } catch (error) {
+      if (signal?.aborted) throw stopped()
+      throw error
+    }
   }
 }
 

@@ -287,6 +287,51 @@ describe('parseInputs: combinations', () => {
     )
   })
 
+  it('refuses hsm-sku and hsm-retention-days without create-hsm, as it does hsm-administrators', () => {
+    expect(problems({ 'hsm-sku': 'Custom_B32' })).toEqual([
+      "Input 'hsm-sku' is used only when create-hsm is true (it sets up the new HSM)."
+    ])
+    expect(problems({ 'hsm-retention-days': '30' })).toEqual([
+      "Input 'hsm-retention-days' is used only when create-hsm is true (it sets up the new HSM)."
+    ])
+    expect(parse({ 'create-hsm': 'true', 'hsm-sku': 'Custom_B32' }).hsm.sku).toBe('Custom_B32')
+  })
+
+  it('refuses the Azure Cosmos DB application id as cosmos-principal-id, saying how to get the object id', () => {
+    for (const appId of [
+      'a232010e-820c-4083-83bb-3ace5fc29d0b',
+      '57506A73-E302-42A9-B869-6F12D9EC29E9'
+    ]) {
+      const [problem] = problems({ 'cosmos-principal-id': appId })
+      expect(problem).toContain(
+        `Input 'cosmos-principal-id' is '${appId}': is the Azure Cosmos DB application id, not the object id`
+      )
+      expect(problem).toContain(`az ad sp show --id ${appId.toLowerCase()} --query id -o tsv`)
+    }
+  })
+
+  it('refuses an audience that is not a URI', () => {
+    expect(problems({ audience: 'my audience' })).toEqual([
+      "Input 'audience' is 'my audience': must be the audience of the federated credential, a URI like 'api://AzureADTokenExchange'."
+    ])
+    expect(parse({ audience: 'api://AzureADTokenExchangeUSGov' }).auth.audience).toBe(
+      'api://AzureADTokenExchangeUSGov'
+    )
+  })
+
+  it('refuses a tag set twice, whatever its case, and more tags than Azure allows', () => {
+    expect(problems({ tags: 'env=dev\nEnv=prod' })).toEqual([
+      "Input 'tags' is 'Env=prod': sets tag 'env' twice (tag names are not case-sensitive)."
+    ])
+    const many = Array.from({ length: 48 }, (_, i) => `t${i}=v`).join(',')
+    expect(problems({ tags: many })).toEqual([
+      "Input 'tags' lists 48 tags: Azure allows 50 per resource and the action adds up to 3 of its own (created-by, github-repository, github-run-url), so at most 47."
+    ])
+    expect(Object.keys(parse({ tags: many.split(',').slice(0, 47).join(',') }).tags)).toHaveLength(
+      47
+    )
+  })
+
   it('defaults hsm-resource-group to resource-group', () => {
     expect(parse({ 'hsm-resource-group': 'rg-hsm' }).hsm.resourceGroup).toBe('rg-hsm')
   })
@@ -329,6 +374,18 @@ describe('parseInputs: security domain', () => {
         "Input 'security-domain-certificates' lists '../inputs.test.ts': it is not a PEM certificate (no BEGIN CERTIFICATE block)."
       ])
     )
+  })
+
+  it('refuses a file of several certificates, an expired one, and a key under 2048 bits', () => {
+    const found = problems({
+      ...sd,
+      'security-domain-certificates': 'sd0.pem, two-certificates.pem, expired.pem, rsa1024.pem'
+    })
+    expect(found).toEqual([
+      "Input 'security-domain-certificates' lists 'two-certificates.pem': it holds 2 certificates; give each certificate in a file of its own, so that each counts once.",
+      "Input 'security-domain-certificates' lists 'expired.pem': it expired on 2021-01-01T00:00:00.000Z.",
+      "Input 'security-domain-certificates' lists 'rsa1024.pem': its RSA key has 1024 bits; the security domain needs at least 2048."
+    ])
   })
 
   it('keeps the quorum within 2..number of certificates', () => {

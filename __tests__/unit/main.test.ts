@@ -39,7 +39,7 @@ describe('run', () => {
       '| Key | absent | create RSA-HSM 3072 with wrapKey, unwrapKey'
     )
     expect(runner.summaries[0]).toContain(
-      '| key-uri | `https://hsm-cmk.managedhsm.azure.net/keys/cosmos-key` |'
+      '| key-uri | ` https://hsm-cmk.managedhsm.azure.net/keys/cosmos-key ` |'
     )
   })
 
@@ -112,6 +112,10 @@ describe('run', () => {
     }
     expect(runner.failed).toMatch(/^timeout-minutes \(1\) was reached during step 'Key'/)
     expect(runner.failed).toMatch(/re-run continues/)
+    // Says what the run was waiting for, and what it saw last.
+    expect(runner.failed).toMatch(
+      /Stopped waiting for Managed HSM 'hsm-cmk' to let .* create key 'cosmos-key' .*Last observation: HSM answered 403/
+    )
   })
 })
 
@@ -123,6 +127,6 @@ describe('renderSummary', () => {
         { step: 'Key', observed: `a|b\nc ${fakeJwt({ x: 1 })}`, action: 'none', result: 'ok' }
       ]
     })
-    expect(md).toContain('| Key | a\\|b<br>c [redacted token] | none | ✅ no change |')
+    expect(md).toContain('| Key | a\\|b<br>c \\[redacted token\\] | none | ✅ no change |')
   })
 })

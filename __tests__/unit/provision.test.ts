@@ -772,6 +772,23 @@ describe('runProvisioning: resource providers', () => {
     expect(error.step).toBe('Resource providers')
   })
 
+  it('records a registration when it is sent, so that a run failing later still shows it', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    azure.providerStates['Microsoft.DocumentDB'] = 'NotRegistered'
+    azure.failAlways('account.create', () => restError(400, 'BadRequest', 'Invalid location'))
+    const error = (await harness(azure)
+      .run()
+      .catch(e => e)) as ProvisioningError
+    expect(error).toBeInstanceOf(ProvisioningError)
+    expect(error.step).toBe('Cosmos DB account')
+    expect(error.records).toContainEqual({
+      step: 'Resource providers',
+      observed: 'Microsoft.DocumentDB NotRegistered',
+      action: 'register Microsoft.DocumentDB',
+      result: 'changed'
+    })
+  })
+
   it('checks Microsoft.ManagedIdentity only when a user-assigned identity is used', async () => {
     const azure = new FakeAzure().withActiveHsm()
     await harness(azure).run()

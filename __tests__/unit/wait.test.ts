@@ -157,7 +157,12 @@ describe('waitFor', () => {
       log: () => {},
       signal: controller.signal
     })
-    await expect(waiting).rejects.toMatchObject({ name: 'AbortError' })
+    await expect(waiting).rejects.toMatchObject({
+      name: 'WaitStoppedError',
+      message: expect.stringMatching(
+        /^Stopped waiting for x after 0 s \(The operation was aborted\.\)\. Last observation: s\./
+      )
+    })
   })
 })
 

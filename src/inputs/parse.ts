@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path'
 import { parseSecurityDomainCertificate, type SecurityDomainCertificate } from '../certificates.js'
-import { cloudNames } from '../cloud.js'
+import { cloudNames, getCloud } from '../cloud.js'
 import {
   GUID_RULE,
   guidPattern,
@@ -76,6 +76,12 @@ function readSignIn(r: InputReader): Pick<Inputs, 'auth' | 'environment' | 'subs
   const subscriptionId = r.guid('subscription-id', '') ?? ''
   const audience = r.raw('audience')
   if (r.given('audience') && !oidc) r.fail('audience', "is used only with auth-type 'oidc'")
+  else if (!/^[a-z][a-z0-9+.-]*:[^\s]+$/i.test(audience)) {
+    r.fail(
+      'audience',
+      "must be the audience of the federated credential, a URI like 'api://AzureADTokenExchange'"
+    )
+  }
   return { auth: { type, clientId, tenantId, audience }, environment, subscriptionId }
 }
 
@@ -117,6 +123,11 @@ function readHsm(r: InputReader, resourceGroup: string): Inputs['hsm'] {
     r.problem(
       "Input 'hsm-administrators' is used only when create-hsm is true (it sets the new HSM's administrators)."
     )
+  }
+  for (const name of ['hsm-sku', 'hsm-retention-days'] as const) {
+    if (r.given(name) && !create) {
+      r.problem(`Input '${name}' is used only when create-hsm is true (it sets up the new HSM).`)
+    }
   }
   return {
     name,
@@ -274,6 +285,14 @@ function readIdentity(
         "(identity-mode 'first-party', or 'system-assigned' with bootstrap-identity 'first-party')."
     )
   }
+  const appIds = new Set(cloudNames.map(name => getCloud(name).cosmosDbApplicationId))
+  if (cosmosPrincipalId && appIds.has(cosmosPrincipalId)) {
+    r.fail(
+      'cosmos-principal-id',
+      'is the Azure Cosmos DB application id, not the object id of its service principal in your tenant; get ' +
+        `that with: az ad sp show --id ${cosmosPrincipalId} --query id -o tsv`
+    )
+  }
   return { mode, userAssignedIdentity, cosmosPrincipalId, bootstrap, removeBootstrapAssignment }
 }
 
@@ -320,19 +339,33 @@ function readIdentityRef(
   }
 }
 
+/** Azure allows 50 tags per resource; the action adds up to 3 of its own (see the runner). */
+const MAX_TAGS = 47
+
 function readTags(r: InputReader): Record<string, string> {
   const tags: Record<string, string> = {}
-  for (const entry of r.list('tags')) {
+  const entries = r.list('tags')
+  for (const entry of entries) {
     const eq = entry.indexOf('=')
     const key = eq < 0 ? '' : entry.slice(0, eq).trim()
     const value = eq < 0 ? '' : entry.slice(eq + 1).trim()
+    // Azure compares tag names without case.
+    const twin = Object.keys(tags).find(k => k.toLowerCase() === key.toLowerCase())
     if (!key || key.length > 512 || /[<>%&\\?/]/.test(key) || value.length > 256) {
       r.fail(
         'tags',
         'every entry must be key=value (key up to 512 characters without <>%&\\?/, value up to 256)',
         entry
       )
+    } else if (twin !== undefined) {
+      r.fail('tags', `sets tag '${twin}' twice (tag names are not case-sensitive)`, entry)
     } else tags[key] = value
+  }
+  if (entries.length > MAX_TAGS) {
+    r.problem(
+      `Input 'tags' lists ${entries.length} tags: Azure allows 50 per resource and the action adds up to 3 of ` +
+        `its own (created-by, github-repository, github-run-url), so at most ${MAX_TAGS}.`
+    )
   }
   return tags
 }

@@ -1,23 +1,24 @@
 import * as core from '@actions/core'
 import { context } from '@actions/github'
+import { plainText } from '../escape.js'
 import type { Runner } from './runner.js'
 
 export function githubRunner(): Runner {
   return {
     getInput: name => core.getInput(name),
     setOutput: (name, value) => core.setOutput(name, value),
-    info: message => core.info(message),
-    warning: message => core.warning(message),
-    error: message => core.error(message),
-    debug: message => core.debug(message),
-    group: (name, fn) => core.group(name, fn),
+    info: message => core.info(plainText(message)),
+    warning: message => core.warning(plainText(message)),
+    error: message => core.error(plainText(message)),
+    debug: message => core.debug(plainText(message)),
+    group: (name, fn) => core.group(plainText(name), fn),
     setSecret: value => core.setSecret(value),
     getIdToken,
     summary: async markdown => {
       if (!process.env.GITHUB_STEP_SUMMARY) return
       await core.summary.addRaw(markdown, true).write()
     },
-    setFailed: message => core.setFailed(message),
+    setFailed: message => core.setFailed(plainText(message)),
     resourceTags
   }
 }

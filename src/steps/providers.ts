@@ -9,7 +9,7 @@ const STEP = Step.Providers
 export interface ProviderRegistrations {
   /** Resolves once the namespace is Registered (at once when it was, or is not needed). */
   ready(namespace: string): Promise<void>
-  /** Resolves once every registration is done, and records the step. */
+  /** Resolves once every registration is done. */
   done(): Promise<void>
   /** Rejects as soon as one registration fails; never resolves. */
   failed: Promise<never>
@@ -39,7 +39,6 @@ export function ensureProviders(
       failed: new Promise<never>(() => {})
     }
   }
-  const names = pending.map(p => p.namespace).join(', ')
   const running = new Map<string, Promise<void>>()
   for (const provider of pending) {
     const registration = registerAndWait(ctx, provider)
@@ -55,15 +54,7 @@ export function ensureProviders(
   return {
     failed,
     ready: namespace => running.get(namespace.toLowerCase()) ?? Promise.resolve(),
-    done: () =>
-      (all ??= Promise.all(running.values()).then(() => {
-        record(ctx, {
-          step: STEP,
-          observed: summary,
-          action: `registered ${names}`,
-          result: 'changed'
-        })
-      }))
+    done: () => (all ??= Promise.all(running.values()).then(() => undefined))
   }
 }
 
@@ -73,6 +64,13 @@ async function registerAndWait(ctx: StepContext, provider: ProviderState): Promi
   if (provider.registrationState.toLowerCase() !== 'registering') {
     try {
       const answer = await ctx.apis.providers.register(namespace)
+      // Recorded as soon as it is sent, so that a run failing later still shows this write.
+      record(ctx, {
+        step: STEP,
+        observed: `${namespace} ${provider.registrationState}`,
+        action: `register ${namespace}`,
+        result: 'changed'
+      })
       if (answer.registrationState.toLowerCase() === 'registered') return
     } catch (error) {
       if (statusOf(error) === 403) {
