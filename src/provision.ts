@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs'
 import type { TokenCredential } from '@azure/core-auth'
 import { createCredential } from './auth/credential.js'
 import { signedInPrincipal } from './auth/principal.js'
@@ -17,7 +16,7 @@ import type { Inputs } from './inputs/settings.js'
 import { keyUriFor, versionlessKeyUri } from './key-uri.js'
 import { buildOutputs, type ActionOutputs } from './outputs.js'
 import type { Runner } from './runner/runner.js'
-import { writeSecretFileOwnerOnly, type SecretFileWriter } from './secret-file.js'
+import { nodeSecretFiles, type SecretFiles } from './secret-file.js'
 import { ensureAccount } from './steps/account.js'
 import { ensureActivated } from './steps/activation.js'
 import { removeBootstrapAssignment } from './steps/bootstrap.js'
@@ -56,8 +55,8 @@ export interface ProvisioningDeps {
   signal?: AbortSignal
   transport?: Partial<TransportSettings>
   waits?: Partial<WaitLimits>
-  fileExists?: (path: string) => boolean
-  writeSecretFile?: SecretFileWriter
+  /** Default: the file system. */
+  secretFiles?: SecretFiles
 }
 
 export interface ProvisioningResult {
@@ -125,8 +124,7 @@ export async function runProvisioning(
       principal,
       tags: { ...deps.runner.resourceTags(), ...inputs.tags },
       records,
-      fileExists: deps.fileExists ?? existsSync,
-      writeSecretFile: deps.writeSecretFile ?? writeSecretFileOwnerOnly,
+      secretFiles: deps.secretFiles ?? nodeSecretFiles,
       changed: false
     }
     record(ctx, {
@@ -187,7 +185,9 @@ async function provision(ctx: StepContext, phases: Phases): Promise<ActionOutput
     if (!seen.hsm?.enablePurgeProtection) await gate.registered('Microsoft.KeyVault')
     return ensureHsm(ctx, seen.hsm)
   })
-  const hsm = await phase(Step.Activation, () => gate.alongside(ensureActivated(ctx, provisioned)))
+  const hsm = await phase(Step.Activation, () =>
+    gate.alongside(ensureActivated(ctx, provisioned, seen.securityDomainDownload))
+  )
   const plane = dataPlaneOf(ctx, hsm)
 
   const access = await phase(Step.KeyAccess, () =>

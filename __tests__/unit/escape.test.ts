@@ -7,7 +7,7 @@ import { inputDefaults } from '../../src/inputs/settings.js'
 import { run } from '../../src/main.js'
 import { githubRunner } from '../../src/runner/github.js'
 import { FakeAzure, FakeClock, ids } from './fakes.js'
-import { fakeCredential } from './helpers.js'
+import { fakeCredential, memorySecretFiles } from './helpers.js'
 
 const hostile =
   'x\n::warning::injected\n  ::set-output name=a::b\n##vso[task.setvariable variable=a]b\n##[group]g\n' +
@@ -82,7 +82,7 @@ describe('every input, hostile, through the GitHub runner', () => {
       credential: fakeCredential(),
       apis: azure,
       clock: new FakeClock(),
-      fileExists: () => false
+      secretFiles: memorySecretFiles()
     })
     const lines = written.join('').split('\n')
     const commands = lines.filter(line => /^\s*::/.test(line))

@@ -333,6 +333,10 @@ export class FakeAzure implements AzureApis {
         this.hsmState!.enablePurgeProtection = true
         return { ...this.hsmState! }
       },
+      mergeTags: async (_id: string, tags: Record<string, string>) => {
+        this.enter('write', 'hsm.tags')
+        if (this.hsmState) this.hsmState.tags = { ...this.hsmState.tags, ...tags }
+      },
       getKey: async (_rg: string, _hsm: string, name: string) => {
         this.enter('read', 'armKey.get')
         return this.keys[name] ? { ...this.keys[name] } : undefined

@@ -1,6 +1,7 @@
 import type { TokenCredential } from '@azure/core-auth'
 import type { Inputs } from '../../src/inputs/settings.js'
 import { runProvisioning, type ProvisioningResult } from '../../src/provision.js'
+import type { SecretFiles } from '../../src/secret-file.js'
 import { FakeAzure, FakeClock, FakeRunner, baseInputs, fakeJwt, ids } from './fakes.js'
 
 export function fakeCredential(oid = ids.signedIn): TokenCredential & { issued: string[] } {
@@ -40,11 +41,28 @@ export function harness(azure = new FakeAzure()): Harness {
         credential,
         apis: azure,
         clock,
-        fileExists: path => path in files,
-        writeSecretFile: async (path, content) => {
-          if (path in files) throw new Error('EEXIST')
-          files[path] = { content }
-        }
+        secretFiles: memorySecretFiles(files)
       })
+  }
+}
+
+/** Secret files in memory, with the file system's rules: never over content, an empty one reusable. */
+export function memorySecretFiles(files: Record<string, { content: string }> = {}): SecretFiles {
+  return {
+    state: path => (!(path in files) ? 'absent' : files[path].content ? 'written' : 'empty'),
+    reserve: async path => {
+      if (files[path]?.content) {
+        throw Object.assign(new Error(`EEXIST: file already exists, open '${path}'`), {
+          code: 'EEXIST'
+        })
+      }
+      files[path] = { content: '' }
+      return {
+        write: async content => {
+          files[path] = { content }
+        },
+        release: async () => {}
+      }
+    }
   }
 }

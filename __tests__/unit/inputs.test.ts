@@ -405,6 +405,30 @@ describe('parseInputs: security domain', () => {
     )
   })
 
+  it('refuses a security-domain-file that is a link, even a dangling one', async () => {
+    const { mkdtempSync, rmSync, symlinkSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const dir = mkdtempSync(join(tmpdir(), 'sd-link-'))
+    try {
+      const link = join(dir, 'sd.json')
+      symlinkSync(join(dir, 'nowhere.json'), link)
+      expect(problems({ ...sd, 'security-domain-file': link })).toEqual([
+        `Input 'security-domain-file' is '${link}': is a symbolic link; the security domain is written to a new regular file only.`
+      ])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('refuses a security-domain-file in a folder the job may not write to', () => {
+    const readOnly: InputFiles = { ...files, isWritableFolder: () => false }
+    const values = { ...valid, ...sd }
+    expect(() => parseInputs({ getInput: name => values[name] ?? '' }, readOnly)).toThrow(
+      "Input 'security-domain-file' is 'out.json': its folder is not writable by this job."
+    )
+  })
+
   it('needs the folder of security-domain-file to exist', () => {
     expect(problems({ ...sd, 'security-domain-file': 'no/such/dir/sd.json' })[0]).toMatch(
       /its folder does not exist/

@@ -3,7 +3,7 @@ import { run } from '../../src/main.js'
 import { outputNames } from '../../src/outputs.js'
 import { renderSummary } from '../../src/summary.js'
 import { FakeAzure, FakeClock, FakeRunner, fakeJwt, ids, restError } from './fakes.js'
-import { fakeCredential } from './helpers.js'
+import { fakeCredential, memorySecretFiles } from './helpers.js'
 
 const inputs = {
   'client-id': ids.client,
@@ -21,7 +21,7 @@ function deps(azure: FakeAzure) {
     credential: fakeCredential(),
     apis: azure,
     clock: new FakeClock(),
-    fileExists: () => false
+    secretFiles: memorySecretFiles()
   }
 }
 

@@ -40,7 +40,9 @@ describe('runProvisioning: a first run from nothing', () => {
     expect(h.azure.writes()).toEqual([
       'providers.register Microsoft.DocumentDB',
       'hsm.create',
+      'hsm.tags',
       'sd.download',
+      'hsm.tags',
       'rbac.create',
       'rbac.create',
       'armKey.create',
@@ -126,6 +128,24 @@ describe('runProvisioning: plan mode', () => {
 })
 
 describe('runProvisioning: refuses before any write', () => {
+  it('when create-hsm would write the security domain over an existing file', async () => {
+    const h = harness(new FakeAzure())
+    h.files['/work/sd.json'] = { content: '{"another":"security domain"}' }
+    const error = (await h.run(newHsmInputs()).catch(e => e)) as ProvisioningError
+    expect(error.step).toBe('Observe')
+    expect(error.message).toMatch(/security-domain-file \/work\/sd.json already exists/)
+    expect(h.azure.writes()).toEqual([])
+    expect(h.files['/work/sd.json'].content).toBe('{"another":"security domain"}')
+  })
+
+  it('but takes over the empty file an interrupted run reserved', async () => {
+    const h = harness(new FakeAzure())
+    h.files['/work/sd.json'] = { content: '' }
+    await h.run(newHsmInputs())
+    expect(h.files['/work/sd.json'].content).toBe('{"EncData":"opaque"}')
+    expect(h.azure.hsmState?.tags['cmk-security-domain']).toMatch(/^saved /)
+  })
+
   it('when an existing HSM lacks purge protection and enabling it was not allowed', async () => {
     const h = harness(new FakeAzure().withActiveHsm({ enablePurgeProtection: false }))
     h.azure.providerStates['Microsoft.DocumentDB'] = 'NotRegistered'
@@ -739,8 +759,19 @@ describe('runProvisioning: writes whose outcome is unknown', () => {
     expect(error.step).toBe('HSM activation')
     expect(error.message).toMatch(/its answer was lost on the way/)
     expect(error.message).toMatch(/az keyvault security-domain download --hsm-name hsm-cmk/)
-    expect(h.files['/work/sd.json']).toBeUndefined()
+    // The reserved file stays empty, and the HSM says that the download was never saved.
+    expect(h.files['/work/sd.json']).toEqual({ content: '' })
     expect(azure.calls.filter(c => c === 'write sd.download')).toHaveLength(1)
+    expect(azure.hsmState?.tags['cmk-security-domain']).toMatch(/^download started /)
+
+    // Every later run stops before any write, even once the HSM is active, and says what to do.
+    azure.hsmState!.activationStatus = 'Active'
+    azure.calls = []
+    const later = (await h.run(newHsmInputs()).catch(e => e)) as ProvisioningError
+    expect(later.step).toBe('Observe')
+    expect(later.message).toMatch(/a security domain download this action started was never saved/)
+    expect(later.message).toMatch(/--operation Delete --tags cmk-security-domain/)
+    expect(azure.writes()).toEqual([])
   })
 })
 

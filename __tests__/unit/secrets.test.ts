@@ -133,23 +133,61 @@ describe('FederatedAssertion', () => {
   })
 })
 
-describe('writeSecretFileOwnerOnly', () => {
-  it('writes the security domain readable by its owner only, and never over an existing file', async () => {
-    const { mkdtempSync, readFileSync, statSync, rmSync } = await import('node:fs')
+describe('nodeSecretFiles', () => {
+  const withFolder = async (work: (dir: string) => Promise<void>) => {
+    const { mkdtempSync, rmSync } = await import('node:fs')
     const { tmpdir } = await import('node:os')
     const { join } = await import('node:path')
-    const { writeSecretFileOwnerOnly } = await import('../../src/secret-file.js')
     const dir = mkdtempSync(join(tmpdir(), 'sd-'))
     try {
-      const file = join(dir, 'sd.json')
-      await writeSecretFileOwnerOnly(file, '{"EncData":1}')
-      expect(statSync(file).mode & 0o777).toBe(0o600)
-      await expect(writeSecretFileOwnerOnly(file, 'other')).rejects.toMatchObject({
-        code: 'EEXIST'
-      })
-      expect(readFileSync(file, 'utf8')).toBe('{"EncData":1}')
+      await work(dir)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
+  }
+
+  it('reserves the file readable by its owner only before the content exists, then writes it', async () => {
+    const { readFileSync, statSync } = await import('node:fs')
+    const { join } = await import('node:path')
+    const { nodeSecretFiles } = await import('../../src/secret-file.js')
+    await withFolder(async dir => {
+      const file = join(dir, 'sd.json')
+      expect(nodeSecretFiles.state(file)).toBe('absent')
+      const reserved = await nodeSecretFiles.reserve(file)
+      expect(nodeSecretFiles.state(file)).toBe('empty')
+      expect(statSync(file).mode & 0o777).toBe(0o600)
+      await reserved.write('{"EncData":1}')
+      expect(nodeSecretFiles.state(file)).toBe('written')
+      expect(readFileSync(file, 'utf8')).toBe('{"EncData":1}')
+      await expect(nodeSecretFiles.reserve(file)).rejects.toMatchObject({ code: 'EEXIST' })
+      expect(readFileSync(file, 'utf8')).toBe('{"EncData":1}')
+    })
+  })
+
+  it('takes over an empty file an earlier run reserved', async () => {
+    const { readFileSync, writeFileSync } = await import('node:fs')
+    const { join } = await import('node:path')
+    const { nodeSecretFiles } = await import('../../src/secret-file.js')
+    await withFolder(async dir => {
+      const file = join(dir, 'sd.json')
+      writeFileSync(file, '', { mode: 0o644 })
+      const reserved = await nodeSecretFiles.reserve(file)
+      await reserved.write('x')
+      expect(readFileSync(file, 'utf8')).toBe('x')
+    })
+  })
+
+  it('never writes through a link, dangling or not', async () => {
+    const { existsSync, symlinkSync } = await import('node:fs')
+    const { join } = await import('node:path')
+    const { nodeSecretFiles } = await import('../../src/secret-file.js')
+    await withFolder(async dir => {
+      const link = join(dir, 'sd.json')
+      const target = join(dir, 'elsewhere.json')
+      symlinkSync(target, link)
+      expect(nodeSecretFiles.state(link)).toBe('not-a-file')
+      await expect(nodeSecretFiles.reserve(link)).rejects.toMatchObject({ code: 'EEXIST' })
+      expect(existsSync(target)).toBe(false)
+    })
   })
 })

@@ -61,6 +61,8 @@ export interface ManagedHsmsApi {
   create(resourceGroup: string, name: string, spec: ManagedHsmCreateSpec): Promise<ManagedHsmState>
   /** Turns purge protection on (irreversible) and waits for the update to end. */
   enablePurgeProtection(resourceGroup: string, name: string): Promise<ManagedHsmState>
+  /** Merges tags into the HSM's tags (`Tags_UpdateAtScope`), leaving the others as they are. */
+  mergeTags(hsmId: string, tags: Record<string, string>): Promise<void>
   /** The current version of a key, read through ARM (`ManagedHsmKeys_Get`). */
   getKey(resourceGroup: string, hsmName: string, keyName: string): Promise<HsmKeyState | undefined>
   /**

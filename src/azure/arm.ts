@@ -79,7 +79,16 @@ export function createProvidersApi(setup: ArmSetup): ProvidersApi {
 
 export function createManagedHsmsApi(setup: ArmSetup): ManagedHsmsApi {
   const { client, lro } = armClient(KeyVaultManagementClient, setup)
+  const { client: resources } = armClient(ResourceManagementClient, setup)
   return {
+    async mergeTags(hsmId, tags) {
+      const poller = resources.tagsOperations.updateAtScope(
+        hsmId,
+        { operation: 'Merge', properties: { tags } },
+        lro
+      )
+      await poller.pollUntilDone({ abortSignal: setup.signal })
+    },
     async get(resourceGroup, name) {
       let status = 0
       try {

@@ -204,10 +204,17 @@ function readSecurityDomainFile(r: InputReader): string {
     return ''
   }
   const file = resolve(r.files.cwd(), r.raw('security-domain-file'))
-  if (r.files.isDirectory(file)) {
+  if (r.files.isLink(file)) {
+    r.fail(
+      'security-domain-file',
+      'is a symbolic link; the security domain is written to a new regular file only'
+    )
+  } else if (r.files.isDirectory(file)) {
     r.fail('security-domain-file', 'must be a file path, not a directory')
   } else if (!r.files.isDirectory(dirname(file))) {
     r.fail('security-domain-file', 'its folder does not exist')
+  } else if (!r.files.isWritableFolder(dirname(file))) {
+    r.fail('security-domain-file', 'its folder is not writable by this job')
   }
   return file
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { accessSync, constants, existsSync, lstatSync, readFileSync, statSync } from 'node:fs'
 import { ActionError } from '../errors.js'
 import { inputDefaults, type InputName } from './settings.js'
 
@@ -10,6 +10,10 @@ export interface InputSource {
 export interface InputFiles {
   exists(path: string): boolean
   isDirectory(path: string): boolean
+  /** Whether the path is a symbolic link (dangling or not). */
+  isLink(path: string): boolean
+  /** Whether this process may create files in the folder. */
+  isWritableFolder(path: string): boolean
   read(path: string): string
   cwd(): string
 }
@@ -17,6 +21,21 @@ export interface InputFiles {
 export const nodeFiles: InputFiles = {
   exists: path => existsSync(path),
   isDirectory: path => existsSync(path) && statSync(path).isDirectory(),
+  isLink: path => {
+    try {
+      return lstatSync(path).isSymbolicLink()
+    } catch {
+      return false
+    }
+  },
+  isWritableFolder: path => {
+    try {
+      accessSync(path, constants.W_OK | constants.X_OK)
+      return true
+    } catch {
+      return false
+    }
+  },
   read: path => readFileSync(path, 'utf8'),
   cwd: () => process.cwd()
 }

@@ -1,5 +1,7 @@
-import type { ManagedHsmState } from '../azure/api.js'
-import { ActionError } from '../errors.js'
+import type { ManagedHsmState, SecurityDomainApi, SecurityDomainStatus } from '../azure/api.js'
+import { ActionError, describeError } from '../errors.js'
+import type { SecurityDomainSettings } from '../inputs/settings.js'
+import type { ReservedFile } from '../secret-file.js'
 import { dataPlaneUri, record, waitIn, type StepContext } from './context.js'
 import { Step } from './names.js'
 import { writeOnce } from './write-once.js'
@@ -19,18 +21,67 @@ export function activationSteps(hsmName: string, resourceGroup: string): string 
   ].join('\n')
 }
 
+/** The HSM tag that tells later runs whether the security domain this action downloaded is safe. */
+export const securityDomainTag = 'cmk-security-domain'
+
+/** A download this action started and never reported saved: its security domain may be lost. */
+export function unsavedDownload(hsm: ManagedHsmState | undefined): string | undefined {
+  const marker = hsm?.tags[securityDomainTag]
+  return marker?.startsWith('download started') ? marker : undefined
+}
+
+export function downloadUnderWay(status: SecurityDomainStatus | undefined): boolean {
+  return !!status && /^(InProgress|Success)$/i.test(status.status)
+}
+
+/** What a run must refuse, before any write, about the security domain and its file. */
+export function securityDomainProblems(
+  ctx: StepContext,
+  hsm: ManagedHsmState | undefined,
+  download: SecurityDomainStatus | undefined
+): string[] {
+  const sd = ctx.inputs.securityDomain
+  const hsmName = ctx.inputs.hsm.name
+  const state = sd ? ctx.secretFiles.state(sd.file) : 'absent'
+  const marker = unsavedDownload(hsm)
+  if (marker && state !== 'written') {
+    return [
+      `Managed HSM '${hsmName}' is tagged ${securityDomainTag}='${marker}': a security domain download this ` +
+        'action started was never saved, so no copy of the security domain may exist. If another run is ' +
+        'activating the HSM right now, re-run when it has finished. Otherwise, once the HSM is active, download ' +
+        `the security domain again (az keyvault security-domain download --hsm-name ${hsmName} ...), keep it ` +
+        `offline, and remove the tag (az tag update --resource-id <the HSM's id> --operation Delete --tags ` +
+        `${securityDomainTag}); then re-run.`
+    ]
+  }
+  const downloads = hsm ? hsm.activationStatus !== 'Active' && !downloadUnderWay(download) : true
+  if (!sd || !downloads || state === 'absent' || state === 'empty') return []
+  return [
+    state === 'written'
+      ? `security-domain-file ${sd.file} already exists. It may hold another security domain, so it is never ` +
+        'overwritten: move it away or choose another path.'
+      : `security-domain-file ${sd.file} is not a regular file (a link, a folder or a device): the security ` +
+        'domain is written to a new regular file only. Choose another path.'
+  ]
+}
+
 /**
- * Activates the HSM by downloading its security domain with the given certificates, writes the
- * encrypted security domain to a file readable by its owner only, and waits until Azure reports
- * the HSM Active. An activation begun by an earlier (interrupted) run is waited for, not repeated.
+ * Activates the HSM: reserves the security domain file (owner-only, never through a link, never
+ * over content), tags the HSM that a download is under way, downloads the security domain, writes
+ * and syncs it to the file, tags the HSM that it is saved, and waits until Azure reports the HSM
+ * Active. A download begun by an earlier run is waited for, not repeated; one whose security
+ * domain was never saved stops every later run (see securityDomainProblems).
  */
 export async function ensureActivated(
   ctx: StepContext,
-  hsm: ManagedHsmState | undefined
+  hsm: ManagedHsmState | undefined,
+  observedDownload?: SecurityDomainStatus
 ): Promise<ManagedHsmState | undefined> {
   const { inputs } = ctx
   const sd = inputs.securityDomain
   if (hsm?.activationStatus === 'Active') {
+    // Preflight let an unsaved marker through only with the file written: this run saved it.
+    if (unsavedDownload(hsm) && !ctx.plan) await markSaved(ctx, hsm)
     record(ctx, { step: STEP, observed: 'Active', action: 'none', result: 'ok' })
     return hsm
   }
@@ -45,52 +96,20 @@ export async function ensureActivated(
   }
 
   const securityDomain = ctx.apis.hsm(dataPlaneUri(ctx, hsm)).securityDomain
-  const pending = await securityDomain.downloadStatus()
-  if (pending && /^(InProgress|Success)$/i.test(pending.status)) {
+  const pending = observedDownload ?? (await securityDomain.downloadStatus())
+  if (downloadUnderWay(pending)) {
     ctx.log.info(
-      `A security domain download is already ${pending.status} on '${hsm.name}'; waiting for it.`
+      `A security domain download is already ${pending?.status} on '${hsm.name}'; waiting for it.`
     )
-    if (!ctx.fileExists(sd.file)) {
+    if (ctx.secretFiles.state(sd.file) === 'written') await markSaved(ctx, hsm)
+    else {
       ctx.log.warning(
-        `${sd.file} does not exist: the security domain of that earlier download was saved elsewhere or lost. ` +
-          `Download it again once the HSM is active (az keyvault security-domain download --hsm-name ${hsm.name} ...) and keep it safe.`
+        `${sd.file} does not exist here: the security domain of that download is saved by the run that started ` +
+          'it. Make sure that run kept it.'
       )
     }
   } else {
-    if (ctx.fileExists(sd.file)) {
-      throw new ActionError(
-        `security-domain-file ${sd.file} already exists. It may hold another security domain, so it is never ` +
-          'overwritten: move it away or choose another path.'
-      )
-    }
-    const { value } = await writeOnce<{ value?: string }>(ctx, {
-      what: `the security domain download of '${hsm.name}' to start`,
-      timeoutMs: ctx.waits.activationMs,
-      hint: `Check: az keyvault show --hsm-name ${hsm.name} --query properties.securityDomainProperties`,
-      // A download that started without us getting its answer cannot be fetched again.
-      landed: async () => {
-        const status = await securityDomain.downloadStatus()
-        return status && /^(InProgress|Success)$/i.test(status.status)
-          ? { value: undefined }
-          : undefined
-      },
-      write: () =>
-        securityDomain.download(
-          sd.certificates.map(c => c.jwk),
-          sd.quorum
-        ),
-      retryable: () => undefined
-    })
-    if (value === undefined) {
-      throw new ActionError(
-        `The security domain download of '${hsm.name}' started, but its answer was lost on the way, so ` +
-          `${sd.file} was not written and no copy of the security domain exists here. Once the HSM is active, ` +
-          `download it again (az keyvault security-domain download --hsm-name ${hsm.name} --sd-wrapping-keys ... ` +
-          '--sd-quorum ... --security-domain-file ...) and keep it offline; then re-run.'
-      )
-    }
-    await ctx.writeSecretFile(sd.file, value)
-    ctx.log.info(`Wrote the encrypted security domain to ${sd.file} (readable by its owner only).`)
+    await download(ctx, hsm, securityDomain, sd)
   }
 
   const { name, resourceGroup } = inputs.hsm
@@ -115,4 +134,61 @@ export async function ensureActivated(
   })
   record(ctx, { step: STEP, observed, action, result: 'changed' })
   return active
+}
+
+async function download(
+  ctx: StepContext,
+  hsm: ManagedHsmState,
+  securityDomain: SecurityDomainApi,
+  sd: SecurityDomainSettings
+): Promise<void> {
+  let file: ReservedFile
+  try {
+    file = await ctx.secretFiles.reserve(sd.file)
+  } catch (error) {
+    throw new ActionError(
+      `Input 'security-domain-file' is '${sd.file}': it cannot be created (${describeError(error)}), so the ` +
+        'security domain was not downloaded. Choose a path in a folder this job may write to, where no file or link is.'
+    )
+  }
+  try {
+    await ctx.apis.managedHsms.mergeTags(hsm.id, {
+      [securityDomainTag]: `download started ${new Date(ctx.clock.now()).toISOString()}`
+    })
+    const { value } = await writeOnce<{ value?: string }>(ctx, {
+      what: `the security domain download of '${hsm.name}' to start`,
+      timeoutMs: ctx.waits.activationMs,
+      hint: `Check: az keyvault show --hsm-name ${hsm.name} --query properties.securityDomainProperties`,
+      // A download that started without us getting its answer cannot be fetched again.
+      landed: async () =>
+        downloadUnderWay(await securityDomain.downloadStatus()) ? { value: undefined } : undefined,
+      write: () =>
+        securityDomain.download(
+          sd.certificates.map(c => c.jwk),
+          sd.quorum
+        ),
+      retryable: () => undefined
+    })
+    if (value === undefined) {
+      throw new ActionError(
+        `The security domain download of '${hsm.name}' started, but its answer was lost on the way, so ` +
+          `${sd.file} was not written and no copy of the security domain exists here. Once the HSM is active, ` +
+          `download it again (az keyvault security-domain download --hsm-name ${hsm.name} --sd-wrapping-keys ... ` +
+          `--sd-quorum ... --security-domain-file ...), keep it offline, and remove the tag ${securityDomainTag} ` +
+          'from the HSM; then re-run.'
+      )
+    }
+    await file.write(value)
+  } catch (error) {
+    await file.release().catch(() => {})
+    throw error
+  }
+  ctx.log.info(`Wrote the encrypted security domain to ${sd.file} (readable by its owner only).`)
+  await markSaved(ctx, hsm)
+}
+
+function markSaved(ctx: StepContext, hsm: ManagedHsmState): Promise<void> {
+  return ctx.apis.managedHsms.mergeTags(hsm.id, {
+    [securityDomainTag]: `saved ${new Date(ctx.clock.now()).toISOString()}`
+  })
 }

@@ -4,7 +4,7 @@ import type { AzureCloud } from '../cloud.js'
 import type { Inputs } from '../inputs/settings.js'
 import { hsmBaseUri } from '../key-uri.js'
 import { sanitize } from '../sanitize.js'
-import type { SecretFileWriter } from '../secret-file.js'
+import type { SecretFiles } from '../secret-file.js'
 import { retryWhile, seconds, waitDefaults, waitFor, type WaitOptions } from '../wait.js'
 import type { StepName } from './names.js'
 
@@ -71,8 +71,8 @@ export interface StepContext {
   /** Tags for every resource the run creates. */
   tags: Record<string, string>
   records: StepRecord[]
-  fileExists(path: string): boolean
-  writeSecretFile: SecretFileWriter
+  /** Where the security domain is written. */
+  secretFiles: SecretFiles
   /** Set when the run wrote anything. */
   changed: boolean
   /** The Azure Cosmos DB first-party principal, once looked up. */

@@ -4,6 +4,7 @@ import type {
   ManagedHsmState,
   ProviderState,
   RoleAssignment,
+  SecurityDomainStatus,
   UserAssignedIdentityState
 } from '../azure/api.js'
 import { isArmAuthorizationFailed, isRbacDenied, statusOf } from '../errors.js'
@@ -19,6 +20,8 @@ export interface Observation {
   key?: { key?: HsmKeyState }
   /** The signed-in principal's assignments at /keys, when they could be read. */
   adminGrants?: RoleAssignment[]
+  /** A security domain download under way on an HSM that is not active yet, when it could be read. */
+  securityDomainDownload?: SecurityDomainStatus
 }
 
 function requiredNamespaces(inputs: Inputs): string[] {
@@ -39,11 +42,19 @@ export async function observe(
   const uai = inputs.identity.userAssignedIdentity
   const observeHsm = async () => {
     const hsm = await apis.managedHsms.get(inputs.hsm.resourceGroup, inputs.hsm.name)
+    if (hsm && hsm.activationStatus !== 'Active') {
+      return { hsm, securityDomainDownload: await downloadStatus(ctx, hsm) }
+    }
     if (hsm?.activationStatus !== 'Active') return { hsm }
     const [key, adminGrants] = await Promise.all([readableKey(ctx, hsm), readableGrants(ctx, hsm)])
     return { hsm, key, adminGrants }
   }
-  const [providers, { hsm, key, adminGrants }, userAssignedIdentity, account] = await Promise.all([
+  const [
+    providers,
+    { hsm, key, adminGrants, securityDomainDownload },
+    userAssignedIdentity,
+    account
+  ] = await Promise.all([
     Promise.all(requiredNamespaces(inputs).map(ns => apis.providers.get(ns))),
     observeHsm(),
     uai
@@ -54,7 +65,33 @@ export async function observe(
       return account
     })
   ])
-  return { providers, hsm, userAssignedIdentity, account, key, adminGrants }
+  return {
+    providers,
+    hsm,
+    userAssignedIdentity,
+    account,
+    key,
+    adminGrants,
+    securityDomainDownload
+  }
+}
+
+/**
+ * The download under way on a provisioned HSM that is not active, read only when this run would
+ * activate it; undefined when there is none or the data plane does not answer yet.
+ */
+async function downloadStatus(
+  ctx: StepContext,
+  hsm: ManagedHsmState
+): Promise<SecurityDomainStatus | undefined> {
+  if (!ctx.inputs.securityDomain || !/^(Succeeded|Activated)$/i.test(hsm.provisioningState)) {
+    return undefined
+  }
+  try {
+    return await ctx.apis.hsm(dataPlaneUri(ctx, hsm)).securityDomain.downloadStatus()
+  } catch {
+    return undefined
+  }
 }
 
 /** The signed-in principal's assignments at /keys; undefined when they cannot be read (yet). */

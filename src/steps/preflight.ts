@@ -1,6 +1,6 @@
 import { ActionError } from '../errors.js'
 import { isVersioned, keyUriFor, sameKey } from '../key-uri.js'
-import { activationSteps } from './activation.js'
+import { activationSteps, securityDomainProblems } from './activation.js'
 import { dataPlaneUri, type StepContext } from './context.js'
 import { unusableKeyMessage } from './key.js'
 import type { Observation } from './observe.js'
@@ -52,6 +52,7 @@ export function preflight(ctx: StepContext, seen: Observation): void {
       problems.push(activationSteps(hsm.name, inputs.hsm.resourceGroup))
     }
   }
+  problems.push(...securityDomainProblems(ctx, hsm, seen.securityDomainDownload))
 
   const existingKey = seen.key?.key
   const keyProblem = existingKey && unusableKeyMessage(ctx, existingKey)
