@@ -461,7 +461,28 @@ export class FakeAzure implements AzureApis {
       servicePrincipalIdByAppId: async () => {
         this.enter('read', 'graph.servicePrincipal')
         return this.graphCosmosSp
+      },
+      servicePrincipal: async (objectId: string) => {
+        this.enter('read', 'graph.servicePrincipalById')
+        return this.servicePrincipals[objectId]
       }
+    }
+  }
+
+  /** Principals the HSM's directory does not know: assigning them a role fails. */
+  unknownPrincipals = new Set<string>()
+
+  /** The tenant's service principals by object id, for lookups by id. */
+  servicePrincipals: Record<string, { id: string; appId: string; displayName: string }> = {
+    [ids.cosmosSp]: {
+      id: ids.cosmosSp,
+      appId: 'a232010e-820c-4083-83bb-3ace5fc29d0b',
+      displayName: 'Azure Cosmos DB'
+    },
+    [ids.uaiPrincipal]: {
+      id: ids.uaiPrincipal,
+      appId: '88888888-8888-8888-8888-888888888888',
+      displayName: 'id-cmk'
     }
   }
 
@@ -485,6 +506,9 @@ export class FakeAzure implements AzureApis {
           principalId: string
         ) => {
           this.enter('write', 'rbac.create')
+          if (this.unknownPrincipals.has(principalId)) {
+            throw restError(400, 'BadRequest', `PrincipalNotFound: ${principalId} does not exist`)
+          }
           const assignment = {
             id: `${normaliseScope(scope) === '/' ? '' : normaliseScope(scope)}/providers/Microsoft.Authorization/roleAssignments/${name}`,
             name,

@@ -466,19 +466,61 @@ describe('runProvisioning: the Cosmos DB principal', () => {
     expect(error.message).toContain('az ad sp show --id a232010e-820c-4083-83bb-3ace5fc29d0b')
   })
 
-  it('skips Graph when cosmos-principal-id is given', async () => {
+  const givenPrincipal = (id: string) =>
+    baseInputs({ identity: { ...baseInputs().identity, cosmosPrincipalId: id } })
+
+  it('checks a given cosmos-principal-id by object id instead of looking the application up', async () => {
     const azure = new FakeAzure().withActiveHsm()
-    const inputs = baseInputs({
-      identity: {
-        ...baseInputs().identity,
-        cosmosPrincipalId: '99999999-9999-9999-9999-999999999999'
-      }
-    })
-    await harness(azure).run(inputs)
+    const id = '99999999-9999-9999-9999-999999999999'
+    azure.servicePrincipals[id] = {
+      id,
+      appId: 'a232010e-820c-4083-83bb-3ace5fc29d0b',
+      displayName: 'Azure Cosmos DB'
+    }
+    await harness(azure).run(givenPrincipal(id))
     expect(azure.calls).not.toContain('read graph.servicePrincipal')
-    expect(
-      azure.assignments.some(a => a.principalId === '99999999-9999-9999-9999-999999999999')
-    ).toBe(true)
+    expect(azure.calls).toContain('read graph.servicePrincipalById')
+    expect(azure.assignments.some(a => a.principalId === id)).toBe(true)
+  })
+
+  it('refuses before any write a cosmos-principal-id that is no principal, naming the input', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    const error = (await harness(azure)
+      .run(givenPrincipal('99999999-9999-9999-9999-999999999999'))
+      .catch(e => e)) as ProvisioningError
+    expect(error.step).toBe('Observe')
+    expect(error.message).toMatch(
+      /^Input 'cosmos-principal-id' is '9{8}-9{4}-9{4}-9{4}-9{12}': no service principal has that object id/
+    )
+    expect(error.message).toContain('az ad sp show --id a232010e-820c-4083-83bb-3ace5fc29d0b')
+    expect(azure.writes()).toEqual([])
+  })
+
+  it("refuses before any write a cosmos-principal-id of another application's principal", async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    const error = (await harness(azure)
+      .run(givenPrincipal(ids.uaiPrincipal))
+      .catch(e => e)) as ProvisioningError
+    expect(error.message).toMatch(/it is the object id of 'id-cmk' \(application 8{8}-/)
+    expect(azure.writes()).toEqual([])
+  })
+
+  it('when the directory may not be read, fails fast on an unknown principal, naming the input', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    azure.failAlways('graph.servicePrincipalById', () =>
+      restError(403, 'Authorization_RequestDenied', 'Insufficient privileges.')
+    )
+    const unknown = '99999999-9999-9999-9999-999999999999'
+    azure.unknownPrincipals.add(unknown)
+    const h = harness(azure)
+    const error = (await h.run(givenPrincipal(unknown)).catch(e => e)) as ProvisioningError
+    expect(error.message).toMatch(
+      /The directory does not know the Azure Cosmos DB service principal/
+    )
+    expect(error.message).toContain("(input 'cosmos-principal-id')")
+    // One attempt, no wait for a replication that cannot come.
+    expect(azure.calls.filter(c => c === 'write rbac.create')).toHaveLength(2)
+    expect(h.runner.logs.some(l => /does not know the principal yet/.test(l))).toBe(false)
   })
 })
 

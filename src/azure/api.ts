@@ -167,6 +167,14 @@ export interface CosmosAccountsApi {
 export interface GraphApi {
   /** The object id of the tenant's service principal of an application, or undefined. */
   servicePrincipalIdByAppId(appId: string): Promise<string | undefined>
+  /** A service principal by object id, or undefined when the tenant has none with that id. */
+  servicePrincipal(objectId: string): Promise<ServicePrincipal | undefined>
+}
+
+export interface ServicePrincipal {
+  id: string
+  appId: string
+  displayName: string
 }
 
 export interface RoleAssignment {

@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/core-auth'
 import { bearerTokenAuthenticationPolicy } from '@azure/core-rest-pipeline'
 import { scopeOf, type AzureCloud } from '../cloud.js'
-import { isNotFound } from '../errors.js'
+import { unlessAbsent } from '../errors.js'
 import type { GraphApi } from './api.js'
 import type { TransportSettings } from './http.js'
 import { createJsonClient } from './rest.js'
@@ -21,19 +21,34 @@ export function createGraphApi(setup: {
     transport: setup.transport,
     signal: setup.signal
   })
+  const select = { query: '$select=id,appId,displayName' }
   return {
     async servicePrincipalIdByAppId(appId) {
-      try {
-        const response = await client.send<{ id?: string }>(
+      const response = await unlessAbsent(() =>
+        client.send<{ id?: string }>(
           'GET',
           `/v1.0/servicePrincipals(appId='${encodeURIComponent(appId)}')`,
-          { query: '$select=id,appId,displayName' }
+          select
         )
-        return response.body?.id?.toLowerCase()
-      } catch (error) {
-        if (isNotFound(error)) return undefined
-        throw error
-      }
+      )
+      return response?.body?.id?.toLowerCase()
+    },
+    async servicePrincipal(objectId) {
+      const response = await unlessAbsent(() =>
+        client.send<{ id?: string; appId?: string; displayName?: string }>(
+          'GET',
+          `/v1.0/servicePrincipals/${encodeURIComponent(objectId)}`,
+          select
+        )
+      )
+      const sp = response?.body
+      return sp?.id
+        ? {
+            id: sp.id.toLowerCase(),
+            appId: (sp.appId ?? '').toLowerCase(),
+            displayName: sp.displayName ?? ''
+          }
+        : undefined
     }
   }
 }

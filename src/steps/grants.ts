@@ -74,7 +74,8 @@ function ensureAdminGrant(
       role,
       scope: '/keys',
       principalId: ctx.principal.objectId,
-      principalLabel: 'the signed-in principal'
+      principalLabel: 'the signed-in principal',
+      mayBeNew: false
     },
     seen.adminGrants
   )
@@ -117,7 +118,12 @@ async function ensureCreationGrant(
     role,
     scope,
     principalId,
-    principalLabel: label
+    principalLabel: label,
+    // A user-assigned identity may have been created just before the run.
+    mayBeNew: !firstParty,
+    principalInput: firstParty
+      ? ctx.inputs.identity.cosmosPrincipalId && 'cosmos-principal-id'
+      : 'user-assigned-identity'
   })
   return { principalId, grant }
 }
@@ -133,7 +139,8 @@ export function ensureSystemGrant(
     role: hsmRoles.cryptoServiceEncryptionUser,
     scope: keyScopeOf(ctx),
     principalId,
-    principalLabel: "the account's system-assigned identity"
+    principalLabel: "the account's system-assigned identity",
+    mayBeNew: true
   })
 }
 

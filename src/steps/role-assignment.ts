@@ -19,6 +19,13 @@ export interface RoleGrant {
   principalId: string
   /** e.g. "the signed-in principal", "the Azure Cosmos DB service principal". */
   principalLabel: string
+  /**
+   * Whether the principal may be too new for the directory (an identity just created): only then
+   * is PrincipalNotFound waited out; otherwise it fails at once, naming `principalInput`.
+   */
+  mayBeNew: boolean
+  /** The input the principal id came from, if any. */
+  principalInput?: string
 }
 
 export interface GrantOutcome {
@@ -89,9 +96,18 @@ export async function ensureRoleAssignment(
       landed: () => rbac.get(scope, name),
       write: () => rbac.create(scope, name, roleDefinitionId(grant.role), grant.principalId),
       retryable: error =>
-        isPrincipalNotFound(error) ? 'the directory does not know the principal yet' : undefined
+        isPrincipalNotFound(error) && grant.mayBeNew
+          ? 'the directory does not know the principal yet'
+          : undefined
     })
   } catch (error) {
+    if (isPrincipalNotFound(error)) {
+      const source = grant.principalInput ? ` (input '${grant.principalInput}')` : ''
+      throw new ActionError(
+        `The directory does not know ${grant.principalLabel} ${grant.principalId}${source}, so it cannot be ` +
+          `assigned '${grant.role.name}' at ${scope}: check that this is the principal's object id (${describeError(error)}).`
+      )
+    }
     if (!isConflict(error)) throw forbiddenHelp(ctx, error, 'create role assignments')
     const readBack =
       (await rbac.get(scope, name)) ??
