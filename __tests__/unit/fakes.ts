@@ -286,6 +286,9 @@ export class FakeAzure implements AzureApis {
     return this
   }
 
+  /** Regions each provider offers its resource types in (none: not reported). */
+  offered: Record<string, Record<string, string[]>> = {}
+
   readonly providers = {
     get: async (namespace: string) => {
       this.enter('read', `providers.get ${namespace}`)
@@ -293,7 +296,7 @@ export class FakeAzure implements AzureApis {
       if (state === 'Registering') {
         if (this.registeringPolls-- <= 0) this.providerStates[namespace] = state = 'Registered'
       }
-      return { namespace, registrationState: state }
+      return { namespace, registrationState: state, locations: this.offered[namespace] }
     },
     register: async (namespace: string) => {
       this.enter('write', `providers.register ${namespace}`)

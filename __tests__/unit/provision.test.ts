@@ -99,6 +99,17 @@ describe('runProvisioning: a first run from nothing', () => {
 })
 
 describe('runProvisioning: plan mode', () => {
+  it('warns with create-hsm that apply would start billing for an HSM', async () => {
+    const h = harness(new FakeAzure())
+    await h.run({ ...newHsmInputs(), mode: 'plan' })
+    expect(h.runner.logs).toContainEqual(
+      expect.stringMatching(
+        /^warning: Apply would create Managed HSM 'hsm-cmk': billing starts at creation/
+      )
+    )
+    expect(h.azure.writes()).toEqual([])
+  })
+
   it('reads everything, writes nothing and lists what apply would do', async () => {
     const h = harness(new FakeAzure())
     h.azure.providerStates['Microsoft.KeyVault'] = 'NotRegistered'
@@ -136,6 +147,27 @@ describe('runProvisioning: refuses before any write', () => {
     expect(error.message).toMatch(/security-domain-file \/work\/sd.json already exists/)
     expect(h.azure.writes()).toEqual([])
     expect(h.files['/work/sd.json'].content).toBe('{"another":"security domain"}')
+  })
+
+  it('when a region does not offer the HSM or the account, with every region it names', async () => {
+    const h = harness(new FakeAzure())
+    h.azure.offered = {
+      'Microsoft.KeyVault': { managedhsms: ['northeurope', 'eastus'] },
+      'Microsoft.DocumentDB': { databaseaccounts: ['northeurope', 'westeurope'] }
+    }
+    const inputs = newHsmInputs()
+    const error = (await h
+      .run({ ...inputs, account: { ...inputs.account, locations: ['westeurope', 'mars'] } })
+      .catch(e => e)) as ProvisioningError
+    expect(error.message).toContain(
+      "Input 'location' is 'westeurope': Managed HSM is not offered in that region for subscription " +
+        `${ids.subscription}. It is offered in: northeurope, eastus.`
+    )
+    expect(error.message).toContain(
+      "Input 'account-locations' is 'mars': Azure Cosmos DB is not offered in that region"
+    )
+    expect(error.message).not.toContain("'westeurope': Azure Cosmos DB")
+    expect(h.azure.writes()).toEqual([])
   })
 
   it('but takes over the empty file an interrupted run reserved', async () => {

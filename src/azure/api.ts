@@ -23,6 +23,11 @@ export interface HsmDataPlane {
 export interface ProviderState {
   namespace: string
   registrationState: string
+  /**
+   * The regions each resource type is offered in for the subscription, as programmatic names
+   * (`westeurope`), keyed by lower-case resource type; absent when not reported.
+   */
+  locations?: Record<string, string[]>
 }
 
 export interface ProvidersApi {

@@ -35,6 +35,11 @@ function typeSpecOptions(setup: ArmSetup) {
   }
 }
 
+/** `West Europe` as the programmatic `westeurope`. */
+function regionName(displayName: string): string {
+  return displayName.replace(/\s+/g, '').toLowerCase()
+}
+
 /** A client of the run's subscription, and the options of its long-running operations. */
 function armClient<T>(
   Client: new (
@@ -62,9 +67,15 @@ export function createProvidersApi(setup: ArmSetup): ProvidersApi {
   return {
     async get(namespace) {
       const provider = await client.providers.get(namespace, options)
+      const locations: Record<string, string[]> = {}
+      for (const type of provider.resourceTypes ?? []) {
+        if (!type.resourceType || !type.locations?.length) continue
+        locations[type.resourceType.toLowerCase()] = type.locations.map(regionName)
+      }
       return {
         namespace: provider.namespace ?? namespace,
-        registrationState: provider.registrationState ?? 'Unknown'
+        registrationState: provider.registrationState ?? 'Unknown',
+        locations
       }
     },
     async register(namespace) {

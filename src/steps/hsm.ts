@@ -35,14 +35,15 @@ export async function ensureHsm(
     const action =
       `create ${inputs.hsm.sku} in ${inputs.location} with administrators ${admins.join(', ')}, soft delete ` +
       `(${inputs.hsm.retentionDays} days) and purge protection`
+    const billing =
+      `billing starts at creation, and its purge protection cannot be turned off; a deleted HSM stays ` +
+      `billed and counted against quota for ${inputs.hsm.retentionDays} days.`
     if (ctx.plan) {
+      ctx.log.warning(`Apply would create Managed HSM '${name}': ${billing}`)
       record(ctx, { step: STEP, observed: 'absent', action, result: 'would-change' })
       return undefined
     }
-    ctx.log.warning(
-      `Creating Managed HSM '${name}': billing starts now, and its purge protection cannot be turned off; a ` +
-        `deleted HSM stays billed and counted against quota for ${inputs.hsm.retentionDays} days.`
-    )
+    ctx.log.warning(`Creating Managed HSM '${name}': ${billing}`)
     try {
       hsm = await withHeartbeat(
         ctx,

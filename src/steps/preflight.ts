@@ -53,6 +53,7 @@ export function preflight(ctx: StepContext, seen: Observation): void {
     }
   }
   problems.push(...securityDomainProblems(ctx, hsm, seen.securityDomainDownload))
+  problems.push(...regionProblems(ctx, seen))
 
   const existingKey = seen.key?.key
   const keyProblem = existingKey && unusableKeyMessage(ctx, existingKey)
@@ -105,4 +106,48 @@ export function preflight(ctx: StepContext, seen: Observation): void {
         : `Nothing was changed, because:\n${problems.map(p => `- ${p}`).join('\n')}`
     )
   }
+}
+
+/** Regions where something would be created but that the subscription is not offered. */
+function regionProblems(ctx: StepContext, seen: Observation): string[] {
+  const { inputs } = ctx
+  const offered = (namespace: string, type: string) =>
+    seen.providers.find(p => p.namespace.toLowerCase() === namespace.toLowerCase())?.locations?.[
+      type
+    ]
+  const check = (input: string, where: string[], what: string, regions?: string[]) =>
+    regions?.length
+      ? where
+          .filter(location => !regions.includes(location))
+          .map(
+            location =>
+              `Input '${input}' is '${location}': ${what} is not offered in that region for subscription ` +
+              `${inputs.subscriptionId}. It is offered in: ${regions.join(', ')}.`
+          )
+      : []
+  const problems: string[] = []
+  if (!seen.hsm && inputs.hsm.create && inputs.location) {
+    problems.push(
+      ...check(
+        'location',
+        [inputs.location],
+        'Managed HSM',
+        offered('Microsoft.KeyVault', 'managedhsms')
+      )
+    )
+  }
+  if (!seen.account) {
+    const fromLocation =
+      inputs.account.locations.length === 1 && inputs.account.locations[0] === inputs.location
+    const input = fromLocation ? 'location' : 'account-locations'
+    problems.push(
+      ...check(
+        input,
+        inputs.account.locations,
+        'Azure Cosmos DB',
+        offered('Microsoft.DocumentDB', 'databaseaccounts')
+      )
+    )
+  }
+  return problems
 }
