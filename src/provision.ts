@@ -35,6 +35,7 @@ import { ensureHsm } from './steps/hsm.js'
 import { ensureDefaultIdentity, ensureUserAssignedAttached } from './steps/identity.js'
 import { Step, type StepName } from './steps/names.js'
 import { observe, type Observation } from './steps/observe.js'
+import { missingPermissions } from './steps/permissions.js'
 import { preflight } from './steps/preflight.js'
 import { firstPartyPrincipalId } from './steps/principals.js'
 import { ensureProviders, type ProviderRegistrations } from './steps/providers.js'
@@ -255,7 +256,7 @@ async function observeAndCheck(ctx: StepContext): Promise<Observation> {
       firstPartyPrincipalId(ctx).catch(() => {})
     }
   })
-  preflight(ctx, seen)
+  preflight(ctx, seen, await missingPermissions(ctx, seen))
   if (firstParty && needsCreationGrant(ctx.inputs, seen.account)) await firstPartyPrincipalId(ctx)
   return seen
 }

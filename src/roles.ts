@@ -12,6 +12,16 @@ export const hsmRoles = {
 
 export type HsmRole = (typeof hsmRoles)[keyof typeof hsmRoles]
 
+/** Built-in HSM roles that may not create role assignments (custom roles: unknown). */
+export const nonAssigningRoles = new Set<string>([
+  hsmRoles.cryptoUser.id,
+  hsmRoles.cryptoServiceEncryptionUser.id,
+  '515eb02d-2335-4d2d-92f2-b1cbdf9c3778', // Managed HSM Crypto Officer
+  '2c18b078-7c48-4d3a-af88-5a3a1b3f82b3', // Managed HSM Crypto Auditor
+  '7b127d3c-77bd-4e3e-bbe0-dbb8971fa7f8', // Managed HSM Backup
+  '6efe6056-5259-49d2-8b3d-d3d73544b20b' // Managed HSM Restore
+])
+
 export function roleDefinitionId(role: HsmRole): string {
   return `Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/${role.id}`
 }

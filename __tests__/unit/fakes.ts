@@ -12,7 +12,7 @@ import type {
 import type { Clock } from '../../src/clock.js'
 import type { Inputs } from '../../src/inputs/settings.js'
 import type { Runner } from '../../src/runner/runner.js'
-import { normaliseScope } from '../../src/roles.js'
+import { normaliseScope, scopeCovers } from '../../src/roles.js'
 
 export const ids = {
   tenant: '11111111-1111-1111-1111-111111111111',
@@ -459,6 +459,18 @@ export class FakeAzure implements AzureApis {
     }
   }
 
+  /** ARM permissions of the caller by scope (default: everything). */
+  permissionsAt: Record<string, { actions: string[]; notActions: string[] }[]> = {}
+
+  get permissions() {
+    return {
+      at: async (scope: string) => {
+        this.enter('read', 'permissions')
+        return this.permissionsAt[scope] ?? [{ actions: ['*'], notActions: [] }]
+      }
+    }
+  }
+
   get graph() {
     return {
       servicePrincipalIdByAppId: async () => {
@@ -494,8 +506,11 @@ export class FakeAzure implements AzureApis {
       rbac: {
         listForPrincipal: async (scope: string, principalId: string) => {
           this.enter('read', 'rbac.list')
+          // As the HSM answers: the assignments at the scope, above it and below it.
           return this.assignments.filter(
-            a => a.principalId === principalId && a.scope === normaliseScope(scope)
+            a =>
+              a.principalId === principalId &&
+              (scopeCovers(a.scope, scope) || scopeCovers(scope, a.scope))
           )
         },
         get: async (scope: string, name: string) => {

@@ -170,6 +170,72 @@ describe('runProvisioning: refuses before any write', () => {
     expect(h.azure.writes()).toEqual([])
   })
 
+  it('when ARM permissions the writes need are missing, naming each with a role that grants it', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    azure.providerStates['Microsoft.DocumentDB'] = 'NotRegistered'
+    const subscription = `/subscriptions/${ids.subscription}`
+    azure.permissionsAt[subscription] = [{ actions: ['*/read'], notActions: [] }]
+    azure.permissionsAt[`${subscription}/resourceGroups/rg-cmk`] = [
+      { actions: ['*'], notActions: ['Microsoft.DocumentDB/databaseAccounts/write'] }
+    ]
+    const error = (await harness(azure)
+      .run()
+      .catch(e => e)) as ProvisioningError
+    expect(error.step).toBe('Observe')
+    expect(error.message).toContain(
+      `may not perform Microsoft.DocumentDB/register/action on subscription ${ids.subscription}, which it ` +
+        'needs to register the Microsoft.DocumentDB resource provider. A role that grants it: Contributor on the subscription.'
+    )
+    expect(error.message).toContain(
+      "may not perform Microsoft.DocumentDB/databaseAccounts/write on resource group 'rg-cmk', which it needs " +
+        'to create the Cosmos DB account. A role that grants it: DocumentDB Account Contributor.'
+    )
+    expect(azure.writes()).toEqual([])
+  })
+
+  it('but leaves a write to itself when the permissions cannot be read', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    azure.failAlways('permissions', () => restError(403, 'AuthorizationFailed', 'no'))
+    await harness(azure).run()
+    expect(azure.writes()).toContain('account.create')
+  })
+
+  it('reads no permissions in plan mode, nor on a re-run with nothing to write', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    await harness(azure).run({ ...baseInputs(), mode: 'plan' })
+    expect(azure.calls).not.toContain('read permissions')
+    await harness(azure).run()
+    azure.calls = []
+    await harness(azure).run()
+    expect(azure.calls).not.toContain('read permissions')
+  })
+
+  it('when the signed-in principal holds only HSM roles that may not assign roles', async () => {
+    const azure = new FakeAzure()
+      .withActiveHsm({ initialAdminObjectIds: [] })
+      .grant('2c18b078-7c48-4d3a-af88-5a3a1b3f82b3', ids.signedIn, '/')
+    const error = (await harness(azure)
+      .run()
+      .catch(e => e)) as ProvisioningError
+    expect(error.message).toMatch(
+      /holds no role on Managed HSM 'hsm-cmk' that may create the role assignments/
+    )
+    expect(error.message).toContain('--role "Managed HSM Administrator"')
+    expect(azure.writes()).toEqual([])
+  })
+
+  it('when the signed-in principal may not even read the HSM role assignments', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    azure.failAlways('rbac.list', () =>
+      restError(403, 'Forbidden', 'Caller is not authorized.', 'ForbiddenByRbac')
+    )
+    const error = (await harness(azure)
+      .run()
+      .catch(e => e)) as ProvisioningError
+    expect(error.message).toMatch(/may not read the role assignments of Managed HSM 'hsm-cmk'/)
+    expect(azure.writes()).toEqual([])
+  })
+
   it('but takes over the empty file an interrupted run reserved', async () => {
     const h = harness(new FakeAzure())
     h.files['/work/sd.json'] = { content: '' }

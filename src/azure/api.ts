@@ -10,6 +10,7 @@ export interface AzureApis {
   identities: IdentitiesApi
   cosmos: CosmosAccountsApi
   graph: GraphApi
+  permissions: PermissionsApi
   /** Data-plane clients of one HSM, built once per HSM URI. */
   hsm(hsmUri: string): HsmDataPlane
 }
@@ -167,6 +168,17 @@ export interface CosmosAccountsApi {
   ): Promise<CosmosAccountState>
   /** Every account of the subscription. */
   list(): Promise<CosmosAccountState[]>
+}
+
+/** One entry of ARM's permissions of the caller at a scope. */
+export interface Permission {
+  actions: string[]
+  notActions: string[]
+}
+
+export interface PermissionsApi {
+  /** What the caller may do at an ARM scope (a subscription, resource group or resource id). */
+  at(scope: string): Promise<Permission[]>
 }
 
 export interface GraphApi {

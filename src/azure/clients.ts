@@ -8,6 +8,7 @@ import {
   createProvidersApi
 } from './arm.js'
 import { createGraphApi } from './graph.js'
+import { createPermissionsApi } from './permissions.js'
 import { createHsmDataPlane } from './hsm-data-plane.js'
 import type { TransportSettings } from './http.js'
 
@@ -26,6 +27,7 @@ export function createAzureApis(setup: {
     identities: createIdentitiesApi(setup),
     cosmos: createCosmosAccountsApi(setup),
     graph: createGraphApi(setup),
+    permissions: createPermissionsApi(setup),
     hsm(hsmUri) {
       const key = hsmUri.replace(/\/+$/, '').toLowerCase()
       let plane = dataPlanes.get(key)

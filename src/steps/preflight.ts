@@ -1,4 +1,5 @@
 import { ActionError } from '../errors.js'
+import { hsmRoles, nonAssigningRoles, roleGuidOf, scopeCovers } from '../roles.js'
 import { isVersioned, keyUriFor, sameKey } from '../key-uri.js'
 import { activationSteps, securityDomainProblems } from './activation.js'
 import { dataPlaneUri, type StepContext } from './context.js'
@@ -9,7 +10,12 @@ import type { Observation } from './observe.js'
  * Everything that would make the run fail, found from the observation alone and reported
  * together before the first write.
  */
-export function preflight(ctx: StepContext, seen: Observation): void {
+export function preflight(
+  ctx: StepContext,
+  seen: Observation,
+  /** ARM permissions the run's writes need and the caller lacks (see permissions.ts). */
+  missing: string[] = []
+): void {
   const { inputs } = ctx
   const problems: string[] = []
   const { hsm, account } = seen
@@ -54,6 +60,8 @@ export function preflight(ctx: StepContext, seen: Observation): void {
   }
   problems.push(...securityDomainProblems(ctx, hsm, seen.securityDomainDownload))
   problems.push(...regionProblems(ctx, seen))
+  problems.push(...hsmRoleProblems(ctx, seen))
+  problems.push(...missing)
 
   const existingKey = seen.key?.key
   const keyProblem = existingKey && unusableKeyMessage(ctx, existingKey)
@@ -150,4 +158,39 @@ function regionProblems(ctx: StepContext, seen: Observation): string[] {
     )
   }
   return problems
+}
+
+/**
+ * Whether the caller may create the HSM role assignments it needs, told from the roles it holds:
+ * refused only on evidence (the assignments cannot be read, or every role held is a built-in one
+ * that may not assign roles), never on a custom role this action cannot judge. Plan mode checks
+ * nothing (plans often run under a read-only identity).
+ */
+function hsmRoleProblems(ctx: StepContext, seen: Observation): string[] {
+  const { hsm, adminGrants } = seen
+  if (ctx.plan || hsm?.activationStatus !== 'Active') return []
+  const name = ctx.inputs.hsm.name
+  const fix =
+    `It needs 'Managed HSM Administrator' (or 'Managed HSM Policy Administrator') at '/': ask an HSM administrator to run ` +
+    `az keyvault role assignment create --hsm-name ${name} --role "Managed HSM Administrator" ` +
+    `--assignee-object-id ${ctx.principal.objectId} --scope /`
+  if (!adminGrants) {
+    return [
+      `The signed-in principal ${ctx.principal.objectId} may not read the role assignments of Managed HSM '${name}'. ${fix}`
+    ]
+  }
+  const held = adminGrants
+    .filter(a => scopeCovers(a.scope, '/keys'))
+    .map(a => roleGuidOf(a.roleDefinitionId))
+  const granted = held.includes(hsmRoles.cryptoUser.id)
+  const initialAdmin = hsm.initialAdminObjectIds.some(
+    id => id.toLowerCase() === ctx.principal.objectId.toLowerCase()
+  )
+  // No role at all may still be an administrator's implicit one: only built-ins tell for sure.
+  const cannotAssign = held.length > 0 && held.every(role => nonAssigningRoles.has(role))
+  if (granted || initialAdmin || !cannotAssign) return []
+  return [
+    `The signed-in principal ${ctx.principal.objectId} holds no role on Managed HSM '${name}' that may create the ` +
+      `role assignments this run needs (it holds: ${held.join(', ')}). ${fix}`
+  ]
 }

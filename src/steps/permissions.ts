@@ -1,0 +1,140 @@
+import type { Permission } from '../azure/api.js'
+import { allows } from '../azure/permissions.js'
+import type { StepContext } from './context.js'
+import type { Observation } from './observe.js'
+import { sameIdentity } from './account-state.js'
+
+/** One ARM action a write of this run needs, where, why, and a built-in role that grants it. */
+interface Needed {
+  scope: string
+  where: string
+  action: string
+  why: string
+  role: string
+}
+
+/**
+ * The ARM actions the writes that the observation calls for need, with the caller's permissions
+ * at each scope read side by side; answers one message per missing action. A scope whose
+ * permissions cannot be read is left to the write itself. Plan mode checks nothing: plans often
+ * run under a read-only identity.
+ */
+export async function missingPermissions(ctx: StepContext, seen: Observation): Promise<string[]> {
+  if (ctx.plan) return []
+  const needed = neededPermissions(ctx, seen)
+  const scopes = [...new Set(needed.map(n => n.scope))]
+  const granted = new Map<string, Permission[] | undefined>(
+    await Promise.all(
+      scopes.map(
+        async scope => [scope, await ctx.apis.permissions.at(scope).catch(() => undefined)] as const
+      )
+    )
+  )
+  return needed
+    .filter(n => {
+      const permissions = granted.get(n.scope)
+      return permissions !== undefined && !allows(permissions, n.action)
+    })
+    .map(
+      n =>
+        `The signed-in principal ${ctx.principal.objectId} may not perform ${n.action} on ${n.where}, ` +
+        `which it needs to ${n.why}. A role that grants it: ${n.role}.`
+    )
+}
+
+function neededPermissions(ctx: StepContext, seen: Observation): Needed[] {
+  const { inputs } = ctx
+  const subscription = `/subscriptions/${inputs.subscriptionId}`
+  const group = (name: string) => `${subscription}/resourceGroups/${name}`
+  const needed: Needed[] = []
+  const need = (scope: string, where: string, action: string, why: string, role: string) =>
+    needed.push({ scope, where, action, why, role })
+
+  for (const provider of seen.providers) {
+    if (/^(registered|registering)$/i.test(provider.registrationState)) continue
+    need(
+      subscription,
+      `subscription ${inputs.subscriptionId}`,
+      `${provider.namespace}/register/action`,
+      `register the ${provider.namespace} resource provider`,
+      'Contributor on the subscription'
+    )
+  }
+
+  const hsm = seen.hsm
+  const hsmGroup = group(inputs.hsm.resourceGroup)
+  const hsmScope = hsm ? hsm.id : hsmGroup
+  const hsmWhere = hsm
+    ? `Managed HSM '${hsm.name}'`
+    : `resource group '${inputs.hsm.resourceGroup}'`
+  if (!hsm && inputs.hsm.create) {
+    need(
+      hsmGroup,
+      hsmWhere,
+      'Microsoft.KeyVault/managedHSMs/write',
+      'create the Managed HSM',
+      'Managed HSM Contributor'
+    )
+  }
+  if (hsm && !hsm.enablePurgeProtection) {
+    need(
+      hsmScope,
+      hsmWhere,
+      'Microsoft.KeyVault/managedHSMs/write',
+      'turn purge protection on',
+      'Managed HSM Contributor'
+    )
+  }
+  if ((!hsm && inputs.hsm.create) || (hsm && hsm.activationStatus !== 'Active')) {
+    need(
+      hsmScope,
+      hsmWhere,
+      'Microsoft.Resources/tags/write',
+      'record on the HSM whether its security domain was saved',
+      'Tag Contributor'
+    )
+  }
+
+  const account = seen.account
+  const accountWhere = account
+    ? `Cosmos DB account '${account.name}'`
+    : `resource group '${inputs.resourceGroup}'`
+  const uai = inputs.identity.userAssignedIdentity
+  if (!account || accountNeedsUpdate(ctx, seen)) {
+    need(
+      account ? account.id : group(inputs.resourceGroup),
+      accountWhere,
+      'Microsoft.DocumentDB/databaseAccounts/write',
+      account ? 'update the Cosmos DB account' : 'create the Cosmos DB account',
+      'DocumentDB Account Contributor'
+    )
+    if (uai) {
+      need(
+        uai.id,
+        `user-assigned identity '${uai.name}'`,
+        'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action',
+        'give the identity to the Cosmos DB account',
+        'Managed Identity Operator on the identity'
+      )
+    }
+  }
+  return needed
+}
+
+/** Whether an existing account's identities differ from what `identity-mode` asks for. */
+function accountNeedsUpdate(ctx: StepContext, seen: Observation): boolean {
+  const account = seen.account
+  if (!account) return false
+  const { mode, userAssignedIdentity } = ctx.inputs.identity
+  switch (mode) {
+    case 'first-party':
+      return !sameIdentity(account.defaultIdentity, 'FirstPartyIdentity')
+    case 'user-assigned':
+      return !sameIdentity(
+        account.defaultIdentity,
+        `UserAssignedIdentity=${seen.userAssignedIdentity?.id ?? userAssignedIdentity?.id ?? ''}`
+      )
+    case 'system-assigned':
+      return !sameIdentity(account.defaultIdentity, 'SystemAssignedIdentity')
+  }
+}
