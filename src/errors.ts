@@ -89,9 +89,13 @@ function mentions(e: unknown, marker: string): boolean {
   return text.toLowerCase().includes(marker.toLowerCase())
 }
 
-/** An HSM data-plane refusal by local RBAC (e.g. a grant that has not taken effect yet). */
+/**
+ * A refusal by the HSM's local RBAC (e.g. a grant that has not taken effect yet): a 403 from the
+ * data plane, or the same refusal passed on by ARM as a 400 with the HSM's code.
+ */
 export function isRbacDenied(error: unknown): boolean {
-  if (statusOf(error) !== 403) return false
+  const status = statusOf(error)
+  if (status !== 403 && status !== 400) return false
   const codes = [codeOf(error), innerCodeOf(error)].map(c => (c ?? '').toLowerCase())
   return (
     codes.some(c => ['forbidden', 'forbiddenbyrbac', 'accessdenied'].includes(c)) ||
@@ -132,11 +136,6 @@ export function isConflict(error: unknown): boolean {
 /** A write that was cut off or timed out: it may or may not have happened. */
 export function isOutcomeUnknown(error: unknown): boolean {
   return codeOf(error) === 'OutcomeUnknown'
-}
-
-/** ARM's own RBAC refused the action (as opposed to a refusal by the service behind it). */
-export function isArmAuthorizationFailed(error: unknown): boolean {
-  return statusOf(error) === 403 && /^(Linked)?AuthorizationFailed$/i.test(codeOf(error) ?? '')
 }
 
 /** A read's answer, or undefined when what it reads does not exist (`absent` tells which errors say so). */

@@ -136,7 +136,8 @@ export function baseInputs(overrides: Partial<Inputs> = {}): Inputs {
       administrators: [],
       sku: 'Standard_B1',
       retentionDays: 90,
-      enablePurgeProtection: false
+      enablePurgeProtection: false,
+      allowArmKeyManagement: false
     },
     key: { name: 'cosmos-key', size: 3072 },
     account: { name: 'cosmos-cmk', api: 'nosql', locations: ['westeurope'] },
@@ -459,6 +460,9 @@ export class FakeAzure implements AzureApis {
     }
   }
 
+  /** The HSM's account settings. */
+  hsmSettings: Record<string, string> = { AllowKeyManagementOperationsThroughARM: 'false' }
+
   /** ARM permissions of the caller by scope (default: everything). */
   permissionsAt: Record<string, { actions: string[]; notActions: string[] }[]> = {}
 
@@ -560,6 +564,16 @@ export class FakeAzure implements AzureApis {
         createRsa: async (name: string, size: number, keyOps: string[]) => {
           this.enter('write', 'key.create')
           return this.addKey(name, size, keyOps)
+        }
+      },
+      settings: {
+        get: async (name: string) => {
+          this.enter('read', 'settings.get')
+          return this.hsmSettings[name]
+        },
+        update: async (name: string, value: string) => {
+          this.enter('write', `settings.update ${name}`)
+          this.hsmSettings[name] = value
         }
       },
       securityDomain: {

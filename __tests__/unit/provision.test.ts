@@ -89,7 +89,7 @@ describe('runProvisioning: a first run from nothing', () => {
       'read providers.get Microsoft.KeyVault',
       'read hsm.get',
       'read account.get',
-      'read armKey.get',
+      'read key.get',
       'read rbac.list',
       'read graph.servicePrincipal',
       'read rbac.list'
@@ -381,7 +381,14 @@ describe('runProvisioning: the key', () => {
 
   it('creates it through ARM, waiting out the HSM 403 while the admin grant propagates', async () => {
     const azure = new FakeAzure().withActiveHsm()
-    azure.failNext('armKey.create', hsmDenied, hsmDenied)
+    // ARM passes the HSM's refusal on as a 400 with the HSM's code.
+    const passedOn = () =>
+      restError(
+        400,
+        'AccessDenied',
+        '[AccessDenied (Forbidden)] Not authorized to access Microsoft.KeyVault/managedHsm/keys/create/action on /keys/cosmos-key'
+      )
+    azure.failNext('armKey.create', passedOn, passedOn)
     const h = harness(azure)
     const result = await h.run()
     expect(azure.calls.filter(c => c === 'write armKey.create')).toHaveLength(3)
@@ -418,7 +425,8 @@ describe('runProvisioning: the key', () => {
     azure.failNext('key.get', hsmDenied, hsmDenied)
     const h = harness(azure)
     await h.run()
-    expect(azure.calls.filter(c => c === 'read key.get').length).toBe(3)
+    // One read while observing, then one per try until the grant takes effect.
+    expect(azure.calls.filter(c => c === 'read key.get').length).toBe(4)
     expect(azure.writes()).toContain('key.create')
     expect(h.runner.logs.some(l => /creating it on the HSM's data plane instead/.test(l))).toBe(
       true
@@ -430,16 +438,47 @@ describe('runProvisioning: the key', () => {
     ).toBe(true)
   })
 
-  it('observes the key on the data plane when ARM may not read it', async () => {
-    const azure = new FakeAzure().withActiveHsm().withKey({ enabled: false })
-    azure.failAlways('armKey.get', armDenied)
-    const error = (await harness(azure)
-      .run()
-      .catch(e => e)) as ProvisioningError
-    expect(error).toBeInstanceOf(ProvisioningError)
-    expect(error.message).toContain('it is disabled')
-    expect(azure.calls).toContain('read key.get')
+  it('falls back to the data plane when the HSM does not trust ARM with key management', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    azure.failAlways('armKey.create', () =>
+      restError(
+        400,
+        'BadRequest',
+        "The managed HSM 'hsm-cmk' does not allow key management operations through Azure Resource " +
+          "Manager. A Managed HSM administrator must enable the setting 'AllowKeyManagementOperationsThroughARM'."
+      )
+    )
+    const result = await harness(azure).run()
+    expect(azure.calls.filter(c => c === 'write armKey.create')).toHaveLength(1)
+    expect(azure.writes()).toContain('key.create')
+    expect(result.outputs['key-version']).toBe(azure.keys['cosmos-key'].version)
+  })
+
+  it('with allow-arm-key-management, lets the HSM accept key management through ARM first', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    const inputs = baseInputs()
+    const allow = { ...inputs, hsm: { ...inputs.hsm, allowArmKeyManagement: true } }
+    const plan = await harness(azure).run({ ...allow, mode: 'plan' })
+    expect(plan.records).toContainEqual({
+      step: 'Key management through ARM',
+      observed: 'AllowKeyManagementOperationsThroughARM false',
+      action: 'set AllowKeyManagementOperationsThroughARM to true',
+      result: 'would-change'
+    })
     expect(azure.writes()).toEqual([])
+    await harness(azure).run(allow)
+    const writes = azure.writes()
+    expect(writes.indexOf('settings.update AllowKeyManagementOperationsThroughARM')).toBeLessThan(
+      writes.indexOf('armKey.create')
+    )
+    expect(azure.hsmSettings.AllowKeyManagementOperationsThroughARM).toBe('true')
+  })
+
+  it('leaves the HSM setting alone without allow-arm-key-management', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    await harness(azure).run()
+    expect(azure.calls).not.toContain('read settings.get')
+    expect(azure.hsmSettings.AllowKeyManagementOperationsThroughARM).toBe('false')
   })
 
   it('names every difference of an unfit existing key and never touches it', async () => {
@@ -454,18 +493,6 @@ describe('runProvisioning: the key', () => {
     // Readable already, so it is refused while observing, before any write.
     expect(azure.writes()).toEqual([])
     expect(error.step).toBe('Observe')
-  })
-
-  it('refuses an unfit key on a first run before any write, though no grant exists yet', async () => {
-    const azure = new FakeAzure().withActiveHsm().withKey({ kty: 'EC-HSM' })
-    // The data plane would refuse the reads until the admin grant exists; ARM does not need it.
-    azure.failAlways('key.get', hsmDenied)
-    const error = (await harness(azure)
-      .run()
-      .catch(e => e)) as ProvisioningError
-    expect(error.message).toContain('its type is EC-HSM, not RSA-HSM')
-    expect(error.step).toBe('Observe')
-    expect(azure.writes()).toEqual([])
   })
 
   it('on the data plane, reads back after a creation whose outcome is unknown, and creates no second version', async () => {

@@ -19,6 +19,13 @@ export interface HsmDataPlane {
   rbac: HsmRbacApi
   keys: HsmKeysApi
   securityDomain: SecurityDomainApi
+  settings: HsmSettingsApi
+}
+
+/** The HSM's account settings, e.g. AllowKeyManagementOperationsThroughARM ('true'/'false'). */
+export interface HsmSettingsApi {
+  get(name: string): Promise<string | undefined>
+  update(name: string, value: string): Promise<void>
 }
 
 export interface ProviderState {

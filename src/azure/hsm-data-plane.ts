@@ -8,6 +8,7 @@ import type {
   HsmKeysApi,
   HsmKeyState,
   HsmRbacApi,
+  HsmSettingsApi,
   RoleAssignment,
   RoleDefinition,
   SecurityDomainApi,
@@ -38,7 +39,21 @@ export function createHsmDataPlane(setup: HsmSetup): HsmDataPlane {
   return {
     rbac: createHsmRbacApi(client),
     securityDomain: createSecurityDomainApi(client),
-    keys: createHsmKeysApi(setup)
+    keys: createHsmKeysApi(setup),
+    settings: createSettingsApi(client)
+  }
+}
+
+function createSettingsApi(client: JsonClient): HsmSettingsApi {
+  const path = (name: string) => `/settings/${encodeURIComponent(name)}`
+  return {
+    async get(name) {
+      const response = await unlessAbsent(() => client.send<{ value?: string }>('GET', path(name)))
+      return response?.body?.value
+    },
+    async update(name, value) {
+      await client.send('PATCH', path(name), { body: { value } })
+    }
   }
 }
 

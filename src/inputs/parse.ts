@@ -136,7 +136,8 @@ function readHsm(r: InputReader, resourceGroup: string): Inputs['hsm'] {
     administrators,
     sku: r.oneOf('hsm-sku', hsmSkus),
     retentionDays: r.integer('hsm-retention-days', 7, 90) ?? 90,
-    enablePurgeProtection: r.bool('enable-purge-protection')
+    enablePurgeProtection: r.bool('enable-purge-protection'),
+    allowArmKeyManagement: r.bool('allow-arm-key-management')
   }
 }
 

@@ -65,6 +65,8 @@ export interface Inputs {
     sku: HsmSku
     retentionDays: number
     enablePurgeProtection: boolean
+    /** Turn on the HSM setting that lets ARM manage keys (create-if-not-exist). */
+    allowArmKeyManagement: boolean
   }
   securityDomain?: SecurityDomainSettings
   key: { name: string; size: KeySize }
@@ -99,6 +101,7 @@ export const inputDefaults = {
   'hsm-sku': 'Standard_B1',
   'hsm-retention-days': '90',
   'enable-purge-protection': 'false',
+  'allow-arm-key-management': 'false',
   'security-domain-certificates': '',
   'security-domain-quorum': '',
   'security-domain-file': '',

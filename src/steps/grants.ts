@@ -91,7 +91,7 @@ async function ensureKeyOn(
     notReadable(ctx, Step.Key, `create RSA-HSM ${size} '${name}' if absent`)
     return undefined
   }
-  return ensureKey(ctx, plane.keys, seen.key)
+  return ensureKey(ctx, plane, seen.key)
 }
 
 async function ensureCreationGrant(

@@ -1,12 +1,5 @@
-import type { HsmKeysApi, HsmKeyState } from '../azure/api.js'
-import {
-  ActionError,
-  codeOf,
-  describeError,
-  isArmAuthorizationFailed,
-  isRbacDenied,
-  statusOf
-} from '../errors.js'
+import type { HsmDataPlane, HsmKeysApi, HsmKeyState, HsmSettingsApi } from '../azure/api.js'
+import { ActionError, codeOf, describeError, isRbacDenied, isRefusal, statusOf } from '../errors.js'
 import { WaitTimeoutError } from '../wait.js'
 import { record, retryIn, waitIn, type StepContext } from './context.js'
 import { Step } from './names.js'
@@ -57,7 +50,7 @@ export function unusableKeyMessage(ctx: StepContext, key: HsmKeyState): string |
  */
 export async function ensureKey(
   ctx: StepContext,
-  keys: HsmKeysApi,
+  { keys, settings }: Pick<HsmDataPlane, 'keys' | 'settings'>,
   /** What the observation saw (`key` undefined: absent); undefined when it could not read it. */
   observed?: { key?: HsmKeyState }
 ): Promise<HsmKeyState | undefined> {
@@ -84,6 +77,7 @@ export async function ensureKey(
     return key
   }
 
+  if (ctx.inputs.hsm.allowArmKeyManagement) await ensureArmKeyManagement(ctx, settings)
   const action = `create RSA-HSM ${size} with wrapKey, unwrapKey`
   if (ctx.plan) {
     record(ctx, { step: STEP, observed: 'absent', action, result: 'would-change' })
@@ -101,9 +95,11 @@ export async function ensureKey(
 
 /**
  * Creates the key through ARM's create-if-not-exist, which never adds a version: runs that start
- * together on a new key end with one version and report the same one. It needs
- * `Microsoft.KeyVault/managedHSMs/keys/write` on the HSM resource besides the HSM-local grant;
- * without the former, the key is created on the data plane, observing before each try.
+ * together on a new key end with one version and report the same one. ARM acts on the caller's
+ * behalf, so it needs `Microsoft.KeyVault/managedHSMs/keys/write` on the HSM resource, the
+ * HSM-local grant, and an HSM that trusts ARM with key management (the HSM setting
+ * AllowKeyManagementOperationsThroughARM); without the first or the last, the key is created on
+ * the data plane, observing before each try.
  */
 async function createIfNotExist(ctx: StepContext, keys: HsmKeysApi): Promise<HsmKeyState> {
   const { name, size } = ctx.inputs.key
@@ -127,12 +123,42 @@ async function createIfNotExist(ctx: StepContext, keys: HsmKeysApi): Promise<Hsm
         isRbacDenied(error) ? `HSM answered 403 (${codeOf(error) ?? 'Forbidden'})` : undefined
     })
   } catch (error) {
-    if (!isArmAuthorizationFailed(error)) throw error
+    // ARM refuses outright when the caller lacks the ARM permission or the HSM does not trust
+    // ARM with key management (the HSM setting AllowKeyManagementOperationsThroughARM).
+    if (!isRefusal(error) || isRbacDenied(error)) throw error
     ctx.log.info(
-      `ARM refused to create key '${name}' (${describeError(error)}); creating it on the HSM's data plane instead.`
+      `ARM did not create key '${name}' (${describeError(error)}); creating it on the HSM's data plane instead.`
     )
     return (await readKey(ctx, keys)) ?? createOnce(ctx, keys)
   }
+}
+
+const ARM_TRUST = 'AllowKeyManagementOperationsThroughARM'
+
+/** Lets the HSM accept key management through ARM (`allow-arm-key-management`). */
+async function ensureArmKeyManagement(ctx: StepContext, settings: HsmSettingsApi): Promise<void> {
+  const step = Step.ArmKeyManagement
+  let value: string | undefined
+  try {
+    value = await settings.get(ARM_TRUST)
+  } catch (error) {
+    throw new ActionError(
+      `allow-arm-key-management is true, but the HSM setting ${ARM_TRUST} of '${ctx.inputs.hsm.name}' cannot ` +
+        `be read (${describeError(error)}); changing it takes 'Managed HSM Administrator' at '/'.`
+    )
+  }
+  const observed = `${ARM_TRUST} ${value ?? 'unset'}`
+  if (value?.toLowerCase() === 'true') {
+    record(ctx, { step, observed, action: 'none', result: 'ok' })
+    return
+  }
+  const action = `set ${ARM_TRUST} to true`
+  if (ctx.plan) {
+    record(ctx, { step, observed, action, result: 'would-change' })
+    return
+  }
+  await settings.update(ARM_TRUST, 'true')
+  record(ctx, { step, observed, action, result: 'changed' })
 }
 
 async function readKey(ctx: StepContext, keys: HsmKeysApi): Promise<HsmKeyState | undefined> {

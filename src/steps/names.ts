@@ -12,6 +12,7 @@ export const Step = {
   KeyAccess: 'Key access',
   AdminGrant: 'Admin key access',
   Key: 'Key',
+  ArmKeyManagement: 'Key management through ARM',
   CosmosPrincipal: 'Cosmos DB principal',
   CosmosGrant: 'Cosmos DB key access',
   Account: 'Cosmos DB account',
@@ -61,6 +62,13 @@ export const stepGuide: { step: StepName; observes: string; writes: string }[] =
     step: Step.AdminGrant,
     observes: "the signed-in principal's HSM role assignments",
     writes: '"Managed HSM Crypto User" for the signed-in principal at `/keys`'
+  },
+  {
+    step: Step.ArmKeyManagement,
+    observes:
+      'the HSM setting AllowKeyManagementOperationsThroughARM (with `allow-arm-key-management`)',
+    writes:
+      'sets it to true before the key is created, so that ARM creates the key only if it does not exist'
   },
   {
     step: Step.Key,

@@ -7,7 +7,7 @@ import type {
   SecurityDomainStatus,
   UserAssignedIdentityState
 } from '../azure/api.js'
-import { isArmAuthorizationFailed, isRbacDenied, statusOf } from '../errors.js'
+import { isRbacDenied, statusOf } from '../errors.js'
 import type { Inputs } from '../inputs/settings.js'
 import { dataPlaneUri, type StepContext } from './context.js'
 
@@ -118,16 +118,8 @@ async function readableKey(
   ctx: StepContext,
   hsm: ManagedHsmState
 ): Promise<{ key?: HsmKeyState } | undefined> {
-  const { resourceGroup, name } = ctx.inputs.hsm
-  const keyName = ctx.inputs.key.name
-  // ARM reads the key without an HSM-local role, so even a first run sees it before any grant.
   try {
-    return { key: await ctx.apis.managedHsms.getKey(resourceGroup, name, keyName) }
-  } catch (error) {
-    if (!isArmAuthorizationFailed(error) && !isRbacDenied(error)) throw error
-  }
-  try {
-    return { key: await ctx.apis.hsm(dataPlaneUri(ctx, hsm)).keys.get(keyName) }
+    return { key: await ctx.apis.hsm(dataPlaneUri(ctx, hsm)).keys.get(ctx.inputs.key.name) }
   } catch (error) {
     if (isRbacDenied(error)) return undefined
     throw error
