@@ -4,7 +4,12 @@
  * it depends on. The difference ("slack") is time the client added: a step started serially after
  * something Azure does not require, or a poll that came late (overshoot).
  */
-import type { Emulator, RequestLogEntry } from '../emulator/src/index.js'
+import {
+  cosmosServicePrincipal,
+  isKeyCreation,
+  type Emulator,
+  type RequestLogEntry
+} from '../testkit/index.js'
 import type { CriticalPath, Dag, Link } from './critical-path.js'
 import type { LatencyModel } from './latency-model.js'
 
@@ -103,7 +108,7 @@ function matchers(names: Names, principalOf: (name: string) => string | undefine
       ((e.host === hsmHost && /^\/securitydomain\/download\/pending$/i.test(e.path)) ||
         (e.host === ARM && hsmArm.test(e.path))),
     adminGrant: grantTo(p.admin),
-    keyCreate: on(hsmHost, 'POST', ci(`^/keys/${esc(names.key)}/create$`)),
+    keyCreate: e => isKeyCreation(e) && ci(`/keys/${esc(names.key)}(/create)?$`).test(e.path),
     cosmosPrincipal: names.identity
       ? on(ARM, 'GET', ci(`/userAssignedIdentities/${esc(names.identity)}$`))
       : e => e.host === GRAPH && e.method === 'GET' && /servicePrincipals/i.test(e.path),
@@ -118,7 +123,10 @@ function matchers(names: Names, principalOf: (name: string) => string | undefine
     hsmRead: on(ARM, 'GET', hsmArm),
     accountRead: on(ARM, 'GET', account),
     keyRead: e =>
-      e.host === hsmHost && e.method === 'GET' && ci(`^/keys/${esc(names.key)}(/|$)`).test(e.path),
+      e.method === 'GET' &&
+      ((e.host === hsmHost && ci(`^/keys/${esc(names.key)}(/|$)`).test(e.path)) ||
+        (e.host === ARM &&
+          ci(`/managedHSMs/${esc(names.hsm)}/keys/${esc(names.key)}$`).test(e.path))),
     grantsRead: e => e.host === hsmHost && e.method === 'GET' && /roleAssignments/i.test(e.path)
   }
   return m
@@ -133,9 +141,7 @@ function principalsOf(emulator: Emulator, names: Names): Principals {
   const identity = names.identity
     ? Object.values(world.userAssignedIdentities).find(i => i.name === names.identity)
     : undefined
-  const firstParty = Object.values(world.servicePrincipals).find(
-    sp => sp.appId === 'a232010e-820c-4083-83bb-3ace5fc29d0b'
-  )
+  const firstParty = cosmosServicePrincipal(world)
   return {
     ...(app ? { admin: app.servicePrincipalId.toLowerCase() } : {}),
     ...((identity ?? firstParty)

@@ -2,7 +2,7 @@
  * `npm run bench`: the bundled action against the local Azure under one latency model, compared
  * with the critical path Azure imposes and with the procedure's own CLI commands.
  *
- *   npm run bench -- [--runs N] [--cli-runs N] [--skip-cli] [--only <scenario id>] [--log]
+ *   npm run bench -- [--runs N] [--cli-runs N] [--skip-cli] [--only <scenario id>] [--log] [--help]
  *
  * --log prints the request log of each scenario's median run.
  */
@@ -11,8 +11,12 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } 
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { startEmulator, type Emulator } from '../emulator/src/index.js'
-import { writeSecurityDomainCertificates } from '../__tests__/support/certificates.js'
+import {
+  KEY_NAME,
+  startLab,
+  writeSecurityDomainCertificates,
+  type Emulator
+} from '../testkit/index.js'
 import { analyseRun, explain, type RunAnalysis } from './analysis.js'
 import {
   CLI_RETRY_SECONDS,
@@ -26,7 +30,7 @@ import { criticalPath, dagFor, type CriticalPath } from './critical-path.js'
 import { ACTION_RUNS, LATENCY_MODEL } from './latency-model.js'
 import { measureAction, median, type ActionMeasurement } from './measure.js'
 import { markdownTable, mib, requestCells, seconds, targetLines, type Target } from './report.js'
-import { benchScenarios, KEY_NAME, withModel, type BenchScenario } from './scenarios.js'
+import { benchScenarioIds, benchScenarios, withModel, type BenchScenario } from './scenarios.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -34,9 +38,21 @@ const { values: args } = parseArgs({
     'cli-runs': { type: 'string', default: '1' },
     'skip-cli': { type: 'boolean', default: false },
     log: { type: 'boolean', default: false },
-    only: { type: 'string', multiple: true }
+    only: { type: 'string', multiple: true },
+    help: { type: 'boolean', short: 'h', default: false }
   }
 })
+if (args.help) {
+  console.log(`npm run bench -- [options]   (bench/README.md)
+
+  --runs N            measured runs of the action per scenario (default ${ACTION_RUNS})
+  --cli-runs N        runs of the CLI procedure per path (default 1)
+  --skip-cli          the action only
+  --only ID           only this scenario (repeatable): ${benchScenarioIds.join(', ')}
+  --log               print the request log of each scenario's median run
+  --help              this text`)
+  process.exit(0)
+}
 const runs = Math.max(1, Number(args.runs))
 const cliRuns = Math.max(1, Number(args['cli-runs']))
 
@@ -195,7 +211,8 @@ async function main(): Promise<void> {
   ensureBuilt()
   const workDir = mkdtempSync(join(tmpdir(), 'cmk-bench-'))
   const certificates = await writeSecurityDomainCertificates(workDir, 3)
-  const emulator = await startEmulator({ port: 0, stateDir: join(workDir, 'state'), quiet: true })
+  const lab = await startLab()
+  const emulator = lab.emulator
   try {
     printLatencyModel()
     const dist = distSize()
@@ -469,7 +486,7 @@ async function main(): Promise<void> {
       `\nbench/results/latest.json written; the bench took ${seconds(Date.now() - started)}.`
     )
   } finally {
-    await emulator.stop()
+    await lab.stop()
     rmSync(workDir, { recursive: true, force: true })
   }
 }

@@ -7,8 +7,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import type { Emulator, RequestLogEntry } from '../emulator/src/index.js'
-import { names } from '../__tests__/support/scenarios.js'
+import { defaultNames, type Emulator, type RequestLogEntry } from '../testkit/index.js'
 import { countRequests, withoutSecrets, type RequestCounts } from './measure.js'
 
 export const CLI_SCRIPT = resolve('bench/cli-procedure.sh')
@@ -77,9 +76,9 @@ function cliEnv(emulator: Emulator, configDir: string): Record<string, string> {
     CLIENT_ID: env.AZURE_CLIENT_ID!,
     TENANT_ID: env.AZURE_TENANT_ID!,
     SUBSCRIPTION_ID: env.AZURE_SUBSCRIPTION_ID!,
-    RG_NAME: names.resourceGroup,
-    HSM_NAME: names.hsm,
-    IDENTITY_NAME: names.identity
+    RG_NAME: defaultNames.resourceGroup,
+    HSM_NAME: defaultNames.hsmName,
+    IDENTITY_NAME: defaultNames.userAssignedIdentity
   }
 }
 
@@ -133,8 +132,17 @@ export async function probeDataPlane(emulator: Emulator): Promise<DataPlaneProbe
     if (login.code !== 0) throw new Error(`az login failed:\n${login.stderr}`)
     const errors: string[] = []
     for (const args of [
-      ['keyvault', 'role', 'assignment', 'list', '--hsm-name', names.hsm, '--output', 'none'],
-      ['keyvault', 'key', 'list', '--hsm-name', names.hsm, '--output', 'none']
+      [
+        'keyvault',
+        'role',
+        'assignment',
+        'list',
+        '--hsm-name',
+        defaultNames.hsmName,
+        '--output',
+        'none'
+      ],
+      ['keyvault', 'key', 'list', '--hsm-name', defaultNames.hsmName, '--output', 'none']
     ]) {
       const r = await run('az', args, env)
       if (r.code !== 0) {

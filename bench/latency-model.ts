@@ -3,7 +3,7 @@
  * CLI procedure run against the local Azure with these values, and the critical path is computed
  * from them. Milliseconds unless the name says otherwise.
  */
-import type { Timing } from '../emulator/src/index.js'
+import type { Timing } from '../testkit/index.js'
 
 export const LATENCY_MODEL = {
   /** Added to every response (a network round trip). */

@@ -1,8 +1,7 @@
 /** One measured run of the bundled action: wall time, cold start, peak memory and its requests. */
 import { readFileSync } from 'node:fs'
 import type { ChildProcess } from 'node:child_process'
-import type { Emulator, RequestLogEntry } from '../emulator/src/index.js'
-import { runAction } from '../scripts/lib/run-action.js'
+import { runAction, type Emulator, type RequestLogEntry } from '../testkit/index.js'
 
 export interface RequestCounts {
   read: number

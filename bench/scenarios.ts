@@ -1,19 +1,28 @@
 /** The benchmark's scenarios: the world they start from, the action's inputs and their DAG. */
 import { join } from 'node:path'
-import type { Scenario } from '../emulator/src/index.js'
 import {
+  actionInputs,
+  createHsmInputs,
   defaultScenario,
   emptySubscriptionScenario,
-  names
-} from '../__tests__/support/scenarios.js'
+  KEY_NAME,
+  defaultNames,
+  type Scenario
+} from '../testkit/index.js'
 import type { DagName } from './critical-path.js'
 import type { Names } from './analysis.js'
 import { LATENCY_MODEL } from './latency-model.js'
 
-export const KEY_NAME = 'cosmos-cmk'
+export const benchScenarioIds = [
+  'fresh-first-party',
+  'fresh-user-assigned',
+  'fresh-system-assigned',
+  'fresh-create-hsm',
+  'no-op-rerun'
+] as const
 
 export interface BenchScenario {
-  id: string
+  id: (typeof benchScenarioIds)[number]
   title: string
   dag: DagName
   /** The world each measured run starts from (reset before every run, except for the no-op). */
@@ -34,21 +43,8 @@ export interface ScenarioContext {
   certificates: string[]
 }
 
-function baseInputs(ctx: ScenarioContext, account: string): Record<string, string> {
-  return {
-    'client-id': ctx.env.AZURE_CLIENT_ID!,
-    'tenant-id': ctx.env.AZURE_TENANT_ID!,
-    'subscription-id': ctx.env.AZURE_SUBSCRIPTION_ID!,
-    'resource-group': names.resourceGroup,
-    location: names.location,
-    'hsm-name': names.hsm,
-    'key-name': KEY_NAME,
-    'account-name': account
-  }
-}
-
 const named = (account: string, identity?: string): Names => ({
-  hsm: names.hsm,
+  hsm: defaultNames.hsmName,
   key: KEY_NAME,
   account,
   ...(identity ? { identity } : {})
@@ -66,7 +62,7 @@ export function benchScenarios(ctx: ScenarioContext): BenchScenario[] {
       title: 'fresh, first-party identity',
       dag: 'first-party',
       world: fresh,
-      inputs: { ...baseInputs(ctx, 'cosmos-bench-fp'), 'identity-mode': 'first-party' },
+      inputs: actionInputs(ctx.env, 'cosmos-bench-fp', 'first-party'),
       names: named('cosmos-bench-fp')
     },
     {
@@ -74,19 +70,15 @@ export function benchScenarios(ctx: ScenarioContext): BenchScenario[] {
       title: 'fresh, user-assigned identity',
       dag: 'user-assigned',
       world: fresh,
-      inputs: {
-        ...baseInputs(ctx, 'cosmos-bench-ua'),
-        'identity-mode': 'user-assigned',
-        'user-assigned-identity': names.identity
-      },
-      names: named('cosmos-bench-ua', names.identity)
+      inputs: actionInputs(ctx.env, 'cosmos-bench-ua', 'user-assigned'),
+      names: named('cosmos-bench-ua', defaultNames.userAssignedIdentity)
     },
     {
       id: 'fresh-system-assigned',
       title: 'fresh, system-assigned identity',
       dag: 'system-assigned',
       world: fresh,
-      inputs: { ...baseInputs(ctx, 'cosmos-bench-sa'), 'identity-mode': 'system-assigned' },
+      inputs: actionInputs(ctx.env, 'cosmos-bench-sa', 'system-assigned'),
       names: named('cosmos-bench-sa')
     },
     {
@@ -94,15 +86,12 @@ export function benchScenarios(ctx: ScenarioContext): BenchScenario[] {
       title: 'fresh, create-hsm + activation',
       dag: 'create-hsm',
       world: withModel(emptySubscriptionScenario()),
-      inputs: {
-        ...baseInputs(ctx, 'cosmos-bench-hsm'),
-        'identity-mode': 'first-party',
-        'create-hsm': 'true',
-        'hsm-retention-days': '7',
-        'security-domain-certificates': ctx.certificates.join('\n'),
-        'security-domain-quorum': '2',
-        'security-domain-file': join(ctx.workDir, 'security-domain.json')
-      },
+      inputs: actionInputs(
+        ctx.env,
+        'cosmos-bench-hsm',
+        'first-party',
+        createHsmInputs(ctx.certificates, join(ctx.workDir, 'security-domain.json'))
+      ),
       names: named('cosmos-bench-hsm')
     },
     {
@@ -110,7 +99,7 @@ export function benchScenarios(ctx: ScenarioContext): BenchScenario[] {
       title: 'no-op re-run (first-party)',
       dag: 'no-op',
       world: fresh,
-      inputs: { ...baseInputs(ctx, 'cosmos-bench-fp'), 'identity-mode': 'first-party' },
+      inputs: actionInputs(ctx.env, 'cosmos-bench-fp', 'first-party'),
       names: named('cosmos-bench-fp'),
       prepare: true
     }

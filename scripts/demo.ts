@@ -5,12 +5,16 @@
  *
  *   npm run demo -- [--identity-mode first-party|user-assigned|system-assigned] [--keep-running]
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { exportLines, startEmulator } from '../emulator/src/index.js'
-import { runAction } from './lib/run-action.js'
+import {
+  actionInputs,
+  defaultScenario,
+  exportLines,
+  identityModes,
+  runAction,
+  startLab,
+  type IdentityMode
+} from '../testkit/index.js'
 
 const { values } = parseArgs({
   options: {
@@ -18,11 +22,16 @@ const { values } = parseArgs({
     'keep-running': { type: 'boolean', default: false }
   }
 })
-const identityMode = values['identity-mode'] ?? 'system-assigned'
+const identityMode = (values['identity-mode'] ?? 'system-assigned') as IdentityMode
+if (!identityModes.includes(identityMode)) {
+  console.error(`--identity-mode must be one of ${identityModes.join(', ')}`)
+  process.exit(2)
+}
 
-const stateDir = mkdtempSync(join(tmpdir(), 'local-azure-demo-'))
-const emulator = await startEmulator({ stateDir, quiet: true })
-const env = emulator.env
+// The default scenario as it is, delays included, as a newcomer would meet it.
+const lab = await startLab(defaultScenario())
+const emulator = lab.emulator
+const env = lab.env
 const rule = (title: string) =>
   console.log(`\n\x1b[1m== ${title} ${'='.repeat(Math.max(0, 70 - title.length))}\x1b[0m`)
 
@@ -30,20 +39,7 @@ rule('Local Azure')
 console.log(`listening on ${emulator.proxyUrl}; a client needs:`)
 console.log(exportLines(env))
 
-const inputs: Record<string, string> = {
-  'client-id': env.AZURE_CLIENT_ID,
-  'tenant-id': env.AZURE_TENANT_ID,
-  'subscription-id': env.AZURE_SUBSCRIPTION_ID,
-  'resource-group': env.AZURE_RESOURCE_GROUP,
-  location: env.AZURE_LOCATION,
-  'hsm-name': env.AZURE_HSM_NAME,
-  'key-name': 'cosmos-cmk',
-  'account-name': 'cosmos-cmk-demo',
-  'identity-mode': identityMode,
-  ...(identityMode === 'user-assigned'
-    ? { 'user-assigned-identity': env.AZURE_USER_ASSIGNED_IDENTITY }
-    : {})
-}
+const inputs = actionInputs(env, 'cosmos-cmk-demo', identityMode)
 
 /**
  * Shows the action's stdout as a runner's log view would: workflow commands are consumed by the
@@ -100,6 +96,5 @@ if (values['keep-running'] && exitCode === 0) {
   console.log('The local Azure keeps the state above until Ctrl-C.')
   await new Promise<void>(resolve => process.once('SIGINT', () => resolve()))
 }
-await emulator.stop()
-rmSync(stateDir, { recursive: true, force: true })
+await lab.stop()
 process.exit(exitCode)

@@ -6,87 +6,74 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startEmulator, type Emulator, type RequestLogEntry } from '../../emulator/src/index.js'
-import { runAction, type ActionRun } from '../../scripts/lib/run-action.js'
-import { writeSecurityDomainCertificates } from '../support/certificates.js'
-import { emptySubscriptionScenario, names } from '../support/scenarios.js'
+import {
+  assertExit0,
+  cosmosServicePrincipal,
+  createHsmInputs,
+  emptySubscriptionScenario,
+  defaultNames,
+  startLab,
+  writes,
+  writeSecurityDomainCertificates,
+  type ActionRun,
+  type IdentityMode,
+  type Lab
+} from '../../testkit/index.js'
 
-let emulator: Emulator
+let lab: Lab
 let workDir: string
 let certificates: string[]
 
 beforeAll(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'cmk-e2e-'))
   certificates = await writeSecurityDomainCertificates(workDir, 3)
-  emulator = await startEmulator({
-    scenario: emptySubscriptionScenario(),
-    stateDir: join(workDir, 'state'),
-    quiet: true
-  })
+  lab = await startLab(emptySubscriptionScenario())
 })
 
 afterAll(async () => {
-  await emulator?.stop()
+  await lab?.stop()
 })
 
 beforeEach(() => {
-  emulator.reset()
-  emulator.clearRequests()
+  lab.emulator.reset()
+  lab.emulator.clearRequests()
 })
 
-function baseInputs(account: string): Record<string, string> {
-  const env = emulator.env
-  return {
-    'client-id': env.AZURE_CLIENT_ID,
-    'tenant-id': env.AZURE_TENANT_ID,
-    'subscription-id': env.AZURE_SUBSCRIPTION_ID,
-    'resource-group': names.resourceGroup,
-    location: names.location,
-    'hsm-name': names.hsm,
-    'create-hsm': 'true',
-    'hsm-retention-days': '7',
-    'security-domain-certificates': certificates.join('\n'),
-    'security-domain-quorum': '2',
-    'security-domain-file': join(workDir, `${account}-security-domain.json`),
-    'key-name': 'cosmos-cmk',
-    'account-name': account
-  }
+/** A run that creates and activates the HSM, then does the rest for `account`. */
+function run(
+  account: string,
+  mode?: IdentityMode,
+  extra: Record<string, string> = {}
+): Promise<ActionRun> {
+  const file = join(workDir, `${account}-security-domain.json`)
+  return lab.run(lab.inputs(account, mode, { ...createHsmInputs(certificates, file), ...extra }))
 }
-
-const run = (inputs: Record<string, string>): Promise<ActionRun> =>
-  runAction(inputs, { env: emulator.env })
-
-function expectSuccess(result: ActionRun): void {
-  if (result.code !== 0) {
-    throw new Error(`action failed (${result.code}):\n${result.stdout}\n${result.stderr}`)
-  }
-}
-
-const writes = (log: RequestLogEntry[]): RequestLogEntry[] => log.filter(e => e.kind === 'write')
 
 function hsmAssignments() {
-  return Object.values(emulator.store.world.hsmDataPlanes[names.hsm].roleAssignments)
+  return Object.values(lab.emulator.store.world.hsmDataPlanes[defaultNames.hsmName].roleAssignments)
 }
 
 function accountOf(name: string) {
-  return Object.values(emulator.store.world.cosmosAccounts).find(a => a.name === name)
+  return Object.values(lab.emulator.store.world.cosmosAccounts).find(a => a.name === name)
 }
 
 describe('fresh provisioning from an empty subscription', () => {
   it('first-party identity: creates and activates the HSM, key, grants and the account', async () => {
-    const result = await run(baseInputs('cosmos-cmk-fp'))
-    expectSuccess(result)
+    const result = await run('cosmos-cmk-fp')
+    assertExit0(result)
     const out = result.outputs
-    const world = emulator.store.world
+    const world = lab.emulator.store.world
 
-    expect(out['hsm-uri']).toBe(`https://${names.hsm}.managedhsm.azure.net/`)
-    expect(out['key-uri']).toBe(`https://${names.hsm}.managedhsm.azure.net/keys/cosmos-cmk`)
+    expect(out['hsm-uri']).toBe(`https://${defaultNames.hsmName}.managedhsm.azure.net/`)
+    expect(out['key-uri']).toBe(
+      `https://${defaultNames.hsmName}.managedhsm.azure.net/keys/cosmos-cmk`
+    )
     expect(out['key-id']).toBe(`${out['key-uri']}/${out['key-version']}`)
     expect(out['key-version']).toMatch(/^[0-9a-f]{32}$/)
-    expect(out['admin-principal-id']).toBe(emulator.scenario.applications?.[0].servicePrincipalId)
-    const cosmosSp = Object.values(world.servicePrincipals).find(
-      sp => sp.appId === 'a232010e-820c-4083-83bb-3ace5fc29d0b'
+    expect(out['admin-principal-id']).toBe(
+      lab.emulator.scenario.applications?.[0].servicePrincipalId
     )
+    const cosmosSp = cosmosServicePrincipal(world)
     expect(out['cosmos-principal-id']).toBe(cosmosSp?.id)
     expect(out['default-identity']).toBe('FirstPartyIdentity')
     expect(out.changed).toBe('true')
@@ -102,7 +89,7 @@ describe('fresh provisioning from an empty subscription', () => {
     for (const ns of ['microsoft.documentdb', 'microsoft.keyvault']) {
       expect(Object.values(world.subscriptions)[0].providers[ns]?.state).toBe('Registered')
     }
-    const key = world.hsmDataPlanes[names.hsm].keys['cosmos-cmk']
+    const key = world.hsmDataPlanes[defaultNames.hsmName].keys['cosmos-cmk']
     expect(key.versions).toHaveLength(1)
     expect(key.versions[0]).toMatchObject({ kty: 'RSA-HSM', keySize: 3072 })
     expect([...key.versions[0].keyOps].sort()).toEqual(['unwrapKey', 'wrapKey'])
@@ -123,14 +110,10 @@ describe('fresh provisioning from an empty subscription', () => {
   })
 
   it('user-assigned identity: the account uses the identity as its default identity', async () => {
-    const result = await run({
-      ...baseInputs('cosmos-cmk-ua'),
-      'identity-mode': 'user-assigned',
-      'user-assigned-identity': names.identity
-    })
-    expectSuccess(result)
-    const identity = Object.values(emulator.store.world.userAssignedIdentities).find(
-      i => i.name === names.identity
+    const result = await run('cosmos-cmk-ua', 'user-assigned')
+    assertExit0(result)
+    const identity = Object.values(lab.emulator.store.world.userAssignedIdentities).find(
+      i => i.name === defaultNames.userAssignedIdentity
     )
     expect(identity).toBeDefined()
     expect(result.outputs['user-assigned-principal-id']).toBe(identity?.principalId)
@@ -149,12 +132,10 @@ describe('fresh provisioning from an empty subscription', () => {
   })
 
   it('system-assigned identity: switches the account to its own identity after bootstrapping', async () => {
-    const result = await run({
-      ...baseInputs('cosmos-cmk-sa'),
-      'identity-mode': 'system-assigned',
+    const result = await run('cosmos-cmk-sa', 'system-assigned', {
       'remove-bootstrap-assignment': 'true'
     })
-    expectSuccess(result)
+    assertExit0(result)
     const account = accountOf('cosmos-cmk-sa')
     expect(account?.defaultIdentity).toBe('SystemAssignedIdentity')
     expect(account?.systemAssignedPrincipalId).toBeTruthy()
@@ -170,23 +151,22 @@ describe('fresh provisioning from an empty subscription', () => {
 
 describe('re-runs and plans', () => {
   it('a second run with the same inputs changes nothing and writes nothing', async () => {
-    const inputs = { ...baseInputs('cosmos-cmk-rerun'), 'identity-mode': 'system-assigned' }
-    expectSuccess(await run(inputs))
-    const before = emulator.store.snapshot()
-    emulator.clearRequests()
+    assertExit0(await run('cosmos-cmk-rerun', 'system-assigned'))
+    const before = lab.emulator.store.snapshot()
+    lab.emulator.clearRequests()
 
-    const again = await run(inputs)
-    expectSuccess(again)
+    const again = await run('cosmos-cmk-rerun', 'system-assigned')
+    assertExit0(again)
     expect(again.outputs.changed).toBe('false')
-    expect(writes(emulator.requests())).toEqual([])
-    expect(emulator.store.snapshot()).toEqual(before)
+    expect(writes(lab.emulator.requests())).toEqual([])
+    expect(lab.emulator.store.snapshot()).toEqual(before)
   })
 
   it('plan mode observes, writes nothing and lists what apply would do', async () => {
-    const result = await run({ ...baseInputs('cosmos-cmk-plan'), mode: 'plan' })
-    expectSuccess(result)
-    expect(writes(emulator.requests())).toEqual([])
-    expect(Object.keys(emulator.store.world.managedHsms)).toHaveLength(0)
+    const result = await run('cosmos-cmk-plan', undefined, { mode: 'plan' })
+    assertExit0(result)
+    expect(writes(lab.emulator.requests())).toEqual([])
+    expect(Object.keys(lab.emulator.store.world.managedHsms)).toHaveLength(0)
     expect(result.outputs.changed).toBe('true')
     expect(result.summary).toMatch(/would/i)
     expect(result.stdout).toMatch(/Managed HSM: absent -> create .*\[would\]/)

@@ -4,21 +4,21 @@
  * succeed, and the end state must hold exactly one assignment per (principal, role, scope).
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
-import type { Emulator } from '../../emulator/src/index.js'
-import type { ActionRun } from '../../scripts/lib/run-action.js'
 import {
+  accountNameOf,
+  assertExit0,
   convergenceProblems,
-  endState,
-  expectExit0,
-  inputsFor,
-  KEY_NAME,
+  isAccountCreation,
   preparedScenario,
-  run,
-  secretLeaks,
+  raceRequests,
   startLab,
+  withKey,
   type AccountExpectation,
-  type EndState
-} from './lab.js'
+  type ActionRun,
+  type EndState,
+  type Lab,
+  type Race
+} from '../../testkit/index.js'
 
 const jobs: AccountExpectation[] = [
   { name: 'cc-fp-1', mode: 'first-party' },
@@ -33,42 +33,17 @@ const jobs: AccountExpectation[] = [
   { name: 'cc-shared-fp', mode: 'first-party' }
 ]
 const accounts = [...new Map(jobs.map(j => [j.name, j])).values()]
+const shared = ['cc-shared-sa', 'cc-shared-fp']
 
-let emulator: Emulator
+let lab: Lab
+let race: Race
 let results: ActionRun[]
 let state: EndState
-
-/**
- * Holds the first creation request of each shared account until its partner's arrives, so that
- * the two runs really race for it (however far apart the processes started).
- */
-function raceSharedAccounts(emulator: Emulator): void {
-  const waiting = new Map<string, () => void>()
-  const raced = new Set<string>()
-  emulator.intercept(async (request): Promise<'continue'> => {
-    const name = /databaseAccounts\/(cc-shared-[a-z]+)$/.exec(request.path)?.[1]
-    if (!name || request.method !== 'PUT' || raced.has(name)) return 'continue'
-    const partner = waiting.get(name)
-    if (partner) {
-      raced.add(name)
-      partner()
-      return 'continue'
-    }
-    await new Promise<void>(resolve => {
-      const giveUp = setTimeout(resolve, 30_000)
-      waiting.set(name, () => {
-        clearTimeout(giveUp)
-        resolve()
-      })
-    })
-    return 'continue'
-  })
-}
 
 beforeAll(async () => {
   // The key exists (an earlier run made it); providers, grants and accounts do not. The default
   // scenario's delays keep operations open long enough for the runs to collide.
-  emulator = await startLab(
+  lab = await startLab(
     preparedScenario(s => {
       s.timing = {
         retryAfterSeconds: 1,
@@ -77,23 +52,27 @@ beforeAll(async () => {
         cosmosCreate: 500,
         cosmosUpdate: 500
       }
-      s.subscriptions[0].resourceGroups![0].managedHsms![0].keys = [
-        { name: KEY_NAME, size: 3072, ops: ['wrapKey', 'unwrapKey'] }
-      ]
+      withKey(s)
     })
   )
-  raceSharedAccounts(emulator)
-  results = await Promise.all(jobs.map(j => run(emulator, inputsFor(emulator, j.name, j.mode))))
-  state = endState(emulator)
+  // Each shared account's first creation waits for its partner's, so that the two really race.
+  race = raceRequests(
+    lab.emulator,
+    r => (isAccountCreation(r) && shared.find(name => name === accountNameOf(r))) || undefined,
+    2
+  )
+  results = await Promise.all(jobs.map(j => lab.run(lab.inputs(j.name, j.mode))))
+  state = lab.endState()
 }, 150_000)
 
 afterAll(async () => {
-  await emulator?.stop()
+  race?.dispose()
+  await lab?.stop()
 })
 
 describe('parallel runs on one HSM and key', () => {
   test('all ten runs succeed', () => {
-    results.forEach((r, i) => expectExit0(r, `job ${i} (${jobs[i].name})`))
+    results.forEach((r, i) => assertExit0(r, `job ${i} (${jobs[i].name})`))
   })
 
   test('the end state has one assignment per principal, role and scope, and every account is right', () => {
@@ -105,18 +84,17 @@ describe('parallel runs on one HSM and key', () => {
   })
 
   test('the runs on a shared account collided, and the loser read the account back', () => {
-    const log = emulator.requests()
-    for (const name of ['cc-shared-sa', 'cc-shared-fp']) {
-      const puts = log.filter(
-        e => e.method === 'PUT' && e.path.endsWith(`/databaseAccounts/${name}`)
-      )
+    expect([...race.raced].sort()).toEqual([...shared].sort())
+    const log = lab.emulator.requests()
+    for (const name of shared) {
+      const puts = log.filter(e => isAccountCreation(e) && accountNameOf(e) === name)
       // both created it at the same moment: one got it, the other was told it was busy
       expect(puts.map(e => e.status).sort()).toEqual([200, 412])
     }
   })
 
   test('both runs on a shared account report the same account and principal', () => {
-    for (const name of ['cc-shared-sa', 'cc-shared-fp']) {
+    for (const name of shared) {
       const pair = results.filter((_, i) => jobs[i].name === name)
       expect(pair).toHaveLength(2)
       expect(pair[0].outputs['account-id']).toBe(pair[1].outputs['account-id'])
@@ -126,8 +104,6 @@ describe('parallel runs on one HSM and key', () => {
   })
 
   test('no run printed a token', () => {
-    const issued = emulator.tokens.issued()
-    const secrets = [emulator.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN]
-    expect(results.flatMap(r => secretLeaks(r, issued, secrets))).toEqual([])
+    expect(lab.leaks(...results)).toEqual([])
   })
 })

@@ -5,31 +5,31 @@
  * And writes answered only after the action gave up on them must not be made twice.
  */
 import { beforeAll, describe, expect, test } from '@jest/globals'
-import type { Emulator } from '../../emulator/src/index.js'
-import type { ActionRun } from '../../scripts/lib/run-action.js'
 import {
+  accountNameOf,
+  answerLate,
+  assertExit0,
   convergenceProblems,
   crashAtWrite,
-  endState,
-  expectExit0,
+  describeRequest,
   inBatches,
-  inputsFor,
+  isKeyCreation,
   preparedScenario,
   REQUEST_TIMEOUT_MS,
-  run,
-  secretLeaks,
-  startLab,
+  withLab,
   writes,
+  type ActionRun,
   type CrashVariant,
-  type EndState
-} from './lab.js'
+  type EndState,
+  type Lab,
+  type RequestLogEntry
+} from '../../testkit/index.js'
 
 const ACCOUNT = 'crash-sa'
 const expected = [{ name: ACCOUNT, mode: 'system-assigned' as const }]
 
-function crashInputs(emulator: Emulator): Record<string, string> {
-  return inputsFor(emulator, ACCOUNT, 'system-assigned', { 'remove-bootstrap-assignment': 'true' })
-}
+const crashInputs = (lab: Lab) =>
+  lab.inputs(ACCOUNT, 'system-assigned', { 'remove-bootstrap-assignment': 'true' })
 
 interface CrashOutcome {
   killed: ActionRun
@@ -41,66 +41,58 @@ interface CrashOutcome {
 }
 
 /** Kills the action at its `n`th write, then runs it again to the end. */
-async function crashAt(n: number, variant: CrashVariant): Promise<CrashOutcome> {
-  const emulator = await startLab(preparedScenario())
-  try {
-    const crash = crashAtWrite(emulator, n, variant)
-    const killed = await run(emulator, crashInputs(emulator), { onSpawn: crash.onSpawn })
+function crashAt(n: number, variant: CrashVariant): Promise<CrashOutcome> {
+  return withLab(preparedScenario(), async lab => {
+    const crash = crashAtWrite(lab.emulator, n, variant)
+    const killed = await lab.run(crashInputs(lab), { onSpawn: crash.onSpawn })
     await crash.settled()
     crash.dispose()
-    const rerun = await run(emulator, crashInputs(emulator))
-    const secrets = [emulator.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN]
-    const leaks = [killed, rerun].flatMap(r => secretLeaks(r, emulator.tokens.issued(), secrets))
-    return { killed, at: crash.at, rerun, state: endState(emulator), leaks }
-  } finally {
-    await emulator.stop()
-  }
+    const rerun = await lab.run(crashInputs(lab))
+    return { killed, at: crash.at, rerun, state: lab.endState(), leaks: lab.leaks(killed, rerun) }
+  })
 }
 
 /**
  * Writes that land after the client gave up on them: the first key creation, account creation
- * and account update are held past the action's per-request timeout before they are served.
+ * and account update are carried out only once the action has moved on (sent the request again,
+ * or read the resource), and their answers go nowhere.
  */
-async function lateAnswers(): Promise<{ result: ActionRun; state: EndState; late: string[] }> {
-  const emulator = await startLab(preparedScenario())
-  const late: string[] = []
-  try {
-    emulator.intercept(async (request): Promise<'continue'> => {
-      const what = /\/keys\/[^/]+\/create$/.test(request.path)
+function lateAnswers(): Promise<{ result: ActionRun; state: EndState; late: string[] }> {
+  return withLab(preparedScenario(), async lab => {
+    const late = answerLate(lab.emulator, r =>
+      isKeyCreation(r)
         ? 'key create'
-        : /databaseAccounts\/[^/]+$/.test(request.path) && request.kind === 'write'
-          ? `account ${request.method}`
+        : accountNameOf(r) && r.kind === 'write'
+          ? `account ${r.method}`
           : undefined
-      if (!what || late.includes(what)) return 'continue'
-      late.push(what)
-      await new Promise(resolve => setTimeout(resolve, REQUEST_TIMEOUT_MS * 2.5))
-      return 'continue'
-    })
-    const result = await run(emulator, crashInputs(emulator), {
-      requestTimeoutMs: REQUEST_TIMEOUT_MS
-    })
-    return { result, state: endState(emulator), late }
-  } finally {
-    await emulator.stop()
-  }
+    )
+    try {
+      const result = await lab.run(crashInputs(lab), { requestTimeoutMs: REQUEST_TIMEOUT_MS })
+      return { result, state: lab.endState(), late: late.landed }
+    } finally {
+      late.dispose()
+    }
+  })
 }
 
 let late: ReturnType<typeof lateAnswers>
-let clean: { result: ActionRun; state: EndState; points: string[] }
+let clean: { result: ActionRun; state: EndState; writes: RequestLogEntry[]; points: string[] }
 const points: { n: number; variant: CrashVariant }[] = []
 const outcomes = new Map<string, Promise<CrashOutcome>>()
 
 beforeAll(async () => {
   late = lateAnswers()
   late.catch(() => {})
-  const emulator = await startLab(preparedScenario())
-  try {
-    const result = await run(emulator, crashInputs(emulator))
-    const mutations = writes(emulator.requests()).map(e => `${e.method} ${e.host}${e.path}`)
-    clean = { result, state: endState(emulator), points: mutations }
-  } finally {
-    await emulator.stop()
-  }
+  await withLab(preparedScenario(), async lab => {
+    const result = await lab.run(crashInputs(lab))
+    const mutations = writes(lab.emulator.requests())
+    clean = {
+      result,
+      state: lab.endState(),
+      writes: mutations,
+      points: mutations.map(describeRequest)
+    }
+  })
   for (let n = 1; n <= clean.points.length; n++) {
     points.push({ n, variant: 'lands' }, { n, variant: 'cut-off' })
   }
@@ -115,13 +107,13 @@ beforeAll(async () => {
 
 describe('crash safety', () => {
   test('the clean run converges and has the mutation points of every step', () => {
-    expectExit0(clean.result, 'clean run')
+    assertExit0(clean.result, 'clean run')
     expect(convergenceProblems(clean.state, expected)).toEqual([])
     const steps = clean.points.join('\n')
     expect(steps).toMatch(
       /POST management\.azure\.com\/.*\/providers\/Microsoft\.DocumentDB\/register/
     )
-    expect(steps).toMatch(/POST hsm-cmk-demo\.managedhsm\.azure\.net\/keys\/cosmos-cmk\/create/)
+    expect(clean.writes.filter(isKeyCreation)).toHaveLength(1)
     expect(steps).toMatch(/PUT management\.azure\.com\/.*\/databaseAccounts\/crash-sa/)
     expect(steps).toMatch(/PATCH management\.azure\.com\/.*\/databaseAccounts\/crash-sa/)
     expect(steps).toMatch(/DELETE hsm-cmk-demo\.managedhsm\.azure\.net\/.*roleAssignments/)
@@ -129,12 +121,9 @@ describe('crash safety', () => {
   })
 
   test('writes answered after the client gave up are not repeated', async () => {
-    const { result, state, late: held } = await late
-    expectExit0(result, 'late answers')
-    expect(held).toEqual(['key create', 'account PUT', 'account PATCH'])
-    expect(result.stdout).toContain(
-      "Waiting for key 'cosmos-cmk' from a creation whose answer was lost"
-    )
+    const { result, state, late: landed } = await late
+    assertExit0(result, 'late answers')
+    expect(landed).toEqual(['key create', 'account PUT', 'account PATCH'])
     expect(convergenceProblems(state, expected)).toEqual([])
     expect(state).toEqual(clean.state)
   }, 60_000)

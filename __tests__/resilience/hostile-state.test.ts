@@ -3,39 +3,34 @@
  * what to do, before any write, leaving the local Azure exactly as it was.
  */
 import { beforeAll, describe, expect, test } from '@jest/globals'
-import type { Emulator, RequestLogEntry, Scenario } from '../../emulator/src/index.js'
-import type { World } from '../../emulator/src/core/world.js'
-import type { ActionRun } from '../../scripts/lib/run-action.js'
 import {
-  inputsFor,
+  errorMessage,
+  groupOf,
+  hsmOf,
   KEY_NAME,
-  names,
+  defaultNames,
   preparedScenario,
-  run,
-  secretLeaks,
-  startLab,
-  type IdentityMode
-} from './lab.js'
+  startEach,
+  withLab,
+  withKey,
+  writes,
+  type ActionRun,
+  type Emulator,
+  type IdentityMode,
+  type RequestLogEntry,
+  type Scenario,
+  type ScenarioKey,
+  type World
+} from '../../testkit/index.js'
 
-const pipeline = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d'
-const subscription = '6c1b9e3a-2f4d-4a7b-8e5c-9d0f1a2b3c4d'
 const otherSubject = 'repo:contoso/cosmos-cmk:ref:refs/heads/Main'
 
-type Group = NonNullable<Scenario['subscriptions'][number]['resourceGroups']>[number]
-
-function group(s: Scenario): Group {
-  return s.subscriptions[0].resourceGroups![0]
-}
-
-function hsmOf(s: Scenario) {
-  return group(s).managedHsms![0]
-}
-
 /** The pipeline may read keys (it ran before), so that a key's flaws show before any write. */
-function withKey(s: Scenario, key: Partial<NonNullable<ReturnType<typeof hsmOf>['keys']>[number]>) {
-  const hsm = hsmOf(s)
-  hsm.keys = [{ name: KEY_NAME, size: 3072, ops: ['wrapKey', 'unwrapKey'], ...key }]
-  hsm.roleAssignments = [{ role: 'Managed HSM Crypto User', principalId: pipeline, scope: '/keys' }]
+function withReadableKey(s: Scenario, key: Partial<ScenarioKey>) {
+  withKey(s, key)
+  hsmOf(s).roleAssignments = [
+    { role: 'Managed HSM Crypto User', principalId: defaultNames.clientObjectId, scope: '/keys' }
+  ]
 }
 
 interface HostileCase {
@@ -67,28 +62,28 @@ const cases: HostileCase[] = [
   },
   {
     name: 'existing key of another size',
-    scenario: s => withKey(s, { size: 2048 }),
+    scenario: s => withReadableKey(s, { size: 2048 }),
     says: [`Key '${KEY_NAME}'`, 'it is 2048 bits, but key-size is 3072', 'never modifies']
   },
   {
     name: 'existing key without wrapKey',
-    scenario: s => withKey(s, { ops: ['unwrapKey', 'encrypt', 'decrypt'] }),
+    scenario: s => withReadableKey(s, { ops: ['unwrapKey', 'encrypt', 'decrypt'] }),
     says: [`Key '${KEY_NAME}'`, 'lack wrapKey']
   },
   {
     name: 'existing key disabled',
-    scenario: s => withKey(s, { enabled: false }),
+    scenario: s => withReadableKey(s, { enabled: false }),
     says: [`Key '${KEY_NAME}'`, 'it is disabled']
   },
   {
     name: 'existing key expired',
-    scenario: s => withKey(s, { expires: '2024-01-01T00:00:00Z' }),
+    scenario: s => withReadableKey(s, { expires: '2024-01-01T00:00:00Z' }),
     says: [`Key '${KEY_NAME}'`, 'it expired on 2024-01-01']
   },
   {
     name: 'account without a customer-managed key',
     scenario: s => {
-      group(s).cosmosAccounts = [{ name: 'hostile-plain' }]
+      groupOf(s).cosmosAccounts = [{ name: 'hostile-plain' }]
     },
     inputs: { 'account-name': 'hostile-plain' },
     says: ["'hostile-plain' exists without a customer-managed key", 'az cosmosdb update']
@@ -96,18 +91,18 @@ const cases: HostileCase[] = [
   {
     name: 'account with another key',
     scenario: s => {
-      withKey(s, {})
+      withReadableKey(s, {})
       hsmOf(s).keys!.push({ name: 'other-key', size: 3072, ops: ['wrapKey', 'unwrapKey'] })
-      group(s).cosmosAccounts = [
+      groupOf(s).cosmosAccounts = [
         {
           name: 'hostile-other',
-          keyVaultKeyUri: `https://${names.hsm}.managedhsm.azure.net/keys/other-key`
+          keyVaultKeyUri: `https://${defaultNames.hsmName}.managedhsm.azure.net/keys/other-key`
         }
       ]
     },
     inputs: { 'account-name': 'hostile-other' },
     says: [
-      `encrypted with key https://${names.hsm}.managedhsm.azure.net/keys/other-key`,
+      `encrypted with key https://${defaultNames.hsmName}.managedhsm.azure.net/keys/other-key`,
       'never changes the key of an existing account'
     ]
   },
@@ -137,32 +132,17 @@ const cases: HostileCase[] = [
       s.applications![0].armRoles = [
         {
           role: 'Contributor',
-          scope: `/subscriptions/${subscription}/resourceGroups/${names.resourceGroup}`
+          scope: `/subscriptions/${defaultNames.subscriptionId}/resourceGroups/${defaultNames.resourceGroup}`
         }
       ]
     },
     says: [
       'AuthorizationFailed',
       "perform action 'Microsoft.Resources/subscriptions/providers/read'",
-      `over scope '/subscriptions/${subscription}'`
+      `over scope '/subscriptions/${defaultNames.subscriptionId}'`
     ]
   }
 ]
-
-/** The failure message as the runner shows it (`::error::` with its escapes undone). */
-function failureMessage(result: ActionRun): string {
-  return result.stdout
-    .split('\n')
-    .filter(line => line.startsWith('::error::'))
-    .map(line =>
-      line
-        .slice('::error::'.length)
-        .replace(/%0D/g, '\r')
-        .replace(/%0A/g, '\n')
-        .replace(/%25/g, '%')
-    )
-    .join('\n')
-}
 
 interface Outcome {
   result: ActionRun
@@ -172,38 +152,21 @@ interface Outcome {
   leaks: string[]
 }
 
-async function runCase(c: HostileCase): Promise<Outcome> {
-  const emulator = await startLab(preparedScenario(c.scenario))
-  try {
-    c.before?.(emulator)
-    const before = emulator.store.snapshot()
+function runCase(c: HostileCase): Promise<Outcome> {
+  return withLab(preparedScenario(c.scenario), async lab => {
+    c.before?.(lab.emulator)
+    const before = lab.emulator.store.snapshot()
     const account = c.inputs?.['account-name'] ?? 'hostile-new'
-    const result = await run(emulator, {
-      ...inputsFor(emulator, account, c.mode ?? 'system-assigned'),
-      ...c.inputs
-    })
-    return {
-      result,
-      before,
-      after: emulator.store.snapshot(),
-      log: emulator.requests(),
-      leaks: secretLeaks(result, emulator.tokens.issued(), [
-        emulator.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN
-      ])
-    }
-  } finally {
-    await emulator.stop()
-  }
+    const result = await lab.run(lab.inputs(account, c.mode ?? 'system-assigned', c.inputs))
+    const after = lab.emulator.store.snapshot()
+    return { result, before, after, log: lab.emulator.requests(), leaks: lab.leaks(result) }
+  })
 }
 
-const outcomes = new Map<string, Promise<Outcome>>()
+let outcomes: Map<string, Promise<Outcome>>
 
 beforeAll(() => {
-  for (const c of cases) {
-    const outcome = runCase(c)
-    outcome.catch(() => {}) // reported by the case's own test
-    outcomes.set(c.name, outcome)
-  }
+  outcomes = startEach(cases, c => c.name, runCase)
 })
 
 describe('hostile state: a clear error before any write, and nothing changes', () => {
@@ -211,10 +174,10 @@ describe('hostile state: a clear error before any write, and nothing changes', (
     '$name',
     async c => {
       const { result, before, after, log, leaks } = await outcomes.get(c.name)!
-      const message = failureMessage(result)
-      expect(result.code).not.toBe(0)
+      const message = errorMessage(result)
+      expect(result.code).toBe(1)
       for (const words of c.says) expect(message).toMatch(words)
-      expect(log.filter(e => e.kind === 'write')).toEqual([])
+      expect(writes(log)).toEqual([])
       expect(after).toEqual(before)
       expect(leaks).toEqual([])
       expect(result.outputs).toEqual({})

@@ -7,18 +7,20 @@
  * the action received must be announced there.
  */
 import { beforeAll, describe, expect, test } from '@jest/globals'
-import type { Emulator, IssuedTokens, Scenario } from '../../emulator/src/index.js'
-import type { ActionRun } from '../../scripts/lib/run-action.js'
 import {
-  inputsFor,
+  hsmOf,
   preparedScenario,
   REQUEST_TIMEOUT_MS,
-  run,
   secretLeaks,
-  startLab,
+  startEach,
+  withLab,
   visibleOutput,
-  type IdentityMode
-} from './lab.js'
+  type ActionRun,
+  type Emulator,
+  type IdentityMode,
+  type IssuedTokens,
+  type Scenario
+} from '../../testkit/index.js'
 
 interface SecretCase {
   name: string
@@ -76,9 +78,7 @@ const cases: SecretCase[] = [
   {
     name: 'failure: the HSM refuses the pipeline (not an administrator)',
     scenario: s => {
-      s.subscriptions[0].resourceGroups![0].managedHsms![0].initialAdminObjectIds = [
-        '11111111-2222-4333-8444-555555555555'
-      ]
+      hsmOf(s).initialAdminObjectIds = ['11111111-2222-4333-8444-555555555555']
     },
     succeeds: false
   }
@@ -90,38 +90,28 @@ interface Outcome {
   requestToken: string
 }
 
-async function runCase(c: SecretCase): Promise<Outcome> {
-  const emulator = await startLab(preparedScenario(c.scenario))
-  try {
-    c.before?.(emulator)
+function runCase(c: SecretCase): Promise<Outcome> {
+  return withLab(preparedScenario(c.scenario), async lab => {
+    c.before?.(lab.emulator)
     const runs: ActionRun[] = []
     for (let i = 0; i < (c.runs ?? 1); i++) {
-      const inputs = { ...inputsFor(emulator, 'secret-acct', c.mode), ...c.inputs }
+      const inputs = lab.inputs('secret-acct', c.mode ?? 'system-assigned', c.inputs)
       runs.push(
-        await run(emulator, inputs, {
-          runnerEnv: c.runnerEnv,
-          requestTimeoutMs: REQUEST_TIMEOUT_MS
-        })
+        await lab.run(inputs, { runnerEnv: c.runnerEnv, requestTimeoutMs: REQUEST_TIMEOUT_MS })
       )
     }
     return {
       runs,
-      issued: emulator.tokens.issued(),
-      requestToken: emulator.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN
+      issued: lab.emulator.tokens.issued(),
+      requestToken: lab.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN
     }
-  } finally {
-    await emulator.stop()
-  }
+  })
 }
 
-const outcomes = new Map<string, Promise<Outcome>>()
+let outcomes: Map<string, Promise<Outcome>>
 
 beforeAll(() => {
-  for (const c of cases) {
-    const outcome = runCase(c)
-    outcome.catch(() => {})
-    outcomes.set(c.name, outcome)
-  }
+  outcomes = startEach(cases, c => c.name, runCase)
 })
 
 function masked(result: ActionRun): Set<string> {

@@ -423,7 +423,7 @@ describe('parseInputs: security domain', () => {
 
   it('refuses a security-domain-file in a folder the job may not write to', () => {
     const readOnly: InputFiles = { ...files, isWritableFolder: () => false }
-    const values = { ...valid, ...sd }
+    const values: Record<string, string> = { ...valid, ...sd }
     expect(() => parseInputs({ getInput: name => values[name] ?? '' }, readOnly)).toThrow(
       "Input 'security-domain-file' is 'out.json': its folder is not writable by this job."
     )

@@ -1,5 +1,6 @@
 import tls from 'node:tls'
 import type { Scenario } from './core/scenario-types.js'
+import { scenarioNames } from './model/scenario-names.js'
 
 /** The variables a client process needs to reach the local Azure (see Emulator.env). */
 export function emulatorEnv(o: {
@@ -9,17 +10,7 @@ export function emulatorEnv(o: {
   idTokenRequestToken: string
   scenario: Scenario
 }): Record<string, string> {
-  const s = o.scenario
-  const d = s.defaults ?? {}
-  const sub =
-    s.subscriptions.find(x => x.subscriptionId.toLowerCase() === d.subscriptionId?.toLowerCase()) ??
-    s.subscriptions[0]
-  const groups = sub?.resourceGroups ?? []
-  const rg = groups.find(g => g.name.toLowerCase() === d.resourceGroup?.toLowerCase()) ?? groups[0]
-  const hsm = d.hsmName ?? groups.flatMap(g => g.managedHsms ?? [])[0]?.name
-  const uaiName =
-    d.userAssignedIdentity ?? groups.flatMap(g => g.userAssignedIdentities ?? [])[0]?.name
-  const uaiGroup = groups.find(g => g.userAssignedIdentities?.some(u => u.name === uaiName))
+  const names = scenarioNames(o.scenario)
   const env: Record<string, string | undefined> = {
     HTTPS_PROXY: o.proxyUrl,
     https_proxy: o.proxyUrl,
@@ -29,17 +20,14 @@ export function emulatorEnv(o: {
     REQUESTS_CA_BUNDLE: o.caCertPath,
     ACTIONS_ID_TOKEN_REQUEST_URL: o.idTokenRequestUrl,
     ACTIONS_ID_TOKEN_REQUEST_TOKEN: o.idTokenRequestToken,
-    AZURE_TENANT_ID: s.tenantId,
-    AZURE_CLIENT_ID: d.clientId ?? s.applications?.[0]?.appId,
-    AZURE_SUBSCRIPTION_ID: d.subscriptionId ?? sub?.subscriptionId,
-    AZURE_RESOURCE_GROUP: d.resourceGroup ?? rg?.name,
-    AZURE_LOCATION: d.location ?? rg?.location,
-    AZURE_HSM_NAME: hsm,
-    AZURE_USER_ASSIGNED_IDENTITY: uaiName,
-    AZURE_USER_ASSIGNED_IDENTITY_ID:
-      uaiName && uaiGroup && sub
-        ? `/subscriptions/${sub.subscriptionId}/resourceGroups/${uaiGroup.name}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${uaiName}`
-        : undefined
+    AZURE_TENANT_ID: names.tenantId,
+    AZURE_CLIENT_ID: names.clientId,
+    AZURE_SUBSCRIPTION_ID: names.subscriptionId,
+    AZURE_RESOURCE_GROUP: names.resourceGroup,
+    AZURE_LOCATION: names.location,
+    AZURE_HSM_NAME: names.hsmName,
+    AZURE_USER_ASSIGNED_IDENTITY: names.userAssignedIdentity,
+    AZURE_USER_ASSIGNED_IDENTITY_ID: names.userAssignedIdentityId
   }
   return Object.fromEntries(
     Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)

@@ -178,7 +178,8 @@ export function createManagedHsmsApi(setup: ArmSetup): ManagedHsmsApi {
 }
 
 function toKeyState(key: ManagedHsmKey): HsmKeyState {
-  const id = key.keyUriWithVersion ?? ''
+  // ARM writes the default port into its key URIs (`:443`); the data plane's kid has none.
+  const id = key.keyUriWithVersion ? new URL(key.keyUriWithVersion).href : ''
   const seconds = (value?: number) => (value === undefined ? undefined : new Date(value * 1000))
   return {
     id,

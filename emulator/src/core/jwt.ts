@@ -2,14 +2,14 @@ import { createHash, createSign, createVerify, type KeyObject } from 'node:crypt
 
 export type JwtClaims = Record<string, unknown>
 
-export interface JwtHeader {
+interface JwtHeader {
   alg: string
   typ?: string
   kid?: string
   x5t?: string
 }
 
-export interface DecodedJwt {
+interface DecodedJwt {
   header: JwtHeader
   payload: JwtClaims
   signingInput: string

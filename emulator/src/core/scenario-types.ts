@@ -1,4 +1,10 @@
-import type { ArmRoleAssignment, HsmActivationStatus, RegistrationState } from './world.js'
+import type {
+  ArmRoleAssignment,
+  EcCurve,
+  HsmActivationStatus,
+  HsmSettings,
+  RegistrationState
+} from './world.js'
 import type { Timing } from './service.js'
 
 /**
@@ -68,12 +74,17 @@ export interface ScenarioHsm {
   keys?: ScenarioKey[]
   /** `role` is a built-in role name or GUID; `scope` is `/`, `/keys` or `/keys/{name}`. */
   roleAssignments?: { name?: string; role: string; principalId: string; scope: string }[]
+  settings?: HsmSettings
 }
 
 export interface ScenarioKey {
   name: string
-  kty?: 'RSA-HSM' | 'RSA'
+  /** Default RSA-HSM; RSA and EC are stored as RSA-HSM and EC-HSM, as Managed HSM does. */
+  kty?: 'RSA-HSM' | 'RSA' | 'EC-HSM' | 'EC'
+  /** RSA modulus bits: 2048, 3072 (default) or 4096. */
   size?: number
+  /** EC curve; default P-256. */
+  curve?: EcCurve
   ops?: string[]
   enabled?: boolean
   /** ISO time; a past value makes an expired key. */

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import type { FaultRule, Scenario } from './scenario-types.js'
 import { timingProblems } from './timing.js'
 
@@ -10,6 +11,16 @@ export class ScenarioError extends Error {
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** emulator/scenarios/default.json, found from this module (not from the working directory). */
+export const DEFAULT_SCENARIO_PATH = fileURLToPath(
+  new URL('../../scenarios/default.json', import.meta.url)
+)
+
+/** A fresh, validated copy of the default scenario. */
+export function defaultScenario(): Scenario {
+  return loadScenarioFile(DEFAULT_SCENARIO_PATH)
+}
 
 export function loadScenarioFile(path: string): Scenario {
   let text: string
@@ -89,7 +100,7 @@ export function validateScenario(value: unknown): Scenario {
 
 const FAULT_KINDS = ['throttle', 'server-error', 'reset', 'stall']
 
-export function faultRuleProblems(rules: unknown[]): string[] {
+function faultRuleProblems(rules: unknown[]): string[] {
   const problems: string[] = []
   rules.forEach((r, i) => {
     const at = `rule ${i}`

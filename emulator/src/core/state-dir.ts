@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 
-export const DEFAULT_STATE_DIR = '.emulator-state'
+const DEFAULT_STATE_DIR = '.emulator-state'
 
 export function resolveStateDir(stateDir: string | undefined): string {
   const dir = resolve(stateDir ?? DEFAULT_STATE_DIR)

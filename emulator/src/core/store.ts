@@ -1,11 +1,7 @@
 import type { Scenario } from './scenario-types.js'
-import { emptyWorld, type Application, type World } from './world.js'
-import { seedResources, type SeedEnv } from '../services/resources/seed.js'
+import { emptyWorld, type World } from './world.js'
 
-/** Federated credentials default to the audience Azure recommends for workload identity federation. */
-export const DEFAULT_FEDERATED_AUDIENCE = 'api://AzureADTokenExchange'
-
-/** Where the local Azure keeps its state. Only in memory for now; the interface leaves room for more. */
+/** Where the local Azure keeps its state: the world, rebuilt from a scenario on reset. */
 export interface Store {
   /** The live state; services mutate it directly. */
   readonly world: World
@@ -20,7 +16,7 @@ export interface Store {
 export class MemoryStore implements Store {
   private current: World
 
-  constructor(private readonly env: SeedEnv) {
+  constructor(private readonly build: (scenario: Scenario) => World) {
     this.current = emptyWorld('00000000-0000-0000-0000-000000000000')
   }
 
@@ -29,7 +25,7 @@ export class MemoryStore implements Store {
   }
 
   reset(scenario: Scenario): void {
-    this.current = buildWorld(scenario, this.env)
+    this.current = this.build(scenario)
   }
 
   snapshot(): World {
@@ -39,72 +35,4 @@ export class MemoryStore implements Store {
   restore(world: World): void {
     this.current = structuredClone(world)
   }
-}
-
-/** Builds a world from a scenario: directory objects here, ARM resources through seedResources. */
-export function buildWorld(scenario: Scenario, env: SeedEnv): World {
-  const world = emptyWorld(scenario.tenantId.toLowerCase())
-  const now = env.now()
-
-  for (const sub of scenario.subscriptions) {
-    const subscriptionId = sub.subscriptionId.toLowerCase()
-    const providers: World['subscriptions'][string]['providers'] = {}
-    for (const [namespace, state] of Object.entries(sub.providers ?? {})) {
-      providers[namespace.toLowerCase()] = { namespace, state }
-    }
-    world.subscriptions[subscriptionId] = {
-      subscriptionId,
-      displayName: sub.displayName ?? `Subscription ${subscriptionId.slice(0, 8)}`,
-      tenantId: world.tenantId,
-      providers
-    }
-    for (const rg of sub.resourceGroups ?? []) {
-      world.resourceGroups[
-        `/subscriptions/${subscriptionId}/resourcegroups/${rg.name}`.toLowerCase()
-      ] = { subscriptionId, name: rg.name, location: rg.location }
-    }
-  }
-
-  for (const app of scenario.applications ?? []) {
-    const application: Application = {
-      appId: app.appId.toLowerCase(),
-      displayName: app.displayName,
-      servicePrincipalId: (app.servicePrincipalId ?? env.newGuid()).toLowerCase(),
-      clientSecrets: [...(app.clientSecrets ?? [])],
-      federatedCredentials: (app.federatedCredentials ?? []).map(fc => ({
-        name: fc.name,
-        issuer: fc.issuer,
-        subject: fc.subject,
-        audiences: fc.audiences ?? [DEFAULT_FEDERATED_AUDIENCE]
-      })),
-      armRoles: (app.armRoles ?? []).map(r => ({ ...r })),
-      canReadDirectory: app.canReadDirectory ?? false
-    }
-    world.applications[application.appId] = application
-    world.servicePrincipals[application.servicePrincipalId] = {
-      id: application.servicePrincipalId,
-      appId: application.appId,
-      displayName: application.displayName,
-      servicePrincipalType: 'Application',
-      replicatedAt: now
-    }
-  }
-
-  for (const sp of scenario.servicePrincipals ?? []) {
-    const id = (sp.id ?? env.newGuid()).toLowerCase()
-    world.servicePrincipals[id] = {
-      id,
-      appId: sp.appId.toLowerCase(),
-      displayName: sp.displayName,
-      servicePrincipalType: 'Application',
-      replicatedAt: now
-    }
-  }
-
-  if (scenario.directoryReaders?.length) {
-    world.directoryReaders = scenario.directoryReaders.map(id => id.toLowerCase())
-  }
-
-  seedResources(world, scenario, env)
-  return world
 }

@@ -4,7 +4,7 @@ import type { SigningKey } from './signing-key.js'
 import type { Principal } from './service.js'
 import { GITHUB_ISSUER } from './hosts.js'
 
-export interface AccessTokenRequest {
+interface AccessTokenRequest {
   tenantId: string
   appId: string
   /** Object id of the caller's service principal (the token's `oid`). */
@@ -19,13 +19,13 @@ export interface AccessTokenRequest {
   extraClaims?: JwtClaims
 }
 
-export interface IssuedToken {
+interface IssuedToken {
   token: string
   /** Epoch seconds. */
   expiresOn: number
 }
 
-export type AccessTokenCheck =
+type AccessTokenCheck =
   | { ok: true; principal: Principal; claims: JwtClaims }
   | {
       ok: false
@@ -33,7 +33,7 @@ export type AccessTokenCheck =
       claims?: JwtClaims
     }
 
-export interface GitHubIdTokenRequest {
+interface GitHubIdTokenRequest {
   subject: string
   audience: string
   repository: string
@@ -95,12 +95,7 @@ export class TokenAuthority {
       ver: '1.0',
       ...r.extraClaims
     }
-    const token = signJwt(claims, this.entraKey.privateKey, {
-      kid: this.entraKey.kid,
-      x5t: this.entraKey.kid
-    })
-    remember(this.issuedAccess, token)
-    return { token, expiresOn: exp }
+    return sign(claims, exp, this.entraKey, this.issuedAccess)
   }
 
   /** Checks signature and lifetime; audience and tenant are the caller's business. */
@@ -144,18 +139,16 @@ export class TokenAuthority {
       iat,
       ...r.extraClaims
     }
-    const token = signJwt(claims, this.githubKey.privateKey, {
-      kid: this.githubKey.kid,
-      x5t: this.githubKey.kid
-    })
-    remember(this.issuedIds, token)
-    return { token, expiresOn: exp }
+    return sign(claims, exp, this.githubKey, this.issuedIds)
   }
 }
 
-function remember(list: string[], token: string): void {
-  list.push(token)
-  if (list.length > ISSUED_LIMIT) list.splice(0, list.length - ISSUED_LIMIT)
+/** Signs the claims and remembers the token in `issued`. */
+function sign(claims: JwtClaims, exp: number, key: SigningKey, issued: string[]): IssuedToken {
+  const token = signJwt(claims, key.privateKey, { kid: key.kid, x5t: key.kid })
+  issued.push(token)
+  if (issued.length > ISSUED_LIMIT) issued.splice(0, issued.length - ISSUED_LIMIT)
+  return { token, expiresOn: exp }
 }
 
 /** The claims GitHub derives from the workflow run, filled in consistently with the subject. */

@@ -68,13 +68,17 @@ export interface ServicePrincipal {
   replicatedAt: number
 }
 
-export interface UserAssignedIdentity {
+/** What every ARM resource the world holds has: its id (as Azure spells it), place and tags. */
+export interface TrackedResource {
   id: string
   name: string
   subscriptionId: string
   resourceGroup: string
   location: string
   tags: Record<string, string>
+}
+
+export interface UserAssignedIdentity extends TrackedResource {
   principalId: string
   clientId: string
   tenantId: string
@@ -92,13 +96,7 @@ export type HsmProvisioningState =
 
 export type HsmActivationStatus = 'Active' | 'NotActivated' | 'Unknown' | 'Failed'
 
-export interface ManagedHsm {
-  id: string
-  name: string
-  subscriptionId: string
-  resourceGroup: string
-  location: string
-  tags: Record<string, string>
+export interface ManagedHsm extends TrackedResource {
   skuName: string
   tenantId: string
   initialAdminObjectIds: string[]
@@ -114,10 +112,17 @@ export interface ManagedHsm {
   createdBy: string
 }
 
+/** The elliptic curves Managed HSM offers, by their JWK names. */
+export type EcCurve = 'P-256' | 'P-384' | 'P-521' | 'P-256K'
+
 export interface KeyVersion {
   version: string
-  kty: 'RSA-HSM' | 'RSA' | 'EC-HSM' | 'oct-HSM'
+  /** Managed HSM keys are HSM-protected whatever the request said (RSA becomes RSA-HSM). */
+  kty: 'RSA-HSM' | 'EC-HSM'
+  /** Modulus length of an RSA key; the curve's size for an EC key. */
   keySize: number
+  /** The curve of an EC key. */
+  crv?: EcCurve
   keyOps: string[]
   enabled: boolean
   /** Seconds since epoch, as Key Vault sends them. */
@@ -126,11 +131,14 @@ export interface KeyVersion {
   created: number
   updated: number
   tags: Record<string, string>
-  /** PKCS#8 PEM of the RSA private key: real material, so wrapKey / unwrapKey really work. */
+  /** PKCS#8 PEM of the private key: real material, so wrapKey / unwrapKey really work. */
   privateKeyPem: string
-  /** Public modulus and exponent, base64url, as in the JWK. */
-  n: string
-  e: string
+  /** RSA: the public modulus and exponent, base64url, as in the JWK. */
+  n?: string
+  e?: string
+  /** EC: the public point, base64url, as in the JWK. */
+  x?: string
+  y?: string
 }
 
 export interface HsmKey {
@@ -157,24 +165,25 @@ export interface SecurityDomainDownload {
   completesAt: number
 }
 
+/** An HSM's account settings (`GET /settings`); a setting left out has its default. */
+export interface HsmSettings {
+  /** Whether Azure Resource Manager may manage keys on a caller's behalf; false by default. */
+  AllowKeyManagementOperationsThroughARM?: boolean
+}
+
 /** Data-plane state of one HSM, keyed by HSM name in lower case. */
 export interface HsmDataPlane {
   name: string
   keys: Record<string, HsmKey>
   roleAssignments: Record<string, HsmRoleAssignment>
   securityDomainDownload?: SecurityDomainDownload
+  settings?: HsmSettings
 }
 
 export type CosmosIdentityType =
   'None' | 'SystemAssigned' | 'UserAssigned' | 'SystemAssigned,UserAssigned'
 
-export interface CosmosAccount {
-  id: string
-  name: string
-  subscriptionId: string
-  resourceGroup: string
-  location: string
-  tags: Record<string, string>
+export interface CosmosAccount extends TrackedResource {
   kind: 'GlobalDocumentDB' | 'MongoDB' | 'Parse'
   capabilities: string[]
   locations: { locationName: string; failoverPriority: number; isZoneRedundant: boolean }[]

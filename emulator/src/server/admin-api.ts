@@ -6,7 +6,7 @@ import { parseTarget, readBody } from './parse-request.js'
 
 export const ADMIN_PREFIX = '/_emulator'
 
-export interface AdminInfo {
+interface AdminInfo {
   port: number
   caCertPath: string
   idTokenRequestUrl: string
@@ -201,7 +201,7 @@ function notFound(path: string): Reply {
 }
 
 /** The world as the admin API shows it: private key material and client secrets left out. */
-export function redactWorld(world: World): World {
+function redactWorld(world: World): World {
   for (const plane of Object.values(world.hsmDataPlanes)) {
     for (const key of Object.values(plane.keys)) {
       for (const v of key.versions) delete (v as Partial<typeof v>).privateKeyPem

@@ -1,10 +1,8 @@
-import type { EmuRequest, EmuResponse, Principal, Service } from '../core/service.js'
+import type { EmuRequest, Principal, Service } from '../core/service.js'
 import type { TokenAuthority } from '../core/tokens.js'
 import { stsIssuer } from '../core/tokens.js'
-import { azureError } from '../core/errors.js'
+import { AzureError, azureError } from '../core/errors.js'
 import { graphError } from '../services/graph/errors.js'
-
-export type AuthResult = { ok: true; principal: Principal } | { ok: false; response: EmuResponse }
 
 type Failure =
   | { kind: 'missing' }
@@ -15,21 +13,24 @@ type Failure =
   | { kind: 'audience'; aud: string }
   | { kind: 'tenant'; iss: string }
 
-export interface AuthEnv {
+interface AuthEnv {
   tokens: TokenAuthority
   tenantId: string
   now: number
   newGuid(): string
 }
 
-/** Verifies the bearer token of a request to a service that declares audiences. */
-export function authenticate(service: Service, req: EmuRequest, env: AuthEnv): AuthResult {
+/**
+ * The caller of a request to a service that declares audiences, from its bearer token; throws the
+ * 401 in the service's own shape when the token is missing or not acceptable.
+ */
+export function authenticate(service: Service, req: EmuRequest, env: AuthEnv): Principal {
   const failure = check(service, req, env)
-  if ('principal' in failure) return { ok: true, principal: failure.principal }
+  if ('principal' in failure) return failure.principal
   const style = service.authErrorStyle ?? (service.challenge ? 'keyvault' : 'arm')
-  if (style === 'keyvault') return { ok: false, response: keyVaultFailure(service, failure, env) }
-  if (style === 'graph') return { ok: false, response: graphFailure(req, failure, env) }
-  return { ok: false, response: armFailure(service, failure, env) }
+  if (style === 'keyvault') throw keyVaultFailure(service, failure, env)
+  if (style === 'graph') throw graphFailure(req, failure, env)
+  throw armFailure(service, failure, env)
 }
 
 function check(
@@ -63,7 +64,7 @@ function trimSlash(s: string): string {
   return s.replace(/\/+$/, '').toLowerCase()
 }
 
-function armFailure(service: Service, f: Failure, env: AuthEnv): EmuResponse {
+function armFailure(service: Service, f: Failure, env: AuthEnv): AzureError {
   const [code, message] = armMessage(service, f, env)
   const description =
     f.kind === 'missing'
@@ -140,7 +141,7 @@ function armTime(ms: number): string {
   )
 }
 
-function graphFailure(req: EmuRequest, f: Failure, env: AuthEnv): EmuResponse {
+function graphFailure(req: EmuRequest, f: Failure, env: AuthEnv): AzureError {
   const message =
     f.kind === 'missing'
       ? 'Access token is empty.'
@@ -153,21 +154,21 @@ function graphFailure(req: EmuRequest, f: Failure, env: AuthEnv): EmuResponse {
             : f.kind === 'tenant'
               ? 'Access token validation failure. Invalid issuer.'
               : 'Access token validation failure.'
-  const response = graphError(
+  const error = graphError(
     { req, now: () => env.now, newGuid: () => env.newGuid() },
     401,
     'InvalidAuthenticationToken',
     message
   )
-  response.headers = {
-    ...response.headers,
+  error.response.headers = {
+    ...error.response.headers,
     'www-authenticate':
       'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"'
   }
-  return response
+  return error
 }
 
-function keyVaultFailure(service: Service, f: Failure, env: AuthEnv): EmuResponse {
+function keyVaultFailure(service: Service, f: Failure, env: AuthEnv): AzureError {
   const challenge = service.challenge
   const resource = challenge?.resource ?? service.audiences?.[0] ?? ''
   const message =

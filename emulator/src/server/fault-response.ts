@@ -24,7 +24,7 @@ export function faultResponse(rule: FaultRule, host: string, requestId: string):
         'Request was not processed because too many requests were received. Reason: Managed HSM service limit reached.',
         {},
         headers
-      )
+      ).response
     }
     return azureError(
       429,
@@ -32,7 +32,7 @@ export function faultResponse(rule: FaultRule, host: string, requestId: string):
       `The request is being throttled. Retry after ${retryAfter} seconds. For more information, see - https://aka.ms/srpthrottlinglimits`,
       {},
       headers
-    )
+    ).response
   }
   const status = rule.status ?? 503
   const [code, message] =
@@ -50,7 +50,7 @@ export function faultResponse(rule: FaultRule, host: string, requestId: string):
               'The service is temporarily unavailable. Please try again later.'
             ]
   if (host === ENTRA_HOST) return oauthError(status, 'temporarily_unavailable', 90033, message)
-  return azureError(status, code, message)
+  return azureError(status, code, message).response
 }
 
 function oauthError(

@@ -17,6 +17,7 @@ import { DEFAULT_TIMING, mergeTiming, sampleDelay, timingProblems } from '../cor
 import { deriveSeed, guidFrom, seededRandom, type RandomSource } from '../core/random.js'
 import { ScenarioError, validateFaultRules, validateScenario } from '../core/scenario.js'
 import { managedHsmNameOf } from '../core/hosts.js'
+import { buildWorld } from '../model/build-world.js'
 import { createEntraService } from '../services/entra/index.js'
 import { graphService } from '../services/graph/index.js'
 import { armService } from '../services/arm/index.js'
@@ -26,7 +27,7 @@ import {
   workflowFromScenario,
   repositoryOf,
   type GitHubWorkflow
-} from '../services/github/workflow.js'
+} from '../model/github-workflow.js'
 
 /** What 'before-request' listeners and interceptors learn about a request about to be served. */
 export interface PendingRequest {
@@ -48,7 +49,7 @@ export type RequestInterceptor = (
   request: PendingRequest
 ) => 'continue' | 'reset' | void | Promise<'continue' | 'reset' | void>
 
-export interface LocalAzureEvents {
+interface LocalAzureEvents {
   request: [RequestLogEntry]
   'before-request': [PendingRequest]
 }
@@ -75,11 +76,12 @@ export class LocalAzure extends EventEmitter<LocalAzureEvents> {
     extraServices: Service[] = []
   ) {
     super()
-    this.store = new MemoryStore({
+    const seedEnv = {
       now: () => this.now(),
       newGuid: () => guidFrom(this.seedRandom),
       random: () => this.seedRandom()
-    })
+    }
+    this.store = new MemoryStore(s => buildWorld(s, seedEnv))
     this.faults = new FaultInjector(scenario.seed ?? 1)
     this.services = [
       ...extraServices,

@@ -36,7 +36,7 @@ export function toEmuRequest(host: string, req: IncomingMessage, body: Buffer): 
   }
 }
 
-export const MAX_BODY_BYTES = 32 * 1024 * 1024
+const MAX_BODY_BYTES = 32 * 1024 * 1024
 
 export function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {

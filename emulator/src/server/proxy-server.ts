@@ -7,7 +7,7 @@ import { MANAGED_HSM_SUFFIX, managedHsmNameOf } from '../core/hosts.js'
 import type { LocalAzure } from './local-azure.js'
 import { serveEmulatedRequest, type ConnectionControl } from './serve-request.js'
 
-export type AdminHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>
+type AdminHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>
 
 /**
  * One loopback port: an HTTP CONNECT proxy that terminates TLS for the emulated Azure host names

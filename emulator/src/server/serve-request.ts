@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { randomUUID } from 'node:crypto'
 import type { EmuResponse, Principal, RequestKind } from '../core/service.js'
-import { azureError } from '../core/errors.js'
+import { AzureError, azureError } from '../core/errors.js'
 import { redactQuery } from '../core/request-log.js'
 import type { FaultKind } from '../core/scenario-types.js'
 import type { LocalAzure, PendingRequest } from './local-azure.js'
@@ -79,9 +79,12 @@ export async function serveEmulatedRequest(
   }
 
   if (!service) {
-    await send(
-      azureError(404, 'NotFound', `The local Azure does not emulate the host '${emuReq.host}'.`)
+    const notFound = azureError(
+      404,
+      'NotFound',
+      `The local Azure does not emulate the host '${emuReq.host}'.`
     )
+    await send(notFound.response)
     finish(404)
     return
   }
@@ -103,62 +106,64 @@ export async function serveEmulatedRequest(
   }
 
   let principal: Principal | undefined
-  if (service.audiences) {
-    const auth = authenticate(service, emuReq, {
-      tokens: azure.tokens,
-      tenantId: azure.store.world.tenantId,
-      now: azure.now(),
-      newGuid: randomUUID
-    })
-    if (!auth.ok) {
-      await send(auth.response)
-      finish(auth.response.status)
-      return
+  let response: EmuResponse
+  try {
+    if (service.audiences) {
+      principal = authenticate(service, emuReq, {
+        tokens: azure.tokens,
+        tenantId: azure.store.world.tenantId,
+        now: azure.now(),
+        newGuid: randomUUID
+      })
     }
-    principal = auth.principal
-  }
-
-  const pending: PendingRequest = {
-    method,
-    host: emuReq.host,
-    path: emuReq.path,
-    query: base.query,
-    kind: defaultKind,
-    ...(principal ? { principal: principal.objectId } : {}),
-    service: service.name
-  }
-  azure.emit('before-request', pending)
-  if (azure.interceptor) {
-    let decision: 'continue' | 'reset' | void
-    try {
-      decision = await azure.interceptor(pending)
-    } catch (e) {
-      console.error('[local-azure] request interceptor failed:', e)
-      decision = 'continue'
+    const pending: PendingRequest = {
+      method,
+      host: emuReq.host,
+      path: emuReq.path,
+      query: base.query,
+      kind: defaultKind,
+      ...(principal ? { principal: principal.objectId } : {}),
+      service: service.name
     }
-    if (decision === 'reset') {
+    if ((await intercept(azure, pending)) === 'reset') {
       connection.reset(req)
       finish(0, { principal: principal?.objectId, error: 'connection reset by interceptor' })
       return
     }
-  }
-
-  let response: EmuResponse
-  try {
     response = await service.handle(azure.context(emuReq, principal))
   } catch (e) {
-    console.error(`[local-azure] ${service.name} failed on ${method} ${emuReq.path}:`, e)
-    response = azureError(
-      500,
-      'InternalServerError',
-      `The local Azure's ${service.name} failed while serving ${method} ${emuReq.path}: ${(e as Error)?.message ?? e}`
-    )
+    // The one place where failures become answers: handlers throw AzureError in their own shape.
+    if (e instanceof AzureError) {
+      response = e.response
+    } else {
+      console.error(`[local-azure] ${service.name} failed on ${method} ${emuReq.path}:`, e)
+      response = azureError(
+        500,
+        'InternalServerError',
+        `The local Azure's ${service.name} failed while serving ${method} ${emuReq.path}: ${(e as Error)?.message ?? e}`
+      ).response
+    }
   }
   await send(response)
   finish(response.status, {
     kind: response.logAs ?? defaultKind,
     principal: principal?.objectId ?? response.logPrincipal
   })
+}
+
+/** Tells 'before-request' listeners, then asks the interceptor whether to drop the connection. */
+async function intercept(
+  azure: LocalAzure,
+  pending: PendingRequest
+): Promise<'continue' | 'reset'> {
+  azure.emit('before-request', pending)
+  if (!azure.interceptor) return 'continue'
+  try {
+    return (await azure.interceptor(pending)) === 'reset' ? 'reset' : 'continue'
+  } catch (e) {
+    console.error('[local-azure] request interceptor failed:', e)
+    return 'continue'
+  }
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

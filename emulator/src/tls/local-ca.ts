@@ -13,7 +13,7 @@ const KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' }
 const SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-256' }
 const DAY = 24 * 60 * 60 * 1000
 
-export const CA_CERT_FILE = 'ca.pem'
+const CA_CERT_FILE = 'ca.pem'
 const CA_KEY_FILE = 'ca-key.pem'
 
 /**
@@ -143,7 +143,7 @@ export class LocalCa {
   }
 }
 
-export function certificateNameFor(host: string): string {
+function certificateNameFor(host: string): string {
   const h = host.toLowerCase()
   const dot = h.indexOf('.')
   if (h.endsWith('.managedhsm.azure.net') && dot > 0 && h.slice(dot) === '.managedhsm.azure.net') {

@@ -1,26 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import { getIDToken } from '@actions/core'
-import {
-  admin,
-  decodeClaims,
-  defaultScenario,
-  silenceWorkflowCommands,
-  startTestEmulator,
-  type TestEmulator
-} from './helpers.js'
+import { admin, decodeClaims, defaultScenario, useTestEmulator } from './helpers.js'
 
-let t: TestEmulator
-let restoreStdout: () => void
-
-beforeAll(async () => {
-  restoreStdout = silenceWorkflowCommands()
-  t = await startTestEmulator()
-})
-
-afterAll(async () => {
-  await t.stop()
-  restoreStdout()
-})
+const t = useTestEmulator()
 
 describe('admin API', () => {
   it('reports health', async () => {

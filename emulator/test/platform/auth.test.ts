@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { beforeAll, describe, expect, it } from '@jest/globals'
 import type { AccessToken, TokenCredential } from '@azure/core-auth'
 import { ClientAssertionCredential } from '@azure/identity'
 import { ResourceManagementClient } from '@azure/arm-resources'
@@ -6,12 +6,7 @@ import { KeyClient } from '@azure/keyvault-keys'
 import { getIDToken } from '@actions/core'
 import type { Service } from '../../src/index.js'
 import { armService } from '../../src/services/arm/index.js'
-import {
-  rawRequest,
-  silenceWorkflowCommands,
-  startTestEmulator,
-  type TestEmulator
-} from './helpers.js'
+import { rawRequest, useTestEmulator } from './helpers.js'
 
 const SP_ID = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d'
 const SUB = '6c1b9e3a-2f4d-4a7b-8e5c-9d0f1a2b3c4d'
@@ -74,25 +69,17 @@ const hsmDouble: Service = {
   }
 }
 
-let t: TestEmulator
+const t = useTestEmulator(() => ({ extraServices: [armDouble, hsmDouble] }))
 let tenantId: string
-let restoreStdout: () => void
 
 function addHsmHost(name: string): void {
   t.emulator.store.world.hsmDataPlanes[name] ??= { name, keys: {}, roleAssignments: {} }
 }
 
-beforeAll(async () => {
-  restoreStdout = silenceWorkflowCommands()
-  t = await startTestEmulator({ extraServices: [armDouble, hsmDouble] })
+beforeAll(() => {
   tenantId = t.emulator.scenario.tenantId
   addHsmHost('hsm-test')
   addHsmHost('hsm-raw')
-})
-
-afterAll(async () => {
-  await t.stop()
-  restoreStdout()
 })
 
 function staticCredential(token: string): TokenCredential {

@@ -1,43 +1,29 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import { ClientAssertionCredential, ClientSecretCredential } from '@azure/identity'
 import { getIDToken } from '@actions/core'
 import {
+  DEPLOYER_APP,
+  DEPLOYER_SP,
+  TENANT,
   decodeClaims,
-  defaultScenario,
-  silenceWorkflowCommands,
-  startTestEmulator,
-  type TestEmulator
+  scenarioWithApp,
+  useTestEmulator
 } from './helpers.js'
 
-const APP_ID = '3b2f8c71-9d4e-4f6a-a1b2-c3d4e5f6a7b8'
-const SP_ID = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d'
 const SECRET_APP_ID = '11111111-2222-4333-8444-555555555555'
 const SECRET = 'local-azure-test-secret~value'
 
-let t: TestEmulator
-let tenantId: string
-let restoreStdout: () => void
-
-beforeAll(async () => {
-  restoreStdout = silenceWorkflowCommands()
-  const scenario = defaultScenario()
-  scenario.applications!.push({
+const t = useTestEmulator(() => ({
+  scenario: scenarioWithApp({
     appId: SECRET_APP_ID,
     displayName: 'secret-app',
     servicePrincipalId: '66666666-7777-4888-9999-000000000000',
     clientSecrets: [SECRET]
   })
-  t = await startTestEmulator({ scenario })
-  tenantId = scenario.tenantId
-})
+}))
 
-afterAll(async () => {
-  await t.stop()
-  restoreStdout()
-})
-
-function githubCredential(clientId = APP_ID): ClientAssertionCredential {
-  return new ClientAssertionCredential(tenantId, clientId, () =>
+function githubCredential(clientId = DEPLOYER_APP): ClientAssertionCredential {
+  return new ClientAssertionCredential(TENANT, clientId, () =>
     getIDToken('api://AzureADTokenExchange')
   )
 }
@@ -50,12 +36,12 @@ describe('Entra ID token endpoint with workload identity federation', () => {
     const claims = decodeClaims(token.token)
     expect(claims).toMatchObject({
       aud: 'https://management.azure.com',
-      iss: `https://sts.windows.net/${tenantId}/`,
-      oid: SP_ID,
-      sub: SP_ID,
-      tid: tenantId,
-      appid: APP_ID,
-      azp: APP_ID,
+      iss: `https://sts.windows.net/${TENANT}/`,
+      oid: DEPLOYER_SP,
+      sub: DEPLOYER_SP,
+      tid: TENANT,
+      appid: DEPLOYER_APP,
+      azp: DEPLOYER_APP,
       idtyp: 'app',
       ver: '1.0'
     })
@@ -105,7 +91,7 @@ describe('Entra ID token endpoint with workload identity federation', () => {
     t.emulator.setGitHubSubject('repo:contoso/cosmos-cmk:environment:production')
     try {
       const token = await githubCredential().getToken('https://management.azure.com/.default')
-      expect(decodeClaims(token.token).oid).toBe(SP_ID)
+      expect(decodeClaims(token.token).oid).toBe(DEPLOYER_SP)
     } finally {
       t.emulator.setGitHubSubject('repo:contoso/cosmos-cmk:ref:refs/heads/main')
     }
@@ -113,7 +99,7 @@ describe('Entra ID token endpoint with workload identity federation', () => {
 
   it('rejects an expired assertion with AADSTS700024', async () => {
     const expired = t.emulator.tokens.githubIdToken({ expiresInSeconds: -60 })
-    const credential = new ClientAssertionCredential(tenantId, APP_ID, async () => expired)
+    const credential = new ClientAssertionCredential(TENANT, DEPLOYER_APP, async () => expired)
     await expect(credential.getToken('https://management.azure.com/.default')).rejects.toThrow(
       /AADSTS700024: Client assertion is not within its valid time range/
     )
@@ -121,7 +107,7 @@ describe('Entra ID token endpoint with workload identity federation', () => {
 
   it('rejects an assertion for the wrong audience with AADSTS700212', async () => {
     const idToken = await getIDToken('https://github.com/contoso')
-    const credential = new ClientAssertionCredential(tenantId, APP_ID, async () => idToken)
+    const credential = new ClientAssertionCredential(TENANT, DEPLOYER_APP, async () => idToken)
     await expect(credential.getToken('https://management.azure.com/.default')).rejects.toThrow(
       /AADSTS700212/
     )
@@ -138,7 +124,7 @@ describe('Entra ID token endpoint with workload identity federation', () => {
     const good = await getIDToken('api://AzureADTokenExchange')
     const [h, p] = good.split('.')
     const forged = `${h}.${p}.${Buffer.alloc(256, 7).toString('base64url')}`
-    const credential = new ClientAssertionCredential(tenantId, APP_ID, async () => forged)
+    const credential = new ClientAssertionCredential(TENANT, DEPLOYER_APP, async () => forged)
     await expect(credential.getToken('https://management.azure.com/.default')).rejects.toThrow(
       /AADSTS700027/
     )
@@ -147,7 +133,7 @@ describe('Entra ID token endpoint with workload identity federation', () => {
 
 describe('Entra ID token endpoint with a client secret', () => {
   it('issues a token with ClientSecretCredential', async () => {
-    const credential = new ClientSecretCredential(tenantId, SECRET_APP_ID, SECRET)
+    const credential = new ClientSecretCredential(TENANT, SECRET_APP_ID, SECRET)
     const token = await credential.getToken('https://graph.microsoft.com/.default')
     expect(decodeClaims(token.token)).toMatchObject({
       aud: 'https://graph.microsoft.com',
@@ -158,7 +144,7 @@ describe('Entra ID token endpoint with a client secret', () => {
   })
 
   it('rejects a wrong secret with AADSTS7000215', async () => {
-    const credential = new ClientSecretCredential(tenantId, SECRET_APP_ID, 'not-the-secret')
+    const credential = new ClientSecretCredential(TENANT, SECRET_APP_ID, 'not-the-secret')
     await expect(credential.getToken('https://management.azure.com/.default')).rejects.toThrow(
       /AADSTS7000215: Invalid client secret provided/
     )
@@ -173,7 +159,7 @@ describe('request log of token traffic', () => {
     )
     expect(tokenCalls.length).toBeGreaterThan(3)
     for (const e of tokenCalls) expect(e.kind).toBe('token')
-    expect(tokenCalls.some(e => e.status === 200 && e.principal === SP_ID)).toBe(true)
+    expect(tokenCalls.some(e => e.status === 200 && e.principal === DEPLOYER_SP)).toBe(true)
     expect(tokenCalls.some(e => e.status === 401)).toBe(true)
     const idTokenCalls = all.filter(e => e.host === 'pipelines.actions.githubusercontent.com')
     expect(idTokenCalls.length).toBeGreaterThan(0)

@@ -3,6 +3,7 @@ import type { AccessToken, TokenCredential } from '@azure/core-auth'
 import { ResourceManagementClient } from '@azure/arm-resources'
 import type { PendingRequest, RequestLogEntry, Service } from '../../src/index.js'
 import { armService } from '../../src/services/arm/index.js'
+import { FaultInjector, requestIdentity } from '../../src/core/faults.js'
 import { admin, rawRequest, startTestEmulator, type TestEmulator } from './helpers.js'
 
 const SUB = '6c1b9e3a-2f4d-4a7b-8e5c-9d0f1a2b3c4d'
@@ -96,7 +97,7 @@ describe('fault injection', () => {
     expect(t.emulator.faultCounts().stall).toBe(1)
   })
 
-  it('replays the same faults for the same seed and sequence of requests', async () => {
+  it('replays the same faults for the same seed and requests', async () => {
     const rules = [{ kind: 'server-error' as const, rate: 0.5, host: 'management.azure.com' }]
     const run = async () => {
       t.emulator.setFaults(rules)
@@ -111,6 +112,70 @@ describe('fault injection', () => {
     expect(first).toContain(503)
     expect(first).toContain(200)
     expect(t.emulator.faultCounts()['server-error']).toBe(first.filter(s => s === 503).length)
+  })
+
+  it('chooses faults by request identity and occurrence, whatever the order of arrival', async () => {
+    const rules = [{ kind: 'server-error' as const, rate: 0.4, host: 'management.azure.com' }]
+    const namespaces = ['Microsoft.A', 'Microsoft.B', 'Microsoft.C', 'Microsoft.D', 'Microsoft.E']
+    /** Each namespace's three requests one after another; the namespaces in the order given. */
+    const statuses = async (order: string[], parallel: boolean) => {
+      t.emulator.setFaults(rules)
+      const three = async (ns: string) => {
+        const got: number[] = []
+        for (let i = 0; i < 3; i++) got.push((await rawRequest(providerUrl(ns), { token })).status)
+        return [ns, got] as const
+      }
+      const pairs = parallel
+        ? await Promise.all(order.map(three))
+        : await order.reduce<Promise<(readonly [string, number[]])[]>>(
+            async (done, ns) => [...(await done), await three(ns)],
+            Promise.resolve([])
+          )
+      return Object.fromEntries(pairs)
+    }
+    const inOrder = await statuses(namespaces, false)
+    const interleaved = await statuses([...namespaces].reverse(), true)
+    expect(interleaved).toEqual(inOrder)
+    const all = Object.values(inOrder).flat()
+    expect(all).toContain(503)
+    expect(all).toContain(200)
+  })
+
+  it('treats requests that differ only by generated ids or letter case as one request', () => {
+    const assignment = (name: string) => ({
+      host: 'hsm-cmk-demo.managedhsm.azure.net',
+      method: 'put',
+      path: `/keys/providers/Microsoft.Authorization/roleAssignments/${name}`
+    })
+    expect(requestIdentity(assignment('0d5e5f5a-1b2c-4d3e-8f40-5a6b7c8d9e0f'))).toBe(
+      requestIdentity(assignment('9F8E7D6C-5B4A-4392-8170-6F5E4D3C2B1A'))
+    )
+    expect(
+      requestIdentity({
+        host: 'X.managedhsm.azure.net',
+        method: 'GET',
+        path: '/keys/k/' + 'ab'.repeat(16)
+      })
+    ).toBe('GET x.managedhsm.azure.net/keys/k/{id}')
+    expect(
+      requestIdentity({ host: 'management.azure.com', method: 'GET', path: '/subscriptions/' })
+    ).toBe('GET management.azure.com/subscriptions')
+    // The key's name stays: creating another key is another request.
+    expect(requestIdentity({ ...assignment('a'), path: '/keys/one/create' })).not.toBe(
+      requestIdentity({ ...assignment('a'), path: '/keys/two/create' })
+    )
+  })
+
+  it('gives a request repeated after a fault its own draw, the same for the same seed', () => {
+    const decisions = (seed: number) => {
+      const faults = new FaultInjector(seed)
+      faults.setRules([{ kind: 'reset', rate: 0.5 }])
+      const create = { host: 'h.managedhsm.azure.net', method: 'POST', path: '/keys/k/create' }
+      return Array.from({ length: 24 }, () => faults.decide(create)?.kind ?? 'served')
+    }
+    expect(decisions(41)).toEqual(decisions(41))
+    expect(new Set(decisions(41))).toEqual(new Set(['reset', 'served']))
+    expect(decisions(42)).not.toEqual(decisions(41))
   })
 
   it('lets the Azure SDK retry through a throttle', async () => {

@@ -1,56 +1,40 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { beforeAll, describe, expect, it } from '@jest/globals'
 import { ClientAssertionCredential } from '@azure/identity'
 import { getIDToken } from '@actions/core'
 import {
-  defaultScenario,
+  COSMOS_APP,
+  COSMOS_SP,
+  COSMOS_SP_ENTITY,
+  TENANT,
+  scenarioWithApp,
   rawRequest,
-  silenceWorkflowCommands,
-  startTestEmulator,
-  type TestEmulator
+  useTestEmulator
 } from './helpers.js'
 
-const COSMOS_APP = 'a232010e-820c-4083-83bb-3ace5fc29d0b'
-const COSMOS_SP = 'e1d2c3b4-a5f6-4e7d-8c9b-0a1f2e3d4c5b'
 const NO_GRAPH_APP = '22222222-3333-4444-8555-666666666666'
 const GRAPH = 'https://graph.microsoft.com/v1.0'
 
-let t: TestEmulator
-let token: string
-let restoreStdout: () => void
-
-beforeAll(async () => {
-  restoreStdout = silenceWorkflowCommands()
-  const scenario = defaultScenario()
-  scenario.applications!.push({
+const t = useTestEmulator(() => ({
+  scenario: scenarioWithApp({
     appId: NO_GRAPH_APP,
     displayName: 'no-graph',
     canReadDirectory: false
   })
-  t = await startTestEmulator({ scenario })
-  const credential = new ClientAssertionCredential(
-    scenario.tenantId,
-    t.emulator.env.AZURE_CLIENT_ID!,
-    () => getIDToken('api://AzureADTokenExchange')
+}))
+let token: string
+
+beforeAll(async () => {
+  const credential = new ClientAssertionCredential(TENANT, t.emulator.env.AZURE_CLIENT_ID!, () =>
+    getIDToken('api://AzureADTokenExchange')
   )
   token = (await credential.getToken('https://graph.microsoft.com/.default')).token
-})
-
-afterAll(async () => {
-  await t.stop()
-  restoreStdout()
 })
 
 describe('Microsoft Graph service principal lookups', () => {
   it('finds the Azure Cosmos DB first-party principal by appId', async () => {
     const res = await rawRequest(`${GRAPH}/servicePrincipals(appId='${COSMOS_APP}')`, { token })
     expect(res.status).toBe(200)
-    expect(res.json).toMatchObject({
-      '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#servicePrincipals/$entity',
-      id: COSMOS_SP,
-      appId: COSMOS_APP,
-      displayName: 'Azure Cosmos DB',
-      servicePrincipalType: 'Application'
-    })
+    expect(res.json).toMatchObject(COSMOS_SP_ENTITY)
   })
 
   it('filters by appId (with the SDK-style encoded $filter) and honours $select', async () => {

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { afterAll, beforeAll } from '@jest/globals'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -10,11 +11,13 @@ import {
 } from '@azure/core-rest-pipeline'
 import {
   applyEnv,
-  DEFAULT_SCENARIO_PATH,
+  defaultNames,
+  defaultScenario,
   startEmulator,
   trustEmulatorCa,
   type Emulator,
   type Scenario,
+  type ScenarioApplication,
   type Service
 } from '../../src/index.js'
 
@@ -23,9 +26,38 @@ export interface TestEmulator {
   stop(): Promise<void>
 }
 
-/** A fresh copy of emulator/scenarios/default.json. */
-export function defaultScenario(): Scenario {
-  return JSON.parse(readFileSync(DEFAULT_SCENARIO_PATH, 'utf8')) as Scenario
+export { defaultScenario }
+
+/** The default scenario with one more app registration. */
+export function scenarioWithApp(app: ScenarioApplication): Scenario {
+  const scenario = defaultScenario()
+  scenario.applications!.push(app)
+  return scenario
+}
+
+/** Names from emulator/scenarios/default.json. */
+export const {
+  tenantId: TENANT,
+  subscriptionId: SUB,
+  resourceGroup: RG,
+  location: LOCATION,
+  clientId: DEPLOYER_APP,
+  clientObjectId: DEPLOYER_SP,
+  hsmName: SEEDED_HSM,
+  userAssignedIdentity: UAI_NAME,
+  userAssignedIdentityPrincipalId: UAI_PRINCIPAL,
+  userAssignedIdentityId: UAI_ID,
+  cosmosAppId: COSMOS_APP,
+  cosmosObjectId: COSMOS_SP
+} = defaultNames
+
+/** How Microsoft Graph shows the default scenario's Azure Cosmos DB service principal. */
+export const COSMOS_SP_ENTITY = {
+  '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#servicePrincipals/$entity',
+  id: COSMOS_SP,
+  appId: COSMOS_APP,
+  displayName: 'Azure Cosmos DB',
+  servicePrincipalType: 'Application'
 }
 
 /**
@@ -51,6 +83,32 @@ export async function startTestEmulator(
       restore()
       await emulator.stop()
       rmSync(stateDir, { recursive: true, force: true })
+    }
+  }
+}
+
+/**
+ * Starts a local Azure (see startTestEmulator) before the file's tests, with the workflow commands
+ * of @actions/core kept out of the output, and stops it after them. `emulator` is there once the
+ * file's first `beforeAll` has run.
+ */
+export function useTestEmulator(
+  options: () => { scenario?: Scenario; extraServices?: Service[] } = () => ({})
+): { readonly emulator: Emulator } {
+  let started: TestEmulator | undefined
+  let restoreStdout: (() => void) | undefined
+  beforeAll(async () => {
+    restoreStdout = silenceWorkflowCommands()
+    started = await startTestEmulator(options())
+  })
+  afterAll(async () => {
+    await started?.stop()
+    restoreStdout?.()
+  })
+  return {
+    get emulator() {
+      if (!started) throw new Error('the local Azure starts in beforeAll')
+      return started.emulator
     }
   }
 }

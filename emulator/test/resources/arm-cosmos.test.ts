@@ -14,7 +14,14 @@ import {
   uaiPath,
   type JsonResponse
 } from './harness.js'
-import { CRYPTO_USER, ENCRYPTION_USER, HSM, assignRole, seed } from './hsm-fixtures.js'
+import {
+  CRYPTO_USER,
+  ENCRYPTION_USER,
+  HSM,
+  assignRole,
+  expectAssignableOnlyAfter,
+  seed
+} from './hsm-fixtures.js'
 
 const KEY_URI = `https://${HSM}.managedhsm.azure.net/keys/cmk`
 const UAI_ID = `/subscriptions/${SUB}/resourceGroups/cmk-rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/cmk-id`
@@ -323,11 +330,7 @@ describe('Microsoft.DocumentDB/databaseAccounts', () => {
       displayName: 'acct1',
       replicatedAt: h.now + 30_000
     })
-    expect((await assignRole(h, principalId, ENCRYPTION_USER, '/keys')).json.error.code).toBe(
-      'PrincipalNotFound'
-    )
-    h.advance(30_000)
-    expect((await assignRole(h, principalId, ENCRYPTION_USER, '/keys')).status).toBe(201)
+    await expectAssignableOnlyAfter(h, principalId, 30_000)
 
     const early = await patch(h, 'acct1', {
       properties: { defaultIdentity: 'SystemAssignedIdentity' }

@@ -3,9 +3,9 @@ import { armService } from '../../src/services/arm/index.js'
 import {
   DEPLOYER,
   Harness,
+  armEnvelope,
   READER,
   SUB,
-  TENANT,
   hsmCreateBody,
   hsmPath,
   pathOf,
@@ -54,19 +54,13 @@ describe('Microsoft.KeyVault/managedHSMs', () => {
     h.advance(20 * 60_000)
     const done = await poll(h, location)
     expect(done.status).toBe(200)
+    // what was sent comes back, inside ARM's envelope
+    const sent = hsmCreateBody() as { properties: Record<string, unknown> }
     expect(done.json).toMatchObject({
-      id: `/subscriptions/${SUB}/resourceGroups/cmk-rg/providers/Microsoft.KeyVault/managedHSMs/hsm-one`,
-      name: 'hsm-one',
-      type: 'Microsoft.KeyVault/managedHSMs',
-      location: 'westeurope',
-      sku: { family: 'B', name: 'Standard_B1' },
-      tags: { env: 'test' },
+      ...armEnvelope('Microsoft.KeyVault/managedHSMs', 'hsm-one'),
+      ...sent,
       properties: {
-        tenantId: TENANT,
-        initialAdminObjectIds: [DEPLOYER],
-        enableSoftDelete: true,
-        softDeleteRetentionInDays: 7,
-        enablePurgeProtection: true,
+        ...sent.properties,
         provisioningState: 'Succeeded',
         securityDomainProperties: {
           activationStatus: 'NotActivated',

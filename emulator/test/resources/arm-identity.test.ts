@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { armService } from '../../src/services/arm/index.js'
-import { Harness, SUB, TENANT, uaiPath } from './harness.js'
+import { Harness, TENANT, armEnvelope, uaiPath } from './harness.js'
 
 describe('Microsoft.ManagedIdentity/userAssignedIdentities', () => {
   it('creates an identity (201), then updates it (200), with a service principal that replicates later', async () => {
@@ -13,10 +13,7 @@ describe('Microsoft.ManagedIdentity/userAssignedIdentities', () => {
     })
     expect(created.status).toBe(201)
     expect(created.json).toMatchObject({
-      id: `/subscriptions/${SUB}/resourceGroups/cmk-rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/cmk-id`,
-      name: 'cmk-id',
-      type: 'Microsoft.ManagedIdentity/userAssignedIdentities',
-      location: 'westeurope',
+      ...armEnvelope('Microsoft.ManagedIdentity/userAssignedIdentities', 'cmk-id'),
       tags: { a: '1' },
       properties: { tenantId: TENANT }
     })

@@ -6,6 +6,7 @@ import type {
   ServiceContext,
   Timing
 } from '../../src/core/service.js'
+import { AzureError } from '../../src/core/errors.js'
 import { DEFAULT_TIMING } from '../../src/core/timing.js'
 import { emptyWorld, type ArmRoleAssignment, type World } from '../../src/core/world.js'
 
@@ -18,9 +19,6 @@ export const READER_APP = '0a0a0a0a-0000-0000-0000-000000000002'
 export const READER = 'd0d0d0d0-0000-0000-0000-000000000002'
 export const COSMOS_FP_APP = 'a232010e-820c-4083-83bb-3ace5fc29d0b'
 export const COSMOS_FP = 'c0c0c0c0-0000-0000-0000-000000000001'
-
-/** Every operation instant: the emulator's own default timing. */
-export const ZERO_TIMING: Timing = DEFAULT_TIMING
 
 export interface CallOptions {
   method: string
@@ -44,9 +42,10 @@ export class Harness {
   world: World
   now = Date.UTC(2026, 0, 15, 12, 0, 0)
   timing: Timing
+  /** Every operation is instant (the emulator's default timing) unless `timing` says otherwise. */
   constructor(timing: Partial<Timing> = {}) {
     this.world = baseWorld()
-    this.timing = { ...ZERO_TIMING, ...timing }
+    this.timing = { ...DEFAULT_TIMING, ...timing }
   }
 
   advance(ms: number): void {
@@ -96,7 +95,14 @@ export class Harness {
       newGuid: () => randomUUID(),
       origin: `https://${host}`
     }
-    const res = await service.handle(ctx)
+    let res: EmuResponse
+    try {
+      res = await service.handle(ctx)
+    } catch (e) {
+      // what the server does with a failure a handler throws
+      if (!(e instanceof AzureError)) throw e
+      res = e.response
+    }
     return { ...res, json: res.body }
   }
 }
@@ -164,6 +170,11 @@ export const uaiPath = (name: string) =>
   `${rgPath}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`
 export const cosmosPath = (name: string) =>
   `${rgPath}/providers/Microsoft.DocumentDB/databaseAccounts/${name}`
+
+/** What ARM puts around a resource of the test resource group (in westeurope). */
+export function armEnvelope(type: string, name: string) {
+  return { id: `${rgPath}/providers/${type}/${name}`, name, type, location: 'westeurope' }
+}
 
 export function hsmCreateBody(
   overrides: Record<string, unknown> = {},

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto'
+import { expect } from '@jest/globals'
 import type { ScenarioHsm, ScenarioResourceGroup } from '../../src/core/scenario-types.js'
-import { seedResources } from '../../src/services/resources/seed.js'
+import { HSM_ROLES, roleDefinitionId } from '../../src/model/role-definitions.js'
+import { seedResources } from '../../src/model/seed.js'
+import type { TestCertificate } from './certificates.js'
 import { hsmService } from '../../src/services/hsm/index.js'
 import {
   DEPLOYER,
@@ -14,12 +17,13 @@ import {
 
 export const HSM = 'testhsm'
 export const HSM_HOST = `${HSM}.managedhsm.azure.net`
-export const ADMIN_ROLE = 'a290e904-7015-4bba-90c8-60543313cdb4'
-export const CRYPTO_USER = '21dbd100-6940-42c2-9190-5d6cb909625b'
-export const POLICY_ADMIN = '4bd23610-cdcf-4971-bdee-bdc562cc28e4'
-export const ENCRYPTION_USER = '33413926-3206-4cdd-b39a-83574fe37a17'
-export const roleId = (guid: string) =>
-  `Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/${guid}`
+export const {
+  administrator: ADMIN_ROLE,
+  cryptoUser: CRYPTO_USER,
+  policyAdministrator: POLICY_ADMIN,
+  serviceEncryptionUser: ENCRYPTION_USER
+} = HSM_ROLES
+export const roleId = roleDefinitionId
 
 /** Seeds resources into the harness world through the real seeding function. */
 export function seed(h: Harness, rg: Omit<ScenarioResourceGroup, 'name' | 'location'>): void {
@@ -67,5 +71,32 @@ export function assignRole(
     path: `${prefix}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`,
     body: { properties: { roleDefinitionId: roleId(roleGuid), principalId } },
     ...(as ? { as } : {})
+  })
+}
+
+/**
+ * A principal the directory does not know yet cannot be assigned a role (PrincipalNotFound);
+ * `replicationMs` later it can.
+ */
+export async function expectAssignableOnlyAfter(
+  h: Harness,
+  principalId: string,
+  replicationMs: number
+): Promise<void> {
+  const early = await assignRole(h, principalId, ENCRYPTION_USER, '/keys')
+  expect(early.json.error.code).toBe('PrincipalNotFound')
+  h.advance(replicationMs)
+  expect((await assignRole(h, principalId, ENCRYPTION_USER, '/keys')).status).toBe(201)
+}
+
+/** Starts a security-domain download to the certificates, with a quorum of 2. */
+export function downloadSecurityDomain(
+  h: Harness,
+  certs: TestCertificate[]
+): Promise<JsonResponse> {
+  return hsmCall(h, {
+    method: 'POST',
+    path: '/securitydomain/download',
+    body: { certificates: certs.map(c => c.jwk), required: 2 }
   })
 }

@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from '@jest/globals'
-import { principalMayPerform, DataActions } from '../../src/services/hsm/index.js'
-import { normalizeScope, scopeCovers } from '../../src/services/hsm/rbac.js'
+import {
+  DataActions,
+  normalizeScope,
+  principalMayPerform,
+  scopeCovers
+} from '../../src/model/rbac.js'
 import { COSMOS_FP, DEPLOYER, Harness, READER, TENANT } from './harness.js'
 import {
   ADMIN_ROLE,
@@ -10,6 +14,7 @@ import {
   HSM,
   POLICY_ADMIN,
   assignRole,
+  expectAssignableOnlyAfter,
   hsmCall,
   roleId,
   seedHsm
@@ -204,11 +209,7 @@ describe('Managed HSM local RBAC', () => {
       servicePrincipalType: 'ManagedIdentity',
       replicatedAt: h.now + 30_000
     }
-    expect((await assignRole(h, fresh, ENCRYPTION_USER, '/keys')).json.error.code).toBe(
-      'PrincipalNotFound'
-    )
-    h.advance(30_000)
-    expect((await assignRole(h, fresh, ENCRYPTION_USER, '/keys')).status).toBe(201)
+    await expectAssignableOnlyAfter(h, fresh, 30_000)
   })
 
   it('needs roleAssignments/write at the scope and read at "/"', async () => {

@@ -3,7 +3,7 @@ import { armService } from '../../src/services/arm/index.js'
 import { jweDecrypt } from '../../src/services/hsm/jwe.js'
 import { combineShares } from '../../src/services/hsm/shamir.js'
 import { Harness, READER, hsmPath } from './harness.js'
-import { hsmCall, seedHsm, HSM } from './hsm-fixtures.js'
+import { downloadSecurityDomain, hsmCall, seedHsm, HSM } from './hsm-fixtures.js'
 import { makeCertificates } from './certificates.js'
 
 describe('security domain download (activation)', () => {
@@ -11,11 +11,7 @@ describe('security domain download (activation)', () => {
     const h = new Harness({ securityDomainDownload: 60_000 })
     seedHsm(h, { activationStatus: 'NotActivated' })
     const certs = await makeCertificates(3)
-    const res = await hsmCall(h, {
-      method: 'POST',
-      path: '/securitydomain/download',
-      body: { certificates: certs.map(c => c.jwk), required: 2 }
-    })
+    const res = await downloadSecurityDomain(h, certs)
     expect(res.status).toBe(202)
     expect(res.headers).toEqual({
       'Azure-AsyncOperation': `https://${HSM}.managedhsm.azure.net/securitydomain/download/pending`,
@@ -44,11 +40,7 @@ describe('security domain download (activation)', () => {
     expect(done.json).toEqual({ status: 'Success', status_details: 'The resource is active.' })
     const arm = await h.call(armService, { method: 'GET', path: hsmPath(HSM) })
     expect(arm.json.properties.securityDomainProperties.activationStatus).toBe('Active')
-    const again = await hsmCall(h, {
-      method: 'POST',
-      path: '/securitydomain/download',
-      body: { certificates: certs.map(c => c.jwk), required: 2 }
-    })
+    const again = await downloadSecurityDomain(h, certs)
     expect(again.status).toBe(409)
   })
 

@@ -8,7 +8,14 @@ import { CryptographyClient, KeyClient } from '@azure/keyvault-keys'
 import { armService } from '../../src/services/arm/index.js'
 import { hsmService } from '../../src/services/hsm/index.js'
 import { DEPLOYER, Harness, RG, SUB, TENANT } from './harness.js'
-import { CRYPTO_USER, ENCRYPTION_USER, HSM, HSM_HOST, assignRole, hsmCall } from './hsm-fixtures.js'
+import {
+  CRYPTO_USER,
+  ENCRYPTION_USER,
+  HSM,
+  HSM_HOST,
+  assignRole,
+  downloadSecurityDomain
+} from './hsm-fixtures.js'
 import { makeCertificates } from './certificates.js'
 import { fakeCredential, inProcessHttpClient } from './sdk-adapter.js'
 
@@ -64,12 +71,7 @@ describe('the unmodified Azure SDK clients against the handlers (in process)', (
     ).rejects.toMatchObject({ statusCode: 400, code: 'BadRequest' })
 
     // 3. activation (no security-domain SDK is served here; the request is the CLI's)
-    const certs = await makeCertificates(3)
-    const sd = await hsmCall(h, {
-      method: 'POST',
-      path: '/securitydomain/download',
-      body: { certificates: certs.map(c => c.jwk), required: 2 }
-    })
+    const sd = await downloadSecurityDomain(h, await makeCertificates(3))
     expect(sd.status).toBe(202)
     h.advance(30_000)
     expect(

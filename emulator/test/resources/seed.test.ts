@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { DataActions, principalMayPerform } from '../../src/services/hsm/index.js'
+import { DataActions, principalMayPerform } from '../../src/model/rbac.js'
 import { COSMOS_FP, DEPLOYER, Harness, SUB } from './harness.js'
 import { ENCRYPTION_USER, HSM, roleId, seed } from './hsm-fixtures.js'
 
@@ -121,5 +121,50 @@ describe('seedResources', () => {
         ]
       })
     ).toThrow(/invalid role assignment scope/)
+  })
+
+  it('seeds EC keys as EC-HSM on their curve, and refuses keys Managed HSM could not hold', () => {
+    const h = new Harness()
+    seed(h, {
+      managedHsms: [
+        {
+          name: HSM,
+          keys: [
+            { name: 'ec', kty: 'EC' },
+            { name: 'k', kty: 'EC-HSM', curve: 'P-521', ops: ['sign'] }
+          ]
+        }
+      ]
+    })
+    const keys = h.world.hsmDataPlanes[HSM]!.keys
+    expect(keys.ec!.versions[0]).toMatchObject({
+      kty: 'EC-HSM',
+      crv: 'P-256',
+      keySize: 256,
+      keyOps: ['sign', 'verify']
+    })
+    expect(keys.k!.versions[0]).toMatchObject({ kty: 'EC-HSM', crv: 'P-521', keyOps: ['sign'] })
+    expect(keys.k!.versions[0]!.n).toBeUndefined()
+    const refused = (name: string, key: Record<string, unknown>) =>
+      expect(() => seed(h, { managedHsms: [{ name, keys: [{ name: 'x', ...key }] }] }))
+    refused('h1', { kty: 'oct-HSM' }).toThrow(/key type 'oct-HSM' is not emulated/)
+    refused('h2', { kty: 'EC-HSM', ops: ['wrapKey'] }).toThrow(/EC-HSM key cannot allow 'wrapKey'/)
+    refused('h3', { kty: 'EC-HSM', size: 256 }).toThrow(/has a curve, not a size/)
+    refused('h4', { kty: 'EC', curve: 'P-192' }).toThrow(/unknown curve 'P-192'/)
+    refused('h5', { size: 1024 }).toThrow(/2048, 3072 or 4096 bits/)
+  })
+
+  it('seeds HSM settings and refuses settings HSMs do not have', () => {
+    const h = new Harness()
+    seed(h, {
+      managedHsms: [{ name: HSM, settings: { AllowKeyManagementOperationsThroughARM: true } }]
+    })
+    expect(h.world.hsmDataPlanes[HSM]!.settings).toEqual({
+      AllowKeyManagementOperationsThroughARM: true
+    })
+    const settings = { AllowEverything: true } as Record<string, boolean>
+    expect(() => seed(h, { managedHsms: [{ name: 'h1', settings }] })).toThrow(
+      /'AllowEverything' is not a setting/
+    )
   })
 })

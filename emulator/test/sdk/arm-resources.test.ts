@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import type { TokenCredential } from '@azure/core-auth'
+import { describe, expect, it } from '@jest/globals'
 import { ResourceManagementClient } from '@azure/arm-resources'
 import { ManagedServiceIdentityClient } from '@azure/arm-msi'
 import {
@@ -11,29 +10,17 @@ import {
   UAI_ID,
   UAI_NAME,
   UAI_PRINCIPAL,
-  federatedCredential,
   rejection,
-  startSdkEmulator,
+  useSdkEmulator,
   staticCredential,
-  waitUntil,
-  type SdkEmulator
+  waitUntil
 } from './helpers.js'
 
-let s: SdkEmulator
-let credential: TokenCredential
-
-beforeAll(async () => {
-  s = await startSdkEmulator()
-  credential = federatedCredential()
-})
-
-afterAll(async () => {
-  await s?.stop()
-})
+const s = useSdkEmulator()
 
 describe('@azure/arm-resources over HTTPS through the proxy', () => {
   it('reads a provider and registers it: NotRegistered, Registering, then Registered', async () => {
-    const client = new ResourceManagementClient(credential, SUB)
+    const client = new ResourceManagementClient(s.credential, SUB)
     const before = await client.providers.get('Microsoft.DocumentDB')
     expect(before).toMatchObject({
       id: `/subscriptions/${SUB}/providers/Microsoft.DocumentDB`,
@@ -71,7 +58,7 @@ describe('@azure/arm-resources over HTTPS through the proxy', () => {
   })
 
   it('gets the resource group, and answers ResourceGroupNotFound for a missing one', async () => {
-    const client = new ResourceManagementClient(credential, SUB)
+    const client = new ResourceManagementClient(s.credential, SUB)
     const rg = await client.resourceGroups.get(RG)
     expect(rg).toMatchObject({
       id: `/subscriptions/${SUB}/resourceGroups/${RG}`,
@@ -96,7 +83,7 @@ describe('@azure/arm-resources over HTTPS through the proxy', () => {
   })
 
   it('rejects a real Microsoft Graph token with 401 InvalidAuthenticationToken (wrong audience)', async () => {
-    const graphToken = await credential.getToken('https://graph.microsoft.com/.default')
+    const graphToken = await s.credential.getToken('https://graph.microsoft.com/.default')
     const client = new ResourceManagementClient(staticCredential(graphToken!.token), SUB)
     const err = await rejection(client.resourceGroups.get(RG))
     expect(err.statusCode).toBe(401)
@@ -118,7 +105,7 @@ describe('@azure/arm-resources over HTTPS through the proxy', () => {
   })
 
   it('answers a resource type it does not emulate with an Azure-shaped JSON error, never HTML', async () => {
-    const client = new ResourceManagementClient(credential, SUB)
+    const client = new ResourceManagementClient(s.credential, SUB)
     const storageId = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Storage/storageAccounts/stcmkdemo`
     const err = await rejection(client.resources.getById(storageId, '2023-05-01'))
     expect(err.statusCode).toBe(501)
@@ -132,7 +119,7 @@ describe('@azure/arm-resources over HTTPS through the proxy', () => {
 
 describe('@azure/arm-msi over HTTPS through the proxy', () => {
   it('gets the seeded user-assigned identity', async () => {
-    const client = new ManagedServiceIdentityClient(credential, SUB)
+    const client = new ManagedServiceIdentityClient(s.credential, SUB)
     const uai = await client.userAssignedIdentities.get(RG, UAI_NAME)
     expect(uai).toMatchObject({
       id: UAI_ID,
@@ -146,7 +133,7 @@ describe('@azure/arm-msi over HTTPS through the proxy', () => {
   })
 
   it('creates an identity with a fresh principal, and updates its tags in place', async () => {
-    const client = new ManagedServiceIdentityClient(credential, SUB)
+    const client = new ManagedServiceIdentityClient(s.credential, SUB)
     const created = await client.userAssignedIdentities.createOrUpdate(RG, 'id-sdk-test', {
       location: LOCATION,
       tags: { purpose: 'sdk' }
@@ -183,7 +170,7 @@ describe('@azure/arm-msi over HTTPS through the proxy', () => {
   })
 
   it('answers ResourceNotFound for a missing identity', async () => {
-    const client = new ManagedServiceIdentityClient(credential, SUB)
+    const client = new ManagedServiceIdentityClient(s.credential, SUB)
     const err = await rejection(client.userAssignedIdentities.get(RG, 'id-missing'))
     expect(err.statusCode).toBe(404)
     expect(err.code).toBe('ResourceNotFound')

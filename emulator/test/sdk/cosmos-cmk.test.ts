@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import type { TokenCredential } from '@azure/core-auth'
+import { beforeAll, describe, expect, it } from '@jest/globals'
 import {
   CosmosDBManagementClient,
   type DatabaseAccountCreateUpdateParameters
@@ -10,19 +9,17 @@ import {
   LOCATION,
   POLL,
   RG,
-  ROLES,
+  HSM_ROLES,
   SEEDED_HSM,
   SUB,
   TENANT,
   UAI_ID,
   UAI_PRINCIPAL,
-  federatedCredential,
   hsmDataPlane,
   rejection,
   sdkScenario,
-  startSdkEmulator,
-  waitUntil,
-  type SdkEmulator
+  useSdkEmulator,
+  waitUntil
 } from './helpers.js'
 
 const ACCOUNT = 'cosmos-sdk-cmk'
@@ -31,8 +28,12 @@ const KEY_URI = `https://${SEEDED_HSM}.managedhsm.azure.net/keys/cmk`
 const RBAC_PROPAGATION = FAST_TIMING.rbacPropagation as number
 const REPLICATION = FAST_TIMING.principalReplication as number
 
-let s: SdkEmulator
-let credential: TokenCredential
+const s = useSdkEmulator(() => {
+  const scenario = sdkScenario()
+  const hsm = scenario.subscriptions[0]!.resourceGroups![0]!.managedHsms![0]!
+  hsm.keys = [{ name: 'cmk', size: 2048, ops: ['wrapKey', 'unwrapKey'] }]
+  return scenario
+})
 let cosmos: CosmosDBManagementClient
 let keyVersionUri: string
 let systemPrincipal: string
@@ -57,31 +58,31 @@ function firstLine(message: string): string {
   return message.split('\r\n')[0]!
 }
 
+/** Creates the account with the default parameters, polling the LRO to its end. */
+function createAccount() {
+  return cosmos.databaseAccounts.beginCreateOrUpdateAndWait(RG, ACCOUNT, createParameters(), POLL)
+}
+
+/** PUT of a Crypto Service Encryption User assignment on the account's key. */
+function grantKeyAccess(name: string, principalId: string) {
+  const plane = hsmDataPlane(SEEDED_HSM, s.credential)
+  return plane.assignRole('/keys/cmk', name, HSM_ROLES.serviceEncryptionUser, principalId)
+}
+
 beforeAll(async () => {
-  const scenario = sdkScenario()
-  const hsm = scenario.subscriptions[0]!.resourceGroups![0]!.managedHsms![0]!
-  hsm.keys = [{ name: 'cmk', size: 2048, ops: ['wrapKey', 'unwrapKey'] }]
-  s = await startSdkEmulator(scenario)
-  credential = federatedCredential()
-  cosmos = new CosmosDBManagementClient(credential, SUB)
+  cosmos = new CosmosDBManagementClient(s.credential, SUB)
   const version = s.emulator.store.world.hsmDataPlanes[SEEDED_HSM]!.keys.cmk!.versions[0]!.version
   keyVersionUri = `${KEY_URI}/${version}`
 })
 
-afterAll(async () => {
-  await s?.stop()
-})
-
 describe('@azure/arm-cosmosdb with a customer-managed key over HTTPS through the proxy', () => {
   it('needs Microsoft.DocumentDB registered first: 409 MissingSubscriptionRegistration', async () => {
-    const err = await rejection(
-      cosmos.databaseAccounts.beginCreateOrUpdateAndWait(RG, ACCOUNT, createParameters(), POLL)
-    )
+    const err = await rejection(createAccount())
     expect(err.statusCode).toBe(409)
     expect(err.code).toBe('MissingSubscriptionRegistration')
     expect(err.message).toContain("namespace 'Microsoft.DocumentDB'")
 
-    const resources = new ResourceManagementClient(credential, SUB)
+    const resources = new ResourceManagementClient(s.credential, SUB)
     await resources.providers.register('Microsoft.DocumentDB')
     await waitUntil(
       async () =>
@@ -124,9 +125,7 @@ describe('@azure/arm-cosmosdb with a customer-managed key over HTTPS through the
   })
 
   it('refuses a default identity without a role on the key: 400 KeyVaultAuthenticationFailure', async () => {
-    const err = await rejection(
-      cosmos.databaseAccounts.beginCreateOrUpdateAndWait(RG, ACCOUNT, createParameters(), POLL)
-    )
+    const err = await rejection(createAccount())
     expect(err.statusCode).toBe(400)
     expect(err.code).toBe('BadRequest')
     expect(err.message).toContain('KeyVaultAuthenticationFailure')
@@ -141,17 +140,9 @@ describe('@azure/arm-cosmosdb with a customer-managed key over HTTPS through the
   })
 
   it('creates the account once the role has propagated (Azure-AsyncOperation LRO)', async () => {
-    const plane = hsmDataPlane(SEEDED_HSM, credential)
-    const grant = await plane.assignRole(
-      '/keys/cmk',
-      '4a1b2c3d-0000-4e5f-8a9b-0c1d2e3f4a5b',
-      ROLES.encryptionUser,
-      UAI_PRINCIPAL
-    )
+    const grant = await grantKeyAccess('4a1b2c3d-0000-4e5f-8a9b-0c1d2e3f4a5b', UAI_PRINCIPAL)
     expect(grant.status).toBe(201)
-    const tooSoon = await rejection(
-      cosmos.databaseAccounts.beginCreateOrUpdateAndWait(RG, ACCOUNT, createParameters(), POLL)
-    )
+    const tooSoon = await rejection(createAccount())
     expect(tooSoon.message).toContain('KeyVaultAuthenticationFailure')
 
     s.emulator.advanceClock(RBAC_PROPAGATION)
@@ -219,13 +210,12 @@ describe('@azure/arm-cosmosdb with a customer-managed key over HTTPS through the
   })
 
   it('switches the default identity to the system-assigned one after its role propagated', async () => {
-    const plane = hsmDataPlane(SEEDED_HSM, credential)
     const name = '5b2c3d4e-1111-4f6a-9b0c-1d2e3f4a5b6c'
-    const unknown = await plane.assignRole('/keys/cmk', name, ROLES.encryptionUser, systemPrincipal)
+    const unknown = await grantKeyAccess(name, systemPrincipal)
     expect(unknown.status).toBe(400)
     expect(unknown.json.error.code).toBe('PrincipalNotFound')
     s.emulator.advanceClock(REPLICATION)
-    const grant = await plane.assignRole('/keys/cmk', name, ROLES.encryptionUser, systemPrincipal)
+    const grant = await grantKeyAccess(name, systemPrincipal)
     expect(grant.status).toBe(201)
 
     const tooSoon = await rejection(

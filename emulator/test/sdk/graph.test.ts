@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import type { TokenCredential } from '@azure/core-auth'
 import {
   bearerTokenAuthenticationPolicy,
@@ -8,27 +8,18 @@ import {
 } from '@azure/core-rest-pipeline'
 import {
   COSMOS_APP,
-  COSMOS_SP,
   DEPLOYER_SP,
   READER_SP,
   asReader,
   federatedCredential,
-  startSdkEmulator,
-  type JsonResponse,
-  type SdkEmulator
+  useSdkEmulator,
+  type JsonResponse
 } from './helpers.js'
+import { COSMOS_SP_ENTITY } from '../platform/helpers.js'
 
 const GRAPH = 'https://graph.microsoft.com/v1.0'
 
-let s: SdkEmulator
-
-beforeAll(async () => {
-  s = await startSdkEmulator()
-})
-
-afterAll(async () => {
-  await s?.stop()
-})
+const s = useSdkEmulator()
 
 /** A plain GET with core-rest-pipeline's default pipeline and a Graph bearer token. */
 async function graphGet(credential: TokenCredential, path: string): Promise<JsonResponse> {
@@ -55,13 +46,7 @@ describe('Microsoft Graph through a plain core-rest-pipeline request', () => {
     const res = await graphGet(federatedCredential(), `/servicePrincipals(appId='${COSMOS_APP}')`)
     expect(res.status).toBe(200)
     expect(res.headers['content-type']).toMatch(/^application\/json/)
-    expect(res.json).toMatchObject({
-      '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#servicePrincipals/$entity',
-      id: COSMOS_SP,
-      appId: COSMOS_APP,
-      displayName: 'Azure Cosmos DB',
-      servicePrincipalType: 'Application'
-    })
+    expect(res.json).toMatchObject(COSMOS_SP_ENTITY)
     const entry = s.emulator.requests().findLast(e => e.host === 'graph.microsoft.com')
     expect(entry).toMatchObject({ status: 200, principal: DEPLOYER_SP })
   })

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from '@jest/globals'
 import { getIDToken } from '@actions/core'
 import type { AccessToken, TokenCredential } from '@azure/core-auth'
 import {
@@ -10,43 +11,43 @@ import {
 import { ClientAssertionCredential } from '@azure/identity'
 import { keyVaultAuthenticationPolicy } from '@azure/keyvault-common'
 import { makeCertificates } from '../resources/certificates.js'
-import { type Emulator, type Scenario, type Timing } from '../../src/index.js'
 import {
-  defaultScenario,
+  HSM_ROLES,
+  roleDefinitionId,
+  type Emulator,
+  type Scenario,
+  type Timing
+} from '../../src/index.js'
+import {
+  DEPLOYER_APP,
+  SUB,
+  TENANT,
+  scenarioWithApp,
   silenceWorkflowCommands,
   startTestEmulator,
   type TestEmulator
 } from '../platform/helpers.js'
 
-/** Names from emulator/scenarios/default.json. */
-export const TENANT = '0f3c6a2e-5b7d-4c1e-9a8f-2d4b6e8c1a35'
-export const SUB = '6c1b9e3a-2f4d-4a7b-8e5c-9d0f1a2b3c4d'
-export const RG = 'rg-cmk-demo'
-export const LOCATION = 'westeurope'
-export const DEPLOYER_APP = '3b2f8c71-9d4e-4f6a-a1b2-c3d4e5f6a7b8'
-export const DEPLOYER_SP = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d'
-export const SEEDED_HSM = 'hsm-cmk-demo'
-export const UAI_NAME = 'id-cosmos-cmk'
-export const UAI_PRINCIPAL = '5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a'
-export const UAI_ID = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${UAI_NAME}`
-export const COSMOS_APP = 'a232010e-820c-4083-83bb-3ace5fc29d0b'
-export const COSMOS_SP = 'e1d2c3b4-a5f6-4e7d-8c9b-0a1f2e3d4c5b'
+export {
+  COSMOS_APP,
+  COSMOS_SP,
+  DEPLOYER_APP,
+  DEPLOYER_SP,
+  LOCATION,
+  RG,
+  SEEDED_HSM,
+  SUB,
+  TENANT,
+  UAI_ID,
+  UAI_NAME,
+  UAI_PRINCIPAL
+} from '../platform/helpers.js'
+export { HSM_ROLES, roleDefinitionId }
 
 /** A second app registration: Reader on the subscription, no directory read, its own subject. */
 export const READER_APP = 'c0ffee11-2222-4333-8444-555566667777'
 export const READER_SP = 'c0ffee11-aaaa-4bbb-8ccc-ddddeeeeffff'
 export const READER_SUBJECT = 'repo:contoso/cosmos-cmk:environment:audit'
-
-/** Managed HSM local RBAC built-in role GUIDs. */
-export const ROLES = {
-  administrator: 'a290e904-7015-4bba-90c8-60543313cdb4',
-  cryptoUser: '21dbd100-6940-42c2-9190-5d6cb909625b',
-  encryptionUser: '33413926-3206-4cdd-b39a-83574fe37a17'
-} as const
-
-export function roleDefinitionId(guid: string): string {
-  return `Microsoft.KeyVault/providers/Microsoft.Authorization/roleDefinitions/${guid}`
-}
 
 /** Long-running operations poll every 50 ms (the emulator sends `Retry-After: 0`). */
 export const POLL = { updateIntervalInMs: 50 }
@@ -72,8 +73,7 @@ export const FAST_TIMING: Partial<Timing> = {
 
 /** The default scenario plus the Reader-only app registration. */
 export function sdkScenario(): Scenario {
-  const scenario = defaultScenario()
-  scenario.applications!.push({
+  return scenarioWithApp({
     appId: READER_APP,
     displayName: 'github-auditor',
     servicePrincipalId: READER_SP,
@@ -88,7 +88,6 @@ export function sdkScenario(): Scenario {
     armRoles: [{ role: 'Reader', scope: `/subscriptions/${SUB}` }],
     canReadDirectory: false
   })
-  return scenario
 }
 
 export interface SdkEmulator {
@@ -112,6 +111,40 @@ export async function startSdkEmulator(scenario: Scenario = sdkScenario()): Prom
     async stop() {
       await t.stop()
       restoreStdout()
+    }
+  }
+}
+
+/** What `useSdkEmulator` gives a test file once its `beforeAll` has run. */
+export interface SdkTestFile {
+  readonly emulator: Emulator
+  /** The workflow's federated credential (the deployer app). */
+  readonly credential: TokenCredential
+}
+
+/**
+ * Starts the local Azure before the file's tests (see startSdkEmulator) and stops it after them.
+ */
+export function useSdkEmulator(scenario: () => Scenario = sdkScenario): SdkTestFile {
+  let started: SdkEmulator | undefined
+  let credential: TokenCredential | undefined
+  beforeAll(async () => {
+    started = await startSdkEmulator(scenario())
+    credential = federatedCredential()
+  })
+  afterAll(async () => {
+    await started?.stop()
+  })
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the local Azure starts in beforeAll')
+    return value
+  }
+  return {
+    get emulator() {
+      return ready(started).emulator
+    },
+    get credential() {
+      return ready(credential)
     }
   }
 }
@@ -186,7 +219,7 @@ export function hsmDataPlane(hsmName: string, credential: TokenCredential) {
   const origin = `https://${hsmName}.managedhsm.azure.net`
   return {
     async send(
-      method: 'GET' | 'PUT' | 'POST' | 'DELETE',
+      method: 'GET' | 'PUT' | 'PATCH' | 'POST' | 'DELETE',
       path: string,
       o: { body?: unknown; query?: Record<string, string> } = {}
     ): Promise<JsonResponse> {

@@ -1,18 +1,15 @@
 import { constants, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import type { TokenCredential } from '@azure/core-auth'
+import { beforeAll, describe, expect, it } from '@jest/globals'
 import { CryptographyClient, KeyClient, type KeyVaultKey } from '@azure/keyvault-keys'
 import {
   DEPLOYER_SP,
   FAST_TIMING,
-  ROLES,
+  HSM_ROLES,
   SEEDED_HSM,
   TENANT,
-  federatedCredential,
   hsmDataPlane,
   rejection,
-  startSdkEmulator,
-  type SdkEmulator
+  useSdkEmulator
 } from './helpers.js'
 
 const HOST = `${SEEDED_HSM}.managedhsm.azure.net`
@@ -23,20 +20,13 @@ const KEY_OPTIONS = {
   keyOps: ['wrapKey' as const, 'unwrapKey' as const]
 }
 
-let s: SdkEmulator
-let credential: TokenCredential
+const s = useSdkEmulator()
 let keys: KeyClient
 let first: KeyVaultKey
 let second: KeyVaultKey
 
 beforeAll(async () => {
-  s = await startSdkEmulator()
-  credential = federatedCredential()
-  keys = new KeyClient(VAULT_URL, credential)
-})
-
-afterAll(async () => {
-  await s?.stop()
+  keys = new KeyClient(VAULT_URL, s.credential)
 })
 
 describe('@azure/keyvault-keys against Managed HSM over HTTPS through the proxy', () => {
@@ -61,11 +51,11 @@ describe('@azure/keyvault-keys against Managed HSM over HTTPS through the proxy'
   })
 
   it('creates an RSA-HSM 3072 key only once the Crypto User assignment has propagated', async () => {
-    const plane = hsmDataPlane(SEEDED_HSM, credential)
+    const plane = hsmDataPlane(SEEDED_HSM, s.credential)
     const assigned = await plane.assignRole(
       '/keys',
       '6f1c1c2e-1111-4aaa-8bbb-000000000001',
-      ROLES.cryptoUser,
+      HSM_ROLES.cryptoUser,
       DEPLOYER_SP
     )
     expect(assigned.status).toBe(201)
@@ -121,7 +111,7 @@ describe('@azure/keyvault-keys against Managed HSM over HTTPS through the proxy'
 
   it('wraps and unwraps with RSA-OAEP-256 in the HSM: the unwrapped bytes equal the original', async () => {
     const since = s.emulator.requests().at(-1)?.seq ?? 0
-    const crypto = new CryptographyClient(second, credential)
+    const crypto = new CryptographyClient(second, s.credential)
     const cek = randomBytes(32)
     const wrapped = await crypto.wrapKey('RSA-OAEP-256', cek)
     expect(wrapped.keyID).toBe(second.id)
@@ -157,11 +147,11 @@ describe('@azure/keyvault-keys against Managed HSM over HTTPS through the proxy'
       { key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
       cek
     )
-    const crypto = new CryptographyClient(first.id!, credential)
+    const crypto = new CryptographyClient(first.id!, s.credential)
     const unwrapped = await crypto.unwrapKey('RSA-OAEP-256', wrapped)
     expect(Buffer.from(unwrapped.result)).toEqual(cek)
     // another version's private key cannot unwrap it
-    const other = new CryptographyClient(second, credential)
+    const other = new CryptographyClient(second, s.credential)
     const err = await rejection(other.unwrapKey('RSA-OAEP-256', wrapped))
     expect(err.statusCode).toBe(400)
     expect(err.code).toBe('BadParameter')
@@ -173,7 +163,7 @@ describe('@azure/keyvault-keys against Managed HSM over HTTPS through the proxy'
     version.enabled = false
     try {
       expect((await keys.getKey('cmk')).properties.enabled).toBe(false)
-      const crypto = new CryptographyClient(second, credential)
+      const crypto = new CryptographyClient(second, s.credential)
       const err = await rejection(crypto.wrapKey('RSA-OAEP-256', randomBytes(32)))
       expect(err.statusCode).toBe(403)
       expect(err.code).toBe('Forbidden')

@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import type { TokenCredential } from '@azure/core-auth'
+import { beforeAll, describe, expect, it } from '@jest/globals'
 import { ManagedServiceIdentityClient } from '@azure/arm-msi'
 import {
   DEPLOYER_SP,
@@ -7,17 +6,15 @@ import {
   LOCATION,
   READER_SP,
   RG,
-  ROLES,
+  HSM_ROLES,
   SEEDED_HSM,
   SUB,
   TENANT,
   UAI_PRINCIPAL,
   asReader,
-  federatedCredential,
   hsmDataPlane,
   roleDefinitionId,
-  startSdkEmulator,
-  type SdkEmulator
+  useSdkEmulator
 } from './helpers.js'
 
 const HOST = `${SEEDED_HSM}.managedhsm.azure.net`
@@ -26,18 +23,15 @@ const DEFINITIONS = '/providers/Microsoft.Authorization/roleDefinitions'
 const NAME = '0b7a1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d'
 const OTHER_NAME = '1c8b2d3e-4f5a-4b6c-9d7e-8f9a0b1c2d3e'
 
-let s: SdkEmulator
-let credential: TokenCredential
+/** PUT of a Crypto Service Encryption User assignment at `/keys`. */
+const assignEncryptionUser = (name: string, principalId: string) =>
+  plane.assignRole('/keys', name, HSM_ROLES.serviceEncryptionUser, principalId)
+
+const s = useSdkEmulator()
 let plane: ReturnType<typeof hsmDataPlane>
 
 beforeAll(async () => {
-  s = await startSdkEmulator()
-  credential = federatedCredential()
-  plane = hsmDataPlane(SEEDED_HSM, credential)
-})
-
-afterAll(async () => {
-  await s?.stop()
+  plane = hsmDataPlane(SEEDED_HSM, s.credential)
 })
 
 describe('Managed HSM local RBAC through a plain pipeline with the challenge policy', () => {
@@ -57,10 +51,10 @@ describe('Managed HSM local RBAC through a plain pipeline with the challenge pol
       ])
     )
     const encryptionUser = res.json.value.find(
-      (d: { name: string }) => d.name === ROLES.encryptionUser
+      (d: { name: string }) => d.name === HSM_ROLES.serviceEncryptionUser
     )
     expect(encryptionUser).toMatchObject({
-      id: roleDefinitionId(ROLES.encryptionUser),
+      id: roleDefinitionId(HSM_ROLES.serviceEncryptionUser),
       type: 'Microsoft.Authorization/roleDefinitions',
       properties: { type: 'AKVBuiltInRole', assignableScopes: ['/'] }
     })
@@ -77,11 +71,13 @@ describe('Managed HSM local RBAC through a plain pipeline with the challenge pol
     const filtered = await plane.send('GET', DEFINITIONS, {
       query: { $filter: "roleName eq 'Managed HSM Crypto Service Encryption User'" }
     })
-    expect(filtered.json.value.map((d: { name: string }) => d.name)).toEqual([ROLES.encryptionUser])
+    expect(filtered.json.value.map((d: { name: string }) => d.name)).toEqual([
+      HSM_ROLES.serviceEncryptionUser
+    ])
   })
 
   it('creates a role assignment (201) and reads it back', async () => {
-    const res = await plane.assignRole('/keys', NAME, ROLES.encryptionUser, UAI_PRINCIPAL)
+    const res = await assignEncryptionUser(NAME, UAI_PRINCIPAL)
     expect(res.status).toBe(201)
     const expected = {
       id: `/keys${ASSIGNMENTS}/${NAME}`,
@@ -89,7 +85,7 @@ describe('Managed HSM local RBAC through a plain pipeline with the challenge pol
       type: 'Microsoft.Authorization/roleAssignments',
       properties: {
         scope: '/keys',
-        roleDefinitionId: roleDefinitionId(ROLES.encryptionUser),
+        roleDefinitionId: roleDefinitionId(HSM_ROLES.serviceEncryptionUser),
         principalId: UAI_PRINCIPAL
       }
     }
@@ -98,12 +94,12 @@ describe('Managed HSM local RBAC through a plain pipeline with the challenge pol
     expect(got.status).toBe(200)
     expect(got.json).toEqual(expected)
     // the same PUT again is idempotent
-    const again = await plane.assignRole('/keys', NAME, ROLES.encryptionUser, UAI_PRINCIPAL)
+    const again = await assignEncryptionUser(NAME, UAI_PRINCIPAL)
     expect(again.status).toBe(201)
   })
 
   it('answers 409 RoleAssignmentExists for the same assignment under another name', async () => {
-    const res = await plane.assignRole('/keys', OTHER_NAME, ROLES.encryptionUser, UAI_PRINCIPAL)
+    const res = await assignEncryptionUser(OTHER_NAME, UAI_PRINCIPAL)
     expect(res.status).toBe(409)
     expect(res.json.error).toEqual({
       code: 'RoleAssignmentExists',
@@ -113,7 +109,7 @@ describe('Managed HSM local RBAC through a plain pipeline with the challenge pol
 
   it('answers 400 PrincipalNotFound for a principal the directory does not know', async () => {
     const unknown = '00000000-1111-4222-8333-444444444444'
-    const res = await plane.assignRole('/keys', OTHER_NAME, ROLES.encryptionUser, unknown)
+    const res = await assignEncryptionUser(OTHER_NAME, unknown)
     expect(res.status).toBe(400)
     expect(res.json.error.code).toBe('PrincipalNotFound')
     expect(res.json.error.message).toMatch(
@@ -122,20 +118,15 @@ describe('Managed HSM local RBAC through a plain pipeline with the challenge pol
   })
 
   it('assigns a just-created identity only once its principal has replicated', async () => {
-    const msi = new ManagedServiceIdentityClient(credential, SUB)
+    const msi = new ManagedServiceIdentityClient(s.credential, SUB)
     const uai = await msi.userAssignedIdentities.createOrUpdate(RG, 'id-rbac-new', {
       location: LOCATION
     })
-    const early = await plane.assignRole(
-      '/keys',
-      OTHER_NAME,
-      ROLES.encryptionUser,
-      uai.principalId!
-    )
+    const early = await assignEncryptionUser(OTHER_NAME, uai.principalId!)
     expect(early.status).toBe(400)
     expect(early.json.error.code).toBe('PrincipalNotFound')
     s.emulator.advanceClock(FAST_TIMING.principalReplication as number)
-    const late = await plane.assignRole('/keys', OTHER_NAME, ROLES.encryptionUser, uai.principalId!)
+    const late = await assignEncryptionUser(OTHER_NAME, uai.principalId!)
     expect(late.status).toBe(201)
     expect(late.json.properties.principalId).toBe(uai.principalId)
   })
@@ -173,7 +164,7 @@ describe('Managed HSM local RBAC through a plain pipeline with the challenge pol
       hsmDataPlane(SEEDED_HSM, reader).assignRole(
         '/keys',
         '2d9c3e4f-5a6b-4c7d-8e8f-9a0b1c2d3e4f',
-        ROLES.cryptoUser,
+        HSM_ROLES.cryptoUser,
         READER_SP
       )
     )

@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import type { TokenCredential } from '@azure/core-auth'
+import { beforeAll, describe, expect, it } from '@jest/globals'
 import { KeyVaultManagementClient, type ManagedHsm } from '@azure/arm-keyvault'
 import { KeyClient } from '@azure/keyvault-keys'
 import {
@@ -15,9 +14,8 @@ import {
   hsmDataPlane,
   rejection,
   securityDomainCertificates,
-  startSdkEmulator,
-  waitUntil,
-  type SdkEmulator
+  useSdkEmulator,
+  waitUntil
 } from './helpers.js'
 
 const HSM = 'hsm-sdk-lifecycle'
@@ -26,8 +24,7 @@ const NOT_ACTIVATED_MESSAGE =
   'Your HSM has been provisioned, but cannot be used for cryptographic operations until it is ' +
   'activated. To activate the HSM, download the security domain.'
 
-let s: SdkEmulator
-let credential: TokenCredential
+const s = useSdkEmulator()
 let client: KeyVaultManagementClient
 
 function hsmParameters(enablePurgeProtection: boolean): ManagedHsm {
@@ -46,13 +43,7 @@ function hsmParameters(enablePurgeProtection: boolean): ManagedHsm {
 }
 
 beforeAll(async () => {
-  s = await startSdkEmulator()
-  credential = federatedCredential()
-  client = new KeyVaultManagementClient(credential, SUB)
-})
-
-afterAll(async () => {
-  await s?.stop()
+  client = new KeyVaultManagementClient(s.credential, SUB)
 })
 
 describe('@azure/arm-keyvault managed HSMs over HTTPS through the proxy', () => {
@@ -173,12 +164,12 @@ describe('@azure/arm-keyvault managed HSMs over HTTPS through the proxy', () => 
 
 describe('Managed HSM activation through the Key Vault challenge policy', () => {
   it('refuses key and role operations while the HSM is not activated', async () => {
-    const keys = new KeyClient(`https://${HSM}.managedhsm.azure.net`, credential)
+    const keys = new KeyClient(`https://${HSM}.managedhsm.azure.net`, s.credential)
     const err = await rejection(keys.createRsaKey('too-early', { hsm: true, keySize: 3072 }))
     expect(err.statusCode).toBe(403)
     expect(err.code).toBe('HSMNotActivated')
     expect(err.message).toContain('download')
-    const plane = hsmDataPlane(HSM, credential)
+    const plane = hsmDataPlane(HSM, s.credential)
     const rbac = await plane.send('GET', '/providers/Microsoft.Authorization/roleAssignments')
     expect(rbac.status).toBe(403)
     expect(rbac.json.error.code).toBe('HSMNotActivated')
@@ -226,12 +217,12 @@ describe('Managed HSM activation through the Key Vault challenge policy', () => 
   })
 
   it('after activation, key operations reach local RBAC (the administrator holds no key rights)', async () => {
-    const keys = new KeyClient(`https://${HSM}.managedhsm.azure.net`, credential)
+    const keys = new KeyClient(`https://${HSM}.managedhsm.azure.net`, s.credential)
     const err = await rejection(keys.createRsaKey('cmk', { hsm: true, keySize: 3072 }))
     expect(err.statusCode).toBe(403)
     expect(err.code).toBe('AccessDenied')
     expect(err.message).toContain('Microsoft.KeyVault/managedHsm/keys/create')
-    const plane = hsmDataPlane(HSM, credential)
+    const plane = hsmDataPlane(HSM, s.credential)
     const rbac = await plane.send('GET', '/providers/Microsoft.Authorization/roleAssignments', {
       query: { $filter: 'atScope()' }
     })

@@ -13,12 +13,15 @@ import {
   pathOf,
   rgPath,
   uaiPath,
+  type CallOptions,
   type JsonResponse
 } from '../resources/harness.js'
 import {
+  CRYPTO_USER,
   ENCRYPTION_USER,
   HSM,
   assignRole,
+  downloadSecurityDomain,
   hsmCall,
   roleId,
   seedHsm,
@@ -45,6 +48,30 @@ function conforms(spec: keyof typeof Specs, operationId: string, res: JsonRespon
     status: res.status,
     problems: []
   })
+}
+
+/** Calls ARM as the harness does and checks the answer against the operation's responses. */
+async function check(
+  h: Harness,
+  spec: keyof typeof Specs,
+  operationId: string,
+  call: CallOptions
+): Promise<JsonResponse> {
+  const res = await h.call(armService, call)
+  conforms(spec, operationId, res)
+  return res
+}
+
+/** The same for the Managed HSM data plane of the fixtures' HSM. */
+async function checkHsm(
+  h: Harness,
+  spec: keyof typeof Specs,
+  operationId: string,
+  call: Omit<CallOptions, 'host'>
+): Promise<JsonResponse> {
+  const res = await hsmCall(h, call)
+  conforms(spec, operationId, res)
+  return res
 }
 
 describe('the validator itself', () => {
@@ -75,6 +102,13 @@ describe('the validator itself', () => {
       v.administration.check('RoleAssignments_Create', 201, { properties: { principalId: [] } })
     ).not.toEqual([])
     expect(v.keyVaultRm.check('ManagedHsms_Get', 404, { error: { code: 5 } })).not.toEqual([])
+    expect(v.keyVaultRm.check('ManagedHsmKeys_Get', 200, { name: 'k' })).not.toEqual([])
+    expect(
+      v.keyVaultRm.check('ManagedHsmKeys_GetVersion', 200, {
+        properties: { keySize: '2048', attributes: { created: 'now' } }
+      })
+    ).not.toEqual([])
+    expect(v.administration.check('GetSetting', 200, { name: 'x' })).not.toEqual([])
   })
 })
 
@@ -83,31 +117,21 @@ describe('ARM responses conform to the REST specs', () => {
     const h = new Harness({ providerRegistration: 1_000 })
     h.world.subscriptions[SUB]!.providers = {}
     const provider = `/subscriptions/${SUB}/providers/Microsoft.KeyVault`
-    conforms(
-      'resources',
-      'Providers_Get',
-      await h.call(armService, { method: 'GET', path: provider })
-    )
-    conforms(
-      'resources',
-      'Providers_Register',
-      await h.call(armService, { method: 'POST', path: `${provider}/register` })
-    )
-    conforms(
-      'resources',
-      'ResourceGroups_Get',
-      await h.call(armService, { method: 'GET', path: rgPath })
-    )
-    conforms(
-      'resources',
-      'ResourceGroups_Get',
-      await h.call(armService, { method: 'GET', path: `/subscriptions/${SUB}/resourceGroups/none` })
-    )
-    conforms(
-      'resources',
-      'Providers_Register',
-      await h.call(armService, { method: 'POST', path: `${provider}/register`, as: READER })
-    )
+    await check(h, 'resources', 'Providers_Get', { method: 'GET', path: provider })
+    await check(h, 'resources', 'Providers_Register', {
+      method: 'POST',
+      path: `${provider}/register`
+    })
+    await check(h, 'resources', 'ResourceGroups_Get', { method: 'GET', path: rgPath })
+    await check(h, 'resources', 'ResourceGroups_Get', {
+      method: 'GET',
+      path: `/subscriptions/${SUB}/resourceGroups/none`
+    })
+    await check(h, 'resources', 'Providers_Register', {
+      method: 'POST',
+      path: `${provider}/register`,
+      as: READER
+    })
   })
 
   it('Microsoft.KeyVault/managedHSMs: create, poll, get, update and errors', async () => {
@@ -118,89 +142,53 @@ describe('ARM responses conform to the REST specs', () => {
       body: hsmCreateBody()
     })
     conforms('keyVaultRm', 'ManagedHsms_CreateOrUpdate', put)
-    conforms(
-      'keyVaultRm',
-      'ManagedHsms_Get',
-      await h.call(armService, { method: 'GET', path: hsmPath('spec-hsm') })
-    )
+    await check(h, 'keyVaultRm', 'ManagedHsms_Get', { method: 'GET', path: hsmPath('spec-hsm') })
     const polled = await h.call(armService, { method: 'GET', path: pathOf(put.headers!.Location!) })
     expect(v.keyVaultRm.checkDefinition('ManagedHsm', polled.json)).toEqual([])
     h.advance(1_000)
     const done = await h.call(armService, { method: 'GET', path: pathOf(put.headers!.Location!) })
     expect(done.status).toBe(200)
     expect(v.keyVaultRm.checkDefinition('ManagedHsm', done.json)).toEqual([])
-    conforms(
-      'keyVaultRm',
-      'ManagedHsms_Get',
-      await h.call(armService, { method: 'GET', path: hsmPath('spec-hsm') })
-    )
-    conforms(
-      'keyVaultRm',
-      'ManagedHsms_Update',
-      await h.call(armService, {
-        method: 'PATCH',
-        path: hsmPath('spec-hsm'),
-        body: { tags: { a: 'b' } }
-      })
-    )
+    await check(h, 'keyVaultRm', 'ManagedHsms_Get', { method: 'GET', path: hsmPath('spec-hsm') })
+    await check(h, 'keyVaultRm', 'ManagedHsms_Update', {
+      method: 'PATCH',
+      path: hsmPath('spec-hsm'),
+      body: { tags: { a: 'b' } }
+    })
     h.advance(1_000)
-    conforms(
-      'keyVaultRm',
-      'ManagedHsms_Update',
-      await h.call(armService, {
-        method: 'PATCH',
-        path: hsmPath('spec-hsm'),
-        body: { properties: { enablePurgeProtection: false } }
-      })
-    )
-    conforms(
-      'keyVaultRm',
-      'ManagedHsms_Get',
-      await h.call(armService, { method: 'GET', path: hsmPath('other') })
-    )
-    conforms(
-      'keyVaultRm',
-      'ManagedHsms_CreateOrUpdate',
-      await h.call(armService, {
-        method: 'PUT',
-        path: hsmPath('bad'),
-        body: hsmCreateBody({}, { softDeleteRetentionInDays: 3 })
-      })
-    )
-    conforms(
-      'keyVaultRm',
-      'ManagedHsms_CheckMhsmNameAvailability',
-      await h.call(armService, {
-        method: 'POST',
-        path: `/subscriptions/${SUB}/providers/Microsoft.KeyVault/checkMhsmNameAvailability`,
-        body: { name: 'spec-hsm' }
-      })
-    )
+    await check(h, 'keyVaultRm', 'ManagedHsms_Update', {
+      method: 'PATCH',
+      path: hsmPath('spec-hsm'),
+      body: { properties: { enablePurgeProtection: false } }
+    })
+    await check(h, 'keyVaultRm', 'ManagedHsms_Get', { method: 'GET', path: hsmPath('other') })
+    await check(h, 'keyVaultRm', 'ManagedHsms_CreateOrUpdate', {
+      method: 'PUT',
+      path: hsmPath('bad'),
+      body: hsmCreateBody({}, { softDeleteRetentionInDays: 3 })
+    })
+    await check(h, 'keyVaultRm', 'ManagedHsms_CheckMhsmNameAvailability', {
+      method: 'POST',
+      path: `/subscriptions/${SUB}/providers/Microsoft.KeyVault/checkMhsmNameAvailability`,
+      body: { name: 'spec-hsm' }
+    })
   })
 
   it('Microsoft.ManagedIdentity/userAssignedIdentities: create, update, get and errors', async () => {
     const h = new Harness()
     const body = { location: 'westeurope', tags: { a: 'b' } }
-    conforms(
-      'msi',
-      'UserAssignedIdentities_CreateOrUpdate',
-      await h.call(armService, { method: 'PUT', path: uaiPath('id1'), body })
-    )
-    conforms(
-      'msi',
-      'UserAssignedIdentities_CreateOrUpdate',
-      await h.call(armService, { method: 'PUT', path: uaiPath('id1'), body })
-    )
-    conforms(
-      'msi',
-      'UserAssignedIdentities_Get',
-      await h.call(armService, { method: 'GET', path: uaiPath('id1') })
-    )
-    conforms(
-      'msi',
-      'UserAssignedIdentities_Get',
-      await h.call(armService, { method: 'GET', path: uaiPath('nope') })
-    )
+    await check(h, 'msi', 'UserAssignedIdentities_CreateOrUpdate', {
+      method: 'PUT',
+      path: uaiPath('id1'),
+      body
+    })
+    await check(h, 'msi', 'UserAssignedIdentities_CreateOrUpdate', {
+      method: 'PUT',
+      path: uaiPath('id1'),
+      body
+    })
+    await check(h, 'msi', 'UserAssignedIdentities_Get', { method: 'GET', path: uaiPath('id1') })
+    await check(h, 'msi', 'UserAssignedIdentities_Get', { method: 'GET', path: uaiPath('nope') })
   })
 
   it('Microsoft.DocumentDB/databaseAccounts: create, update, get (with CMK and identities) and delete', async () => {
@@ -234,11 +222,10 @@ describe('ARM responses conform to the REST specs', () => {
     })
     expect(put.status).toBe(200)
     conforms('cosmos', 'DatabaseAccounts_CreateOrUpdate', put)
-    conforms(
-      'cosmos',
-      'DatabaseAccounts_Get',
-      await h.call(armService, { method: 'GET', path: cosmosPath('spec-acct') })
-    )
+    await check(h, 'cosmos', 'DatabaseAccounts_Get', {
+      method: 'GET',
+      path: cosmosPath('spec-acct')
+    })
     h.advance(1_000)
     const got = await h.call(armService, { method: 'GET', path: cosmosPath('spec-acct') })
     expect(got.json.properties.keyVaultKeyUriVersion).toBeDefined()
@@ -252,30 +239,90 @@ describe('ARM responses conform to the REST specs', () => {
     })
     expect(listed.json.value.map((a: { name: string }) => a.name)).toEqual(['spec-acct'])
     conforms('cosmos', 'DatabaseAccounts_List', listed)
-    conforms(
-      'cosmos',
-      'DatabaseAccounts_ListByResourceGroup',
-      await h.call(armService, {
-        method: 'GET',
-        path: cosmosPath('spec-acct').replace(/\/[^/]+$/, '')
-      })
-    )
-    conforms(
-      'cosmos',
-      'DatabaseAccounts_Update',
-      await h.call(armService, {
-        method: 'PATCH',
-        path: cosmosPath('spec-acct'),
-        body: { tags: { a: 'b' } }
-      })
-    )
+    await check(h, 'cosmos', 'DatabaseAccounts_ListByResourceGroup', {
+      method: 'GET',
+      path: cosmosPath('spec-acct').replace(/\/[^/]+$/, '')
+    })
+    await check(h, 'cosmos', 'DatabaseAccounts_Update', {
+      method: 'PATCH',
+      path: cosmosPath('spec-acct'),
+      body: { tags: { a: 'b' } }
+    })
     const del = await h.call(armService, { method: 'DELETE', path: cosmosPath('spec-acct') })
     conforms('cosmos', 'DatabaseAccounts_Delete', { ...del, json: undefined })
-    conforms(
-      'cosmos',
-      'DatabaseAccounts_Delete',
-      await h.call(armService, { method: 'DELETE', path: cosmosPath('none') })
-    )
+    await check(h, 'cosmos', 'DatabaseAccounts_Delete', {
+      method: 'DELETE',
+      path: cosmosPath('none')
+    })
+  })
+})
+
+describe('Managed HSM keys through ARM conform to the REST spec', () => {
+  it('CreateIfNotExist, Get, GetVersion, List, ListVersions and their errors', async () => {
+    const h = new Harness()
+    seedHsm(h, {
+      settings: { AllowKeyManagementOperationsThroughARM: true },
+      keys: [{ name: 'signing', kty: 'EC-HSM', curve: 'P-384' }]
+    })
+    await assignRole(h, DEPLOYER, CRYPTO_USER, '/keys')
+    const keys = `${hsmPath(HSM)}/keys`
+    const body = {
+      tags: { a: 'b' },
+      properties: {
+        kty: 'RSA-HSM',
+        keySize: 3072,
+        keyOps: ['wrapKey', 'unwrapKey'],
+        attributes: { enabled: true, exp: 1999999999 }
+      }
+    }
+    const op = 'ManagedHsmKeys_CreateIfNotExist'
+    const created = await check(h, 'keyVaultRm', op, { method: 'PUT', path: `${keys}/cmk`, body })
+    expect(created.status).toBe(200)
+    await check(h, 'keyVaultRm', op, { method: 'PUT', path: `${keys}/cmk`, body })
+    const version = created.json.properties.keyUriWithVersion.split('/').pop()
+    for (const [operationId, path] of [
+      ['ManagedHsmKeys_Get', `${keys}/cmk`],
+      ['ManagedHsmKeys_Get', `${keys}/signing`],
+      ['ManagedHsmKeys_GetVersion', `${keys}/cmk/versions/${version}`],
+      ['ManagedHsmKeys_List', keys],
+      ['ManagedHsmKeys_ListVersions', `${keys}/cmk/versions`],
+      ['ManagedHsmKeys_Get', `${keys}/none`],
+      ['ManagedHsmKeys_GetVersion', `${keys}/cmk/versions/${'0'.repeat(32)}`],
+      ['ManagedHsmKeys_List', `${hsmPath('nohsm')}/keys`]
+    ] as const) {
+      await check(h, 'keyVaultRm', operationId, { method: 'GET', path })
+    }
+    await check(h, 'keyVaultRm', 'ManagedHsmKeys_Get', {
+      method: 'GET',
+      path: `${keys}/cmk`,
+      as: READER
+    })
+    await check(h, 'keyVaultRm', op, { method: 'PUT', path: `${keys}/x`, body, as: READER })
+    await check(h, 'keyVaultRm', op, {
+      method: 'PUT',
+      path: `${keys}/x`,
+      body: { properties: { kty: 'RSA', keySize: 1 } }
+    })
+  })
+
+  it('the account setting that lets ARM manage keys (data plane)', async () => {
+    const h = new Harness()
+    seedHsm(h)
+    const path = '/settings/AllowKeyManagementOperationsThroughARM'
+    await checkHsm(h, 'administration', 'GetSettings', { method: 'GET', path: '/settings' })
+    await checkHsm(h, 'administration', 'GetSetting', { method: 'GET', path })
+    await checkHsm(h, 'administration', 'GetSetting', { method: 'GET', path, as: READER })
+    const updated = await checkHsm(h, 'administration', 'UpdateSetting', {
+      method: 'PATCH',
+      path,
+      body: { value: 'true' }
+    })
+    expect(updated.json.value).toBe('true')
+    await checkHsm(h, 'administration', 'UpdateSetting', {
+      method: 'PATCH',
+      path,
+      body: { value: 'yes' }
+    })
   })
 })
 
@@ -297,13 +344,9 @@ describe('Managed HSM data-plane responses conform to the REST specs', () => {
       }
     })
     conforms('keys', 'CreateKey', created)
-    conforms('keys', 'GetKey', await hsmCall(h, { method: 'GET', path: '/keys/cmk/' }))
-    conforms('keys', 'GetKeys', await hsmCall(h, { method: 'GET', path: '/keys' }))
-    conforms(
-      'keys',
-      'GetKeyVersions',
-      await hsmCall(h, { method: 'GET', path: '/keys/cmk/versions' })
-    )
+    await checkHsm(h, 'keys', 'GetKey', { method: 'GET', path: '/keys/cmk/' })
+    await checkHsm(h, 'keys', 'GetKeys', { method: 'GET', path: '/keys' })
+    await checkHsm(h, 'keys', 'GetKeyVersions', { method: 'GET', path: '/keys/cmk/versions' })
     const version = created.json.key.kid.split('/').pop()
     const wrapped = await hsmCall(h, {
       method: 'POST',
@@ -311,114 +354,77 @@ describe('Managed HSM data-plane responses conform to the REST specs', () => {
       body: { alg: 'RSA-OAEP-256', value: 'AAECAw' }
     })
     conforms('keys', 'wrapKey', wrapped)
-    conforms(
-      'keys',
-      'unwrapKey',
-      await hsmCall(h, {
-        method: 'POST',
-        path: `/keys/cmk/${version}/unwrapkey`,
-        body: { alg: 'RSA-OAEP-256', value: wrapped.json.value }
-      })
-    )
-    conforms('keys', 'GetKey', await hsmCall(h, { method: 'GET', path: '/keys/none' }))
-    conforms(
-      'keys',
-      'CreateKey',
-      await hsmCall(h, { method: 'POST', path: '/keys/x/create', body: { kty: 'RSA' }, as: READER })
-    )
-    conforms(
-      'keys',
-      'CreateKey',
-      await hsmCall(h, {
-        method: 'POST',
-        path: '/keys/x/create',
-        body: { kty: 'RSA', key_size: 1 }
-      })
-    )
+    await checkHsm(h, 'keys', 'unwrapKey', {
+      method: 'POST',
+      path: `/keys/cmk/${version}/unwrapkey`,
+      body: { alg: 'RSA-OAEP-256', value: wrapped.json.value }
+    })
+    await checkHsm(h, 'keys', 'GetKey', { method: 'GET', path: '/keys/none' })
+    await checkHsm(h, 'keys', 'CreateKey', {
+      method: 'POST',
+      path: '/keys/x/create',
+      body: { kty: 'RSA' },
+      as: READER
+    })
+    await checkHsm(h, 'keys', 'CreateKey', {
+      method: 'POST',
+      path: '/keys/x/create',
+      body: { kty: 'RSA', key_size: 1 }
+    })
   })
 
   it('role definitions and role assignments', async () => {
     const h = new Harness()
     seedHsm(h)
-    conforms(
-      'administration',
-      'RoleDefinitions_List',
-      await hsmCall(h, {
-        method: 'GET',
-        path: '/providers/Microsoft.Authorization/roleDefinitions'
-      })
-    )
-    conforms(
-      'administration',
-      'RoleDefinitions_Get',
-      await hsmCall(h, {
-        method: 'GET',
-        path: `/providers/Microsoft.Authorization/roleDefinitions/${ENCRYPTION_USER}`
-      })
-    )
+    await checkHsm(h, 'administration', 'RoleDefinitions_List', {
+      method: 'GET',
+      path: '/providers/Microsoft.Authorization/roleDefinitions'
+    })
+    await checkHsm(h, 'administration', 'RoleDefinitions_Get', {
+      method: 'GET',
+      path: `/providers/Microsoft.Authorization/roleDefinitions/${ENCRYPTION_USER}`
+    })
     const name = randomUUID()
     const path = `/keys/providers/Microsoft.Authorization/roleAssignments/${name}`
     const body = {
       properties: { roleDefinitionId: roleId(ENCRYPTION_USER), principalId: COSMOS_FP }
     }
-    conforms(
-      'administration',
-      'RoleAssignments_Create',
-      await hsmCall(h, { method: 'PUT', path, body })
-    )
-    conforms('administration', 'RoleAssignments_Get', await hsmCall(h, { method: 'GET', path }))
-    conforms(
-      'administration',
-      'RoleAssignments_ListForScope',
-      await hsmCall(h, {
-        method: 'GET',
-        path: '/keys/providers/Microsoft.Authorization/roleAssignments',
-        query: { $filter: 'atScope()' }
-      })
-    )
-    conforms(
-      'administration',
-      'RoleAssignments_Create',
-      await hsmCall(h, { method: 'PUT', path: path.replace(name, randomUUID()), body })
-    )
-    conforms(
-      'administration',
-      'RoleAssignments_Delete',
-      await hsmCall(h, { method: 'DELETE', path })
-    )
-    conforms('administration', 'RoleAssignments_Get', await hsmCall(h, { method: 'GET', path }))
+    await checkHsm(h, 'administration', 'RoleAssignments_Create', { method: 'PUT', path, body })
+    await checkHsm(h, 'administration', 'RoleAssignments_Get', { method: 'GET', path })
+    await checkHsm(h, 'administration', 'RoleAssignments_ListForScope', {
+      method: 'GET',
+      path: '/keys/providers/Microsoft.Authorization/roleAssignments',
+      query: { $filter: 'atScope()' }
+    })
+    await checkHsm(h, 'administration', 'RoleAssignments_Create', {
+      method: 'PUT',
+      path: path.replace(name, randomUUID()),
+      body
+    })
+    await checkHsm(h, 'administration', 'RoleAssignments_Delete', { method: 'DELETE', path })
+    await checkHsm(h, 'administration', 'RoleAssignments_Get', { method: 'GET', path })
   })
 
   it('security domain download and its status', async () => {
     const h = new Harness({ securityDomainDownload: 1_000 })
     seedHsm(h, { activationStatus: 'NotActivated' })
-    conforms('keys', 'GetKeys', await hsmCall(h, { method: 'GET', path: '/keys' }))
+    await checkHsm(h, 'keys', 'GetKeys', { method: 'GET', path: '/keys' })
     const certs = await makeCertificates(3)
-    const download = await hsmCall(h, {
+    const download = await downloadSecurityDomain(h, certs)
+    conforms('securityDomain', 'HSMSecurityDomain_Download', download)
+    await checkHsm(h, 'securityDomain', 'HSMSecurityDomain_DownloadPending', {
+      method: 'GET',
+      path: '/securitydomain/download/pending'
+    })
+    h.advance(1_000)
+    await checkHsm(h, 'securityDomain', 'HSMSecurityDomain_DownloadPending', {
+      method: 'GET',
+      path: '/securitydomain/download/pending'
+    })
+    await checkHsm(h, 'securityDomain', 'HSMSecurityDomain_Download', {
       method: 'POST',
       path: '/securitydomain/download',
-      body: { certificates: certs.map(c => c.jwk), required: 2 }
+      body: { certificates: [] }
     })
-    conforms('securityDomain', 'HSMSecurityDomain_Download', download)
-    conforms(
-      'securityDomain',
-      'HSMSecurityDomain_DownloadPending',
-      await hsmCall(h, { method: 'GET', path: '/securitydomain/download/pending' })
-    )
-    h.advance(1_000)
-    conforms(
-      'securityDomain',
-      'HSMSecurityDomain_DownloadPending',
-      await hsmCall(h, { method: 'GET', path: '/securitydomain/download/pending' })
-    )
-    conforms(
-      'securityDomain',
-      'HSMSecurityDomain_Download',
-      await hsmCall(h, {
-        method: 'POST',
-        path: '/securitydomain/download',
-        body: { certificates: [] }
-      })
-    )
   })
 })

@@ -1,6 +1,4 @@
-import type { EmuResponse } from '../../core/service.js'
 import type { ArmRoleAssignment, ArmRoleName, World } from '../../core/world.js'
-import { authorizationFailed } from './errors.js'
 
 /** The built-in ARM roles the local Azure enforces, with (a relevant part of) their real actions. */
 const ROLES: Record<ArmRoleName, { actions: string[]; notActions: string[] }> = {
@@ -66,16 +64,4 @@ export function armPermits(world: World, objectId: string, action: string, scope
       !role.notActions.some(p => actionMatches(p, action))
     )
   })
-}
-
-/** `undefined` when permitted, otherwise ARM's 403 AuthorizationFailed answer. */
-export function requireArmPermission(
-  world: World,
-  objectId: string,
-  action: string,
-  scope: string
-): EmuResponse | undefined {
-  return armPermits(world, objectId, action, scope)
-    ? undefined
-    : authorizationFailed(objectId, action, scope)
 }

@@ -1,18 +1,22 @@
+import type { AzureError } from '../../core/errors.js'
 import type { EmuResponse } from '../../core/service.js'
-import type { CosmosAccount, ResourceGroup } from '../../core/world.js'
+import type { CosmosAccount } from '../../core/world.js'
 import { azureError } from '../../core/errors.js'
-import { COSMOS_TYPE, resourceId, worldKey } from '../resources/ids.js'
-import { addManagedIdentityPrincipal } from '../resources/principals.js'
-import { findRegion, regionNames } from '../resources/regions.js'
+import { COSMOS_TYPE, worldKey } from '../../model/ids.js'
+import { findRegion, regionNames } from '../../model/regions.js'
 import { armPermits } from './authorization.js'
 import {
+  addIdentityPrincipal,
+  addressResource,
   authorize,
+  authorizeWrite,
   findResourceGroup,
   findSubscription,
-  isResponse,
+  getResource,
   jsonBody,
-  requireRegistered,
+  newResource,
   tagsOf,
+  type Addressed,
   type ArmRequest
 } from './context.js'
 import { checkKeyAccess } from './cosmos-cmk.js'
@@ -39,7 +43,7 @@ const ASSIGN = 'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action'
 
 type OperationKind = 'cosmos-create' | 'cosmos-update' | 'cosmos-delete'
 
-function fail(a: ArmRequest, message: string, status = 400, code = 'BadRequest'): EmuResponse {
+function fail(a: ArmRequest, message: string, status = 400, code = 'BadRequest'): AzureError {
   return cosmosError(status, code, message, a.ctx.newGuid())
 }
 
@@ -80,12 +84,12 @@ function startOperation(a: ArmRequest, account: CosmosAccount, kind: OperationKi
   return id
 }
 
-function busy(a: ArmRequest, account: CosmosAccount): EmuResponse | undefined {
+function requireIdle(a: ArmRequest, account: CosmosAccount): void {
   const running = Object.values(a.world.operations).some(
     op => op.resourceId === worldKey(account.id) && op.status === 'InProgress'
   )
-  if (!running) return undefined
-  return fail(
+  if (!running) return
+  throw fail(
     a,
     `There is already an operation in progress which requires exclusive lock on this service ${account.name}. Please retry the operation after sometime.`,
     412,
@@ -94,42 +98,36 @@ function busy(a: ArmRequest, account: CosmosAccount): EmuResponse | undefined {
 }
 
 /** Attaching a user-assigned identity needs its `assign/action` (Managed Identity Operator or more). */
-function checkAttachable(
-  a: ArmRequest,
-  accountId: string,
-  ids: string[],
-  already: string[]
-): EmuResponse | undefined {
+function checkAttachable(a: ArmRequest, accountId: string, ids: string[], already: string[]): void {
   for (const id of ids) {
     if (already.some(x => x.toLowerCase() === id.toLowerCase())) continue
     if (!a.world.userAssignedIdentities[worldKey(id)]) {
-      return azureError(
+      throw azureError(
         400,
         'FailedIdentityOperation',
         `Identity operation for resource '${accountId}' failed: the user-assigned identity '${id}' does not exist.`
       )
     }
     if (!armPermits(a.world, a.callerId, ASSIGN, id)) {
-      return linkedAuthorizationFailed(a.callerId, WRITE, accountId, ASSIGN, id)
+      throw linkedAuthorizationFailed(a.callerId, WRITE, accountId, ASSIGN, id)
     }
   }
-  return undefined
 }
 
-function parseCapabilities(a: ArmRequest, value: unknown): string[] | EmuResponse {
+function parseCapabilities(a: ArmRequest, value: unknown): string[] {
   if (value === undefined || value === null) return []
   if (
     !Array.isArray(value) ||
     !value.every(c => typeof c === 'object' && c !== null && typeof c.name === 'string')
   ) {
-    return fail(a, 'The property "capabilities" must be an array of { "name": string }.')
+    throw fail(a, 'The property "capabilities" must be an array of { "name": string }.')
   }
   return value.map(c => (c as { name: string }).name)
 }
 
-function parseLocations(a: ArmRequest, value: unknown): CosmosAccount['locations'] | EmuResponse {
+function parseLocations(a: ArmRequest, value: unknown): CosmosAccount['locations'] {
   if (!Array.isArray(value) || value.length === 0) {
-    return fail(a, 'The property "locations" is required and must list at least one region.')
+    throw fail(a, 'The property "locations" is required and must list at least one region.')
   }
   const result: CosmosAccount['locations'] = []
   for (const [i, l] of value.entries()) {
@@ -139,10 +137,10 @@ function parseLocations(a: ArmRequest, value: unknown): CosmosAccount['locations
       isZoneRedundant?: unknown
     }
     const region = findRegion(loc?.locationName as string | undefined)
-    if (!region) return locationNotAvailable(loc?.locationName, COSMOS_TYPE, regionNames())
+    if (!region) throw locationNotAvailable(loc?.locationName, COSMOS_TYPE, regionNames())
     const priority = loc.failoverPriority ?? i
     if (!Number.isInteger(priority) || (priority as number) < 0) {
-      return fail(a, `Invalid failoverPriority for region ${region.displayName}.`)
+      throw fail(a, `Invalid failoverPriority for region ${region.displayName}.`)
     }
     result.push({
       locationName: region.name,
@@ -152,7 +150,7 @@ function parseLocations(a: ArmRequest, value: unknown): CosmosAccount['locations
   }
   const priorities = result.map(l => l.failoverPriority).sort((x, y) => x - y)
   if (priorities.some((p, i) => p !== i)) {
-    return fail(
+    throw fail(
       a,
       'Failover priorities must be unique and run from 0 to the number of regions minus 1.'
     )
@@ -167,13 +165,13 @@ function checkDefaultIdentityAndKey(
   defaultIdentity: string,
   identity: AccountIdentity,
   keyUri: string | undefined
-): EmuResponse | undefined {
+): void {
   const parsed = parseDefaultIdentity(defaultIdentity)
-  if (!parsed) return fail(a, malformedDefaultIdentityMessage(name))
+  if (!parsed) throw fail(a, malformedDefaultIdentityMessage(name))
   const resolved = defaultIdentityPrincipal(a.world, name, parsed, identity)
-  if ('problem' in resolved) return fail(a, resolved.problem)
-  if (!keyUri) return undefined
-  return checkKeyAccess(a, {
+  if ('problem' in resolved) throw fail(a, resolved.problem)
+  if (!keyUri) return
+  checkKeyAccess(a, {
     accountName: name,
     keyUri,
     defaultIdentity,
@@ -192,47 +190,43 @@ function accepted(a: ArmRequest, account: CosmosAccount, kind: OperationKind): E
 
 function create(
   a: ArmRequest,
-  group: ResourceGroup,
-  name: string,
+  target: Addressed<CosmosAccount>,
   body: Record<string, unknown>
 ): EmuResponse {
+  const { id, name } = target
   if (!NAME_PATTERN.test(name)) {
-    return fail(
+    throw fail(
       a,
       `Database account name '${name}' is invalid. It must be 3-44 characters long and contain only lowercase letters, numbers and '-', and must not start or end with '-'.`
     )
   }
   if (Object.values(a.world.cosmosAccounts).some(x => x.name.toLowerCase() === name)) {
-    return fail(
+    throw fail(
       a,
       `Dns record for ${name} under zone Document is already taken. Please use a different name for the account.`
     )
   }
   const region = findRegion(body.location as string | undefined)
-  if (!region) return locationNotAvailable(body.location, COSMOS_TYPE, regionNames())
+  if (!region) throw locationNotAvailable(body.location, COSMOS_TYPE, regionNames())
   const kind = (body.kind as string | undefined) ?? 'GlobalDocumentDB'
   if (!KINDS.includes(kind))
-    return fail(a, `The kind '${kind}' is not valid. Use GlobalDocumentDB, MongoDB or Parse.`)
+    throw fail(a, `The kind '${kind}' is not valid. Use GlobalDocumentDB, MongoDB or Parse.`)
   const props = body.properties as Record<string, unknown> | undefined
   if (typeof props !== 'object' || props === null)
-    return fail(a, 'The property "properties" is required.')
+    throw fail(a, 'The property "properties" is required.')
   if (props.databaseAccountOfferType !== 'Standard') {
-    return fail(a, 'The property "databaseAccountOfferType" is required and must be "Standard".')
+    throw fail(a, 'The property "databaseAccountOfferType" is required and must be "Standard".')
   }
   const locations = parseLocations(a, props.locations)
-  if (isResponse(locations)) return locations
   const capabilities = parseCapabilities(a, props.capabilities)
-  if (isResponse(capabilities)) return capabilities
   const tags = tagsOf(body.tags)
-  if (!tags) return fail(a, 'The property "tags" must be an object of string values.')
+  if (!tags) throw fail(a, 'The property "tags" must be an object of string values.')
   const parsedIdentity =
     body.identity === undefined
       ? { type: 'None' as const, userAssigned: [] }
       : parseIdentity(body.identity)
-  if (typeof parsedIdentity === 'string') return fail(a, parsedIdentity)
-  const id = resourceId(group.subscriptionId, group.name, COSMOS_TYPE, name)
-  const notAttachable = checkAttachable(a, id, parsedIdentity.userAssigned, [])
-  if (notAttachable) return notAttachable
+  if (typeof parsedIdentity === 'string') throw fail(a, parsedIdentity)
+  checkAttachable(a, id, parsedIdentity.userAssigned, [])
   const identity: AccountIdentity = {
     ...parsedIdentity,
     ...(hasSystemAssigned(parsedIdentity.type) ? { systemPrincipalId: a.ctx.newGuid() } : {})
@@ -243,16 +237,10 @@ function create(
     typeof props.keyVaultKeyUri === 'string' && props.keyVaultKeyUri !== ''
       ? props.keyVaultKeyUri
       : undefined
-  const problem = checkDefaultIdentityAndKey(a, name, defaultIdentity, identity, keyUri)
-  if (problem) return problem
+  checkDefaultIdentityAndKey(a, name, defaultIdentity, identity, keyUri)
 
   const account: CosmosAccount = {
-    id,
-    name,
-    subscriptionId: group.subscriptionId,
-    resourceGroup: group.name,
-    location: region.name,
-    tags,
+    ...newResource(target, region.name, tags),
     kind: kind as CosmosAccount['kind'],
     capabilities,
     locations,
@@ -273,12 +261,7 @@ function create(
 }
 
 function addSystemPrincipal(a: ArmRequest, account: CosmosAccount, principalId: string): void {
-  addManagedIdentityPrincipal(a.world, {
-    id: principalId,
-    appId: a.ctx.newGuid(),
-    displayName: account.name,
-    replicatedAt: a.now + a.ctx.delay('principalReplication')
-  })
+  addIdentityPrincipal(a, { id: principalId, appId: a.ctx.newGuid(), displayName: account.name })
 }
 
 function sameSet(x: string[], y: string[]): boolean {
@@ -297,13 +280,12 @@ function update(
   body: Record<string, unknown>,
   method: 'PUT' | 'PATCH'
 ): EmuResponse {
-  const conflict = busy(a, account)
-  if (conflict) return conflict
+  requireIdle(a, account)
   const props = (body.properties ?? {}) as Record<string, unknown>
   if (typeof props !== 'object' || props === null)
-    return fail(a, 'The property "properties" must be an object.')
+    throw fail(a, 'The property "properties" must be an object.')
   if (method === 'PUT' && body.kind !== undefined && body.kind !== account.kind) {
-    return fail(
+    throw fail(
       a,
       `The kind of database account ${account.name} cannot be changed from '${account.kind}' to '${String(body.kind)}'.`
     )
@@ -314,18 +296,12 @@ function update(
 
   if (body.identity !== undefined) {
     const parsed = parseIdentity(body.identity)
-    if (typeof parsed === 'string') return fail(a, parsed)
+    if (typeof parsed === 'string') throw fail(a, parsed)
     identityChanged =
       parsed.type !== account.identityType ||
       !sameSet(parsed.userAssigned, account.userAssignedIdentities)
     if (identityChanged) {
-      const notAttachable = checkAttachable(
-        a,
-        account.id,
-        parsed.userAssigned,
-        account.userAssignedIdentities
-      )
-      if (notAttachable) return notAttachable
+      checkAttachable(a, account.id, parsed.userAssigned, account.userAssignedIdentities)
       next.identityType = parsed.type
       next.userAssignedIdentities = parsed.userAssigned
       if (!hasSystemAssigned(parsed.type)) delete next.systemAssignedPrincipalId
@@ -349,7 +325,7 @@ function update(
     !(method === 'PATCH' && identityChanged)
   ) {
     if (!parseDefaultIdentity(requested))
-      return fail(a, malformedDefaultIdentityMessage(account.name))
+      throw fail(a, malformedDefaultIdentityMessage(account.name))
     defaultIdentityChanged = requested.toLowerCase() !== account.defaultIdentity.toLowerCase()
     if (defaultIdentityChanged) next.defaultIdentity = requested
   }
@@ -358,7 +334,7 @@ function update(
   if ('keyVaultKeyUri' in props) {
     const uri = props.keyVaultKeyUri
     if ((uri === '' || uri === null) && account.keyVaultKeyUri) {
-      return fail(
+      throw fail(
         a,
         `Customer-managed key encryption cannot be disabled on database account ${account.name}; the key URI can only be changed to another key.`
       )
@@ -370,12 +346,11 @@ function update(
   }
   if (props.capabilities !== undefined) {
     const capabilities = parseCapabilities(a, props.capabilities)
-    if (isResponse(capabilities)) return capabilities
     next.capabilities = capabilities
   }
   if (body.tags !== undefined) {
     const tags = tagsOf(body.tags)
-    if (!tags) return fail(a, 'The property "tags" must be an object of string values.')
+    if (!tags) throw fail(a, 'The property "tags" must be an object of string values.')
     next.tags = tags
   }
 
@@ -384,7 +359,7 @@ function update(
     const resolved =
       parsedDefault && defaultIdentityPrincipal(a.world, account.name, parsedDefault, identity)
     if (resolved && 'problem' in resolved) {
-      return fail(
+      throw fail(
         a,
         identityChanged && !defaultIdentityChanged
           ? `The identity used as default identity (${next.defaultIdentity}) cannot be removed from database account ${account.name}. Change the default identity first.`
@@ -392,14 +367,13 @@ function update(
       )
     }
     if ((defaultIdentityChanged || keyChanged) && next.keyVaultKeyUri) {
-      const problem = checkDefaultIdentityAndKey(
+      checkDefaultIdentityAndKey(
         a,
         account.name,
         next.defaultIdentity,
         identity,
         next.keyVaultKeyUri
       )
-      if (problem) return problem
     }
   }
 
@@ -410,28 +384,16 @@ function update(
   return accepted(a, account, 'cosmos-update')
 }
 
+/** DatabaseAccounts_Get, _CreateOrUpdate (PUT), _Update (PATCH) and _Delete. */
 export function databaseAccount(a: ArmRequest, sub: string, rg: string, name: string): EmuResponse {
-  const group = findResourceGroup(a, sub, rg)
-  if (isResponse(group)) return group
-  const id = resourceId(group.subscriptionId, group.name, COSMOS_TYPE, name)
-  const account = a.world.cosmosAccounts[worldKey(id)]
+  const target = addressResource(a, sub, rg, COSMOS_TYPE, name, a.world.cosmosAccounts)
+  const account = target.existing
   const method = a.ctx.req.method
-
-  if (method === 'GET') {
-    const denied = authorize(a, 'Microsoft.DocumentDB/databaseAccounts/read', id)
-    if (denied) return denied
-    return account
-      ? { status: 200, body: cosmosAccountBody(a.world, account) }
-      : resourceNotFound(COSMOS_TYPE, name, group.name)
-  }
+  if (method === 'GET') return getResource(a, target, x => cosmosAccountBody(a.world, x))
   if (method === 'DELETE') {
-    const denied =
-      authorize(a, 'Microsoft.DocumentDB/databaseAccounts/delete', id) ??
-      requireRegistered(a, sub, 'Microsoft.DocumentDB')
-    if (denied) return denied
+    authorizeWrite(a, target, 'delete')
     if (!account) return { status: 204 }
-    const conflict = busy(a, account)
-    if (conflict) return conflict
+    requireIdle(a, account)
     account.provisioningState = 'Deleting'
     const opId = startOperation(a, account, 'cosmos-delete')
     return {
@@ -440,17 +402,11 @@ export function databaseAccount(a: ArmRequest, sub: string, rg: string, name: st
       body: { status: 'Enqueued' }
     }
   }
-
-  const denied = authorize(a, WRITE, id) ?? requireRegistered(a, sub, 'Microsoft.DocumentDB')
-  if (denied) return denied
+  authorizeWrite(a, target)
   const body = jsonBody(a)
-  if (isResponse(body)) return body
-  if (method === 'PATCH') {
-    return account
-      ? update(a, account, body, 'PATCH')
-      : resourceNotFound(COSMOS_TYPE, name, group.name)
-  }
-  return account ? update(a, account, body, 'PUT') : create(a, group, name, body)
+  if (account) return update(a, account, body, method === 'PATCH' ? 'PATCH' : 'PUT')
+  if (method === 'PATCH') throw resourceNotFound(COSMOS_TYPE, name, target.group.name)
+  return create(a, target, body)
 }
 
 /**
@@ -459,15 +415,9 @@ export function databaseAccount(a: ArmRequest, sub: string, rg: string, name: st
  */
 export function listDatabaseAccounts(a: ArmRequest, sub: string, rg?: string): EmuResponse {
   const subscription = findSubscription(a, sub)
-  if (isResponse(subscription)) return subscription
   let scope = `/subscriptions/${subscription.subscriptionId}`
-  if (rg !== undefined) {
-    const group = findResourceGroup(a, sub, rg)
-    if (isResponse(group)) return group
-    scope = `${scope}/resourceGroups/${group.name}`
-  }
-  const denied = authorize(a, 'Microsoft.DocumentDB/databaseAccounts/read', scope)
-  if (denied) return denied
+  if (rg !== undefined) scope = `${scope}/resourceGroups/${findResourceGroup(a, sub, rg).name}`
+  authorize(a, `${COSMOS_TYPE}/read`, scope)
   const value = Object.values(a.world.cosmosAccounts)
     .filter(account => account.id.toLowerCase().startsWith(`${scope.toLowerCase()}/`))
     .map(account => cosmosAccountBody(a.world, account))
@@ -489,7 +439,7 @@ function findOperation(a: ArmRequest, sub: string, opId: string) {
 /** `Azure-AsyncOperation` polling: Enqueued, then Dequeued, then Succeeded, as Cosmos DB reports. */
 export function cosmosOperationStatus(a: ArmRequest, sub: string, opId: string): EmuResponse {
   const op = findOperation(a, sub, opId)
-  if (!op) return azureError(404, 'NotFound', `The operation '${opId}' was not found.`)
+  if (!op) throw azureError(404, 'NotFound', `The operation '${opId}' was not found.`)
   if (op.status !== 'InProgress') {
     return {
       status: 200,
@@ -504,7 +454,7 @@ export function cosmosOperationStatus(a: ArmRequest, sub: string, opId: string):
 /** `Location` polling: 202 while running, then the account (create/update) or 204 (delete). */
 export function cosmosOperationResult(a: ArmRequest, sub: string, opId: string): EmuResponse {
   const op = findOperation(a, sub, opId)
-  if (!op) return azureError(404, 'NotFound', `The operation '${opId}' was not found.`)
+  if (!op) throw azureError(404, 'NotFound', `The operation '${opId}' was not found.`)
   if (op.status === 'InProgress') {
     return {
       status: 202,

@@ -1,8 +1,8 @@
 import type { CosmosAccount, World } from '../../core/world.js'
-import { findHsmByName } from '../resources/lookup.js'
-import { findRegion } from '../resources/regions.js'
-import { COSMOS_TYPE, hsmHost, worldKey } from '../resources/ids.js'
-import { findKey } from '../hsm/keys.js'
+import { COSMOS_TYPE, hsmHost, worldKey } from '../../model/ids.js'
+import { findKey, latestVersion } from '../../model/keys.js'
+import { findHsmByName } from '../../model/lookup.js'
+import { findRegion } from '../../model/regions.js'
 import { parseKeyUri } from './cosmos-cmk.js'
 import { hasSystemAssigned } from './cosmos-identity.js'
 
@@ -26,7 +26,7 @@ function keyUriVersion(world: World, keyUri: string): string | undefined {
   const hsm = findHsmByName(world, parsed.host.split('.')[0]!)
   const plane = hsm && world.hsmDataPlanes[hsm.name.toLowerCase()]
   const key = plane && findKey(plane, parsed.keyName)
-  const latest = key?.versions[key.versions.length - 1]
+  const latest = key && latestVersion(key)
   return latest && hsm
     ? `https://${hsmHost(hsm.name)}/keys/${key.name}/${latest.version}`
     : undefined

@@ -1,11 +1,10 @@
-import type { EmuResponse } from '../../core/service.js'
-import { DataActions, principalMayPerform } from '../hsm/rbac.js'
-import { findKey, keyUnusable } from '../hsm/keys.js'
-import { findHsmByName } from '../resources/lookup.js'
+import { findKey, keyUnusable, latestVersion } from '../../model/keys.js'
+import { findHsmByName } from '../../model/lookup.js'
+import { DataActions, principalMayPerform } from '../../model/rbac.js'
 import type { ArmRequest } from './context.js'
 import { cosmosError } from './errors.js'
 
-export const VERSIONED_KEY_URI_MESSAGE =
+const VERSIONED_KEY_URI_MESSAGE =
   'Please provide KeyVault Key Uri without version. We will use latest version of the key'
 
 /** The parts of a Cosmos DB key URI: `https://{host}/keys/{name}`. */
@@ -37,7 +36,7 @@ export function parseKeyUri(uri: string): { host: string; keyName: string } | { 
   return { host: url.hostname.toLowerCase(), keyName: segments[1]! }
 }
 
-export interface KeyAccessRequest {
+interface KeyAccessRequest {
   accountName: string
   keyUri: string
   /** The default identity as the client wrote it, for messages. */
@@ -52,12 +51,12 @@ export interface KeyAccessRequest {
  * can read, wrap and unwrap with the key at this moment (role assignment propagation honoured),
  * on a key that exists, is enabled, not expired and allows wrapKey and unwrapKey.
  */
-export function checkKeyAccess(a: ArmRequest, req: KeyAccessRequest): EmuResponse | undefined {
+export function checkKeyAccess(a: ArmRequest, req: KeyAccessRequest): void {
   const fail = (message: string) => cosmosError(400, 'BadRequest', message, a.ctx.newGuid())
   const parsed = parseKeyUri(req.keyUri)
-  if ('problem' in parsed) return fail(parsed.problem)
+  if ('problem' in parsed) throw fail(parsed.problem)
   if (parsed.host.endsWith('.vault.azure.net')) {
-    return fail(
+    throw fail(
       `The key '${req.keyUri}' is in an Azure Key Vault vault; the local Azure emulates Managed HSM ` +
         'keys only (https://{hsm}.managedhsm.azure.net/keys/{key name}).'
     )
@@ -67,21 +66,21 @@ export function checkKeyAccess(a: ArmRequest, req: KeyAccessRequest): EmuRespons
     : undefined
   const hsm = hsmName ? findHsmByName(a.world, hsmName) : undefined
   if (!hsm) {
-    return fail(
+    throw fail(
       `The DNS name of the key vault in '${req.keyUri}' could not be resolved (KeyVaultDnsNotResolved).`
     )
   }
   if (!hsm.enableSoftDelete || !hsm.enablePurgeProtection) {
-    return fail(
+    throw fail(
       `The key vault '${hsm.name}' must have soft delete and purge protection enabled to be used for ` +
         'customer-managed keys. Enable purge protection on the managed HSM and retry.'
     )
   }
   if (hsm.provisioningState !== 'Succeeded' && hsm.provisioningState !== 'Updating') {
-    return fail(`The managed HSM '${hsm.name}' is not available yet (KeyVaultServiceUnavailable).`)
+    throw fail(`The managed HSM '${hsm.name}' is not available yet (KeyVaultServiceUnavailable).`)
   }
   if (hsm.activationStatus !== 'Active') {
-    return fail(
+    throw fail(
       `The managed HSM '${hsm.name}' is not activated, so it cannot serve key '${parsed.keyName}' (KeyVaultServiceUnavailable).`
     )
   }
@@ -92,7 +91,7 @@ export function checkKeyAccess(a: ArmRequest, req: KeyAccessRequest): EmuRespons
       !principalMayPerform(a.world, hsm.name, req.principalId, action, scope, a.now)
   )
   if (missing.length > 0) {
-    return fail(
+    throw fail(
       `Unable to access the customer-managed key '${req.keyUri}' with the default identity ` +
         `'${req.defaultIdentity}' (principal id ${req.principalId ?? 'unknown: the identity has no service principal in this tenant'}). ` +
         'KeyVaultAuthenticationFailure: the identity is not permitted to perform wrapKey and unwrapKey ' +
@@ -103,16 +102,15 @@ export function checkKeyAccess(a: ArmRequest, req: KeyAccessRequest): EmuRespons
   }
   const key = findKey(a.world.hsmDataPlanes[hsm.name.toLowerCase()]!, parsed.keyName)
   if (!key) {
-    return fail(
+    throw fail(
       `The key '${parsed.keyName}' was not found in the key vault '${hsm.name}' (KeyVaultKeyNotFound).`
     )
   }
-  const latest = key.versions[key.versions.length - 1]!
+  const latest = latestVersion(key)
   const nowSeconds = Math.floor(a.now / 1000)
   const problem =
     keyUnusable(latest, 'wrapKey', nowSeconds) ?? keyUnusable(latest, 'unwrapKey', nowSeconds)
   if (problem) {
-    return fail(`The key '${req.keyUri}' cannot be used: ${problem} (KeyVaultWrapUnwrapFailure).`)
+    throw fail(`The key '${req.keyUri}' cannot be used: ${problem} (KeyVaultWrapUnwrapFailure).`)
   }
-  return undefined
 }

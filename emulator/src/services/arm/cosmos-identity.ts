@@ -1,5 +1,5 @@
 import type { CosmosIdentityType, World } from '../../core/world.js'
-import { COSMOS_FIRST_PARTY_APP_ID, UAI_TYPE, parseResourceId, worldKey } from '../resources/ids.js'
+import { COSMOS_FIRST_PARTY_APP_ID, UAI_TYPE, parseResourceId, worldKey } from '../../model/ids.js'
 
 /** The managed identities of a Cosmos DB account. */
 export interface AccountIdentity {

@@ -1,9 +1,8 @@
-import type { EmuResponse } from '../../core/service.js'
-import { azureError } from '../../core/errors.js'
+import { AzureError, azureError } from '../../core/errors.js'
 
 /** Errors that Azure Resource Manager itself answers with (`{"error":{"code","message"}}`). */
 
-export function missingApiVersion(): EmuResponse {
+export function missingApiVersion(): AzureError {
   return azureError(
     400,
     'MissingApiVersionParameter',
@@ -11,7 +10,7 @@ export function missingApiVersion(): EmuResponse {
   )
 }
 
-export function subscriptionNotFound(subscriptionId: string): EmuResponse {
+export function subscriptionNotFound(subscriptionId: string): AzureError {
   return azureError(
     404,
     'SubscriptionNotFound',
@@ -19,7 +18,7 @@ export function subscriptionNotFound(subscriptionId: string): EmuResponse {
   )
 }
 
-export function resourceGroupNotFound(resourceGroup: string): EmuResponse {
+export function resourceGroupNotFound(resourceGroup: string): AzureError {
   return azureError(
     404,
     'ResourceGroupNotFound',
@@ -27,7 +26,7 @@ export function resourceGroupNotFound(resourceGroup: string): EmuResponse {
   )
 }
 
-export function resourceNotFound(type: string, name: string, resourceGroup: string): EmuResponse {
+export function resourceNotFound(type: string, name: string, resourceGroup: string): AzureError {
   return azureError(
     404,
     'ResourceNotFound',
@@ -36,7 +35,7 @@ export function resourceNotFound(type: string, name: string, resourceGroup: stri
   )
 }
 
-export function authorizationFailed(objectId: string, action: string, scope: string): EmuResponse {
+export function authorizationFailed(objectId: string, action: string, scope: string): AzureError {
   return azureError(
     403,
     'AuthorizationFailed',
@@ -52,7 +51,7 @@ export function linkedAuthorizationFailed(
   scope: string,
   linkedAction: string,
   linkedScope: string
-): EmuResponse {
+): AzureError {
   return azureError(
     403,
     'LinkedAuthorizationFailed',
@@ -63,7 +62,7 @@ export function linkedAuthorizationFailed(
   )
 }
 
-export function missingSubscriptionRegistration(namespace: string): EmuResponse {
+export function missingSubscriptionRegistration(namespace: string): AzureError {
   const message =
     `The subscription is not registered to use namespace '${namespace}'. ` +
     'See https://aka.ms/rps-not-found for how to register subscriptions.'
@@ -72,7 +71,7 @@ export function missingSubscriptionRegistration(namespace: string): EmuResponse 
   })
 }
 
-export function invalidRequestContent(detail: string): EmuResponse {
+export function invalidRequestContent(detail: string): AzureError {
   return azureError(
     400,
     'InvalidRequestContent',
@@ -84,7 +83,7 @@ export function locationNotAvailable(
   location: unknown,
   type: string,
   available: string[]
-): EmuResponse {
+): AzureError {
   if (typeof location !== 'string' || location === '') {
     return azureError(
       400,
@@ -100,7 +99,7 @@ export function locationNotAvailable(
   )
 }
 
-export function badRequest(message: string, code = 'BadRequest'): EmuResponse {
+export function badRequest(message: string, code = 'BadRequest'): AzureError {
   return azureError(400, code, message)
 }
 
@@ -113,12 +112,12 @@ export function cosmosError(
   code: string,
   message: string,
   activityId: string
-): EmuResponse {
-  return {
+): AzureError {
+  return new AzureError({
     status,
     body: {
       code,
       message: `${message}\r\nActivityId: ${activityId}, Microsoft.Azure.Documents.Common/2.14.0`
     }
-  }
+  })
 }

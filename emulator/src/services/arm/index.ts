@@ -1,6 +1,8 @@
 import type { EmuResponse, Service, ServiceContext } from '../../core/service.js'
 import { azureError, notEmulated } from '../../core/errors.js'
-import { advanceWorld } from '../resources/advance.js'
+import { ARM_HOST } from '../../core/hosts.js'
+import { findRoute, type Route } from '../../core/routes.js'
+import { advanceWorld } from '../../model/advance.js'
 import type { ArmRequest } from './context.js'
 import {
   cosmosOperationResult,
@@ -11,25 +13,21 @@ import {
 } from './cosmos-accounts.js'
 import { missingApiVersion } from './errors.js'
 import { userAssignedIdentity } from './identities.js'
+import {
+  listManagedHsmKeys,
+  listManagedHsmKeyVersions,
+  managedHsmKey,
+  managedHsmKeyVersion
+} from './managed-hsm-keys.js'
 import { checkMhsmNameAvailability, managedHsm, managedHsmOperationResult } from './managed-hsms.js'
-import { matchPath } from './match.js'
 import { getProvider, getResourceGroup, registerProvider } from './providers.js'
 import { getSubscription, listSubscriptions } from './subscriptions.js'
 
-export { armPermits, armRolesOf, requireArmPermission } from './authorization.js'
-
-type Handler = (a: ArmRequest, p: Record<string, string>) => EmuResponse
-
-interface Route {
-  methods: string[]
-  template: string
-  handler: Handler
-}
-
 const SUB = '/subscriptions/{sub}'
 const RG = `${SUB}/resourceGroups/{rg}`
+const HSM_KEYS = `${RG}/providers/Microsoft.KeyVault/managedHSMs/{name}/keys`
 
-const ROUTES: Route[] = [
+const ROUTES: Route<ArmRequest>[] = [
   { methods: ['GET'], template: '/subscriptions', handler: a => listSubscriptions(a) },
   { methods: ['GET'], template: SUB, handler: (a, p) => getSubscription(a, p.sub!) },
   {
@@ -47,6 +45,18 @@ const ROUTES: Route[] = [
     methods: ['GET', 'PUT', 'PATCH'],
     template: `${RG}/providers/Microsoft.KeyVault/managedHSMs/{name}`,
     handler: (a, p) => managedHsm(a, p.sub!, p.rg!, p.name!)
+  },
+  { methods: ['GET'], template: HSM_KEYS, handler: listManagedHsmKeys },
+  { methods: ['GET', 'PUT'], template: `${HSM_KEYS}/{keyName}`, handler: managedHsmKey },
+  {
+    methods: ['GET'],
+    template: `${HSM_KEYS}/{keyName}/versions`,
+    handler: listManagedHsmKeyVersions
+  },
+  {
+    methods: ['GET'],
+    template: `${HSM_KEYS}/{keyName}/versions/{version}`,
+    handler: managedHsmKeyVersion
   },
   {
     methods: ['GET'],
@@ -100,32 +110,28 @@ const ROUTES: Route[] = [
   }
 ]
 
-function handle(ctx: ServiceContext): EmuResponse {
+function handle(ctx: ServiceContext): EmuResponse | Promise<EmuResponse> {
   const { req, world } = ctx
   const now = ctx.now()
   advanceWorld(world, now)
   const apiVersion = req.query.get('api-version')
-  if (!apiVersion) return missingApiVersion()
+  if (!apiVersion) throw missingApiVersion()
   if (!ctx.principal) {
-    return azureError(
+    throw azureError(
       401,
       'AuthenticationFailed',
       'Authentication failed. The Authorization header is missing.'
     )
   }
   const a: ArmRequest = { ctx, world, now, apiVersion, callerId: ctx.principal.objectId }
-  for (const route of ROUTES) {
-    const params = matchPath(route.template, req.path)
-    if (!params) continue
-    if (!route.methods.includes(req.method)) break
-    return route.handler(a, params)
-  }
-  return notEmulated('management.azure.com', req.method, req.path)
+  const match = findRoute(ROUTES, req.method, req.path)
+  if (!match?.allowed) throw notEmulated(ARM_HOST, req.method, req.path)
+  return match.route.handler(a, match.params)
 }
 
 export const armService: Service = {
   name: 'Azure Resource Manager',
-  matches: host => host === 'management.azure.com',
+  matches: host => host === ARM_HOST,
   audiences: ['https://management.azure.com', 'https://management.core.windows.net/'],
   handle
 }

@@ -1,18 +1,20 @@
 import type { EmuResponse } from '../../core/service.js'
 import type { ManagedHsm } from '../../core/world.js'
 import { azureError } from '../../core/errors.js'
-import { HSM_TYPE, hsmUri, isGuid, resourceId, worldKey } from '../resources/ids.js'
-import { findHsmByName } from '../resources/lookup.js'
-import { findRegion, regionNames } from '../resources/regions.js'
-import { ADMINISTRATOR_ROLE_GUID, roleDefinitionId } from '../hsm/role-definitions.js'
+import { addManagedHsm } from '../../model/hsms.js'
+import { HSM_TYPE, hsmUri, isGuid, worldKey } from '../../model/ids.js'
+import { findHsmByName } from '../../model/lookup.js'
+import { findRegion, regionNames } from '../../model/regions.js'
 import {
+  addressResource,
   authorize,
-  findResourceGroup,
-  isResponse,
+  authorizeWrite,
+  getResource,
   jsonBody,
-  requireRegistered,
+  newResource,
   retryAfter,
   tagsOf,
+  type Addressed,
   type ArmRequest
 } from './context.js'
 import { badRequest, locationNotAvailable, resourceNotFound } from './errors.js'
@@ -39,7 +41,7 @@ const STATUS_MESSAGES: Record<string, string> = {
   Succeeded: 'ManagedHsm is functional.'
 }
 
-export function hsmBody(hsm: ManagedHsm): Record<string, unknown> {
+function hsmBody(hsm: ManagedHsm): Record<string, unknown> {
   return {
     id: hsm.id,
     name: hsm.name,
@@ -107,15 +109,15 @@ interface MutableProps {
   publicNetworkAccess?: unknown
 }
 
-/** Checks the properties an update may carry; undefined when they are acceptable. */
-function updateProblem(hsm: ManagedHsm | undefined, props: MutableProps): EmuResponse | undefined {
+/** Checks the properties an update may carry. */
+function checkUpdate(hsm: ManagedHsm | undefined, props: MutableProps): void {
   if (props.enableSoftDelete === false) {
-    return badRequest(
+    throw badRequest(
       'The property "enableSoftDelete" cannot be set to false. Soft delete is always enabled for a managed HSM and cannot be turned off.'
     )
   }
   if (hsm?.enablePurgeProtection && props.enablePurgeProtection === false) {
-    return badRequest(
+    throw badRequest(
       'The property "enablePurgeProtection" cannot be set to false. Enabling the purge protection for a vault is an irreversible action.'
     )
   }
@@ -123,17 +125,17 @@ function updateProblem(hsm: ManagedHsm | undefined, props: MutableProps): EmuRes
     props.enablePurgeProtection !== undefined &&
     typeof props.enablePurgeProtection !== 'boolean'
   ) {
-    return badRequest('The property "enablePurgeProtection" must be a boolean.')
+    throw badRequest('The property "enablePurgeProtection" must be a boolean.')
   }
   const days = props.softDeleteRetentionInDays
   if (days !== undefined) {
     if (!Number.isInteger(days) || (days as number) < 7 || (days as number) > 90) {
-      return badRequest(
+      throw badRequest(
         'The property "softDeleteRetentionInDays" must be an integer between 7 and 90.'
       )
     }
     if (hsm && days !== hsm.softDeleteRetentionInDays) {
-      return badRequest(
+      throw badRequest(
         'The property "softDeleteRetentionInDays" cannot be changed after the managed HSM has been created.'
       )
     }
@@ -143,9 +145,8 @@ function updateProblem(hsm: ManagedHsm | undefined, props: MutableProps): EmuRes
     props.publicNetworkAccess !== 'Enabled' &&
     props.publicNetworkAccess !== 'Disabled'
   ) {
-    return badRequest('The property "publicNetworkAccess" must be "Enabled" or "Disabled".')
+    throw badRequest('The property "publicNetworkAccess" must be "Enabled" or "Disabled".')
   }
-  return undefined
 }
 
 function applyUpdate(
@@ -164,9 +165,9 @@ function applyUpdate(
   return accepted(a, hsm, 'hsm-update')
 }
 
-function busy(hsm: ManagedHsm): EmuResponse | undefined {
-  if (hsm.provisioningState === 'Succeeded') return undefined
-  return azureError(
+function requireIdle(hsm: ManagedHsm): void {
+  if (hsm.provisioningState === 'Succeeded') return
+  throw azureError(
     409,
     'Conflict',
     `The managed HSM '${hsm.name}' is in state ${hsm.provisioningState}; retry when the current operation has finished.`
@@ -175,20 +176,18 @@ function busy(hsm: ManagedHsm): EmuResponse | undefined {
 
 function create(
   a: ArmRequest,
-  sub: string,
-  rg: string,
-  name: string,
+  target: Addressed<ManagedHsm>,
   body: Record<string, unknown>
 ): EmuResponse {
+  const { group, name } = target
   if (!NAME_PATTERN.test(name)) {
-    return badRequest(
+    throw badRequest(
       `The name '${name}' is invalid. A managed HSM name must be 3-24 characters long, begin with a ` +
         'letter, end with a letter or digit, and contain only letters, digits and non-consecutive hyphens.'
     )
   }
-  const taken = findHsmByName(a.world, name)
-  if (taken) {
-    return azureError(
+  if (findHsmByName(a.world, name)) {
+    throw azureError(
       409,
       'Conflict',
       `The name '${name}' is already in use. Managed HSM names are globally unique, so it is possible ` +
@@ -196,7 +195,7 @@ function create(
     )
   }
   const region = findRegion(body.location as string | undefined)
-  if (!region) return locationNotAvailable(body.location, HSM_TYPE, regionNames())
+  if (!region) throw locationNotAvailable(body.location, HSM_TYPE, regionNames())
   const sku = body.sku as { family?: unknown; name?: unknown } | undefined
   if (
     !sku ||
@@ -204,44 +203,36 @@ function create(
     typeof sku.family !== 'string' ||
     !SKUS[sku.family]?.includes(sku.name)
   ) {
-    return badRequest(
+    throw badRequest(
       'The property "sku" is required and must name a managed HSM SKU: family "B" with "Standard_B1", ' +
         '"Custom_B32" or "Custom_B6", or family "C" with "Custom_C42" or "Custom_C10".'
     )
   }
   const props = (body.properties ?? {}) as Record<string, unknown>
   if (!isGuid(props.tenantId))
-    return badRequest('The property "tenantId" is required and must be a GUID.')
+    throw badRequest('The property "tenantId" is required and must be a GUID.')
   if (props.tenantId.toLowerCase() !== a.world.tenantId.toLowerCase()) {
-    return badRequest(
-      `The tenant '${props.tenantId}' is not the tenant of subscription '${sub}' (${a.world.tenantId}).`
+    throw badRequest(
+      `The tenant '${props.tenantId}' is not the tenant of subscription '${group.subscriptionId}' (${a.world.tenantId}).`
     )
   }
   const admins = props.initialAdminObjectIds
   if (!Array.isArray(admins) || admins.length === 0 || !admins.every(isGuid)) {
-    return badRequest(
+    throw badRequest(
       'The property "initialAdminObjectIds" must list at least one administrator object id (a GUID).'
     )
   }
   if (props.createMode === 'recover') {
-    return badRequest(
+    throw badRequest(
       'Recovering a deleted managed HSM (createMode "recover") is not emulated by the local Azure.'
     )
   }
-  const problem = updateProblem(undefined, props)
-  if (problem) return problem
+  checkUpdate(undefined, props)
   const tags = tagsOf(body.tags)
-  if (!tags) return badRequest('The property "tags" must be an object of string values.')
+  if (!tags) throw badRequest('The property "tags" must be an object of string values.')
 
-  const rgRecord =
-    a.world.resourceGroups[`/subscriptions/${sub}/resourcegroups/${rg}`.toLowerCase()]!
   const hsm: ManagedHsm = {
-    id: resourceId(rgRecord.subscriptionId, rgRecord.name, HSM_TYPE, name),
-    name,
-    subscriptionId: rgRecord.subscriptionId,
-    resourceGroup: rgRecord.name,
-    location: region.name,
-    tags,
+    ...newResource(target, region.name, tags),
     skuName: sku.name,
     tenantId: a.world.tenantId,
     initialAdminObjectIds: (admins as string[]).map(id => id.toLowerCase()),
@@ -255,72 +246,28 @@ function create(
     createdAt: a.now,
     createdBy: a.callerId
   }
-  a.world.managedHsms[worldKey(hsm.id)] = hsm
-  a.world.hsmDataPlanes[name.toLowerCase()] = {
-    name,
-    keys: {},
-    roleAssignments: Object.fromEntries(
-      hsm.initialAdminObjectIds.map(principalId => {
-        const assignmentName = a.ctx.newGuid()
-        return [
-          assignmentName,
-          {
-            name: assignmentName,
-            scope: '/',
-            roleDefinitionId: roleDefinitionId(ADMINISTRATOR_ROLE_GUID),
-            principalId,
-            createdAt: a.now,
-            effectiveAt: a.now
-          }
-        ]
-      })
-    )
-  }
+  addManagedHsm(a.world, hsm, () => a.ctx.newGuid(), a.now)
   return accepted(a, hsm, 'hsm-create')
 }
 
+/** ManagedHsms_Get, _CreateOrUpdate (PUT) and _Update (PATCH). */
 export function managedHsm(a: ArmRequest, sub: string, rg: string, name: string): EmuResponse {
-  const group = findResourceGroup(a, sub, rg)
-  if (isResponse(group)) return group
-  const id = resourceId(group.subscriptionId, group.name, HSM_TYPE, name)
-  const hsm = a.world.managedHsms[worldKey(id)]
+  const target = addressResource(a, sub, rg, HSM_TYPE, name, a.world.managedHsms)
   const method = a.ctx.req.method
-
-  if (method === 'GET') {
-    const denied = authorize(a, 'Microsoft.KeyVault/managedHSMs/read', id)
-    if (denied) return denied
-    return hsm ? { status: 200, body: hsmBody(hsm) } : resourceNotFound(HSM_TYPE, name, group.name)
-  }
-
-  const denied =
-    authorize(a, 'Microsoft.KeyVault/managedHSMs/write', id) ??
-    requireRegistered(a, sub, 'Microsoft.KeyVault')
-  if (denied) return denied
+  if (method === 'GET') return getResource(a, target, hsmBody)
+  authorizeWrite(a, target)
   const body = jsonBody(a)
-  if (isResponse(body)) return body
-
-  if (method === 'PATCH') {
-    if (!hsm) return resourceNotFound(HSM_TYPE, name, group.name)
-    const conflict = busy(hsm)
-    if (conflict) return conflict
-    const props = (body.properties ?? {}) as MutableProps
-    const problem = updateProblem(hsm, props)
-    if (problem) return problem
-    const tags = body.tags === undefined ? undefined : tagsOf(body.tags)
-    if (body.tags !== undefined && !tags)
-      return badRequest('The property "tags" must be an object of string values.')
-    return applyUpdate(a, hsm, props, tags)
-  }
-
-  // PUT
-  if (!hsm) return create(a, group.subscriptionId, group.name, name, body)
-  const conflict = busy(hsm)
-  if (conflict) return conflict
+  const hsm = target.existing
+  if (!hsm && method === 'PATCH') throw resourceNotFound(HSM_TYPE, name, target.group.name)
+  if (!hsm) return create(a, target, body)
+  requireIdle(hsm)
   const props = (body.properties ?? {}) as MutableProps
-  const problem = updateProblem(hsm, props)
-  if (problem) return problem
-  const tags = tagsOf(body.tags)
-  if (!tags) return badRequest('The property "tags" must be an object of string values.')
+  checkUpdate(hsm, props)
+  // PATCH leaves the tags alone unless it sends some; PUT replaces them.
+  const keepTags = method === 'PATCH' && body.tags === undefined
+  const tags = keepTags ? undefined : tagsOf(body.tags)
+  if (!keepTags && !tags)
+    throw badRequest('The property "tags" must be an object of string values.')
   return applyUpdate(a, hsm, props, tags)
 }
 
@@ -337,7 +284,7 @@ export function managedHsmOperationResult(
     !hsm ||
     hsm.subscriptionId.toLowerCase() !== sub.toLowerCase()
   ) {
-    return azureError(404, 'NotFound', `The operation '${operationId}' was not found.`)
+    throw azureError(404, 'NotFound', `The operation '${operationId}' was not found.`)
   }
   if (op.status === 'InProgress') {
     return {
@@ -351,16 +298,9 @@ export function managedHsmOperationResult(
 }
 
 export function checkMhsmNameAvailability(a: ArmRequest, sub: string): EmuResponse {
-  const body = jsonBody(a)
-  if (isResponse(body)) return body
-  const name = body.name
-  if (typeof name !== 'string') return badRequest('The property "name" is required.')
-  const denied = authorize(
-    a,
-    'Microsoft.KeyVault/checkMhsmNameAvailability/action',
-    `/subscriptions/${sub}`
-  )
-  if (denied) return denied
+  const name = jsonBody(a).name
+  if (typeof name !== 'string') throw badRequest('The property "name" is required.')
+  authorize(a, 'Microsoft.KeyVault/checkMhsmNameAvailability/action', `/subscriptions/${sub}`)
   if (!NAME_PATTERN.test(name)) {
     return {
       status: 200,

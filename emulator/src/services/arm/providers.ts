@@ -1,14 +1,8 @@
 import type { EmuResponse } from '../../core/service.js'
 import type { ProviderRegistration } from '../../core/world.js'
 import { azureError } from '../../core/errors.js'
-import { regionNames } from '../resources/regions.js'
-import {
-  authorize,
-  findResourceGroup,
-  findSubscription,
-  isResponse,
-  type ArmRequest
-} from './context.js'
+import { regionNames } from '../../model/regions.js'
+import { authorize, findResourceGroup, findSubscription, type ArmRequest } from './context.js'
 
 /** The resource types the local Azure knows per namespace, with the api-versions clients send. */
 const NAMESPACES: Record<string, { name: string; types: Record<string, string[]> }> = {
@@ -28,6 +22,8 @@ const NAMESPACES: Record<string, { name: string; types: Record<string, string[]>
     types: {
       vaults: ['2026-02-01', '2025-05-01', '2024-11-01'],
       managedHSMs: ['2026-02-01', '2025-05-01', '2024-11-01'],
+      'managedHSMs/keys': ['2026-02-01', '2025-05-01', '2024-11-01'],
+      'managedHSMs/keys/versions': ['2026-02-01', '2025-05-01', '2024-11-01'],
       deletedManagedHSMs: ['2026-02-01', '2025-05-01'],
       'locations/managedHsmOperationResults': ['2026-02-01', '2025-05-01'],
       checkMhsmNameAvailability: ['2026-02-01', '2025-05-01']
@@ -77,9 +73,9 @@ function providerBody(subscriptionId: string, namespace: string, p: ProviderRegi
   }
 }
 
-function validNamespace(namespace: string): EmuResponse | undefined {
-  if (/^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)+$/.test(namespace)) return undefined
-  return azureError(
+function requireValidNamespace(namespace: string): void {
+  if (/^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)+$/.test(namespace)) return
+  throw azureError(
     404,
     'InvalidResourceNamespace',
     `The resource namespace '${namespace}' is invalid.`
@@ -87,16 +83,13 @@ function validNamespace(namespace: string): EmuResponse | undefined {
 }
 
 export function getProvider(a: ArmRequest, subscriptionId: string, namespace: string): EmuResponse {
-  const sub = findSubscription(a, subscriptionId)
-  if (isResponse(sub)) return sub
-  const invalid = validNamespace(namespace)
-  if (invalid) return invalid
-  const denied = authorize(
+  findSubscription(a, subscriptionId)
+  requireValidNamespace(namespace)
+  authorize(
     a,
     'Microsoft.Resources/subscriptions/providers/read',
     `/subscriptions/${subscriptionId}`
   )
-  if (denied) return denied
   return {
     status: 200,
     body: providerBody(subscriptionId, namespace, registration(a, subscriptionId, namespace))
@@ -109,15 +102,12 @@ export function registerProvider(
   namespace: string
 ): EmuResponse {
   const sub = findSubscription(a, subscriptionId)
-  if (isResponse(sub)) return sub
-  const invalid = validNamespace(namespace)
-  if (invalid) return invalid
-  const denied = authorize(
+  requireValidNamespace(namespace)
+  authorize(
     a,
     `${canonicalNamespace(namespace)}/register/action`,
     `/subscriptions/${subscriptionId}`
   )
-  if (denied) return denied
   const current = registration(a, subscriptionId, namespace)
   if (current.state === 'NotRegistered' || current.state === 'Unregistered') {
     const next: ProviderRegistration = {
@@ -133,10 +123,8 @@ export function registerProvider(
 
 export function getResourceGroup(a: ArmRequest, subscriptionId: string, name: string): EmuResponse {
   const rg = findResourceGroup(a, subscriptionId, name)
-  if (isResponse(rg)) return rg
   const id = `/subscriptions/${rg.subscriptionId}/resourceGroups/${rg.name}`
-  const denied = authorize(a, 'Microsoft.Resources/subscriptions/resourceGroups/read', id)
-  if (denied) return denied
+  authorize(a, 'Microsoft.Resources/subscriptions/resourceGroups/read', id)
   if (a.ctx.req.method === 'HEAD') return { status: 204 }
   return {
     status: 200,

@@ -42,5 +42,6 @@ export function getSubscription(a: ArmRequest, subscriptionId: string): EmuRespo
   const sub = visibleSubscriptions(a).find(
     s => s.subscriptionId.toLowerCase() === subscriptionId.toLowerCase()
   )
-  return sub ? { status: 200, body: subscriptionBody(sub) } : subscriptionNotFound(subscriptionId)
+  if (!sub) throw subscriptionNotFound(subscriptionId)
+  return { status: 200, body: subscriptionBody(sub) }
 }

@@ -1,4 +1,4 @@
-import type { EmuResponse } from '../../core/service.js'
+import { AzureError } from '../../core/errors.js'
 
 export interface EntraErrorContext {
   traceId: string
@@ -13,12 +13,12 @@ export function entraError(
   error: string,
   code: number,
   message: string
-): EmuResponse {
+): AzureError {
   const timestamp = new Date(ctx.now)
     .toISOString()
     .replace('T', ' ')
     .replace(/\.\d+Z$/, 'Z')
-  return {
+  return new AzureError({
     status,
     headers: { 'x-ms-request-id': ctx.traceId, 'client-request-id': ctx.correlationId },
     body: {
@@ -33,7 +33,7 @@ export function entraError(
       error_uri: `https://login.microsoftonline.com/error?code=${code}`
     },
     logAs: 'token'
-  }
+  })
 }
 
 const WIF_DOCS = 'https://learn.microsoft.com/entra/workload-id/workload-identity-federation'

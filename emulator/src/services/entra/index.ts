@@ -1,13 +1,15 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { EmuResponse, Service, ServiceContext } from '../../core/service.js'
 import type { Application } from '../../core/world.js'
+import { AzureError } from '../../core/errors.js'
 import { ENTRA_HOST, GITHUB_ISSUER } from '../../core/hosts.js'
+import { findRoute, type Route } from '../../core/routes.js'
 import { decodeJwt, verifyJwtSignature } from '../../core/jwt.js'
 import type { TokenAuthority } from '../../core/tokens.js'
 import { AADSTS, entraError, type EntraErrorContext } from './errors.js'
 import { instanceDiscovery, openIdConfiguration } from './metadata.js'
 
-export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 
 /** Resources the local Azure can issue tokens for (compared without trailing slashes). */
 const KNOWN_RESOURCES = [
@@ -18,6 +20,65 @@ const KNOWN_RESOURCES = [
   'https://vault.azure.net'
 ]
 
+interface EntraRequest {
+  ctx: ServiceContext
+  tokens: TokenAuthority
+  errCtx: EntraErrorContext
+}
+
+function metadata({ ctx, errCtx }: EntraRequest, tenant: string, version: 'v1' | 'v2.0') {
+  const known = tenant.toLowerCase() === ctx.world.tenantId
+  if (!known && !['common', 'organizations'].includes(tenant)) {
+    throw entraError(errCtx, 400, 'invalid_tenant', ...AADSTS.tenantNotFound(tenant))
+  }
+  return { status: 200, body: openIdConfiguration(tenant, version) }
+}
+
+function token(r: EntraRequest, tenant: string, v1: boolean): EmuResponse {
+  if (tenant.toLowerCase() !== r.ctx.world.tenantId) {
+    throw entraError(r.errCtx, 400, 'invalid_request', ...AADSTS.tenantNotFound(tenant))
+  }
+  return issueToken(r.ctx, r.tokens, r.errCtx, v1)
+}
+
+const signingKeys = ({ tokens }: EntraRequest) => ({
+  status: 200,
+  body: { keys: [tokens.entraKey.jwk] }
+})
+
+const ROUTES: Route<EntraRequest>[] = [
+  {
+    methods: ['GET'],
+    template: '/common/discovery/instance',
+    handler: ({ ctx }) => ({
+      status: 200,
+      body: instanceDiscovery(ctx.req.query.get('authorization_endpoint'))
+    })
+  },
+  {
+    methods: ['GET'],
+    template: '/{tenant}/v2.0/.well-known/openid-configuration',
+    handler: (r, p) => metadata(r, p.tenant!, 'v2.0')
+  },
+  {
+    methods: ['GET'],
+    template: '/{tenant}/.well-known/openid-configuration',
+    handler: (r, p) => metadata(r, p.tenant!, 'v1')
+  },
+  { methods: ['GET'], template: '/{tenant}/discovery/v2.0/keys', handler: signingKeys },
+  { methods: ['GET'], template: '/{tenant}/discovery/keys', handler: signingKeys },
+  {
+    methods: ['POST'],
+    template: '/{tenant}/oauth2/v2.0/token',
+    handler: (r, p) => token(r, p.tenant!, false)
+  },
+  {
+    methods: ['POST'],
+    template: '/{tenant}/oauth2/token',
+    handler: (r, p) => token(r, p.tenant!, true)
+  }
+]
+
 /** Microsoft Entra ID: discovery metadata, signing keys and the client-credentials token endpoint. */
 export function createEntraService(tokens: TokenAuthority): Service {
   return {
@@ -25,45 +86,18 @@ export function createEntraService(tokens: TokenAuthority): Service {
     matches: host => host === ENTRA_HOST,
     logKind: req => (/\/oauth2\/(v2\.0\/)?token$/.test(req.path) ? 'token' : undefined),
     handle: ctx => {
-      const { req, world } = ctx
-      const segments = req.path.split('/').filter(Boolean)
-      const tenant = segments[0] ?? ''
-      const rest = segments.slice(1).join('/')
-      const known = tenant.toLowerCase() === world.tenantId
-      const errCtx = errorContext(ctx)
-
-      if (req.method === 'GET') {
-        if (tenant === 'common' && rest === 'discovery/instance') {
-          return { status: 200, body: instanceDiscovery(req.query.get('authorization_endpoint')) }
-        }
-        const metadata =
-          rest === 'v2.0/.well-known/openid-configuration'
-            ? 'v2.0'
-            : rest === '.well-known/openid-configuration'
-              ? 'v1'
-              : undefined
-        if (metadata) {
-          if (!known && !['common', 'organizations'].includes(tenant)) {
-            return entraError(errCtx, 400, 'invalid_tenant', ...AADSTS.tenantNotFound(tenant))
+      const { req } = ctx
+      const match = findRoute(ROUTES, req.method, req.path)
+      if (!match?.allowed) {
+        throw new AzureError({
+          status: 404,
+          body: {
+            error: 'not_found',
+            error_description: `The local Azure's Entra ID does not serve ${req.method} ${req.path}.`
           }
-          return { status: 200, body: openIdConfiguration(tenant, metadata) }
-        }
-        if (['discovery/v2.0/keys', 'discovery/keys'].includes(rest)) {
-          return { status: 200, body: { keys: [tokens.entraKey.jwk] } }
-        }
+        })
       }
-      if (req.method === 'POST' && (rest === 'oauth2/v2.0/token' || rest === 'oauth2/token')) {
-        if (!known)
-          return entraError(errCtx, 400, 'invalid_request', ...AADSTS.tenantNotFound(tenant))
-        return issueToken(ctx, tokens, errCtx, rest === 'oauth2/token')
-      }
-      return {
-        status: 404,
-        body: {
-          error: 'not_found',
-          error_description: `The local Azure's Entra ID does not serve ${req.method} ${req.path}.`
-        }
-      }
+      return match.route.handler({ ctx, tokens, errCtx: errorContext(ctx) }, match.params)
     }
   }
 }
@@ -79,16 +113,16 @@ function issueToken(
   const basic = basicCredentials(req.headers.authorization)
   const grantType = form.get('grant_type')
   if (!grantType)
-    return entraError(errCtx, 400, 'invalid_request', ...AADSTS.missingParameter('grant_type'))
+    throw entraError(errCtx, 400, 'invalid_request', ...AADSTS.missingParameter('grant_type'))
   if (grantType !== 'client_credentials') {
-    return entraError(errCtx, 400, 'unsupported_grant_type', ...AADSTS.unsupportedGrant(grantType))
+    throw entraError(errCtx, 400, 'unsupported_grant_type', ...AADSTS.unsupportedGrant(grantType))
   }
   const clientId = form.get('client_id') ?? basic?.clientId
   if (!clientId)
-    return entraError(errCtx, 400, 'invalid_request', ...AADSTS.missingParameter('client_id'))
+    throw entraError(errCtx, 400, 'invalid_request', ...AADSTS.missingParameter('client_id'))
   const app = world.applications[clientId.toLowerCase()]
   if (!app) {
-    return entraError(
+    throw entraError(
       errCtx,
       400,
       'unauthorized_client',
@@ -102,7 +136,7 @@ function issueToken(
   if (assertion !== null) {
     const assertionType = form.get('client_assertion_type')
     if (!assertionType) {
-      return entraError(
+      throw entraError(
         errCtx,
         400,
         'invalid_request',
@@ -110,41 +144,40 @@ function issueToken(
       )
     }
     if (assertionType !== JWT_BEARER) {
-      return entraError(errCtx, 400, 'invalid_request', ...AADSTS.badAssertionType())
+      throw entraError(errCtx, 400, 'invalid_request', ...AADSTS.badAssertionType())
     }
     const problem = checkFederatedAssertion(app, assertion, tokens, ctx.now())
     if (problem)
-      return entraError(errCtx, problem.status, 'invalid_client', problem.code, problem.message)
+      throw entraError(errCtx, problem.status, 'invalid_client', problem.code, problem.message)
     credential = 'assertion'
   } else if (secret !== null && secret !== undefined) {
     if (!app.clientSecrets.some(s => sameSecret(s, secret))) {
-      return entraError(errCtx, 401, 'invalid_client', ...AADSTS.badSecret(app.appId))
+      throw entraError(errCtx, 401, 'invalid_client', ...AADSTS.badSecret(app.appId))
     }
     credential = 'secret'
   } else {
-    return entraError(errCtx, 401, 'invalid_client', ...AADSTS.noCredential())
+    throw entraError(errCtx, 401, 'invalid_client', ...AADSTS.noCredential())
   }
 
   let resource: string
   if (v1) {
     const r = form.get('resource')
-    if (!r)
-      return entraError(errCtx, 400, 'invalid_request', ...AADSTS.missingParameter('resource'))
+    if (!r) throw entraError(errCtx, 400, 'invalid_request', ...AADSTS.missingParameter('resource'))
     resource = r
   } else {
     const scope = form.get('scope')
     if (!scope)
-      return entraError(errCtx, 400, 'invalid_request', ...AADSTS.missingParameter('scope'))
+      throw entraError(errCtx, 400, 'invalid_request', ...AADSTS.missingParameter('scope'))
     const scopes = scope
       .split(' ')
       .filter(s => s && !['openid', 'profile', 'offline_access'].includes(s))
     if (scopes.length !== 1 || !scopes[0]!.endsWith('/.default')) {
-      return entraError(errCtx, 400, 'invalid_scope', ...AADSTS.invalidScope(scope))
+      throw entraError(errCtx, 400, 'invalid_scope', ...AADSTS.invalidScope(scope))
     }
     resource = scopes[0]!.slice(0, -'/.default'.length)
   }
   if (!KNOWN_RESOURCES.includes(resource.replace(/\/+$/, '').toLowerCase())) {
-    return entraError(
+    throw entraError(
       errCtx,
       400,
       'invalid_resource',

@@ -1,4 +1,5 @@
-import type { EmuResponse, ServiceContext } from '../../core/service.js'
+import type { ServiceContext } from '../../core/service.js'
+import { AzureError } from '../../core/errors.js'
 
 /** Microsoft Graph's error shape, with the innerError block Graph always adds. */
 export function graphError(
@@ -7,10 +8,10 @@ export function graphError(
   code: string,
   message: string,
   requestId = ctx.newGuid()
-): EmuResponse {
+): AzureError {
   const header = ctx.req.headers['client-request-id']
   const clientRequestId = (Array.isArray(header) ? header[0] : header) ?? requestId
-  return {
+  return new AzureError({
     status,
     headers: { 'request-id': requestId, 'client-request-id': clientRequestId },
     body: {
@@ -24,5 +25,5 @@ export function graphError(
         }
       }
     }
-  }
+  })
 }

@@ -1,11 +1,44 @@
 import type { EmuResponse, Service, ServiceContext } from '../../core/service.js'
 import type { ServicePrincipal, World } from '../../core/world.js'
+import type { AzureError } from '../../core/errors.js'
+import { parseJsonObject } from '../../core/errors.js'
 import { GRAPH_HOST } from '../../core/hosts.js'
+import { findRoute, type Route } from '../../core/routes.js'
 import { graphError } from './errors.js'
 
 /** Microsoft's own tenant, which owns first-party apps such as Azure Cosmos DB. */
 const MICROSOFT_TENANT = 'f8cdef31-a31e-4b4a-93e4-5f571e91255a'
 const ORIGIN = `https://${GRAPH_HOST}`
+
+interface GraphRequest {
+  ctx: ServiceContext
+  /** `v1.0` or `beta`. */
+  version: string
+}
+
+const ROUTES: Route<GraphRequest>[] = [
+  {
+    methods: ['GET'],
+    template: "/servicePrincipals(appId='{appId}')",
+    handler: ({ ctx, version }, p) => {
+      const sp = visible(ctx).find(s => s.appId === p.appId!.toLowerCase())
+      if (!sp) throw notFound(ctx, p.appId!)
+      return ok(ctx, version, 'servicePrincipals/$entity', sp)
+    }
+  },
+  { methods: ['GET'], template: '/servicePrincipals/{id}', handler: (r, p) => byId(r, p.id!) },
+  { methods: ['GET'], template: '/directoryObjects/{id}', handler: (r, p) => byId(r, p.id!) },
+  {
+    methods: ['GET'],
+    template: '/servicePrincipals',
+    handler: ({ ctx, version }) => list(ctx, version)
+  },
+  {
+    methods: ['POST'],
+    template: '/directoryObjects/getByIds',
+    handler: ({ ctx, version }) => getByIds(ctx, version)
+  }
+]
 
 /** Microsoft Graph: the service principal lookups the procedure needs. */
 export const graphService: Service = {
@@ -16,51 +49,42 @@ export const graphService: Service = {
   handle: ctx => {
     const { req } = ctx
     const m = /^\/(v1\.0|beta)(\/.*)$/.exec(req.path)
-    if (!m) return graphError(ctx, 400, 'BadRequest', 'Invalid version.')
-    const version = m[1]!
+    if (!m) throw graphError(ctx, 400, 'BadRequest', 'Invalid version.')
     const route = m[2]!
     // every token the local Azure issues is an app-only token (az ad signed-in-user show)
     if (/^\/me(\/|$)/i.test(route)) {
-      return graphError(
+      throw graphError(
         ctx,
         400,
         'BadRequest',
         '/me request is only valid with delegated authentication flow.'
       )
     }
-    const denied = checkDirectoryRead(ctx)
-    if (denied) return denied
-
-    if (req.method === 'GET') {
-      const byAppId = /^\/servicePrincipals\(appId='([^']*)'\)$/i.exec(route)
-      if (byAppId) {
-        const sp = visible(ctx).find(s => s.appId === byAppId[1]!.toLowerCase())
-        return sp ? ok(ctx, version, 'servicePrincipals/$entity', sp) : notFound(ctx, byAppId[1]!)
-      }
-      const byId = /^\/(servicePrincipals|directoryObjects)\/([^/]+)$/i.exec(route)
-      if (byId) {
-        const sp = visible(ctx).find(s => s.id === byId[2]!.toLowerCase())
-        return sp ? ok(ctx, version, 'servicePrincipals/$entity', sp) : notFound(ctx, byId[2]!)
-      }
-      if (/^\/servicePrincipals$/i.test(route)) return list(ctx, version)
+    checkDirectoryRead(ctx)
+    const match = findRoute(ROUTES, req.method, route)
+    if (!match?.allowed) {
+      throw graphError(
+        ctx,
+        400,
+        'BadRequest',
+        `Resource not found for the segment '${route.split('/')[1] ?? ''}'. The local Azure's Microsoft ` +
+          'Graph serves only service principal lookups.'
+      )
     }
-    if (req.method === 'POST' && /^\/directoryObjects\/getByIds$/i.test(route)) {
-      return getByIds(ctx, version)
-    }
-    return graphError(
-      ctx,
-      400,
-      'BadRequest',
-      `Resource not found for the segment '${route.split('/')[1] ?? ''}'. The local Azure's Microsoft ` +
-        'Graph serves only service principal lookups.'
-    )
+    return match.route.handler({ ctx, version: m[1]! }, match.params)
   }
 }
 
-function checkDirectoryRead(ctx: ServiceContext): EmuResponse | undefined {
+function byId({ ctx, version }: GraphRequest, id: string): EmuResponse {
+  const sp = visible(ctx).find(s => s.id === id.toLowerCase())
+  if (!sp) throw notFound(ctx, id)
+  return ok(ctx, version, 'servicePrincipals/$entity', sp)
+}
+
+function checkDirectoryRead(ctx: ServiceContext): void {
   const oid = ctx.principal?.objectId.toLowerCase() ?? ''
-  if (canReadDirectory(ctx.world, oid)) return undefined
-  return graphError(
+  if (canReadDirectory(ctx.world, oid)) return
+  throw graphError(
     ctx,
     403,
     'Authorization_RequestDenied',
@@ -97,7 +121,7 @@ function list(ctx: ServiceContext, version: string): EmuResponse {
       filter
     )
     if (!m) {
-      return graphError(
+      throw graphError(
         ctx,
         400,
         'Request_UnsupportedQuery',
@@ -128,16 +152,13 @@ function list(ctx: ServiceContext, version: string): EmuResponse {
 }
 
 function getByIds(ctx: ServiceContext, version: string): EmuResponse {
-  let body: unknown
-  try {
-    body = JSON.parse(ctx.req.body.toString('utf8') || '{}')
-  } catch {
-    return graphError(ctx, 400, 'BadRequest', 'Unable to read JSON request payload.')
+  const parsed = parseJsonObject(ctx.req.body, true)
+  if (!parsed.ok && parsed.problem === 'syntax') {
+    throw graphError(ctx, 400, 'BadRequest', 'Unable to read JSON request payload.')
   }
-  const ids = (body as { ids?: unknown }).ids
-  const types = (body as { types?: unknown }).types
+  const { ids, types } = parsed.ok ? parsed.value : {}
   if (!Array.isArray(ids) || !ids.every(i => typeof i === 'string')) {
-    return graphError(
+    throw graphError(
       ctx,
       400,
       'Request_BadRequest',
@@ -145,7 +166,7 @@ function getByIds(ctx: ServiceContext, version: string): EmuResponse {
     )
   }
   if (types !== undefined && (!Array.isArray(types) || !types.every(t => typeof t === 'string'))) {
-    return graphError(
+    throw graphError(
       ctx,
       400,
       'Request_BadRequest',
@@ -189,7 +210,7 @@ function ok(
   }
 }
 
-function notFound(ctx: ServiceContext, key: string): EmuResponse {
+function notFound(ctx: ServiceContext, key: string): AzureError {
   return graphError(
     ctx,
     404,

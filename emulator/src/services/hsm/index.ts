@@ -1,16 +1,12 @@
 import type { EmuResponse, Service, ServiceContext } from '../../core/service.js'
 import { notEmulated } from '../../core/errors.js'
-import { advanceWorld } from '../resources/advance.js'
-import { findHsmByName } from '../resources/lookup.js'
-import { badParameter, kvError, notActivated } from './kv-errors.js'
-import {
-  createKey,
-  getKey,
-  listKeys,
-  listKeyVersions,
-  wrapOrUnwrap,
-  type HsmRequest
-} from './keys.js'
+import { MANAGED_HSM_SUFFIX } from '../../core/hosts.js'
+import { findRoute, type Route } from '../../core/routes.js'
+import { advanceWorld } from '../../model/advance.js'
+import { findHsmByName } from '../../model/lookup.js'
+import type { HsmRequest } from './context.js'
+import { badParameter, kvError, notActivated } from './errors.js'
+import { createKey, getKey, listKeys, listKeyVersions, wrapOrUnwrap } from './keys.js'
 import {
   createRoleAssignment,
   deleteRoleAssignment,
@@ -20,65 +16,128 @@ import {
   listRoleDefinitions
 } from './role-assignments.js'
 import { downloadSecurityDomain, securityDomainDownloadStatus } from './security-domain.js'
+import { getSetting, listSettings, updateSetting } from './settings.js'
 
-export { principalMayPerform, DataActions } from './rbac.js'
-
-const AUTHZ = '/providers/microsoft.authorization/'
-
-function route(r: HsmRequest): EmuResponse | Promise<EmuResponse> | undefined {
-  const { method, path } = r.ctx.req
-  const lower = path.toLowerCase()
-
-  if (lower === '/securitydomain/download' && method === 'POST') return downloadSecurityDomain(r)
-  if (lower === '/securitydomain/download/pending' && method === 'GET') {
-    return securityDomainDownloadStatus(r)
-  }
-  if (lower.startsWith('/securitydomain')) return undefined
-
-  const authz = lower.indexOf(AUTHZ)
-  if (authz >= 0) {
-    const scope = path.slice(0, authz) || '/'
-    const [collection, name, extra] = path.slice(authz + AUTHZ.length).split('/')
-    if (extra !== undefined) return undefined
-    const kind = collection?.toLowerCase()
-    if (r.hsm.activationStatus !== 'Active') return notActivated(r.hsm.name)
-    if (kind === 'roledefinitions') {
-      if (method !== 'GET') return undefined
-      return name ? getRoleDefinition(r, scope, name) : listRoleDefinitions(r, scope)
-    }
-    if (kind === 'roleassignments') {
-      if (!name) return method === 'GET' ? listRoleAssignments(r, scope) : undefined
-      if (method === 'GET') return getRoleAssignment(r, scope, name)
-      if (method === 'PUT') return createRoleAssignment(r, scope, name)
-      if (method === 'DELETE') return deleteRoleAssignment(r, scope, name)
-    }
-    return undefined
-  }
-
-  const parts = path.split('/').filter(p => p !== '')
-  if (parts[0]?.toLowerCase() !== 'keys') return undefined
-  if (r.hsm.activationStatus !== 'Active') return notActivated(r.hsm.name)
-  const [, name, second, third] = parts
-  const op = (s: string | undefined): 'wrapKey' | 'unwrapKey' | undefined =>
-    s?.toLowerCase() === 'wrapkey'
-      ? 'wrapKey'
-      : s?.toLowerCase() === 'unwrapkey'
-        ? 'unwrapKey'
-        : undefined
-  if (parts.length === 1) return method === 'GET' ? listKeys(r) : undefined
-  if (parts.length === 2) return method === 'GET' ? getKey(r, name!) : undefined
-  if (parts.length === 3) {
-    if (method === 'POST' && second!.toLowerCase() === 'create') return createKey(r, name!)
-    if (method === 'POST' && op(second)) return wrapOrUnwrap(r, op(second)!, name!)
-    if (method === 'GET' && second!.toLowerCase() === 'versions') return listKeyVersions(r, name!)
-    if (method === 'GET') return getKey(r, name!, second)
-    return undefined
-  }
-  if (parts.length === 4 && method === 'POST' && op(third)) {
-    return wrapOrUnwrap(r, op(third)!, name!, second)
-  }
-  return undefined
+interface HsmRoute extends Omit<Route<HsmRequest>, 'handler'> {
+  /** Absent on routes that only claim a path, so that the activation check covers it. */
+  handler?: Route<HsmRequest>['handler']
+  /** Served only once the HSM is activated (checked before the method). */
+  active?: true
 }
+
+const AUTHZ = '{scope*}/providers/Microsoft.Authorization'
+const scopeOf = (p: Record<string, string>) => `/${p.scope}`
+
+/** First match wins (see findRoute). */
+const ROUTES: HsmRoute[] = [
+  { methods: ['POST'], template: '/securitydomain/download', handler: downloadSecurityDomain },
+  {
+    methods: ['GET'],
+    template: '/securitydomain/download/pending',
+    handler: securityDomainDownloadStatus
+  },
+  {
+    methods: ['GET'],
+    template: `${AUTHZ}/roleDefinitions`,
+    handler: (r, p) => listRoleDefinitions(r, scopeOf(p)),
+    active: true
+  },
+  {
+    methods: ['GET'],
+    template: `${AUTHZ}/roleDefinitions/{name}`,
+    handler: (r, p) => getRoleDefinition(r, scopeOf(p), p.name!),
+    active: true
+  },
+  {
+    methods: ['GET'],
+    template: `${AUTHZ}/roleAssignments`,
+    handler: (r, p) => listRoleAssignments(r, scopeOf(p)),
+    active: true
+  },
+  {
+    methods: ['GET'],
+    template: `${AUTHZ}/roleAssignments/{name}`,
+    handler: (r, p) => getRoleAssignment(r, scopeOf(p), p.name!),
+    active: true
+  },
+  {
+    methods: ['PUT'],
+    template: `${AUTHZ}/roleAssignments/{name}`,
+    handler: (r, p) => createRoleAssignment(r, scopeOf(p), p.name!),
+    active: true
+  },
+  {
+    methods: ['DELETE'],
+    template: `${AUTHZ}/roleAssignments/{name}`,
+    handler: (r, p) => deleteRoleAssignment(r, scopeOf(p), p.name!),
+    active: true
+  },
+  { methods: [], template: `${AUTHZ}/{collection}`, active: true },
+  { methods: [], template: `${AUTHZ}/{collection}/{name}`, active: true },
+  { methods: ['GET'], template: '/keys', handler: r => listKeys(r), active: true },
+  {
+    methods: ['GET'],
+    template: '/keys/{name}',
+    handler: (r, p) => getKey(r, p.name!),
+    active: true
+  },
+  {
+    methods: ['POST'],
+    template: '/keys/{name}/create',
+    handler: (r, p) => createKey(r, p.name!),
+    active: true
+  },
+  {
+    methods: ['POST'],
+    template: '/keys/{name}/wrapKey',
+    handler: (r, p) => wrapOrUnwrap(r, 'wrapKey', p.name!),
+    active: true
+  },
+  {
+    methods: ['POST'],
+    template: '/keys/{name}/unwrapKey',
+    handler: (r, p) => wrapOrUnwrap(r, 'unwrapKey', p.name!),
+    active: true
+  },
+  {
+    methods: ['GET'],
+    template: '/keys/{name}/versions',
+    handler: (r, p) => listKeyVersions(r, p.name!),
+    active: true
+  },
+  {
+    methods: ['GET'],
+    template: '/keys/{name}/{version}',
+    handler: (r, p) => getKey(r, p.name!, p.version),
+    active: true
+  },
+  {
+    methods: ['POST'],
+    template: '/keys/{name}/{version}/wrapKey',
+    handler: (r, p) => wrapOrUnwrap(r, 'wrapKey', p.name!, p.version),
+    active: true
+  },
+  {
+    methods: ['POST'],
+    template: '/keys/{name}/{version}/unwrapKey',
+    handler: (r, p) => wrapOrUnwrap(r, 'unwrapKey', p.name!, p.version),
+    active: true
+  },
+  { methods: [], template: '/keys/{rest*}', active: true },
+  { methods: ['GET'], template: '/settings', handler: r => listSettings(r), active: true },
+  {
+    methods: ['GET'],
+    template: '/settings/{name}',
+    handler: (r, p) => getSetting(r, p.name!),
+    active: true
+  },
+  {
+    methods: ['PATCH'],
+    template: '/settings/{name}',
+    handler: (r, p) => updateSetting(r, p.name!),
+    active: true
+  }
+]
 
 async function handle(ctx: ServiceContext): Promise<EmuResponse> {
   const { req, world } = ctx
@@ -87,33 +146,35 @@ async function handle(ctx: ServiceContext): Promise<EmuResponse> {
   const hsm = findHsmByName(world, hsmName)
   const plane = world.hsmDataPlanes[hsmName.toLowerCase()]
   if (!hsm || !plane) {
-    return kvError(
+    throw kvError(
       404,
       'NotFound',
       `The managed HSM '${hsmName}' does not exist (no DNS record for ${req.host}).`
     )
   }
   if (hsm.provisioningState !== 'Succeeded' && hsm.provisioningState !== 'Updating') {
-    return kvError(
+    throw kvError(
       503,
       'ServiceUnavailable',
       `The managed HSM '${hsm.name}' is not available: its provisioning state is ${hsm.provisioningState}.`
     )
   }
   if (!req.query.get('api-version')) {
-    return badParameter(
+    throw badParameter(
       'The api-version query parameter (?api-version=) is required for all requests.'
     )
   }
   if (!ctx.principal)
-    return kvError(401, 'Unauthorized', 'Request is missing a Bearer or PoP token.')
-  const r: HsmRequest = { ctx, hsm, plane, callerId: ctx.principal.objectId }
-  return (await route(r)) ?? notEmulated(req.host, req.method, req.path)
+    throw kvError(401, 'Unauthorized', 'Request is missing a Bearer or PoP token.')
+  const match = findRoute(ROUTES, req.method, req.path)
+  if (match?.route.active && hsm.activationStatus !== 'Active') throw notActivated(hsm.name)
+  if (!match?.allowed || !match.route.handler) throw notEmulated(req.host, req.method, req.path)
+  return match.route.handler({ ctx, hsm, plane, callerId: ctx.principal.objectId }, match.params)
 }
 
 export const hsmService: Service = {
   name: 'Managed HSM',
-  matches: host => host.endsWith('.managedhsm.azure.net'),
+  matches: host => host.endsWith(MANAGED_HSM_SUFFIX),
   audiences: ['https://managedhsm.azure.net'],
   challenge: {
     authorization: tenantId => `https://login.microsoftonline.com/${tenantId}`,

@@ -1,16 +1,16 @@
 import type { EmuResponse } from '../../core/service.js'
 import type { HsmRoleAssignment } from '../../core/world.js'
-import { isGuid } from '../resources/ids.js'
-import { principalIsReplicated } from '../resources/principals.js'
-import { badParameter, kvError } from './kv-errors.js'
-import { authorize, isResponse, parseBody, type HsmRequest } from './keys.js'
-import { DataActions, normalizeScope, scopeCovers } from './rbac.js'
+import { isGuid } from '../../model/ids.js'
+import { principalIsReplicated } from '../../model/principals.js'
+import { addRoleAssignment, DataActions, normalizeScope, scopeCovers } from '../../model/rbac.js'
 import {
   BUILT_IN_ROLES,
   findBuiltInRole,
-  roleDefinitionBody,
-  roleDefinitionId
-} from './role-definitions.js'
+  roleDefinitionId,
+  type BuiltInRole
+} from '../../model/role-definitions.js'
+import { authorize, jsonBody, type HsmRequest } from './context.js'
+import { badParameter, kvError } from './errors.js'
 
 const ASSIGNMENT_TYPE = 'Microsoft.Authorization/roleAssignments'
 
@@ -18,7 +18,7 @@ function assignmentId(a: HsmRoleAssignment): string {
   return `${a.scope === '/' ? '' : a.scope}/providers/${ASSIGNMENT_TYPE}/${a.name}`
 }
 
-export function roleAssignmentBody(a: HsmRoleAssignment): Record<string, unknown> {
+function roleAssignmentBody(a: HsmRoleAssignment): Record<string, unknown> {
   return {
     id: assignmentId(a),
     name: a.name,
@@ -27,15 +27,40 @@ export function roleAssignmentBody(a: HsmRoleAssignment): Record<string, unknown
   }
 }
 
-function invalidScope(scope: string): EmuResponse {
-  return badParameter(`Invalid scope '${scope}'. Use '/', '/keys' or '/keys/{key name}'.`)
+/** The role definition as Managed HSM returns it. */
+function roleDefinitionBody(role: BuiltInRole): Record<string, unknown> {
+  return {
+    id: roleDefinitionId(role.guid),
+    name: role.guid,
+    type: 'Microsoft.Authorization/roleDefinitions',
+    properties: {
+      roleName: role.roleName,
+      description: '',
+      type: 'AKVBuiltInRole',
+      permissions: [
+        {
+          actions: [],
+          notActions: [],
+          dataActions: role.dataActions,
+          notDataActions: role.notDataActions
+        }
+      ],
+      assignableScopes: ['/']
+    }
+  }
+}
+
+/** The normalised scope of the request, once the caller may perform `dataAction` there. */
+function authorizedScope(r: HsmRequest, rawScope: string, dataAction: string): string {
+  const scope = normalizeScope(rawScope)
+  if (!scope)
+    throw badParameter(`Invalid scope '${rawScope}'. Use '/', '/keys' or '/keys/{key name}'.`)
+  authorize(r, dataAction, scope)
+  return scope
 }
 
 export function listRoleDefinitions(r: HsmRequest, rawScope: string): EmuResponse {
-  const scope = normalizeScope(rawScope)
-  if (!scope) return invalidScope(rawScope)
-  const denied = authorize(r, DataActions.roleDefinitionsRead, scope)
-  if (denied) return denied
+  authorizedScope(r, rawScope, DataActions.roleDefinitionsRead)
   const filter = r.ctx.req.query.get('$filter') ?? ''
   const byName = /roleName\s+eq\s+'([^']*)'/i.exec(filter)?.[1]
   const roles = BUILT_IN_ROLES.filter(
@@ -45,13 +70,10 @@ export function listRoleDefinitions(r: HsmRequest, rawScope: string): EmuRespons
 }
 
 export function getRoleDefinition(r: HsmRequest, rawScope: string, name: string): EmuResponse {
-  const scope = normalizeScope(rawScope)
-  if (!scope) return invalidScope(rawScope)
-  const denied = authorize(r, DataActions.roleDefinitionsRead, scope)
-  if (denied) return denied
+  authorizedScope(r, rawScope, DataActions.roleDefinitionsRead)
   const role = isGuid(name) ? findBuiltInRole(name) : undefined
   if (!role) {
-    return kvError(
+    throw kvError(
       404,
       'RoleDefinitionNotFound',
       `The role definition '${name}' could not be found.`
@@ -61,14 +83,11 @@ export function getRoleDefinition(r: HsmRequest, rawScope: string, name: string)
 }
 
 export function listRoleAssignments(r: HsmRequest, rawScope: string): EmuResponse {
-  const scope = normalizeScope(rawScope)
-  if (!scope) return invalidScope(rawScope)
-  const denied = authorize(r, DataActions.roleAssignmentsRead, scope)
-  if (denied) return denied
+  const scope = authorizedScope(r, rawScope, DataActions.roleAssignmentsRead)
   const filter = r.ctx.req.query.get('$filter')?.trim() ?? ''
   const principal = /^principalId\s+eq\s+'?([0-9a-fA-F-]{36})'?$/i.exec(filter)?.[1]
   if (filter !== '' && !/^atScope\(\)$/i.test(filter) && !principal) {
-    return badParameter(`Unsupported $filter '${filter}'. Use atScope() or principalId eq '{id}'.`)
+    throw badParameter(`Unsupported $filter '${filter}'. Use atScope() or principalId eq '{id}'.`)
   }
   const all = Object.values(r.plane.roleAssignments)
   const value = all.filter(a => {
@@ -80,13 +99,11 @@ export function listRoleAssignments(r: HsmRequest, rawScope: string): EmuRespons
   return { status: 200, body: { value: value.map(roleAssignmentBody) } }
 }
 
-function findAssignment(r: HsmRequest, scope: string, name: string): HsmRoleAssignment | undefined {
+/** The assignment named in the request at its scope; RoleAssignmentNotFound otherwise. */
+function existingAssignment(r: HsmRequest, scope: string, name: string): HsmRoleAssignment {
   const a = r.plane.roleAssignments[name.toLowerCase()]
-  return a && a.scope.toLowerCase() === scope.toLowerCase() ? a : undefined
-}
-
-function assignmentNotFound(name: string, r: HsmRequest): EmuResponse {
-  return kvError(
+  if (a && a.scope.toLowerCase() === scope.toLowerCase()) return a
+  throw kvError(
     404,
     'RoleAssignmentNotFound',
     `Requested role assignment not found: ${name} (Activity ID: ${r.ctx.newGuid()})`
@@ -94,52 +111,40 @@ function assignmentNotFound(name: string, r: HsmRequest): EmuResponse {
 }
 
 export function getRoleAssignment(r: HsmRequest, rawScope: string, name: string): EmuResponse {
-  const scope = normalizeScope(rawScope)
-  if (!scope) return invalidScope(rawScope)
-  const denied = authorize(r, DataActions.roleAssignmentsRead, scope)
-  if (denied) return denied
-  const a = findAssignment(r, scope, name)
-  return a ? { status: 200, body: roleAssignmentBody(a) } : assignmentNotFound(name, r)
+  const scope = authorizedScope(r, rawScope, DataActions.roleAssignmentsRead)
+  const a = existingAssignment(r, scope, name)
+  return { status: 200, body: roleAssignmentBody(a) }
 }
 
 export function deleteRoleAssignment(r: HsmRequest, rawScope: string, name: string): EmuResponse {
-  const scope = normalizeScope(rawScope)
-  if (!scope) return invalidScope(rawScope)
-  const denied = authorize(r, DataActions.roleAssignmentsDelete, scope)
-  if (denied) return denied
-  const a = findAssignment(r, scope, name)
-  if (!a) return assignmentNotFound(name, r)
+  const scope = authorizedScope(r, rawScope, DataActions.roleAssignmentsDelete)
+  const a = existingAssignment(r, scope, name)
   delete r.plane.roleAssignments[a.name.toLowerCase()]
   return { status: 200, body: roleAssignmentBody(a) }
 }
 
 export function createRoleAssignment(r: HsmRequest, rawScope: string, name: string): EmuResponse {
-  const scope = normalizeScope(rawScope)
-  if (!scope) return invalidScope(rawScope)
-  const denied =
-    authorize(r, DataActions.roleAssignmentsWrite, scope) ??
-    // Managed HSM also reads the assignments at "/" before it writes (az CLI issue 32719).
-    authorize(r, DataActions.roleAssignmentsRead, '/')
-  if (denied) return denied
-  if (!isGuid(name)) return badParameter(`The role assignment name '${name}' is not a valid GUID.`)
-  const body = parseBody(r.ctx)
-  if (isResponse(body)) return body
+  const scope = authorizedScope(r, rawScope, DataActions.roleAssignmentsWrite)
+  // Managed HSM also reads the assignments at "/" before it writes (az CLI issue 32719).
+  authorize(r, DataActions.roleAssignmentsRead, '/')
+  if (!isGuid(name)) throw badParameter(`The role assignment name '${name}' is not a valid GUID.`)
+  const body = jsonBody(r)
   const props = body.properties as Record<string, unknown> | undefined
   const roleRef = props?.roleDefinitionId
   const principalId = props?.principalId
   if (typeof roleRef !== 'string' || typeof principalId !== 'string') {
-    return badParameter('The properties "roleDefinitionId" and "principalId" are required.')
+    throw badParameter('The properties "roleDefinitionId" and "principalId" are required.')
   }
   const role = findBuiltInRole(roleRef)
   if (!role || !/roleDefinitions\//i.test(roleRef)) {
-    return kvError(
+    throw kvError(
       400,
       'RoleDefinitionDoesNotExist',
       `The specified role definition with ID '${roleRef}' does not exist.`
     )
   }
   if (!isGuid(principalId))
-    return badParameter(`The principal id '${principalId}' is not a valid GUID.`)
+    throw badParameter(`The principal id '${principalId}' is not a valid GUID.`)
   const now = r.ctx.now()
   const wanted = {
     scope,
@@ -154,7 +159,7 @@ export function createRoleAssignment(r: HsmRequest, rawScope: string, name: stri
       sameName.roleDefinitionId === wanted.roleDefinitionId &&
       sameName.principalId.toLowerCase() === wanted.principalId
     if (identical) return { status: 201, body: roleAssignmentBody(sameName) }
-    return kvError(
+    throw kvError(
       409,
       'RoleAssignmentUpdateNotPermitted',
       'Tenant ID, application ID, principal ID, and scope are not allowed to be updated.'
@@ -167,14 +172,14 @@ export function createRoleAssignment(r: HsmRequest, rawScope: string, name: stri
       a.principalId.toLowerCase() === wanted.principalId
   )
   if (duplicate) {
-    return kvError(
+    throw kvError(
       409,
       'RoleAssignmentExists',
       `The role assignment already exists. The ID of the existing role assignment is ${duplicate.name.replace(/-/g, '')}.`
     )
   }
   if (!principalIsReplicated(r.ctx.world, principalId, now)) {
-    return kvError(
+    throw kvError(
       400,
       'PrincipalNotFound',
       `Principal ${principalId} does not exist in the directory ${r.ctx.world.tenantId}. Check that ` +
@@ -182,12 +187,11 @@ export function createRoleAssignment(r: HsmRequest, rawScope: string, name: stri
         'assigning a role, this error might be related to a replication delay.'
     )
   }
-  const assignment: HsmRoleAssignment = {
-    name: name.toLowerCase(),
-    ...wanted,
-    createdAt: now,
-    effectiveAt: now + r.ctx.delay('rbacPropagation')
-  }
-  r.plane.roleAssignments[assignment.name] = assignment
+  const assignment = addRoleAssignment(
+    r.plane,
+    { name, scope, roleGuid: role.guid, principalId },
+    now,
+    now + r.ctx.delay('rbacPropagation')
+  )
   return { status: 201, body: roleAssignmentBody(assignment) }
 }

@@ -6,11 +6,11 @@ import {
   type KeyObject
 } from 'node:crypto'
 import type { EmuResponse } from '../../core/service.js'
-import { hsmHost } from '../resources/ids.js'
+import { hsmHost } from '../../model/ids.js'
+import { DataActions } from '../../model/rbac.js'
+import { authorize, jsonBody, type HsmRequest } from './context.js'
+import { badParameter, kvError } from './errors.js'
 import { jweDirect, jweRsaOaep256 } from './jwe.js'
-import { badParameter, kvError } from './kv-errors.js'
-import { authorize, isResponse, parseBody, type HsmRequest } from './keys.js'
-import { DataActions } from './rbac.js'
 import { splitSecret } from './shamir.js'
 
 interface Recipient {
@@ -19,9 +19,9 @@ interface Recipient {
   x5t256: string
 }
 
-function recipients(certificates: unknown): Recipient[] | EmuResponse {
+function recipients(certificates: unknown): Recipient[] {
   if (!Array.isArray(certificates) || certificates.length < 3 || certificates.length > 10) {
-    return badParameter(
+    throw badParameter(
       'The security domain download requires between 3 and 10 certificates (property "certificates").'
     )
   }
@@ -35,21 +35,21 @@ function recipients(certificates: unknown): Recipient[] | EmuResponse {
       typeof c.n !== 'string' ||
       typeof c.e !== 'string'
     ) {
-      return badParameter(`Certificate ${i} is not an RSA JSON Web Key with "n" and "e".`)
+      throw badParameter(`Certificate ${i} is not an RSA JSON Web Key with "n" and "e".`)
     }
     const x5c = c.x5c
     if (!Array.isArray(x5c) || typeof x5c[0] !== 'string') {
-      return badParameter(`Certificate ${i} has no X.509 certificate chain ("x5c").`)
+      throw badParameter(`Certificate ${i} has no X.509 certificate chain ("x5c").`)
     }
     let cert: X509Certificate
     try {
       cert = new X509Certificate(Buffer.from(x5c[0], 'base64'))
     } catch {
-      return badParameter(`Certificate ${i}: "x5c" does not hold a valid X.509 certificate.`)
+      throw badParameter(`Certificate ${i}: "x5c" does not hold a valid X.509 certificate.`)
     }
     const certJwk = cert.publicKey.export({ format: 'jwk' })
     if (certJwk.kty !== 'RSA' || certJwk.n !== c.n.replace(/=+$/, '') || certJwk.e !== c.e) {
-      return badParameter(
+      throw badParameter(
         `Certificate ${i}: "n" and "e" do not match the public key of the certificate.`
       )
     }
@@ -92,22 +92,19 @@ function buildSecurityDomain(to: Recipient[], required: number): string {
 }
 
 export function downloadSecurityDomain(r: HsmRequest): EmuResponse {
-  const denied = authorize(r, DataActions.securityDomainDownload, '/')
-  if (denied) return denied
+  authorize(r, DataActions.securityDomainDownload, '/')
   if (r.hsm.activationStatus === 'Active') {
-    return kvError(
+    throw kvError(
       409,
       'Conflict',
       'The security domain of this managed HSM has already been downloaded; the HSM is active.'
     )
   }
   if (r.plane.securityDomainDownload?.status === 'InProgress') {
-    return kvError(409, 'Conflict', 'A security domain download is already in progress.')
+    throw kvError(409, 'Conflict', 'A security domain download is already in progress.')
   }
-  const body = parseBody(r.ctx)
-  if (isResponse(body)) return body
+  const body = jsonBody(r)
   const to = recipients(body.certificates)
-  if (isResponse(to)) return to
   const required = body.required ?? 2
   if (
     typeof required !== 'number' ||
@@ -115,7 +112,7 @@ export function downloadSecurityDomain(r: HsmRequest): EmuResponse {
     required < 2 ||
     required > to.length
   ) {
-    return badParameter(
+    throw badParameter(
       `The quorum ("required") must be an integer from 2 to the number of certificates (${to.length}).`
     )
   }
@@ -135,14 +132,13 @@ export function downloadSecurityDomain(r: HsmRequest): EmuResponse {
 }
 
 export function securityDomainDownloadStatus(r: HsmRequest): EmuResponse {
-  const denied = authorize(r, DataActions.securityDomainDownloadRead, '/')
-  if (denied) return denied
+  authorize(r, DataActions.securityDomainDownloadRead, '/')
   const download = r.plane.securityDomainDownload
   if (!download) {
     if (r.hsm.activationStatus === 'Active') {
       return { status: 200, body: { status: 'Success', status_details: 'The resource is active.' } }
     }
-    return kvError(
+    throw kvError(
       404,
       'NotFound',
       'No security domain download has been started for this managed HSM.'

@@ -1,20 +1,18 @@
-import type { HsmDataPlane, ManagedHsm, World } from '../../core/world.js'
+import type { ManagedHsm, World } from '../core/world.js'
 import type {
   Scenario,
   ScenarioCosmosAccount,
   ScenarioHsm,
+  ScenarioKey,
   ScenarioResourceGroup
-} from '../../core/scenario-types.js'
-import { addKeyVersion, DEFAULT_RSA_OPS } from '../hsm/keys.js'
-import { generateRsaSync } from '../hsm/key-material.js'
-import { normalizeScope } from '../hsm/rbac.js'
-import {
-  ADMINISTRATOR_ROLE_GUID,
-  findBuiltInRole,
-  roleDefinitionId
-} from '../hsm/role-definitions.js'
+} from '../core/scenario-types.js'
 import { COSMOS_TYPE, HSM_TYPE, UAI_TYPE, resourceGroupKey, resourceId, worldKey } from './ids.js'
+import { HSM_SETTING_NAMES, addManagedHsm, hsmSettingName, setHsmSetting } from './hsms.js'
+import { RSA_KEY_SIZES, generateKeyMaterialSync, isEcCurve, type KeyShape } from './key-material.js'
+import { addKeyVersion, keyOperations } from './keys.js'
 import { addManagedIdentityPrincipal } from './principals.js'
+import { addRoleAssignment, normalizeScope } from './rbac.js'
+import { findBuiltInRole } from './role-definitions.js'
 import { findRegion } from './regions.js'
 
 export interface SeedEnv {
@@ -56,48 +54,70 @@ function seedHsm(
     createdAt: now,
     createdBy: admins[0] ?? ''
   }
-  world.managedHsms[worldKey(hsm.id)] = hsm
-  const plane: HsmDataPlane = { name: s.name, keys: {}, roleAssignments: {} }
-  world.hsmDataPlanes[s.name.toLowerCase()] = plane
-
-  const assign = (principalId: string, roleGuid: string, scope: string, name?: string) => {
-    const assignmentName = (name ?? env.newGuid()).toLowerCase()
-    plane.roleAssignments[assignmentName] = {
-      name: assignmentName,
-      scope,
-      roleDefinitionId: roleDefinitionId(roleGuid),
-      principalId: principalId.toLowerCase(),
-      createdAt: now,
-      effectiveAt: now
+  const plane = addManagedHsm(world, hsm, () => env.newGuid(), now)
+  for (const [name, value] of Object.entries(s.settings ?? {})) {
+    const setting = hsmSettingName(name)
+    if (!setting || typeof value !== 'boolean') {
+      throw new Error(
+        `HSM ${s.name}: settings: '${name}' is not a setting (${HSM_SETTING_NAMES.join(', ')}: true or false)`
+      )
     }
+    setHsmSetting(plane, setting, value)
   }
-  for (const admin of admins) assign(admin, ADMINISTRATOR_ROLE_GUID, '/')
   for (const ra of s.roleAssignments ?? []) {
     const role = findBuiltInRole(ra.role)
     const scope = normalizeScope(ra.scope)
     if (!role) throw new Error(`HSM ${s.name}: unknown Managed HSM role '${ra.role}'`)
     if (!scope) throw new Error(`HSM ${s.name}: invalid role assignment scope '${ra.scope}'`)
-    assign(ra.principalId, role.guid, scope, ra.name)
+    const name = ra.name ?? env.newGuid()
+    addRoleAssignment(
+      plane,
+      { name, scope, roleGuid: role.guid, principalId: ra.principalId },
+      now,
+      now
+    )
   }
   for (const k of s.keys ?? []) {
-    const size = k.size ?? 3072
+    const shape = seededKeyShape(s.name, k)
+    const ops = keyOperations(shape.kty)
+    const bad = k.ops?.find(op => !ops.allowed.includes(op))
+    if (bad !== undefined) {
+      throw new Error(`HSM ${s.name}: key ${k.name}: a ${shape.kty} key cannot allow '${bad}'`)
+    }
     const exp = k.expires ? Math.floor(Date.parse(k.expires) / 1000) : undefined
     addKeyVersion(
       plane,
       k.name,
       {
-        kty: 'RSA-HSM',
-        size,
-        ops: k.ops ?? DEFAULT_RSA_OPS,
+        ...shape,
+        ops: k.ops ?? ops.defaults,
         enabled: k.enabled ?? true,
         ...(exp !== undefined && !Number.isNaN(exp) ? { exp } : {}),
         tags: {}
       },
-      generateRsaSync(size),
+      generateKeyMaterialSync(shape),
       env.newGuid().replace(/-/g, ''),
       Math.floor(now / 1000)
     )
   }
+}
+
+/** An RSA key (3072 bits unless `size` says otherwise) or, for kty EC or EC-HSM, an EC key. */
+function seededKeyShape(hsmName: string, k: ScenarioKey): KeyShape {
+  const at = `HSM ${hsmName}: key ${k.name}`
+  if (k.kty === 'EC-HSM' || k.kty === 'EC') {
+    if (k.size !== undefined) throw new Error(`${at}: an EC key has a curve, not a size`)
+    const curve = k.curve ?? 'P-256'
+    if (!isEcCurve(curve)) throw new Error(`${at}: unknown curve '${String(curve)}'`)
+    return { kty: 'EC-HSM', curve }
+  }
+  if (k.kty !== undefined && k.kty !== 'RSA-HSM' && k.kty !== 'RSA') {
+    throw new Error(`${at}: key type '${String(k.kty)}' is not emulated (RSA, RSA-HSM, EC, EC-HSM)`)
+  }
+  if (k.curve !== undefined) throw new Error(`${at}: an RSA key has a size, not a curve`)
+  const size = k.size ?? 3072
+  if (!RSA_KEY_SIZES.includes(size)) throw new Error(`${at}: RSA keys have 2048, 3072 or 4096 bits`)
+  return { kty: 'RSA-HSM', size }
 }
 
 function seedCosmos(

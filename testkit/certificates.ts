@@ -2,18 +2,20 @@
 import { webcrypto } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { loadX509 } from '../../emulator/src/index.js'
+import { loadX509 } from './emulator.js'
 
+const algorithm = {
+  name: 'RSASSA-PKCS1-v1_5',
+  hash: 'SHA-256',
+  publicExponent: new Uint8Array([1, 0, 1]),
+  modulusLength: 2048
+}
+
+/** Writes `count` certificates valid from a minute ago for a year; answers their paths. */
 export async function writeSecurityDomainCertificates(
   dir: string,
   count: number
 ): Promise<string[]> {
-  const algorithm = {
-    name: 'RSASSA-PKCS1-v1_5',
-    hash: 'SHA-256',
-    publicExponent: new Uint8Array([1, 0, 1]),
-    modulusLength: 2048
-  }
   const x509 = await loadX509()
   const paths: string[] = []
   for (let i = 0; i < count; i++) {

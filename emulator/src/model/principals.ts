@@ -1,4 +1,4 @@
-import type { ServicePrincipal, World } from '../../core/world.js'
+import type { ServicePrincipal, World } from '../core/world.js'
 
 /** Registers the directory object behind a managed identity (user- or system-assigned). */
 export function addManagedIdentityPrincipal(

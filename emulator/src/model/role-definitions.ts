@@ -5,6 +5,19 @@
 
 const MHSM = 'Microsoft.KeyVault/managedHsm'
 
+/** The GUIDs of the built-in roles, by a short name. */
+export const HSM_ROLES = {
+  administrator: 'a290e904-7015-4bba-90c8-60543313cdb4',
+  cryptoOfficer: '515eb02d-2335-4d2d-92f2-b1cbdf9c3778',
+  cryptoUser: '21dbd100-6940-42c2-9190-5d6cb909625b',
+  policyAdministrator: '4bd23610-cdcf-4971-bdee-bdc562cc28e4',
+  cryptoAuditor: '2c18b078-7c48-4d3a-af88-5a3a1b3f82b3',
+  serviceEncryptionUser: '33413926-3206-4cdd-b39a-83574fe37a17',
+  serviceReleaseUser: '21dbd100-6940-42c2-9190-5d6cb909625c',
+  backup: '7b127d3c-77bd-4e3e-bbe0-dbb8971fa7f8',
+  restore: '6efe6056-5259-49d2-8b3d-d3d73544b20b'
+} as const
+
 export interface BuiltInRole {
   guid: string
   roleName: string
@@ -14,7 +27,7 @@ export interface BuiltInRole {
 
 export const BUILT_IN_ROLES: BuiltInRole[] = [
   {
-    guid: 'a290e904-7015-4bba-90c8-60543313cdb4',
+    guid: HSM_ROLES.administrator,
     roleName: 'Managed HSM Administrator',
     dataActions: [
       `${MHSM}/roleAssignments/delete/action`,
@@ -36,7 +49,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
     notDataActions: []
   },
   {
-    guid: '515eb02d-2335-4d2d-92f2-b1cbdf9c3778',
+    guid: HSM_ROLES.cryptoOfficer,
     roleName: 'Managed HSM Crypto Officer',
     dataActions: [
       `${MHSM}/roleAssignments/delete/action`,
@@ -53,7 +66,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
     notDataActions: []
   },
   {
-    guid: '21dbd100-6940-42c2-9190-5d6cb909625b',
+    guid: HSM_ROLES.cryptoUser,
     roleName: 'Managed HSM Crypto User',
     dataActions: [
       `${MHSM}/roleDefinitions/read/action`,
@@ -77,7 +90,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
     notDataActions: []
   },
   {
-    guid: '4bd23610-cdcf-4971-bdee-bdc562cc28e4',
+    guid: HSM_ROLES.policyAdministrator,
     roleName: 'Managed HSM Policy Administrator',
     dataActions: [
       `${MHSM}/roleDefinitions/read/action`,
@@ -90,7 +103,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
     notDataActions: []
   },
   {
-    guid: '2c18b078-7c48-4d3a-af88-5a3a1b3f82b3',
+    guid: HSM_ROLES.cryptoAuditor,
     roleName: 'Managed HSM Crypto Auditor',
     dataActions: [
       `${MHSM}/roleAssignments/read/action`,
@@ -101,7 +114,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
     notDataActions: []
   },
   {
-    guid: '33413926-3206-4cdd-b39a-83574fe37a17',
+    guid: HSM_ROLES.serviceEncryptionUser,
     roleName: 'Managed HSM Crypto Service Encryption User',
     dataActions: [
       `${MHSM}/keys/read/action`,
@@ -111,13 +124,13 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
     notDataActions: []
   },
   {
-    guid: '21dbd100-6940-42c2-9190-5d6cb909625c',
+    guid: HSM_ROLES.serviceReleaseUser,
     roleName: 'Managed HSM Crypto Service Release User',
     dataActions: [`${MHSM}/keys/release/action`],
     notDataActions: []
   },
   {
-    guid: '7b127d3c-77bd-4e3e-bbe0-dbb8971fa7f8',
+    guid: HSM_ROLES.backup,
     roleName: 'Managed HSM Backup',
     dataActions: [
       `${MHSM}/backup/start/action`,
@@ -127,7 +140,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
     notDataActions: []
   },
   {
-    guid: '6efe6056-5259-49d2-8b3d-d3d73544b20b',
+    guid: HSM_ROLES.restore,
     roleName: 'Managed HSM Restore',
     dataActions: [
       `${MHSM}/restore/start/action`,
@@ -137,8 +150,6 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
     notDataActions: []
   }
 ]
-
-export const ADMINISTRATOR_ROLE_GUID = 'a290e904-7015-4bba-90c8-60543313cdb4'
 
 /** The id a built-in role definition has on the wire. */
 export function roleDefinitionId(guid: string): string {
@@ -151,27 +162,4 @@ export function findBuiltInRole(ref: string): BuiltInRole | undefined {
   return BUILT_IN_ROLES.find(
     r => r.guid === guid.toLowerCase() || r.roleName.toLowerCase() === ref.toLowerCase()
   )
-}
-
-/** The role definition as Managed HSM returns it. */
-export function roleDefinitionBody(role: BuiltInRole): Record<string, unknown> {
-  return {
-    id: roleDefinitionId(role.guid),
-    name: role.guid,
-    type: 'Microsoft.Authorization/roleDefinitions',
-    properties: {
-      roleName: role.roleName,
-      description: '',
-      type: 'AKVBuiltInRole',
-      permissions: [
-        {
-          actions: [],
-          notActions: [],
-          dataActions: role.dataActions,
-          notDataActions: role.notDataActions
-        }
-      ],
-      assignableScopes: ['/']
-    }
-  }
 }

@@ -1,4 +1,4 @@
-import type { World } from '../../core/world.js'
+import type { World } from '../core/world.js'
 
 /**
  * Moves every time-driven state forward to `now`: provider registrations, HSM provisioning,

@@ -9,42 +9,67 @@ import {
   type KeyObject
 } from 'node:crypto'
 import { promisify } from 'node:util'
+import type { EcCurve } from '../core/world.js'
 
 const generateKeyPairAsync = promisify(generateKeyPair)
 
-export interface RsaMaterial {
+/** What a key is: RSA of a modulus size, or EC on a curve. */
+export type KeyShape = { kty: 'RSA-HSM'; size: number } | { kty: 'EC-HSM'; curve: EcCurve }
+
+/** Generated key material: the private key and the public JWK fields. */
+export interface KeyMaterial {
   /** PKCS#8 PEM of the private key. */
   privateKeyPem: string
-  /** Modulus and public exponent, base64url, as in a JWK. */
-  n: string
-  e: string
+  /** RSA modulus and public exponent, base64url. */
+  n?: string
+  e?: string
+  /** EC public point, base64url. */
+  x?: string
+  y?: string
 }
 
 export const RSA_KEY_SIZES = [2048, 3072, 4096]
 
-function material(privateKey: KeyObject): RsaMaterial {
-  const jwk = createPublicKey(privateKey).export({ format: 'jwk' })
-  return {
-    privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-    n: jwk.n as string,
-    e: jwk.e as string
-  }
+/** Managed HSM's curves: Node's name for each and its size in bits. */
+export const EC_CURVES: Record<EcCurve, { nodeName: string; bits: number }> = {
+  'P-256': { nodeName: 'prime256v1', bits: 256 },
+  'P-384': { nodeName: 'secp384r1', bits: 384 },
+  'P-521': { nodeName: 'secp521r1', bits: 521 },
+  'P-256K': { nodeName: 'secp256k1', bits: 256 }
 }
 
-/** Real RSA key material, generated off the event loop. */
-export async function generateRsa(bits: number): Promise<RsaMaterial> {
-  const { privateKey } = await generateKeyPairAsync('rsa', { modulusLength: bits })
+export function isEcCurve(value: unknown): value is EcCurve {
+  return typeof value === 'string' && value in EC_CURVES
+}
+
+function material(privateKey: KeyObject): KeyMaterial {
+  const jwk = createPublicKey(privateKey).export({ format: 'jwk' })
+  const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
+  return jwk.kty === 'EC'
+    ? { privateKeyPem: pem, x: jwk.x, y: jwk.y }
+    : { privateKeyPem: pem, n: jwk.n, e: jwk.e }
+}
+
+/** Real key material of the given shape, generated off the event loop. */
+export async function generateKeyMaterial(shape: KeyShape): Promise<KeyMaterial> {
+  const { privateKey } =
+    shape.kty === 'EC-HSM'
+      ? await generateKeyPairAsync('ec', { namedCurve: EC_CURVES[shape.curve].nodeName })
+      : await generateKeyPairAsync('rsa', { modulusLength: shape.size })
   return material(privateKey)
 }
 
 /** The synchronous variant, for seeding the world at start-up. */
-export function generateRsaSync(bits: number): RsaMaterial {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: bits })
+export function generateKeyMaterialSync(shape: KeyShape): KeyMaterial {
+  const { privateKey } =
+    shape.kty === 'EC-HSM'
+      ? generateKeyPairSync('ec', { namedCurve: EC_CURVES[shape.curve].nodeName })
+      : generateKeyPairSync('rsa', { modulusLength: shape.size })
   return material(privateKey)
 }
 
-export const WRAP_ALGORITHMS = ['RSA-OAEP', 'RSA-OAEP-256', 'RSA1_5'] as const
-export type WrapAlgorithm = (typeof WRAP_ALGORITHMS)[number]
+const WRAP_ALGORITHMS = ['RSA-OAEP', 'RSA-OAEP-256', 'RSA1_5'] as const
+type WrapAlgorithm = (typeof WRAP_ALGORITHMS)[number]
 
 export function isWrapAlgorithm(alg: unknown): alg is WrapAlgorithm {
   return typeof alg === 'string' && (WRAP_ALGORITHMS as readonly string[]).includes(alg)

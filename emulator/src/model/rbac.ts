@@ -1,5 +1,5 @@
-import type { HsmDataPlane, World } from '../../core/world.js'
-import { findBuiltInRole } from './role-definitions.js'
+import type { HsmDataPlane, HsmRoleAssignment, World } from '../core/world.js'
+import { findBuiltInRole, roleDefinitionId } from './role-definitions.js'
 
 const MHSM = 'Microsoft.KeyVault/managedHsm'
 
@@ -49,7 +49,7 @@ function actionMatches(pattern: string, action: string): boolean {
 }
 
 /** Whether a role (by definition id, GUID or name) grants a data action. */
-export function roleGrants(roleRef: string, dataAction: string): boolean {
+function roleGrants(roleRef: string, dataAction: string): boolean {
   const role = findBuiltInRole(roleRef)
   if (!role) return false
   return (
@@ -58,7 +58,7 @@ export function roleGrants(roleRef: string, dataAction: string): boolean {
   )
 }
 
-export function findDataPlane(world: World, hsmName: string): HsmDataPlane | undefined {
+function findDataPlane(world: World, hsmName: string): HsmDataPlane | undefined {
   return world.hsmDataPlanes[hsmName.toLowerCase()]
 }
 
@@ -85,4 +85,42 @@ export function principalMayPerform(
       scopeCovers(a.scope, target) &&
       roleGrants(a.roleDefinitionId, dataAction)
   )
+}
+
+/** Whether `principalId` holds, at `now`, the role (by GUID) at `scope` itself. */
+export function principalHoldsRole(
+  world: World,
+  hsmName: string,
+  principalId: string,
+  roleGuid: string,
+  scope: string,
+  now: number
+): boolean {
+  const plane = findDataPlane(world, hsmName)
+  return Object.values(plane?.roleAssignments ?? {}).some(
+    a =>
+      a.principalId.toLowerCase() === principalId.toLowerCase() &&
+      a.effectiveAt <= now &&
+      a.scope === scope &&
+      findBuiltInRole(a.roleDefinitionId)?.guid === roleGuid
+  )
+}
+
+/** Stores a role assignment in an HSM's local RBAC; it counts from `effectiveAt` on. */
+export function addRoleAssignment(
+  plane: HsmDataPlane,
+  a: { name: string; scope: string; roleGuid: string; principalId: string },
+  createdAt: number,
+  effectiveAt: number
+): HsmRoleAssignment {
+  const assignment: HsmRoleAssignment = {
+    name: a.name.toLowerCase(),
+    scope: a.scope,
+    roleDefinitionId: roleDefinitionId(a.roleGuid),
+    principalId: a.principalId.toLowerCase(),
+    createdAt,
+    effectiveAt
+  }
+  plane.roleAssignments[assignment.name] = assignment
+  return assignment
 }

@@ -7,7 +7,7 @@ export const COSMOS_TYPE = 'Microsoft.DocumentDB/databaseAccounts'
 /** The Azure Cosmos DB first-party application (public cloud). */
 export const COSMOS_FIRST_PARTY_APP_ID = 'a232010e-820c-4083-83bb-3ace5fc29d0b'
 
-export const GUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const GUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 export function isGuid(value: unknown): value is string {
   return typeof value === 'string' && GUID_PATTERN.test(value)

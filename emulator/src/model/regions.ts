@@ -41,7 +41,7 @@ const REGIONS: Record<string, string> = {
   australiacentral: 'Australia Central'
 }
 
-export interface Region {
+interface Region {
   /** Programmatic name, e.g. `westeurope`. */
   name: string
   /** Display name, e.g. `West Europe`. */

@@ -1,4 +1,4 @@
-import type { Scenario } from '../../core/scenario-types.js'
+import type { Scenario } from '../core/scenario-types.js'
 
 /** The GitHub Actions job the emulated OIDC issuer signs ID tokens for. */
 export interface GitHubWorkflow {
@@ -10,7 +10,7 @@ export interface GitHubWorkflow {
   requestToken: string
 }
 
-export const DEFAULT_GITHUB_SUBJECT = 'repo:contoso/cosmos-cmk:ref:refs/heads/main'
+const DEFAULT_GITHUB_SUBJECT = 'repo:contoso/cosmos-cmk:ref:refs/heads/main'
 
 export function repositoryOf(subject: string): string | undefined {
   return /^repo:([^/:]+\/[^:]+):/.exec(subject)?.[1]

@@ -6,9 +6,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
-export const ACTION_ENTRY = resolve('dist/index.js')
+export const ACTION_ENTRY = fileURLToPath(new URL('../dist/index.js', import.meta.url))
 
 export interface ActionRun {
   code: number | null
@@ -22,7 +23,7 @@ export interface ActionRun {
 }
 
 export interface ActionRunOptions {
-  /** Variables from the emulator (proxy, CA, OIDC request URL and token). */
+  /** Variables from the local Azure (proxy, CA, OIDC request URL and token). */
   env: Record<string, string>
   /** Extra runner variables (e.g. GITHUB_REPOSITORY). */
   runnerEnv?: Record<string, string>
@@ -30,6 +31,7 @@ export interface ActionRunOptions {
   onSpawn?: (child: ChildProcess) => void
   /** Receives the child's stdout as it arrives (the demo streams it). */
   onStdout?: (chunk: string) => void
+  /** The child is SIGKILLed after this long; default 120 s. */
   timeoutMs?: number
 }
 
@@ -118,4 +120,28 @@ export async function runAction(
   }
   rmSync(dir, { recursive: true, force: true })
   return run
+}
+
+/** The failure message as the runner shows it: every `::error::` line, its escapes undone. */
+export function errorMessage(result: ActionRun): string {
+  return result.stdout
+    .split('\n')
+    .filter(line => line.startsWith('::error::'))
+    .map(line =>
+      line
+        .slice('::error::'.length)
+        .replace(/%0D/g, '\r')
+        .replace(/%0A/g, '\n')
+        .replace(/%25/g, '%')
+    )
+    .join('\n')
+}
+
+/** Throws, with the end of the action's output, unless it exited 0. */
+export function assertExit0(result: ActionRun, label = 'action'): void {
+  if (result.code !== 0) {
+    throw new Error(
+      `${label} exited with ${result.code ?? result.signal}:\n${result.stdout.slice(-6000)}\n${result.stderr.slice(-2000)}`
+    )
+  }
 }

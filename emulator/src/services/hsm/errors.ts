@@ -1,5 +1,4 @@
-import type { EmuResponse } from '../../core/service.js'
-import { azureError } from '../../core/errors.js'
+import { azureError, type AzureError } from '../../core/errors.js'
 
 /** Key Vault / Managed HSM data-plane error bodies: `{"error":{"code","message"[,"innererror"]}}`. */
 export function kvError(
@@ -7,15 +6,15 @@ export function kvError(
   code: string,
   message: string,
   innerCode?: string
-): EmuResponse {
+): AzureError {
   return azureError(status, code, message, innerCode ? { innererror: { code: innerCode } } : {})
 }
 
-export function badParameter(message: string): EmuResponse {
+export function badParameter(message: string): AzureError {
   return kvError(400, 'BadParameter', message)
 }
 
-export function keyNotFound(name: string): EmuResponse {
+export function keyNotFound(name: string): AzureError {
   return kvError(
     404,
     'KeyNotFound',
@@ -26,7 +25,7 @@ export function keyNotFound(name: string): EmuResponse {
 }
 
 /** Managed HSM local RBAC denial, as the service words it. */
-export function accessDenied(dataAction: string, scope: string, activityId: string): EmuResponse {
+export function accessDenied(dataAction: string, scope: string, activityId: string): AzureError {
   return kvError(
     403,
     'AccessDenied',
@@ -35,7 +34,7 @@ export function accessDenied(dataAction: string, scope: string, activityId: stri
 }
 
 /** Key and RBAC operations on an HSM whose security domain has not been downloaded yet. */
-export function notActivated(hsmName: string): EmuResponse {
+export function notActivated(hsmName: string): AzureError {
   return kvError(
     403,
     'HSMNotActivated',

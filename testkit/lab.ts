@@ -1,0 +1,111 @@
+/**
+ * A local Azure to run the bundled action against, with the action's inputs for it, its end state
+ * and the secrets it issued at hand. All labs share their CA and signing keys, so that any number
+ * can run side by side.
+ */
+import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs'
+import { tmpdir, userInfo } from 'node:os'
+import { join } from 'node:path'
+import { runAction, type ActionRun, type ActionRunOptions } from './action.js'
+import { defaultScenario, startEmulator, type Emulator, type Scenario } from './emulator.js'
+import { endState, type EndState } from './end-state.js'
+import { actionInputs, type IdentityMode } from './inputs.js'
+import { secretLeaks } from './secrets.js'
+
+/** A short per-attempt timeout for the action, so that a stalled response costs little. */
+export const REQUEST_TIMEOUT_MS = 2_000
+
+export interface LabRunOptions extends Omit<ActionRunOptions, 'env'> {
+  /** Shortens the action's per-attempt timeout; otherwise it keeps its own. */
+  requestTimeoutMs?: number
+}
+
+let sharedStateDir: Promise<string> | undefined
+
+/**
+ * The directory for the CA and signing keys of every lab, in this process and the next: the first
+ * process builds it aside and renames it into place (whoever renames first wins), later labs only
+ * read it, so that labs started side by side agree on the CA.
+ */
+function stateDir(): Promise<string> {
+  sharedStateDir ??= (async () => {
+    const dir = join(tmpdir(), `cmk-testkit-state-${userInfo().uid}`)
+    if (existsSync(join(dir, 'ca.pem'))) return dir
+    const aside = mkdtempSync(`${dir}-`)
+    const first = await startEmulator({ scenario: defaultScenario(), stateDir: aside, quiet: true })
+    await first.stop()
+    try {
+      renameSync(aside, dir)
+    } catch {
+      rmSync(aside, { recursive: true, force: true })
+    }
+    return dir
+  })()
+  return sharedStateDir
+}
+
+export class Lab {
+  private constructor(readonly emulator: Emulator) {}
+
+  /** Starts a local Azure on a free port from `scenario` (default: the default scenario). */
+  static async start(scenario: Scenario = defaultScenario()): Promise<Lab> {
+    return new Lab(await startEmulator({ scenario, stateDir: await stateDir(), quiet: true }))
+  }
+
+  /** The variables a client of this local Azure needs. */
+  get env(): Record<string, string> {
+    return this.emulator.env
+  }
+
+  /** The action's inputs for `account` (see `actionInputs`), with a five-minute deadline. */
+  inputs(
+    account: string,
+    mode?: IdentityMode,
+    extra: Record<string, string> = {}
+  ): Record<string, string> {
+    return actionInputs(this.env, account, mode, { 'timeout-minutes': '5', ...extra })
+  }
+
+  /** Runs the bundled action against this local Azure as a runner would. */
+  run(inputs: Record<string, string>, options: LabRunOptions = {}): Promise<ActionRun> {
+    const { requestTimeoutMs, ...rest } = options
+    return runAction(inputs, {
+      timeoutMs: 150_000,
+      ...rest,
+      env: {
+        ...this.env,
+        ...(requestTimeoutMs ? { COSMOS_CMK_REQUEST_TIMEOUT_MS: String(requestTimeoutMs) } : {})
+      }
+    })
+  }
+
+  endState(): EndState {
+    return endState(this.emulator)
+  }
+
+  /** Every secret of this local Azure that shows up in what the runs wrote. */
+  leaks(...runs: ActionRun[]): string[] {
+    const issued = this.emulator.tokens.issued()
+    const requestToken = this.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN
+    return runs.flatMap(run => secretLeaks(run, issued, [requestToken]))
+  }
+
+  stop(): Promise<void> {
+    return this.emulator.stop()
+  }
+}
+
+export const startLab = (scenario?: Scenario): Promise<Lab> => Lab.start(scenario)
+
+/** Runs `work` on a lab started from `scenario`, and stops the lab however `work` ends. */
+export async function withLab<T>(
+  scenario: Scenario | undefined,
+  work: (lab: Lab) => Promise<T>
+): Promise<T> {
+  const lab = await Lab.start(scenario)
+  try {
+    return await work(lab)
+  } finally {
+    await lab.stop()
+  }
+}

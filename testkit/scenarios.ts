@@ -1,0 +1,49 @@
+/** The worlds the action runs against: the default scenario and variations of it. */
+import { defaultScenario, type Scenario } from './emulator.js'
+
+export const KEY_NAME = 'cosmos-cmk'
+
+type ResourceGroup = NonNullable<Scenario['subscriptions'][number]['resourceGroups']>[number]
+type ManagedHsm = NonNullable<ResourceGroup['managedHsms']>[number]
+export type ScenarioKey = NonNullable<ManagedHsm['keys']>[number]
+
+/** The default scenario's resource group. */
+export function groupOf(scenario: Scenario): ResourceGroup {
+  return scenario.subscriptions[0].resourceGroups![0]
+}
+
+/** The default scenario's HSM. */
+export function hsmOf(scenario: Scenario): ManagedHsm {
+  return groupOf(scenario).managedHsms![0]
+}
+
+/**
+ * The default tenant and pipeline identity with a subscription that has nothing yet: no provider
+ * registered, no HSM, no account. Only the user-assigned identity exists (the action never creates one).
+ */
+export function emptySubscriptionScenario(): Scenario {
+  const scenario = defaultScenario()
+  for (const subscription of scenario.subscriptions) {
+    subscription.providers = {}
+    for (const group of subscription.resourceGroups ?? []) {
+      group.managedHsms = []
+      group.cosmosAccounts = []
+    }
+  }
+  return scenario
+}
+
+/** The default scenario without its delays (the Retry-After the services send stays 1 s). */
+export function preparedScenario(patch: (scenario: Scenario) => void = () => {}): Scenario {
+  const scenario = defaultScenario()
+  scenario.timing = { retryAfterSeconds: 1 }
+  patch(scenario)
+  return scenario
+}
+
+/** Puts the action's key on the HSM, as an earlier run leaves it, changed by `overrides`. */
+export function withKey(scenario: Scenario, overrides: Partial<ScenarioKey> = {}): void {
+  hsmOf(scenario).keys = [
+    { name: KEY_NAME, size: 3072, ops: ['wrapKey', 'unwrapKey'], ...overrides }
+  ]
+}
