@@ -20,6 +20,16 @@ export interface AzureCloud {
   managedHsmResource: string
   /** Application (client) id of the Azure Cosmos DB first-party service principal. */
   cosmosDbApplicationId: string
+  /**
+   * Whether a primary source gives `cosmosDbApplicationId` for this cloud. Where it does not, the
+   * first-party identity is not the default (a user-assigned identity is).
+   */
+  cosmosDbApplicationIdConfirmed: boolean
+  /**
+   * Audience of a GitHub ID token that the cloud's Microsoft Entra ID exchanges (the audience of
+   * the federated credential, unless `audience` says otherwise).
+   */
+  idTokenAudience: string
 }
 
 const clouds: Record<CloudName, AzureCloud> = {
@@ -30,7 +40,9 @@ const clouds: Record<CloudName, AzureCloud> = {
     graph: 'https://graph.microsoft.com',
     managedHsmDnsSuffix: 'managedhsm.azure.net',
     managedHsmResource: 'https://managedhsm.azure.net',
-    cosmosDbApplicationId: 'a232010e-820c-4083-83bb-3ace5fc29d0b'
+    cosmosDbApplicationId: 'a232010e-820c-4083-83bb-3ace5fc29d0b',
+    cosmosDbApplicationIdConfirmed: true,
+    idTokenAudience: 'api://AzureADTokenExchange'
   },
   AzureUSGovernment: {
     name: 'AzureUSGovernment',
@@ -39,10 +51,13 @@ const clouds: Record<CloudName, AzureCloud> = {
     graph: 'https://graph.microsoft.us',
     managedHsmDnsSuffix: 'managedhsm.usgovcloudapi.net',
     managedHsmResource: 'https://managedhsm.usgovcloudapi.net',
-    cosmosDbApplicationId: '57506a73-e302-42a9-b869-6f12d9ec29e9'
+    cosmosDbApplicationId: '57506a73-e302-42a9-b869-6f12d9ec29e9',
+    cosmosDbApplicationIdConfirmed: true,
+    idTokenAudience: 'api://AzureADTokenExchangeUSGov'
   },
-  // The Cosmos DB documentation gives a232010e-... for every cloud except Azure Government; where a
-  // tenant differs, `cosmos-principal-id` skips the lookup altogether.
+  // The Cosmos DB documentation names a232010e-... and Azure Government's id only; that the China
+  // cloud uses a232010e-... is not confirmed, and neither is the Managed HSM DNS suffix there
+  // (README, "Azure Pipelines and sovereign clouds"). `cosmos-principal-id` skips the lookup.
   AzureChinaCloud: {
     name: 'AzureChinaCloud',
     authorityHost: 'https://login.chinacloudapi.cn',
@@ -50,7 +65,9 @@ const clouds: Record<CloudName, AzureCloud> = {
     graph: 'https://microsoftgraph.chinacloudapi.cn',
     managedHsmDnsSuffix: 'managedhsm.azure.cn',
     managedHsmResource: 'https://managedhsm.azure.cn',
-    cosmosDbApplicationId: 'a232010e-820c-4083-83bb-3ace5fc29d0b'
+    cosmosDbApplicationId: 'a232010e-820c-4083-83bb-3ace5fc29d0b',
+    cosmosDbApplicationIdConfirmed: false,
+    idTokenAudience: 'api://AzureADTokenExchangeChina'
   }
 }
 

@@ -41,11 +41,14 @@ export async function run(
       runner,
       renderSummary({ mode: inputs.mode, records: result.records, outputs: result.outputs })
     )
-    runner.info(
-      inputs.mode === 'plan'
-        ? `Plan complete: ${result.changed ? 'apply would change something' : 'apply would change nothing'}.`
-        : `Done: ${result.changed ? 'changes were made' : 'everything was already in place'}.`
-    )
+    const unhealthy = result.records.filter(r => r.result === 'failed')
+    if (inputs.mode === 'verify' && unhealthy.length) {
+      runner.setFailed(
+        `Verify found ${unhealthy.length} problem(s):\n${unhealthy.map(r => `- ${r.step}: ${r.action.replace(/^check: /, '')}: ${r.observed}`).join('\n')}`
+      )
+      return
+    }
+    runner.info(doneMessage(inputs.mode, result.changed))
   } catch (error) {
     const failure =
       error instanceof ProvisioningError ? error : new ProvisioningError(error, 'unknown', [])
@@ -63,6 +66,19 @@ export async function run(
     runner.setFailed(sanitize(message))
   } finally {
     clearTimeout(timer)
+  }
+}
+
+function doneMessage(mode: Inputs['mode'], changed: boolean): string {
+  switch (mode) {
+    case 'plan':
+      return `Plan complete: ${changed ? 'apply would change something' : 'apply would change nothing'}.`
+    case 'plan-teardown':
+      return `Teardown plan complete: ${changed ? 'teardown would delete something' : 'nothing to delete'}.`
+    case 'verify':
+      return 'Verify complete: the account uses the key, and every check passed.'
+    default:
+      return `Done: ${changed ? 'changes were made' : 'everything was already in place'}.`
   }
 }
 

@@ -14,6 +14,10 @@ export const outputNames = [
   'account-id',
   'account-endpoint',
   'role-assignment-ids',
+  'key-version-in-use',
+  'key-status-code',
+  'healthy',
+  'findings',
   'changed'
 ] as const
 
@@ -34,6 +38,13 @@ export interface Produced {
   /** Assignments made or found, without one that the run removed. */
   assignments: RoleAssignment[]
   changed: boolean
+  /** mode verify: the verdict and every check. */
+  verdict?: { healthy: boolean; findings: unknown[] }
+}
+
+/** The code in a revoked account's customerManagedKeyStatus, e.g. `4002`; undefined when healthy. */
+export function keyStatusCode(status: string | undefined): string | undefined {
+  return /\((40\d\d)\)/.exec(status ?? '')?.[1]
 }
 
 export function buildOutputs(p: Produced): ActionOutputs {
@@ -50,6 +61,10 @@ export function buildOutputs(p: Produced): ActionOutputs {
     'account-id': p.account?.id,
     'account-endpoint': p.account?.documentEndpoint,
     'role-assignment-ids': JSON.stringify(p.assignments.map(a => a.id)),
+    'key-version-in-use': p.account?.keyVaultKeyUriVersion,
+    'key-status-code': keyStatusCode(p.account?.customerManagedKeyStatus),
+    healthy: p.verdict && String(p.verdict.healthy),
+    findings: p.verdict && JSON.stringify(p.verdict.findings),
     changed: String(p.changed)
   }
 }

@@ -1,3 +1,4 @@
+import type { Mode } from './inputs/settings.js'
 import { outputNames, type ActionOutputs } from './outputs.js'
 import type { Runner } from './runner/runner.js'
 import { markdownCode, markdownFence, markdownText } from './escape.js'
@@ -9,20 +10,29 @@ const resultLabels: Record<StepRecord['result'], string> = {
   changed: '🛠️ changed',
   'would-change': '📝 would change',
   skipped: '⏭️ skipped',
+  warning: '⚠️ warning',
   failed: '❌ failed'
 }
 
 export interface SummaryInput {
-  mode: 'apply' | 'plan'
+  mode: Mode
   records: StepRecord[]
   outputs?: ActionOutputs
   failure?: { step: string; message: string }
 }
 
+const modeTitles: Record<Mode, string> = {
+  apply: 'apply',
+  plan: 'plan: nothing was written',
+  verify: 'verify: nothing was written',
+  teardown: 'teardown',
+  'plan-teardown': 'teardown plan: nothing was deleted'
+}
+
 /** The job summary: one row per step, then the outputs (or the failure). */
 export function renderSummary(input: SummaryInput): string {
   const lines = [
-    `## Cosmos DB customer-managed key on Managed HSM (${input.mode === 'plan' ? 'plan: nothing was written' : 'apply'})`,
+    `## Cosmos DB customer-managed key on Managed HSM (${modeTitles[input.mode]})`,
     '',
     '| Step | Observed | Action | Result |',
     '| --- | --- | --- | --- |',

@@ -4,6 +4,7 @@ import type {
   CosmosAccountState,
   HsmDataPlane,
   HsmKeyState,
+  RotationPolicy,
   ManagedHsmState,
   RoleAssignment,
   SecurityDomainStatus,
@@ -139,13 +140,21 @@ export function baseInputs(overrides: Partial<Inputs> = {}): Inputs {
       enablePurgeProtection: false,
       allowArmKeyManagement: false
     },
-    key: { name: 'cosmos-key', size: 3072 },
-    account: { name: 'cosmos-cmk', api: 'nosql', locations: ['westeurope'] },
+    key: { name: 'cosmos-key', size: 3072, rotateNow: false },
+    account: {
+      name: 'cosmos-cmk',
+      api: 'nosql',
+      locations: ['westeurope'],
+      enableOnExisting: false,
+      keySwitch: false
+    },
     identity: { mode: 'first-party', bootstrap: 'first-party', removeBootstrapAssignment: false },
     roleScope: 'key',
     mode: 'apply',
     timeoutMinutes: 60,
     tags: {},
+    teardown: { protectedTags: { environment: 'production' } },
+    prComment: { enabled: false, token: '${{ github.token }}' },
     ...overrides
   }
 }
@@ -266,6 +275,7 @@ export class FakeAzure implements AzureApis {
       keyVaultKeyUri: 'https://hsm-cmk.managedhsm.azure.net/keys/cosmos-key',
       defaultIdentity: 'FirstPartyIdentity',
       identity: { type: 'None', userAssignedIdentities: {} },
+      tags: { 'created-by': 'cosmos-cmk-hsm-action' },
       ...overrides
     }
     return this
@@ -340,6 +350,10 @@ export class FakeAzure implements AzureApis {
       mergeTags: async (_id: string, tags: Record<string, string>) => {
         this.enter('write', 'hsm.tags')
         if (this.hsmState) this.hsmState.tags = { ...this.hsmState.tags, ...tags }
+      },
+      deleteTags: async (_id: string, tags: Record<string, string>) => {
+        this.enter('write', 'hsm.untag')
+        for (const name of Object.keys(tags)) delete this.hsmState?.tags[name]
       },
       getKey: async (_rg: string, _hsm: string, name: string) => {
         this.enter('read', 'armKey.get')
@@ -432,13 +446,15 @@ export class FakeAzure implements AzureApis {
         patch: {
           identity?: { type: string; userAssignedIdentityIds: string[] }
           defaultIdentity?: string
+          keyVaultKeyUri?: string
         }
       ) => {
         this.enter(
           'write',
-          'identity' in patch ? 'account.update identity' : 'account.update defaultIdentity'
+          `account.update ${'identity' in patch ? 'identity' : 'keyVaultKeyUri' in patch ? 'keyVaultKeyUri' : 'defaultIdentity'}`
         )
         const account = this.account!
+        if (patch.keyVaultKeyUri) account.keyVaultKeyUri = patch.keyVaultKeyUri
         if (patch.identity) {
           account.identity = {
             type: patch.identity.type,
@@ -453,12 +469,19 @@ export class FakeAzure implements AzureApis {
         if (patch.defaultIdentity) account.defaultIdentity = patch.defaultIdentity
         return structuredClone(account)
       },
+      delete: async () => {
+        this.enter('write', 'account.delete')
+        this.account = undefined
+      },
       list: async () => {
         this.enter('read', 'account.list')
         return structuredClone([...(this.account ? [this.account] : []), ...this.otherAccounts])
       }
     }
   }
+
+  /** Rotation policies by key name. */
+  rotationPolicies: Record<string, RotationPolicy> = {}
 
   /** The HSM's account settings. */
   hsmSettings: Record<string, string> = { AllowKeyManagementOperationsThroughARM: 'false' }
@@ -564,6 +587,30 @@ export class FakeAzure implements AzureApis {
         createRsa: async (name: string, size: number, keyOps: string[]) => {
           this.enter('write', 'key.create')
           return this.addKey(name, size, keyOps)
+        },
+        getRotationPolicy: async (name: string) => {
+          this.enter('read', 'key.rotationPolicy')
+          return this.rotationPolicies[name]
+        },
+        setRotationPolicy: async (name: string, policy: RotationPolicy) => {
+          this.enter('write', 'key.setRotationPolicy')
+          this.rotationPolicies[name] = { ...policy }
+          return { ...policy }
+        },
+        rotate: async (name: string) => {
+          this.enter('write', 'key.rotate')
+          const current = this.keys[name]
+          const version = `${Object.keys(this.keys).length}${Date.now()}`.padStart(32, 'e')
+          this.keys[name] = {
+            ...current,
+            version,
+            id: `https://hsm-cmk.managedhsm.azure.net/keys/${name}/${version}`
+          }
+          return { ...this.keys[name] }
+        },
+        versions: async (name: string) => {
+          this.enter('read', 'key.versions')
+          return this.keys[name] ? [{ ...this.keys[name] }] : []
         }
       },
       settings: {

@@ -694,7 +694,7 @@ describe('runProvisioning: the account', () => {
     const azure = new FakeAzure().withActiveHsm()
     await harness(azure).run({
       ...baseInputs(),
-      account: { name: 'cosmos-cmk', api: 'cassandra', locations: ['westeurope'] }
+      account: { ...baseInputs().account, api: 'cassandra' }
     })
     expect(azure.account).toMatchObject({
       kind: 'GlobalDocumentDB',
@@ -805,7 +805,8 @@ describe('runProvisioning: system-assigned identity', () => {
       capabilities: [],
       keyVaultKeyUri: 'https://HSM-CMK.managedhsm.azure.net/keys/cosmos-key',
       defaultIdentity: 'FirstPartyIdentity',
-      identity: { type: 'None', userAssignedIdentities: {} }
+      identity: { type: 'None', userAssignedIdentities: {} },
+      tags: {}
     })
     const h = harness(azure)
     const result = await h.run(systemInputs(true))

@@ -76,6 +76,8 @@ export interface ManagedHsmsApi {
   enablePurgeProtection(resourceGroup: string, name: string): Promise<ManagedHsmState>
   /** Merges tags into the HSM's tags (`Tags_UpdateAtScope`), leaving the others as they are. */
   mergeTags(hsmId: string, tags: Record<string, string>): Promise<void>
+  /** Removes tags from the HSM (`Tags_UpdateAtScope`, operation Delete). */
+  deleteTags(hsmId: string, tags: Record<string, string>): Promise<void>
   /** The current version of a key, read through ARM (`ManagedHsmKeys_Get`). */
   getKey(resourceGroup: string, hsmName: string, keyName: string): Promise<HsmKeyState | undefined>
   /**
@@ -129,8 +131,16 @@ export interface CosmosAccountState {
   provisioningState?: string
   documentEndpoint?: string
   keyVaultKeyUri?: string
+  /** The key version the account is actually using. */
+  keyVaultKeyUriVersion?: string
+  /** Health of the customer-managed key, e.g. "Access ... revoked ... (4002)". */
+  customerManagedKeyStatus?: string
   defaultIdentity?: string
   identity: AccountIdentity
+  /** `Periodic` or `Continuous`. */
+  backupPolicyType?: string
+  enableAnalyticalStorage?: boolean
+  tags: Record<string, string>
 }
 
 export interface CosmosAccountCreateSpec {
@@ -153,7 +163,10 @@ export interface CosmosCreationAccepted {
 }
 
 export type CosmosAccountPatch =
-  { identity: { type: string; userAssignedIdentityIds: string[] } } | { defaultIdentity: string }
+  | { identity: { type: string; userAssignedIdentityIds: string[] } }
+  | { defaultIdentity: string }
+  /** Alone, as Azure refuses it together with anything else. */
+  | { keyVaultKeyUri: string }
 
 export interface CosmosAccountsApi {
   get(resourceGroup: string, name: string): Promise<CosmosAccountState | undefined>
@@ -175,6 +188,8 @@ export interface CosmosAccountsApi {
   ): Promise<CosmosAccountState>
   /** Every account of the subscription. */
   list(): Promise<CosmosAccountState[]>
+  /** Deletes the account and waits for the long-running operation to end. */
+  delete(resourceGroup: string, name: string): Promise<void>
 }
 
 /** One entry of ARM's permissions of the caller at a scope. */
@@ -242,6 +257,7 @@ export interface HsmKeyState {
   enabled: boolean
   notBefore?: Date
   expiresOn?: Date
+  createdOn?: Date
 }
 
 export interface HsmKeysApi {
@@ -253,6 +269,22 @@ export interface HsmKeysApi {
     keyOps: string[],
     tags: Record<string, string>
   ): Promise<HsmKeyState>
+  /** Undefined when the key has no policy. */
+  getRotationPolicy(name: string): Promise<RotationPolicy | undefined>
+  setRotationPolicy(name: string, policy: RotationPolicy): Promise<RotationPolicy>
+  /** Creates a new version (a policy must exist); answers it. */
+  rotate(name: string): Promise<HsmKeyState>
+  /** Every version of the key, oldest first. */
+  versions(name: string): Promise<HsmKeyState[]>
+}
+
+/** A key rotation policy with ISO 8601 durations (Managed HSM: Rotate actions only). */
+export interface RotationPolicy {
+  /** `timeAfterCreate` of the Rotate action, if any. */
+  rotateAfter?: string
+  /** `timeBeforeExpiry` of the Rotate action, if any. */
+  rotateBeforeExpiry?: string
+  expireAfter?: string
 }
 
 export interface SecurityDomainStatus {

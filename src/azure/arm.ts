@@ -91,15 +91,21 @@ export function createProvidersApi(setup: ArmSetup): ProvidersApi {
 export function createManagedHsmsApi(setup: ArmSetup): ManagedHsmsApi {
   const { client, lro } = armClient(KeyVaultManagementClient, setup)
   const { client: resources } = armClient(ResourceManagementClient, setup)
+  const updateTags = async (
+    id: string,
+    operation: 'Merge' | 'Delete',
+    tags: Record<string, string>
+  ) => {
+    const poller = resources.tagsOperations.updateAtScope(
+      id,
+      { operation, properties: { tags } },
+      lro
+    )
+    await poller.pollUntilDone({ abortSignal: setup.signal })
+  }
   return {
-    async mergeTags(hsmId, tags) {
-      const poller = resources.tagsOperations.updateAtScope(
-        hsmId,
-        { operation: 'Merge', properties: { tags } },
-        lro
-      )
-      await poller.pollUntilDone({ abortSignal: setup.signal })
-    },
+    mergeTags: (hsmId, tags) => updateTags(hsmId, 'Merge', tags),
+    deleteTags: (hsmId, tags) => updateTags(hsmId, 'Delete', tags),
     async get(resourceGroup, name) {
       let status = 0
       try {
@@ -300,9 +306,15 @@ export function createCosmosAccountsApi(setup: ArmSetup): CosmosAccountsApi {
                   : undefined
               }
             }
-          : { defaultIdentity: patch.defaultIdentity }
+          : 'keyVaultKeyUri' in patch
+            ? { keyVaultKeyUri: patch.keyVaultKeyUri }
+            : { defaultIdentity: patch.defaultIdentity }
       const poller = client.databaseAccounts.update(resourceGroup, name, body, lro)
       return toAccountState(await poller.pollUntilDone({ abortSignal: setup.signal }))
+    },
+    async delete(resourceGroup, name) {
+      const poller = client.databaseAccounts.delete(resourceGroup, name, lro)
+      await poller.pollUntilDone({ abortSignal: setup.signal })
     },
     async list() {
       const accounts: CosmosAccountState[] = []
@@ -345,7 +357,12 @@ function toAccountState(account: DatabaseAccountGetResults): CosmosAccountState 
     provisioningState: account.provisioningState,
     documentEndpoint: account.documentEndpoint,
     keyVaultKeyUri: account.keyVaultKeyUri,
+    keyVaultKeyUriVersion: account.keyVaultKeyUriVersion,
+    customerManagedKeyStatus: account.customerManagedKeyStatus,
     defaultIdentity: account.defaultIdentity,
+    backupPolicyType: account.backupPolicy?.type,
+    enableAnalyticalStorage: account.enableAnalyticalStorage,
+    tags: account.tags ?? {},
     identity: {
       type: identity?.type ?? 'None',
       principalId: identity?.principalId,

@@ -1,6 +1,6 @@
 import type { TokenCredential } from '@azure/core-auth'
 import { keyVaultAuthenticationPolicy } from '@azure/keyvault-common'
-import { KeyClient, type KeyVaultKey } from '@azure/keyvault-keys'
+import { KeyClient, type KeyRotationPolicy, type KeyVaultKey } from '@azure/keyvault-keys'
 import { isNotFound, statusOf, unlessAbsent } from '../errors.js'
 import { normaliseScope } from '../roles.js'
 import type {
@@ -11,6 +11,7 @@ import type {
   HsmSettingsApi,
   RoleAssignment,
   RoleDefinition,
+  RotationPolicy,
   SecurityDomainApi,
   SecurityDomainStatus
 } from './api.js'
@@ -208,7 +209,55 @@ function createHsmKeysApi(setup: HsmSetup): HsmKeysApi {
           abortSignal: setup.signal
         })
       )
+    },
+    async getRotationPolicy(name) {
+      const policy = await unlessAbsent(() =>
+        client.getKeyRotationPolicy(name, { abortSignal: setup.signal })
+      )
+      return policy?.id || policy?.lifetimeActions?.length ? fromWirePolicy(policy) : undefined
+    },
+    async setRotationPolicy(name, policy) {
+      const rotate = policy.rotateAfter
+        ? { timeAfterCreate: policy.rotateAfter }
+        : { timeBeforeExpiry: policy.rotateBeforeExpiry }
+      const set = await client.updateKeyRotationPolicy(
+        name,
+        { lifetimeActions: [{ action: 'Rotate', ...rotate }], expiresIn: policy.expireAfter },
+        { abortSignal: setup.signal }
+      )
+      return fromWirePolicy(set)
+    },
+    async rotate(name) {
+      return toKeyState(await client.rotateKey(name, { abortSignal: setup.signal }))
+    },
+    async versions(name) {
+      const versions: HsmKeyState[] = []
+      for await (const properties of client.listPropertiesOfKeyVersions(name, {
+        abortSignal: setup.signal
+      })) {
+        versions.push({
+          id: properties.id ?? '',
+          name,
+          version: properties.version ?? '',
+          kty: '',
+          keyOps: [],
+          enabled: properties.enabled !== false,
+          notBefore: properties.notBefore,
+          expiresOn: properties.expiresOn,
+          createdOn: properties.createdOn
+        })
+      }
+      return versions.sort((a, b) => (a.createdOn?.getTime() ?? 0) - (b.createdOn?.getTime() ?? 0))
     }
+  }
+}
+
+function fromWirePolicy(policy: KeyRotationPolicy): RotationPolicy {
+  const rotate = policy.lifetimeActions?.find(a => a.action.toLowerCase() === 'rotate')
+  return {
+    rotateAfter: rotate?.timeAfterCreate,
+    rotateBeforeExpiry: rotate?.timeBeforeExpiry,
+    expireAfter: policy.expiresIn
   }
 }
 
@@ -229,6 +278,7 @@ function toKeyState(key: KeyVaultKey): HsmKeyState {
     keyOps: key.keyOperations ?? key.key?.keyOps ?? [],
     enabled: key.properties.enabled !== false,
     notBefore: key.properties.notBefore,
-    expiresOn: key.properties.expiresOn
+    expiresOn: key.properties.expiresOn,
+    createdOn: key.properties.createdOn
   }
 }

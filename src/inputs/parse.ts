@@ -50,7 +50,13 @@ export function parseInputs(source: InputSource, files: InputFiles = nodeFiles):
   const roleScope = r.oneOf('role-scope', roleScopes)
   const mode = r.oneOf('mode', modes)
   const timeoutMinutes = r.integer('timeout-minutes', 1, 360) ?? 60
-  const tags = readTags(r)
+  const tags = readTags(r, 'tags')
+  const teardown = readTeardown(r, mode, account.name)
+  readModeConflicts(r, mode)
+  const prComment = {
+    enabled: r.bool('comment-on-pr'),
+    token: r.raw('github-token') || undefined
+  }
   if (r.problems.length) throw new InputError(r.problems)
   return {
     ...signIn,
@@ -63,7 +69,9 @@ export function parseInputs(source: InputSource, files: InputFiles = nodeFiles):
     roleScope,
     mode,
     timeoutMinutes,
-    tags
+    tags,
+    teardown,
+    prComment
   }
 }
 
@@ -227,12 +235,52 @@ function readKey(r: InputReader): Inputs['key'] {
       keyNamePattern,
       'must be 1-127 characters: letters, digits and hyphens'
     ),
-    size: r.oneOf('key-size', keySizes)
+    size: r.oneOf('key-size', keySizes),
+    rotation: readRotation(r),
+    rotateNow: r.bool('rotate-key')
   }
 }
 
+/** Managed HSM's rules: no rotation or expiry under 28 days, and a rotation that leaves margin. */
+const MIN_POLICY_DAYS = 28
+
+function readRotation(r: InputReader): Inputs['key']['rotation'] {
+  const rotateAfter = r.raw('key-rotate-after')
+  const expireAfter = r.raw('key-expire-after')
+  if (!rotateAfter) {
+    if (expireAfter) r.missing('key-rotate-after', "with 'key-expire-after'")
+    return undefined
+  }
+  const rotateDays = durationDays(rotateAfter)
+  if (rotateDays === undefined) {
+    r.fail('key-rotate-after', 'must be an ISO 8601 duration like P90D, P3M or P1Y')
+  } else if (rotateDays < MIN_POLICY_DAYS) {
+    r.fail('key-rotate-after', `must be at least P${MIN_POLICY_DAYS}D (Managed HSM's minimum)`)
+  }
+  if (!expireAfter) return { rotateAfter: rotateAfter.toUpperCase() }
+  const expireDays = durationDays(expireAfter)
+  if (expireDays === undefined) {
+    r.fail('key-expire-after', 'must be an ISO 8601 duration like P2Y or P365D')
+  } else if (rotateDays !== undefined && expireDays - rotateDays < MIN_POLICY_DAYS) {
+    r.fail(
+      'key-expire-after',
+      `must be at least ${MIN_POLICY_DAYS} days longer than key-rotate-after (${rotateAfter}), so that a new ` +
+        'version exists well before the old one expires and Azure Cosmos DB (up to 24 hours) has moved to it'
+    )
+  }
+  return { rotateAfter: rotateAfter.toUpperCase(), expireAfter: expireAfter.toUpperCase() }
+}
+
+/** The length of an ISO 8601 duration of years, months, weeks and days, in days (a month: 30). */
+export function durationDays(value: string): number | undefined {
+  const match = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$/i.exec(value)
+  if (!match || value.length < 3) return undefined
+  const [years, months, weeks, days] = match.slice(1).map(n => Number(n ?? 0))
+  return years * 365 + months * 30 + weeks * 7 + days
+}
+
 function readAccount(r: InputReader, location: string | undefined): Inputs['account'] {
-  const name = r.text(
+  const accountName = r.text(
     'account-name',
     accountNamePattern,
     'must be 3-44 characters: lowercase letters, digits and hyphens, not starting or ending with a hyphen'
@@ -250,7 +298,13 @@ function readAccount(r: InputReader, location: string | undefined): Inputs['acco
     } else if (normalised) locations.push(normalised)
   }
   if (!locations.length && location) locations.push(location)
-  return { name, api, locations }
+  return {
+    name: accountName,
+    api,
+    locations,
+    enableOnExisting: r.bool('enable-on-existing'),
+    keySwitch: r.bool('key-switch')
+  }
 }
 
 function readIdentity(
@@ -350,9 +404,9 @@ function readIdentityRef(
 /** Azure allows 50 tags per resource; the action adds up to 3 of its own (see the runner). */
 const MAX_TAGS = 47
 
-function readTags(r: InputReader): Record<string, string> {
+function readTags(r: InputReader, input: 'tags' | 'protected-tags'): Record<string, string> {
   const tags: Record<string, string> = {}
-  const entries = r.list('tags')
+  const entries = r.list(input)
   for (const entry of entries) {
     const eq = entry.indexOf('=')
     const key = eq < 0 ? '' : entry.slice(0, eq).trim()
@@ -361,19 +415,68 @@ function readTags(r: InputReader): Record<string, string> {
     const twin = Object.keys(tags).find(k => k.toLowerCase() === key.toLowerCase())
     if (!key || key.length > 512 || /[<>%&\\?/]/.test(key) || value.length > 256) {
       r.fail(
-        'tags',
+        input,
         'every entry must be key=value (key up to 512 characters without <>%&\\?/, value up to 256)',
         entry
       )
     } else if (twin !== undefined) {
-      r.fail('tags', `sets tag '${twin}' twice (tag names are not case-sensitive)`, entry)
+      r.fail(input, `sets tag '${twin}' twice (tag names are not case-sensitive)`, entry)
     } else tags[key] = value
   }
-  if (entries.length > MAX_TAGS) {
+  if (input === 'tags' && entries.length > MAX_TAGS) {
     r.problem(
       `Input 'tags' lists ${entries.length} tags: Azure allows 50 per resource and the action adds up to 3 of ` +
         `its own (created-by, github-repository, github-run-url), so at most ${MAX_TAGS}.`
     )
   }
   return tags
+}
+
+function readTeardown(
+  r: InputReader,
+  mode: Inputs['mode'],
+  accountName: string
+): Inputs['teardown'] {
+  const confirm = r.raw('confirm-teardown') || undefined
+  if (mode === 'plan-teardown') {
+    if (confirm && accountName && confirm !== accountName) {
+      r.fail(
+        'confirm-teardown',
+        `must be the account name '${accountName}' to confirm its deletion`
+      )
+    }
+  } else if (mode === 'teardown') {
+    if (!confirm)
+      r.missing('confirm-teardown', "with mode 'teardown' (the account name, to confirm)")
+    else if (accountName && confirm !== accountName) {
+      r.fail(
+        'confirm-teardown',
+        `must be the account name '${accountName}' to confirm its deletion`
+      )
+    }
+  } else if (confirm) {
+    r.problem("Input 'confirm-teardown' applies only with mode 'teardown'.")
+  }
+  return { confirm, protectedTags: readTags(r, 'protected-tags') }
+}
+
+/** Inputs that ask for a write in a mode that makes none (verify) or only deletes (teardown). */
+function readModeConflicts(r: InputReader, mode: Inputs['mode']): void {
+  if (mode === 'apply' || mode === 'plan') return
+  const writes = [
+    'create-hsm',
+    'enable-purge-protection',
+    'allow-arm-key-management',
+    'enable-on-existing',
+    'key-switch',
+    'rotate-key'
+  ] as const
+  for (const name of writes) {
+    if (r.given(name)) {
+      r.problem(
+        `Input '${name}' asks for a change, which mode '${mode}' never makes` +
+          (mode === 'verify' ? ' (it reads and writes nothing).' : ' (teardown only deletes).')
+      )
+    }
+  }
 }

@@ -14,7 +14,7 @@ export const apis = ['nosql', 'mongodb', 'cassandra', 'gremlin', 'table'] as con
 export const identityModes = ['first-party', 'user-assigned', 'system-assigned'] as const
 export const bootstrapIdentities = ['first-party', 'user-assigned'] as const
 export const roleScopes = ['key', 'keys'] as const
-export const modes = ['apply', 'plan'] as const
+export const modes = ['apply', 'plan', 'verify', 'teardown', 'plan-teardown'] as const
 
 export type AuthType = (typeof authTypes)[number]
 export type HsmSku = (typeof hsmSkus)[number]
@@ -69,8 +69,23 @@ export interface Inputs {
     allowArmKeyManagement: boolean
   }
   securityDomain?: SecurityDomainSettings
-  key: { name: string; size: KeySize }
-  account: { name: string; api: Api; locations: string[] }
+  key: {
+    name: string
+    size: KeySize
+    /** The rotation policy to keep, as ISO 8601 durations; absent: leave the key's policy alone. */
+    rotation?: { rotateAfter: string; expireAfter?: string }
+    /** Rotate now (`rotate-key`). */
+    rotateNow: boolean
+  }
+  account: {
+    name: string
+    api: Api
+    locations: string[]
+    /** Turn CMK on for an existing account without it (irreversible). */
+    enableOnExisting: boolean
+    /** Move an existing account on another key to this key. */
+    keySwitch: boolean
+  }
   identity: {
     mode: IdentityMode
     userAssignedIdentity?: ResourceRef
@@ -82,6 +97,13 @@ export interface Inputs {
   mode: Mode
   timeoutMinutes: number
   tags: Record<string, string>
+  teardown: {
+    /** The account name typed again to confirm. */
+    confirm?: string
+    /** Tags that make an account off limits for teardown. */
+    protectedTags: Record<string, string>
+  }
+  prComment: { enabled: boolean; token?: string }
 }
 
 /** Every input the action reads, with its default ('' = none). action.yml mirrors this table. */
@@ -117,6 +139,15 @@ export const inputDefaults = {
   'remove-bootstrap-assignment': 'false',
   'role-scope': 'key',
   mode: 'apply',
+  'enable-on-existing': 'false',
+  'key-switch': 'false',
+  'key-rotate-after': '',
+  'key-expire-after': '',
+  'rotate-key': 'false',
+  'confirm-teardown': '',
+  'protected-tags': 'environment=production',
+  'comment-on-pr': 'false',
+  'github-token': '${{ github.token }}',
   'timeout-minutes': '60',
   tags: ''
 } as const

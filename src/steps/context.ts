@@ -8,7 +8,7 @@ import type { SecretFiles } from '../secret-file.js'
 import { retryWhile, seconds, waitDefaults, waitFor, type WaitOptions } from '../wait.js'
 import type { StepName } from './names.js'
 
-export type StepResult = 'ok' | 'changed' | 'would-change' | 'skipped' | 'failed'
+export type StepResult = 'ok' | 'changed' | 'would-change' | 'skipped' | 'warning' | 'failed'
 
 /** One row of the job summary: what a step saw, what it did (or would do), and how it ended. */
 export interface StepRecord {

@@ -2,6 +2,7 @@ import type { HsmDataPlane, HsmKeyState, HsmRbacApi, RoleAssignment } from '../a
 import { hsmRoles } from '../roles.js'
 import { record, type Phases, type StepContext } from './context.js'
 import { ensureKey } from './key.js'
+import { ensureRotation } from './rotation.js'
 import { Step, type StepName } from './names.js'
 import type { Observation } from './observe.js'
 import { firstPartyPrincipalId } from './principals.js'
@@ -91,7 +92,8 @@ async function ensureKeyOn(
     notReadable(ctx, Step.Key, `create RSA-HSM ${size} '${name}' if absent`)
     return undefined
   }
-  return ensureKey(ctx, plane, seen.key)
+  const key = await ensureKey(ctx, plane, seen.key)
+  return key && ensureRotation(ctx, plane.keys, key)
 }
 
 async function ensureCreationGrant(

@@ -9,7 +9,7 @@ const STEP = Step.Key
 const requiredOps = ['wrapKey', 'unwrapKey']
 
 /** Every way an existing key falls short of what Cosmos DB needs, as readable phrases. */
-function keyMismatches(key: HsmKeyState, wantedSize: number, now: Date): string[] {
+export function keyMismatches(key: HsmKeyState, wantedSize: number, now: Date): string[] {
   const problems: string[] = []
   if (!/^RSA(-HSM)?$/.test(key.kty)) problems.push(`its type is ${key.kty}, not RSA-HSM`)
   if (key.keySize !== undefined && key.keySize !== wantedSize) {

@@ -20,7 +20,14 @@ export const Step = {
   DefaultIdentity: 'Default identity',
   SystemIdentity: 'System-assigned identity',
   SystemGrant: 'System identity key access',
-  Bootstrap: 'Bootstrap assignment'
+  Bootstrap: 'Bootstrap assignment',
+  RotationPolicy: 'Key rotation policy',
+  KeyRotation: 'Key rotation',
+  AccountKey: 'Customer-managed key',
+  Verify: 'Verify',
+  Teardown: 'Teardown',
+  AccountDeletion: 'Account deletion',
+  GrantRemoval: 'Grant removal'
 } as const
 
 export type StepName = (typeof Step)[keyof typeof Step]
@@ -77,6 +84,17 @@ export const stepGuide: { step: StepName; observes: string; writes: string }[] =
       'creates an RSA-HSM key if it does not exist; never modifies, deletes or re-versions an existing key'
   },
   {
+    step: Step.RotationPolicy,
+    observes: "the key's rotation policy (with `key-rotate-after`)",
+    writes:
+      'sets the policy (Rotate only, as Managed HSM allows) and keeps it in sync; creates no version'
+  },
+  {
+    step: Step.KeyRotation,
+    observes: 'the current version (with `rotate-key`)',
+    writes: 'rotates the key now; old versions are never disabled or deleted'
+  },
+  {
     step: Step.CosmosPrincipal,
     observes: 'Graph (or `cosmos-principal-id`), the user-assigned identity',
     writes: 'nothing'
@@ -113,6 +131,12 @@ export const stepGuide: { step: StepName; observes: string; writes: string }[] =
     observes: "the system-assigned principal's HSM role assignments",
     writes:
       '"Managed HSM Crypto Service Encryption User" for it, started as soon as the creation is accepted'
+  },
+  {
+    step: Step.AccountKey,
+    observes: "an existing account's key",
+    writes:
+      'turns customer-managed keys on for an account without them (`enable-on-existing`) or moves it to this key (`key-switch`), in an update of its own, after its identity can use the key'
   },
   {
     step: Step.Bootstrap,

@@ -4,6 +4,8 @@ import { isVersioned, keyUriFor, sameKey } from '../key-uri.js'
 import { activationSteps, securityDomainProblems } from './activation.js'
 import { dataPlaneUri, type StepContext } from './context.js'
 import { unusableKeyMessage } from './key.js'
+import { enableConsequences } from './account-key.js'
+import type { CosmosAccountState } from '../azure/api.js'
 import type { Observation } from './observe.js'
 
 /**
@@ -79,17 +81,14 @@ export function preflight(
   const wantedKey = keyUriFor(dataPlaneUri(ctx, hsm), inputs.key.name)
   if (account) {
     if (!account.keyVaultKeyUri) {
-      problems.push(
-        `Cosmos DB account '${account.name}' exists without a customer-managed key. This action encrypts new ` +
-          'accounts only; adding a key to an existing account is asynchronous and irreversible and is left to ' +
-          `you (az cosmosdb update --name ${account.name} --resource-group ${inputs.resourceGroup} --key-uri ${wantedKey}). ` +
-          'Or choose another account-name.'
-      )
+      problems.push(...enableProblems(ctx, account, wantedKey))
     } else if (!sameKey(account.keyVaultKeyUri, wantedKey)) {
-      problems.push(
-        `Cosmos DB account '${account.name}' is encrypted with key ${account.keyVaultKeyUri}, not ${wantedKey}. ` +
-          'This action never changes the key of an existing account: check hsm-name, key-name and account-name.'
-      )
+      if (!inputs.account.keySwitch) {
+        problems.push(
+          `Cosmos DB account '${account.name}' is encrypted with key ${account.keyVaultKeyUri}, not ${wantedKey}. ` +
+            'Check hsm-name, key-name and account-name; to move the account to this key, set key-switch: true.'
+        )
+      }
     } else if (isVersioned(account.keyVaultKeyUri)) {
       ctx.log.warning(
         `Cosmos DB account '${account.name}' pins a key version (${account.keyVaultKeyUri}); new key versions will not be used.`
@@ -193,4 +192,51 @@ function hsmRoleProblems(ctx: StepContext, seen: Observation): string[] {
     `The signed-in principal ${ctx.principal.objectId} holds no role on Managed HSM '${name}' that may create the ` +
       `role assignments this run needs (it holds: ${held.join(', ')}). ${fix}`
   ]
+}
+
+/** Capabilities with which Azure Cosmos DB cannot turn customer-managed keys on in place. */
+const blockingCapabilities: Record<string, string> = {
+  enablecassandra: 'the Cassandra API',
+  enablenosqlvectorsearch: 'vector search',
+  enablematerializedviews: 'materialized views',
+  enableallversionsanddeleteschangefeed: 'the all-versions-and-deletes change feed'
+}
+
+/** Why customer-managed keys cannot be turned on for an existing account, if they cannot. */
+function enableProblems(
+  ctx: StepContext,
+  account: CosmosAccountState,
+  wantedKey: string
+): string[] {
+  const { inputs } = ctx
+  const name = account.name
+  if (!inputs.account.enableOnExisting) {
+    return [
+      `Cosmos DB account '${name}' exists without a customer-managed key. Turning one on is irreversible and ` +
+        `re-encrypts every document in the background (${enableConsequences}). Set enable-on-existing: true to ` +
+        'do it, or choose another account-name.'
+    ]
+  }
+  const problems = account.capabilities
+    .map(c => blockingCapabilities[c.toLowerCase()])
+    .filter((what): what is string => !!what)
+    .map(
+      what =>
+        `Cosmos DB account '${name}' uses ${what}, with which Azure Cosmos DB does not support turning ` +
+        'customer-managed keys on for an existing account. Create a new account with the key instead.'
+    )
+  const dedicatedStorage =
+    account.backupPolicyType?.toLowerCase() === 'continuous' || !!account.enableAnalyticalStorage
+  const firstParty =
+    !account.defaultIdentity || /^FirstPartyIdentity$/i.test(account.defaultIdentity)
+  if (dedicatedStorage && firstParty && inputs.identity.mode === 'first-party') {
+    const feature = account.enableAnalyticalStorage ? 'an analytical store' : 'continuous backup'
+    problems.push(
+      `Cosmos DB account '${name}' has ${feature}, and its default identity is FirstPartyIdentity: Azure Cosmos DB ` +
+        'turns customer-managed keys on for such an account only with a managed identity as default identity. ' +
+        "Set identity-mode 'system-assigned' or 'user-assigned': this action switches the account to it, grants " +
+        `it the key, and then turns the key on (${wantedKey}), in the same run.`
+    )
+  }
+  return problems
 }
