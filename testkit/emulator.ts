@@ -13,6 +13,7 @@ export {
   loadX509,
   seededRandom,
   startEmulator,
+  trustEmulatorCa,
   type Emulator,
   type FaultCounts,
   type FaultRule,

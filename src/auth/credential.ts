@@ -12,6 +12,7 @@ import type { AzureCloud } from '../cloud.js'
 import { ActionError, messageOf } from '../errors.js'
 import type { Inputs } from '../inputs/settings.js'
 import type { Runner } from '../runner/runner.js'
+import { azureDevOpsAdvice } from './federation-advice.js'
 import { decodeJwtClaims, stringClaim } from './jwt.js'
 
 export interface CredentialSetup {
@@ -82,6 +83,8 @@ export class FederatedAssertion {
     try {
       token = await this.runner.getIdToken(this.audience)
     } catch (error) {
+      // A runner that explained the failure itself (Azure Pipelines) knows better what to do.
+      if (error instanceof ActionError) throw error
       throw new ActionError(
         `Could not get an OIDC ID token from the runner: ${messageOf(error)}. ` +
           'The workflow (or job) needs `permissions: id-token: write`.'
@@ -117,10 +120,22 @@ export class FederatedAssertion {
     const text = messageOf(error)
     const code = /AADSTS\d+/.exec(text)?.[0]
     if (!code) return undefined
-    const presented = this.claims
-      ? `The ID token presented issuer '${stringClaim(this.claims, 'iss') ?? '?'}', subject ` +
-        `'${stringClaim(this.claims, 'sub') ?? '?'}' and audience '${audienceOf(this.claims)}'. `
+    const claims = this.claims
+    const presented = claims
+      ? `The ID token presented issuer '${stringClaim(claims, 'iss') ?? '?'}', subject ` +
+        `'${stringClaim(claims, 'sub') ?? '?'}' and audience '${audienceOf(claims)}'. `
       : ''
+    const fromAzureDevOps =
+      claims &&
+      azureDevOpsAdvice(
+        code,
+        {
+          issuer: stringClaim(claims, 'iss') ?? '?',
+          subject: stringClaim(claims, 'sub') ?? '?',
+          audience: audienceOf(claims)
+        },
+        clientId
+      )
     const advice: Record<string, string> = {
       AADSTS700213:
         `No federated credential of application ${clientId} matches. Add one with exactly that issuer, ` +
@@ -131,7 +146,7 @@ export class FederatedAssertion {
       AADSTS70021: `No federated credential of application ${clientId} matches the presented assertion.`
     }
     return new ActionError(
-      `Microsoft Entra ID refused the sign-in (${code}). ${presented}${advice[code] ?? ''}\n${text}`.trim()
+      `Microsoft Entra ID refused the sign-in (${code}). ${presented}${fromAzureDevOps ?? advice[code] ?? ''}\n${text}`.trim()
     )
   }
 }

@@ -114,6 +114,9 @@ function readHsm(r: InputReader, resourceGroup: string): Inputs['hsm'] {
   const hsmResourceGroup = r.given('hsm-resource-group')
     ? r.text('hsm-resource-group', resourceGroupPattern, RESOURCE_GROUP_RULE)
     : resourceGroup
+  if (r.given('hsm-resource-group') && hsmResourceGroup.endsWith('.')) {
+    r.fail('hsm-resource-group', 'must not end with a period')
+  }
   const create = r.bool('create-hsm')
   const administrators: string[] = []
   for (const id of r.list('hsm-administrators')) {

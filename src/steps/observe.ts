@@ -4,6 +4,7 @@ import type {
   ManagedHsmState,
   ProviderState,
   RoleAssignment,
+  RotationPolicy,
   SecurityDomainStatus,
   UserAssignedIdentityState
 } from '../azure/api.js'
@@ -22,6 +23,8 @@ export interface Observation {
   adminGrants?: RoleAssignment[]
   /** A security domain download under way on an HSM that is not active yet, when it could be read. */
   securityDomainDownload?: SecurityDomainStatus
+  /** With `rotate-key`: the key's rotation policy (null: none), when it could be read. */
+  rotationPolicy?: RotationPolicy | null
 }
 
 function requiredNamespaces(inputs: Inputs): string[] {
@@ -47,11 +50,12 @@ export async function observe(
     }
     if (hsm?.activationStatus !== 'Active') return { hsm }
     const [key, adminGrants] = await Promise.all([readableKey(ctx, hsm), readableGrants(ctx, hsm)])
-    return { hsm, key, adminGrants }
+    const rotationPolicy = key?.key ? await readablePolicy(ctx, hsm, key.key) : undefined
+    return { hsm, key, adminGrants, rotationPolicy }
   }
   const [
     providers,
-    { hsm, key, adminGrants, securityDomainDownload },
+    { hsm, key, adminGrants, securityDomainDownload, rotationPolicy },
     userAssignedIdentity,
     account
   ] = await Promise.all([
@@ -72,7 +76,8 @@ export async function observe(
     account,
     key,
     adminGrants,
-    securityDomainDownload
+    securityDomainDownload,
+    rotationPolicy
   }
 }
 
@@ -91,6 +96,21 @@ async function downloadStatus(
     return await ctx.apis.hsm(dataPlaneUri(ctx, hsm)).securityDomain.downloadStatus()
   } catch {
     return undefined
+  }
+}
+
+/** The rotation policy, read only when `rotate-key` needs one to exist; undefined if unreadable. */
+async function readablePolicy(
+  ctx: StepContext,
+  hsm: ManagedHsmState,
+  key: HsmKeyState
+): Promise<RotationPolicy | null | undefined> {
+  if (!ctx.inputs.key.rotateNow || ctx.inputs.key.rotation) return undefined
+  try {
+    return (await ctx.apis.hsm(dataPlaneUri(ctx, hsm)).keys.getRotationPolicy(key.name)) ?? null
+  } catch (error) {
+    if (isRbacDenied(error)) return undefined
+    throw error
   }
 }
 

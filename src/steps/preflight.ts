@@ -65,6 +65,12 @@ export function preflight(
   problems.push(...hsmRoleProblems(ctx, seen))
   problems.push(...missing)
 
+  if (seen.rotationPolicy === null) {
+    problems.push(
+      `rotate-key is true, but key '${inputs.key.name}' has no rotation policy, which Managed HSM needs before ` +
+        'it rotates a key on demand. Set key-rotate-after (and key-expire-after) to give it one.'
+    )
+  }
   const existingKey = seen.key?.key
   const keyProblem = existingKey && unusableKeyMessage(ctx, existingKey)
   if (keyProblem) problems.push(keyProblem)
