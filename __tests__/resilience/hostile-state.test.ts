@@ -4,6 +4,7 @@
  */
 import { beforeAll, describe, expect, test } from '@jest/globals'
 import {
+  advanceWorld,
   errorMessage,
   groupOf,
   hsmOf,
@@ -42,6 +43,8 @@ interface HostileCase {
   before?: (emulator: Emulator) => void
   /** Every pattern must appear in the failure message. */
   says: (string | RegExp)[]
+  /** mode verify answers its verdict as outputs; every other refusal sets none. */
+  verdict?: true
 }
 
 const cases: HostileCase[] = [
@@ -86,7 +89,11 @@ const cases: HostileCase[] = [
       groupOf(s).cosmosAccounts = [{ name: 'hostile-plain' }]
     },
     inputs: { 'account-name': 'hostile-plain' },
-    says: ["'hostile-plain' exists without a customer-managed key", 'az cosmosdb update']
+    says: [
+      "'hostile-plain' exists without a customer-managed key",
+      'enable-on-existing: true',
+      'irreversible'
+    ]
   },
   {
     name: 'account with another key',
@@ -103,7 +110,7 @@ const cases: HostileCase[] = [
     inputs: { 'account-name': 'hostile-other' },
     says: [
       `encrypted with key https://${defaultNames.hsmName}.managedhsm.azure.net/keys/other-key`,
-      'never changes the key of an existing account'
+      'key-switch: true'
     ]
   },
   {
@@ -141,6 +148,146 @@ const cases: HostileCase[] = [
       "perform action 'Microsoft.Resources/subscriptions/providers/read'",
       `over scope '/subscriptions/${defaultNames.subscriptionId}'`
     ]
+  },
+  {
+    name: 'HSM without soft delete',
+    scenario: s => {
+      hsmOf(s).enableSoftDelete = false
+    },
+    says: ['has soft delete turned off']
+  },
+  {
+    name: 'existing key of type EC-HSM',
+    scenario: s =>
+      withReadableKey(s, {
+        kty: 'EC-HSM',
+        size: undefined,
+        curve: 'P-256',
+        ops: ['sign', 'verify']
+      }),
+    says: [`Key '${KEY_NAME}'`, 'its type is EC-HSM, not RSA-HSM']
+  },
+  {
+    name: 'existing key without unwrapKey',
+    scenario: s => withReadableKey(s, { ops: ['wrapKey', 'encrypt', 'decrypt'] }),
+    says: ['lack unwrapKey']
+  },
+  {
+    name: 'HSM that does not exist, and create-hsm false',
+    scenario: () => {},
+    inputs: { 'hsm-name': 'hsm-missing' },
+    says: ["Managed HSM 'hsm-missing' does not exist", 'create-hsm: true']
+  },
+  {
+    name: 'user-assigned identity that does not exist',
+    scenario: () => {},
+    mode: 'user-assigned',
+    inputs: { 'user-assigned-identity': 'id-missing' },
+    says: ['was not found', 'az identity create']
+  },
+  {
+    name: 'cosmos-principal-id that is no principal in the directory',
+    scenario: () => {},
+    mode: 'first-party',
+    inputs: { 'cosmos-principal-id': '99999999-9999-4999-8999-999999999999' },
+    says: ["Input 'cosmos-principal-id'", 'no service principal has that object id']
+  },
+  {
+    name: 'region where the subscription is not offered Azure Cosmos DB',
+    scenario: () => {},
+    inputs: { location: 'marsnorth' },
+    says: ["Input 'location' is 'marsnorth'", 'is not offered in that region']
+  },
+  {
+    name: 'signed-in principal without any HSM role',
+    scenario: s => {
+      hsmOf(s).initialAdminObjectIds = []
+      hsmOf(s).roleAssignments = []
+    },
+    says: ['may not read the role assignments', 'Managed HSM Administrator']
+  },
+  {
+    name: 'rotate-key on a key without a rotation policy',
+    scenario: s => withReadableKey(s, {}),
+    inputs: { 'rotate-key': 'true' },
+    says: ['has no rotation policy', 'key-rotate-after']
+  },
+  {
+    name: 'verify of an account without a customer-managed key',
+    scenario: s => {
+      groupOf(s).cosmosAccounts = [{ name: 'hostile-verify' }]
+    },
+    inputs: { 'account-name': 'hostile-verify', mode: 'verify' },
+    says: ['Verify found', 'key none'],
+    verdict: true
+  },
+  {
+    name: 'teardown of an account this action did not create',
+    scenario: s => {
+      groupOf(s).cosmosAccounts = [{ name: 'hostile-foreign' }]
+    },
+    inputs: {
+      'account-name': 'hostile-foreign',
+      mode: 'teardown',
+      'confirm-teardown': 'hostile-foreign'
+    },
+    says: ['cannot prove it created it', 'Nothing was deleted']
+  },
+  {
+    name: 'enable-on-existing on a Cassandra account',
+    scenario: s => {
+      groupOf(s).cosmosAccounts = [{ name: 'hostile-cassandra', capabilities: ['EnableCassandra'] }]
+    },
+    inputs: { 'account-name': 'hostile-cassandra', 'enable-on-existing': 'true' },
+    says: ['uses the Cassandra API']
+  },
+  {
+    name: 'enable-on-existing with vector search',
+    scenario: s => {
+      groupOf(s).cosmosAccounts = [
+        { name: 'hostile-vector', capabilities: ['EnableNoSQLVectorSearch'] }
+      ]
+    },
+    inputs: { 'account-name': 'hostile-vector', 'enable-on-existing': 'true' },
+    says: ['uses vector search']
+  },
+  {
+    name: 'enable-on-existing with continuous backup and FirstPartyIdentity',
+    scenario: s => {
+      groupOf(s).cosmosAccounts = [{ name: 'hostile-continuous', backupPolicy: 'Continuous7Days' }]
+    },
+    mode: 'first-party',
+    inputs: { 'account-name': 'hostile-continuous', 'enable-on-existing': 'true' },
+    says: ['has continuous backup', "identity-mode 'system-assigned' or 'user-assigned'"]
+  },
+  {
+    name: 'enable-on-existing with an analytical store and FirstPartyIdentity',
+    scenario: s => {
+      groupOf(s).cosmosAccounts = [{ name: 'hostile-analytical', enableAnalyticalStorage: true }]
+    },
+    mode: 'first-party',
+    inputs: { 'account-name': 'hostile-analytical', 'enable-on-existing': 'true' },
+    says: ['has an analytical store']
+  },
+  {
+    name: 'existing key that expired and an account on another key, together',
+    scenario: s => {
+      withReadableKey(s, { expires: '2024-01-01T00:00:00Z' })
+      groupOf(s).cosmosAccounts = [
+        {
+          name: 'hostile-both',
+          keyVaultKeyUri: `https://${defaultNames.hsmName}.managedhsm.azure.net/keys/elsewhere`
+        }
+      ]
+    },
+    inputs: { 'account-name': 'hostile-both' },
+    says: ['Nothing was changed, because', 'it expired on 2024-01-01', 'key-switch: true']
+  },
+  {
+    name: 'ID token for an audience the federated credential does not accept',
+    scenario: () => {},
+    inputs: { audience: 'api://SomethingElse' },
+    says: ['AADSTS', "audience 'api://SomethingElse'"]
   }
 ]
 
@@ -155,6 +302,9 @@ interface Outcome {
 function runCase(c: HostileCase): Promise<Outcome> {
   return withLab(preparedScenario(c.scenario), async lab => {
     c.before?.(lab.emulator)
+    // The state as the action will find it: what the local Azure does on its own (e.g. revoke an
+    // account whose identity cannot reach its key) has happened already.
+    advanceWorld(lab.emulator.store.world, lab.emulator.now())
     const before = lab.emulator.store.snapshot()
     const account = c.inputs?.['account-name'] ?? 'hostile-new'
     const result = await lab.run(lab.inputs(account, c.mode ?? 'system-assigned', c.inputs))
@@ -180,7 +330,7 @@ describe('hostile state: a clear error before any write, and nothing changes', (
       expect(writes(log)).toEqual([])
       expect(after).toEqual(before)
       expect(leaks).toEqual([])
-      expect(result.outputs).toEqual({})
+      expect(c.verdict ? result.outputs.healthy : result.outputs).toEqual(c.verdict ? 'false' : {})
     },
     60_000
   )
