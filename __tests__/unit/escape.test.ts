@@ -6,7 +6,7 @@ import { markdownCode, markdownFence, markdownText, plainText } from '../../src/
 import { inputDefaults } from '../../src/inputs/settings.js'
 import { run } from '../../src/main.js'
 import { githubRunner } from '../../src/runner/github.js'
-import { FakeAzure, FakeClock, ids } from './fakes.js'
+import { FakeAzure, FakeClock, validInputs } from './fakes.js'
 import { fakeCredential, memorySecretFiles } from './helpers.js'
 
 const hostile =
@@ -59,16 +59,7 @@ describe('every input, hostile, through the GitHub runner', () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
-  const valid: Record<string, string> = {
-    'client-id': ids.client,
-    'tenant-id': ids.tenant,
-    'subscription-id': ids.subscription,
-    'resource-group': 'rg-cmk',
-    location: 'westeurope',
-    'hsm-name': 'hsm-cmk',
-    'key-name': 'cosmos-key',
-    'account-name': 'cosmos-cmk'
-  }
+  const valid = validInputs
 
   // The token is free text the runner masks; it is never printed (see secrets.test.ts).
   const printed = Object.keys(inputDefaults).filter(name => name !== 'github-token')

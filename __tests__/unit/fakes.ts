@@ -663,3 +663,15 @@ export function withUserAssigned(
     }
   })
 }
+
+/** The raw inputs of the base inputs, as a workflow passes them. */
+export const validInputs: Record<string, string> = {
+  'client-id': ids.client,
+  'tenant-id': ids.tenant,
+  'subscription-id': ids.subscription,
+  'resource-group': 'rg-cmk',
+  location: 'westeurope',
+  'hsm-name': 'hsm-cmk',
+  'key-name': 'cosmos-key',
+  'account-name': 'cosmos-cmk'
+}

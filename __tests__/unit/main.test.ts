@@ -2,19 +2,10 @@ import { describe, expect, it } from '@jest/globals'
 import { run } from '../../src/main.js'
 import { outputNames } from '../../src/outputs.js'
 import { renderSummary } from '../../src/summary.js'
-import { FakeAzure, FakeClock, FakeRunner, fakeJwt, ids, restError } from './fakes.js'
+import { FakeAzure, FakeClock, FakeRunner, fakeJwt, restError, validInputs } from './fakes.js'
 import { fakeCredential, memorySecretFiles } from './helpers.js'
 
-const inputs = {
-  'client-id': ids.client,
-  'tenant-id': ids.tenant,
-  'subscription-id': ids.subscription,
-  'resource-group': 'rg-cmk',
-  location: 'westeurope',
-  'hsm-name': 'hsm-cmk',
-  'key-name': 'cosmos-key',
-  'account-name': 'cosmos-cmk'
-}
+const inputs = validInputs
 
 function deps(azure: FakeAzure) {
   return {

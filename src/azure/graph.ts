@@ -1,26 +1,10 @@
-import type { TokenCredential } from '@azure/core-auth'
-import { bearerTokenAuthenticationPolicy } from '@azure/core-rest-pipeline'
-import { scopeOf, type AzureCloud } from '../cloud.js'
+import type { AzureCloud } from '../cloud.js'
 import { unlessAbsent } from '../errors.js'
 import type { GraphApi } from './api.js'
-import type { TransportSettings } from './http.js'
-import { createJsonClient } from './rest.js'
+import { createBearerJsonClient, type BearerClientSetup } from './rest.js'
 
-export function createGraphApi(setup: {
-  credential: TokenCredential
-  cloud: AzureCloud
-  transport: TransportSettings
-  signal?: AbortSignal
-}): GraphApi {
-  const client = createJsonClient({
-    baseUrl: setup.cloud.graph,
-    auth: bearerTokenAuthenticationPolicy({
-      credential: setup.credential,
-      scopes: scopeOf(setup.cloud.graph)
-    }),
-    transport: setup.transport,
-    signal: setup.signal
-  })
+export function createGraphApi(setup: BearerClientSetup & { cloud: AzureCloud }): GraphApi {
+  const client = createBearerJsonClient(setup, setup.cloud.graph)
   const select = { query: '$select=id,appId,displayName' }
   return {
     async servicePrincipalIdByAppId(appId) {

@@ -1,9 +1,6 @@
-import type { TokenCredential } from '@azure/core-auth'
-import { bearerTokenAuthenticationPolicy } from '@azure/core-rest-pipeline'
-import { scopeOf, type AzureCloud } from '../cloud.js'
+import type { AzureCloud } from '../cloud.js'
 import type { PermissionsApi, Permission } from './api.js'
-import type { TransportSettings } from './http.js'
-import { createJsonClient, type RestResponse } from './rest.js'
+import { createBearerJsonClient, type BearerClientSetup, type RestResponse } from './rest.js'
 
 interface PermissionPage {
   value?: Partial<Permission>[]
@@ -14,22 +11,14 @@ interface PermissionPage {
 const permissionsApiVersion = '2022-04-01'
 
 /** ARM's answer to "what may the caller do at this scope" (no SDK of ours covers it). */
-export function createPermissionsApi(setup: {
-  credential: TokenCredential
-  cloud: AzureCloud
-  transport: TransportSettings
-  signal?: AbortSignal
-}): PermissionsApi {
-  const client = createJsonClient({
-    baseUrl: setup.cloud.resourceManager,
-    auth: bearerTokenAuthenticationPolicy({
-      credential: setup.credential,
-      scopes: scopeOf(setup.cloud.resourceManager)
-    }),
-    transport: setup.transport,
-    signal: setup.signal,
-    fixedQuery: `api-version=${permissionsApiVersion}`
-  })
+export function createPermissionsApi(
+  setup: BearerClientSetup & { cloud: AzureCloud }
+): PermissionsApi {
+  const client = createBearerJsonClient(
+    setup,
+    setup.cloud.resourceManager,
+    `api-version=${permissionsApiVersion}`
+  )
   return {
     async at(scope) {
       const permissions: Partial<Permission>[] = []

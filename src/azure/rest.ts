@@ -1,4 +1,6 @@
+import type { TokenCredential } from '@azure/core-auth'
 import {
+  bearerTokenAuthenticationPolicy,
   createDefaultHttpClient,
   createHttpHeaders,
   createPipelineFromOptions,
@@ -8,6 +10,7 @@ import {
   type Pipeline,
   type PipelinePolicy
 } from '@azure/core-rest-pipeline'
+import { scopeOf } from '../cloud.js'
 import { attemptTimeoutPolicy, transportOptions, type TransportSettings } from './http.js'
 
 export interface RestResponse<T> {
@@ -94,4 +97,29 @@ export function createJsonClient(options: {
       }
     }
   }
+}
+
+/** What a client of one Azure audience needs. */
+export interface BearerClientSetup {
+  credential: TokenCredential
+  transport: TransportSettings
+  signal?: AbortSignal
+}
+
+/** A JSON client of an Azure service that takes bearer tokens for its own base URL's scope. */
+export function createBearerJsonClient(
+  setup: BearerClientSetup,
+  baseUrl: string,
+  fixedQuery?: string
+): JsonClient {
+  return createJsonClient({
+    baseUrl,
+    auth: bearerTokenAuthenticationPolicy({
+      credential: setup.credential,
+      scopes: scopeOf(baseUrl)
+    }),
+    transport: setup.transport,
+    signal: setup.signal,
+    fixedQuery
+  })
 }
