@@ -4,10 +4,17 @@
  * step and the outputs, then re-runs with the same inputs to show that nothing changes.
  *
  *   npm run demo -- [--identity-mode first-party|user-assigned|system-assigned] [--keep-running]
+ *
+ * `--azure-pipelines` runs the Azure Pipelines task (task/dist/index.js) instead, as an agent runs
+ * it: the job's variables, the default scenario's workload identity federation service connection,
+ * and the proxy and CA as a self-hosted agent's Agent.ProxyUrl and Agent.CAInfo.
  */
 import { parseArgs } from 'node:util'
 import {
   actionInputs,
+  agentEnvOf,
+  runTask,
+  taskInputs,
   defaultScenario,
   exportLines,
   identityModes,
@@ -19,7 +26,8 @@ import {
 const { values } = parseArgs({
   options: {
     'identity-mode': { type: 'string', default: 'system-assigned' },
-    'keep-running': { type: 'boolean', default: false }
+    'keep-running': { type: 'boolean', default: false },
+    'azure-pipelines': { type: 'boolean', default: false }
   }
 })
 const identityMode = (values['identity-mode'] ?? 'system-assigned') as IdentityMode
@@ -58,6 +66,78 @@ function runnerView(): (chunk: string) => void {
       else if (!line.startsWith('::')) console.log(`  ${line}`)
     }
   }
+}
+
+/**
+ * Shows the task's stdout as an agent's log view would: logging commands are consumed by the agent
+ * (`task.setsecret` registers a secret and is never displayed), groups become headings.
+ */
+function agentView(): (chunk: string) => void {
+  let pending = ''
+  return chunk => {
+    pending += chunk
+    const lines = pending.split('\n')
+    pending = lines.pop() ?? ''
+    for (const line of lines) {
+      if (line.startsWith('##[group]')) console.log(`\x1b[36m> ${line.slice(9)}\x1b[0m`)
+      else if (line.startsWith('##vso[task.issue type=warning'))
+        console.log(`\x1b[33mwarning: ${line.replace(/^##vso\[[^\]]*\]/, '')}\x1b[0m`)
+      else if (!line.startsWith('##')) console.log(`  ${line}`)
+    }
+  }
+}
+
+/** The same procedure through the Azure Pipelines task, run twice; answers the exit code. */
+async function azurePipelinesDemo(): Promise<number> {
+  const agent = agentEnvOf(lab)
+  const connection = agent.AZURE_DEVOPS_SERVICE_CONNECTION
+  console.log(
+    `\nAzure DevOps: ${agent.SYSTEM_COLLECTIONURI}${agent.SYSTEM_TEAMPROJECT}, service connection ` +
+      `${connection} (${agent[`ENDPOINT_AUTH_SCHEME_${connection}`]}); proxy and CA as Agent.ProxyUrl / Agent.CAInfo`
+  )
+  const inputs = taskInputs(agent, 'cosmos-cmk-demo', identityMode)
+  try {
+    rule(`Task run 1: identityMode ${identityMode}`)
+    const first = await runTask(inputs, { env: agent, onStdout: agentView() })
+    process.stderr.write(first.stderr)
+    if (first.result !== 'Succeeded') throw new Error(`the task ended ${first.result}`)
+    rule('Output variables')
+    for (const [name, value] of Object.entries(first.variables)) {
+      console.log(`${name.padEnd(30)} ${value}`)
+    }
+    console.log(`\nsummary attached as '${first.summaries[0]?.name}'`)
+    const firstRequests = emulator.requests()
+    console.log(
+      `${firstRequests.length} requests (${firstRequests.filter(r => r.kind === 'write').length} writes) in ${(first.durationMs / 1000).toFixed(1)} s`
+    )
+    rule('Task run 2: the same inputs again')
+    emulator.clearRequests()
+    const second = await runTask(inputs, { env: agent })
+    if (second.result !== 'Succeeded') {
+      agentView()(second.stdout)
+      throw new Error(`the re-run ended ${second.result}`)
+    }
+    const again = emulator.requests()
+    console.log(
+      `changed=${second.variables.changed}; ${again.length} requests, ` +
+        `${again.filter(r => r.kind === 'write').length} writes, in ${(second.durationMs / 1000).toFixed(1)} s`
+    )
+    return 0
+  } catch (error) {
+    console.error(`\ndemo failed: ${(error as Error).message}`)
+    return 1
+  }
+}
+
+if (values['azure-pipelines']) {
+  const code = await azurePipelinesDemo()
+  if (values['keep-running'] && code === 0) {
+    rule('Still running')
+    console.log('The local Azure keeps the state above until Ctrl-C.')
+    await new Promise<void>(resolve => process.once('SIGINT', () => resolve()))
+  }
+  await lab.stop()
+  process.exit(code)
 }
 
 let exitCode = 0

@@ -7,6 +7,10 @@ import type { Runner } from './runner/runner.js'
 import { sanitize } from './sanitize.js'
 import { renderInputErrorSummary, renderSummary, setOutputs } from './summary.js'
 import { WaitStoppedError } from './wait.js'
+import { markdownText } from './escape.js'
+import type { ActionOutputs } from './outputs.js'
+import { renderPlanComment } from './pr-comment/index.js'
+import type { StepRecord } from './steps/context.js'
 
 /**
  * The action: validate every input, provision within `timeout-minutes`, set the outputs and the
@@ -41,6 +45,7 @@ export async function run(
       runner,
       renderSummary({ mode: inputs.mode, records: result.records, outputs: result.outputs })
     )
+    await commentOnPullRequest(runner, inputs, { records: result.records, outputs: result.outputs })
     const unhealthy = result.records.filter(r => r.result === 'failed')
     if (inputs.mode === 'verify' && unhealthy.length) {
       runner.setFailed(
@@ -63,9 +68,55 @@ export async function run(
         failure: { step: failure.step, message }
       })
     )
+    await commentOnPullRequest(runner, inputs, {
+      records: failure.records,
+      failure: { step: failure.step, message }
+    })
     runner.setFailed(sanitize(message))
   } finally {
     clearTimeout(timer)
+  }
+}
+
+/** The plan or verify result as the pull request's one comment for this account (`comment-on-pr`). */
+async function commentOnPullRequest(
+  runner: Runner,
+  inputs: Inputs,
+  result: {
+    records: StepRecord[]
+    outputs?: ActionOutputs
+    failure?: { step: string; message: string }
+  }
+): Promise<void> {
+  if (!inputs.prComment.enabled) return
+  if (!runner.commentOnPullRequest) {
+    runner.info(
+      'comment-on-pr: this CI system has no pull-request comments here; the job summary has the result.'
+    )
+    return
+  }
+  const token =
+    inputs.prComment.token === '${{ github.token }}' ? undefined : inputs.prComment.token
+  try {
+    const outcome = await runner.commentOnPullRequest({
+      token,
+      markdown: renderPlanComment({
+        mode: inputs.mode,
+        account: inputs.account.name,
+        environment: `${inputs.environment}/${inputs.subscriptionId}`,
+        ...result
+      }),
+      account: inputs.account.name,
+      environment: `${inputs.environment}/${inputs.subscriptionId}`
+    })
+    const said =
+      outcome.outcome === 'created' || outcome.outcome === 'updated'
+        ? `Pull-request comment ${outcome.outcome}: ${outcome.url ?? ''}`
+        : `No pull-request comment: ${outcome.reason ?? outcome.outcome}`
+    runner.info(said)
+    await writeSummary(runner, `\n${markdownText(said)}\n`)
+  } catch (error) {
+    runner.warning(`The pull-request comment could not be written: ${describeError(error)}`)
   }
 }
 

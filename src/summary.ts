@@ -5,7 +5,7 @@ import { markdownCode, markdownFence, markdownText } from './escape.js'
 import { sanitize } from './sanitize.js'
 import type { StepRecord } from './steps/context.js'
 
-const resultLabels: Record<StepRecord['result'], string> = {
+export const resultLabels: Record<StepRecord['result'], string> = {
   ok: '✅ no change',
   changed: '🛠️ changed',
   'would-change': '📝 would change',

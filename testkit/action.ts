@@ -8,8 +8,19 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { assertBundleFresh } from './dist-check.js'
+import type { GitHubEvent } from './github.js'
 
-export const ACTION_ENTRY = fileURLToPath(new URL('../dist/index.js', import.meta.url))
+/**
+ * The bundle to run: dist/index.js, or the one COSMOS_CMK_ACTION_ENTRY names (a build of src/ with
+ * source maps, for coverage). Either must have been built from the src/ in the tree.
+ */
+export const ACTION_ENTRY =
+  process.env.COSMOS_CMK_ACTION_ENTRY ||
+  fileURLToPath(new URL('../dist/index.js', import.meta.url))
+
+/** Passed on to the child when set, so that coverage of the bundle can be collected. */
+const COVERAGE_VARIABLES = ['NODE_V8_COVERAGE'] as const
 
 export interface ActionRun {
   code: number | null
@@ -33,6 +44,8 @@ export interface ActionRunOptions {
   onStdout?: (chunk: string) => void
   /** The child is SIGKILLed after this long; default 120 s. */
   timeoutMs?: number
+  /** The event that triggered the run (GITHUB_EVENT_NAME and a GITHUB_EVENT_PATH file). */
+  event?: GitHubEvent
 }
 
 /** `name<<DELIMITER\nvalue\nDELIMITER` blocks, as @actions/core writes them. */
@@ -69,11 +82,22 @@ export async function runAction(
   inputs: Record<string, string | number | boolean>,
   options: ActionRunOptions
 ): Promise<ActionRun> {
+  assertBundleFresh(ACTION_ENTRY)
   const dir = mkdtempSync(join(tmpdir(), 'cmk-action-'))
   const outputFile = join(dir, 'output')
   const summaryFile = join(dir, 'summary')
   writeFileSync(outputFile, '')
   writeFileSync(summaryFile, '')
+  const eventEnv: Record<string, string> = {}
+  if (options.event) {
+    eventEnv.GITHUB_EVENT_NAME = options.event.name
+    eventEnv.GITHUB_EVENT_PATH = join(dir, 'event.json')
+    writeFileSync(eventEnv.GITHUB_EVENT_PATH, JSON.stringify(options.event.payload))
+  }
+  // The runner fills in action.yml's default for github-token, `${{ github.token }}`.
+  const githubToken: Record<string, string> = options.env.GITHUB_TOKEN
+    ? { 'github-token': options.env.GITHUB_TOKEN }
+    : {}
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? dir,
@@ -90,9 +114,13 @@ export async function runAction(
     GITHUB_SHA: '0000000000000000000000000000000000000000',
     GITHUB_EVENT_NAME: 'workflow_dispatch',
     RUNNER_TEMP: dir,
+    ...Object.fromEntries(
+      COVERAGE_VARIABLES.filter(name => process.env[name]).map(name => [name, process.env[name]!])
+    ),
     ...options.env,
+    ...eventEnv,
     ...options.runnerEnv,
-    ...inputEnv(inputs)
+    ...inputEnv({ ...githubToken, ...inputs })
   }
   const started = Date.now()
   const child = spawn(process.execPath, [ACTION_ENTRY], { env, stdio: ['ignore', 'pipe', 'pipe'] })

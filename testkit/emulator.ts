@@ -22,6 +22,7 @@ export {
   type RandomSource,
   type RequestLogEntry,
   type Scenario,
+  type ScenarioPullRequest,
   type Timing,
   type World
 } from '../emulator/src/index.js'

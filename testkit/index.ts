@@ -4,6 +4,7 @@
  *
  * - lab: start a local Azure (`startLab`), the action's inputs for it, run the action, end state
  * - action: run dist/index.js as a runner would (`runAction`), its exit and error message
+ * - azure-pipelines: run the task (task/dist/index.js) as an agent would (`runTask`), its `##vso` commands
  * - inputs: the action's inputs for each identity mode from a local Azure's variables
  * - scenarios: the empty subscription, no delays, an existing key (the default scenario and its
  *   names come from the emulator's public API, re-exported here)
@@ -12,13 +13,16 @@
  * - end-state: what the action is responsible for, and what "converged" means
  * - requests / interference: which request is which; crashes, cut-offs and forced races
  * - secrets: whether anything secret reached the action's output
+ * - github: pull requests in the local GitHub and the events a run comment works from
  * - batches: many cases side by side
  */
 export * from './action.js'
+export * from './azure-pipelines.js'
 export * from './batches.js'
 export * from './certificates.js'
 export * from './end-state.js'
 export * from './faults.js'
+export * from './github.js'
 export * from './inputs.js'
 export * from './interference.js'
 export * from './lab.js'

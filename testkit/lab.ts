@@ -86,8 +86,9 @@ export class Lab {
   /** Every secret of this local Azure that shows up in what the runs wrote. */
   leaks(...runs: ActionRun[]): string[] {
     const issued = this.emulator.tokens.issued()
-    const requestToken = this.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN
-    return runs.flatMap(run => secretLeaks(run, issued, [requestToken]))
+    const { ACTIONS_ID_TOKEN_REQUEST_TOKEN: requestToken, GITHUB_TOKEN: githubToken } = this.env
+    const secrets = [requestToken, githubToken].filter((s): s is string => s !== undefined)
+    return runs.flatMap(run => secretLeaks(run, issued, secrets))
   }
 
   stop(): Promise<void> {

@@ -124,7 +124,11 @@ describe('parseInputs: one message per broken rule, naming input, value and rule
       "Input 'identity-mode' is 'managed': must be one of first-party, user-assigned, system-assigned."
     ],
     ['role-scope', '/', "Input 'role-scope' is '/': must be one of key, keys."],
-    ['mode', 'dry-run', "Input 'mode' is 'dry-run': must be one of apply, plan, verify, teardown, plan-teardown."],
+    [
+      'mode',
+      'dry-run',
+      "Input 'mode' is 'dry-run': must be one of apply, plan, verify, teardown, plan-teardown."
+    ],
     ['hsm-sku', 'Premium', "Input 'hsm-sku' is 'Premium': must be one of Standard_B1"],
     [
       'hsm-retention-days',

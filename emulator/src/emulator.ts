@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
 import type { EventEmitter } from 'node:events'
 import type { FaultRule, Scenario } from './core/scenario-types.js'
 import type { Service, Timing } from './core/service.js'
@@ -15,6 +17,13 @@ import { LocalAzure, type PendingRequest, type RequestInterceptor } from './serv
 import { ProxyServer } from './server/proxy-server.js'
 import { ADMIN_PREFIX, createAdminHandler } from './server/admin-api.js'
 import { emulatorEnv } from './env.js'
+import {
+  configureGitHubApi,
+  gitHubApiView,
+  type GitHubApiChanges
+} from './services/github/settings.js'
+import { agentEnv } from './services/devops/agent-env.js'
+import type { PipelineRun } from './services/devops/pipeline-run.js'
 
 export interface EmulatorOptions {
   /** 0 (default) picks any free port. Always bound to 127.0.0.1. */
@@ -75,8 +84,34 @@ export class Emulator {
       caCertPath: this.caCertPath,
       idTokenRequestUrl: this.idTokenRequestUrl,
       idTokenRequestToken: this.azure.workflow.requestToken,
-      scenario: this.azure.scenario
+      githubToken: this.azure.workflow.token,
+      scenario: this.azure.scenario,
+      azurePipelinesAgent: this.azurePipelinesAgentEnv()
     })
+  }
+
+  /**
+   * The variables an Azure Pipelines agent gives a task in the scenario's pipeline job, with the
+   * service connection `connectionId` (default: the first) as `ENDPOINT_*` variables; empty when the
+   * scenario has no Azure DevOps block.
+   */
+  azurePipelinesAgentEnv(connectionId?: string): Record<string, string> {
+    const run = this.azure.pipelineRun
+    if (!run) return {}
+    const connection = connectionId
+      ? run.serviceConnections.find(c => c.id === connectionId.toLowerCase())
+      : run.serviceConnections[0]
+    if (connectionId && !connection) {
+      throw new Error(
+        `The scenario's Azure DevOps project has no service connection ${connectionId}.`
+      )
+    }
+    return agentEnv(run, connection, join(this.stateDir, 'agent-temp'))
+  }
+
+  /** The scenario's Azure DevOps pipeline run, changed in place to rename or re-issue a connection. */
+  get azureDevOps(): PipelineRun | undefined {
+    return this.azure.pipelineRun
   }
 
   get store(): Store {
@@ -128,6 +163,17 @@ export class Emulator {
 
   setGitHubSubject(subject: string, repository?: string): void {
     this.azure.setGitHubSubject(subject, repository)
+  }
+
+  /**
+   * The emulated GitHub (`api.github.com`): with `changes`, first changes GITHUB_TOKEN's
+   * permission, the rate limits or the pull requests (as `PUT /_emulator/github`).
+   */
+  github(changes?: GitHubApiChanges): ReturnType<typeof gitHubApiView> {
+    const world = this.azure.store.world
+    return changes
+      ? configureGitHubApi(world, changes, this.azure.now())
+      : gitHubApiView(world, this.azure.now())
   }
 
   /** Moves the emulator's clock forward, e.g. to expire tokens or finish operations. */
@@ -218,8 +264,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const ca = await LocalCa.loadOrCreate(stateDir)
   const tokens = new TokenAuthority(
     loadOrCreateSigningKey(stateDir, 'entra-signing-key.pem'),
-    loadOrCreateSigningKey(stateDir, 'github-signing-key.pem')
+    loadOrCreateSigningKey(stateDir, 'github-signing-key.pem'),
+    loadOrCreateSigningKey(stateDir, 'azure-devops-signing-key.pem')
   )
+  mkdirSync(join(stateDir, 'agent-temp'), { recursive: true })
   const azure = new LocalAzure(scenario, tokens, options.extraServices)
   const runnerPath =
     '/local-azure/00000000-0000-0000-0000-000000000000/_apis/distributedtask/hubs/Actions/' +

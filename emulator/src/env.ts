@@ -1,5 +1,6 @@
 import tls from 'node:tls'
 import type { Scenario } from './core/scenario-types.js'
+import { GITHUB_API_URL } from './core/hosts.js'
 import { scenarioNames } from './model/scenario-names.js'
 
 /** The variables a client process needs to reach the local Azure (see Emulator.env). */
@@ -8,7 +9,11 @@ export function emulatorEnv(o: {
   caCertPath: string
   idTokenRequestUrl: string
   idTokenRequestToken: string
+  /** The workflow's GITHUB_TOKEN for the emulated REST API. */
+  githubToken: string
   scenario: Scenario
+  /** What an Azure Pipelines agent gives a task (SYSTEM_*, ENDPOINT_*, ...), when the scenario has a pipeline run. */
+  azurePipelinesAgent?: Record<string, string>
 }): Record<string, string> {
   const names = scenarioNames(o.scenario)
   const env: Record<string, string | undefined> = {
@@ -20,6 +25,8 @@ export function emulatorEnv(o: {
     REQUESTS_CA_BUNDLE: o.caCertPath,
     ACTIONS_ID_TOKEN_REQUEST_URL: o.idTokenRequestUrl,
     ACTIONS_ID_TOKEN_REQUEST_TOKEN: o.idTokenRequestToken,
+    GITHUB_API_URL,
+    GITHUB_TOKEN: o.githubToken,
     AZURE_TENANT_ID: names.tenantId,
     AZURE_CLIENT_ID: names.clientId,
     AZURE_SUBSCRIPTION_ID: names.subscriptionId,
@@ -30,7 +37,9 @@ export function emulatorEnv(o: {
     AZURE_USER_ASSIGNED_IDENTITY_ID: names.userAssignedIdentityId
   }
   return Object.fromEntries(
-    Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)
+    Object.entries({ ...env, ...o.azurePipelinesAgent }).filter(
+      (e): e is [string, string] => e[1] !== undefined
+    )
   )
 }
 

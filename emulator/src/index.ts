@@ -17,8 +17,18 @@ export type { FaultCounts } from './core/faults.js'
 export type { IssuedTokens } from './core/tokens.js'
 export type { Service, Timing } from './core/service.js'
 export type { Store } from './core/store.js'
+export type { GitHubApiChanges } from './services/github/settings.js'
 export { applyEnv, exportLines, trustEmulatorCa, useEmulatorProxy } from './env.js'
 export { loadX509 } from './tls/x509.js'
+
+// Azure DevOps (the pipeline run of a scenario's azureDevOps block) and the emulated clouds
+export {
+  connectionSubject,
+  federatedCredentialFor,
+  type PipelineRun,
+  type ServiceConnection
+} from './services/devops/pipeline-run.js'
+export { EMULATED_CLOUDS, type EmulatedCloud, type EmulatedCloudName } from './core/clouds.js'
 
 // Scenarios and the default scenario's well-known names
 export type * from './core/scenario-types.js'

@@ -50,7 +50,7 @@ export class GitHubApiError extends ActionError {
 }
 
 function apiError(operation: string, error: unknown): unknown {
-  if (error instanceof RateLimitedError) return error
+  if (error instanceof RateLimitedError || (error as Error)?.name === 'AbortError') return error
   const status = statusOf(error)
   if (status === undefined) return error
   const data = (error as { response?: { data?: { message?: unknown } } }).response?.data

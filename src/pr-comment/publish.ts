@@ -169,6 +169,7 @@ export async function publishRunComment(o: PublishRunCommentOptions): Promise<Pu
       pullRequest: pr
     }
   } catch (error) {
+    if ((error as Error)?.name === 'AbortError') throw error
     if (error instanceof GitHubApiError && error.status === 403 && !error.rateLimited) {
       return readOnly(error, pr, repo)
     }

@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js'
+import { abortError, type Clock } from '../clock.js'
 import { ActionError } from '../errors.js'
 import { seconds } from '../wait.js'
 
@@ -101,7 +101,9 @@ export class RateLimitGate {
   async send<T extends { headers: Headers }>(label: string, request: () => Promise<T>): Promise<T> {
     let secondaryWaits = 0
     for (let attempt = 1; ; attempt++) {
-      const { clock } = this.options
+      const { clock, signal } = this.options
+      // Octokit's pagination drops per-request options, the signal among them.
+      if (signal?.aborted) throw abortError(signal)
       if (this.blockedUntil > clock.now()) {
         await this.pause(this.blockedUntil - clock.now(), 'primary rate limit used up', label)
       }
@@ -133,10 +135,10 @@ export class RateLimitGate {
     const wait = Math.max(1_000, Math.ceil(ms))
     const { maxWaitMs, clock, signal, log } = this.options
     if (this.waitedMs + wait > maxWaitMs) {
+      const left = this.waitedMs ? `${seconds(maxWaitMs - this.waitedMs)} left of the ` : ''
       throw new RateLimitedError(
         `GitHub's rate limit (${why}) asks to wait ${seconds(wait)} before ${label}; that is more ` +
-          `than the ${seconds(maxWaitMs - this.waitedMs)} left of the ${seconds(maxWaitMs)} ` +
-          'allowed for rate limits, so the comment was not written.'
+          `than the ${left}${seconds(maxWaitMs)} allowed for rate limits, so the comment was not written.`
       )
     }
     log?.(`GitHub rate limit (${why}): waiting ${seconds(wait)} before ${label}.`)

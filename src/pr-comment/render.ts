@@ -1,6 +1,7 @@
 import { markdownCode, markdownFence, markdownText } from '../escape.js'
 import { outputNames, type ActionOutputs } from '../outputs.js'
 import type { StepRecord } from '../steps/context.js'
+import { resultLabels } from '../summary.js'
 import { Step } from '../steps/names.js'
 
 export interface RunCommentInput {
@@ -15,15 +16,6 @@ export interface RunCommentInput {
   run?: { url: string; label: string }
   /** Why a record's change cannot be undone, or undefined; default irreversibleReason. */
   irreversible?: (record: StepRecord) => string | undefined
-}
-
-const resultLabels: Record<string, string> = {
-  ok: '✅ no change',
-  changed: '🛠️ changed',
-  'would-change': '📝 would change',
-  skipped: '⏭️ skipped',
-  warning: '⚠️ warning',
-  failed: '❌ failed'
 }
 
 const modeTitles: Record<string, string> = {
@@ -59,7 +51,14 @@ export function irreversibleReason(record: StepRecord): string | undefined {
 }
 
 function headline(mode: string, changes: number, irreversible: number, failed: boolean): string {
-  const lasting = irreversible ? `, ${irreversible} of them irreversible` : ''
+  const lasting =
+    irreversible === 0
+      ? ''
+      : irreversible < changes
+        ? `, ${irreversible} of them irreversible`
+        : changes === 1
+          ? ', which is irreversible'
+          : ', all of them irreversible'
   const steps = `${changes} step${changes === 1 ? '' : 's'}`
   if (failed)
     return `**The run failed.** ${changes ? `Before that: ${steps}${lasting}.` : ''}`.trim()
@@ -99,7 +98,7 @@ export function renderPlanComment(input: RunCommentInput): string {
     const flag = why ? '⚠️ **irreversible** · ' : ''
     lines.push(
       `${i + 1}. ${flag}**${markdownText(r.step)}**: ${markdownText(r.action)} ` +
-        `(${resultLabels[r.result] ?? markdownText(r.result)}; observed: ${markdownText(r.observed)})`
+        `(${resultLabels[r.result]}; observed: ${markdownText(r.observed)})`
     )
     if (why) lines.push(`   <br>⚠️ ${markdownText(why)}`)
   })
@@ -111,8 +110,7 @@ export function renderPlanComment(input: RunCommentInput): string {
       '| Step | Observed | Result |',
       '| --- | --- | --- |',
       ...quiet.map(
-        r =>
-          `| ${markdownText(r.step)} | ${markdownText(r.observed)} | ${resultLabels[r.result] ?? markdownText(r.result)} |`
+        r => `| ${markdownText(r.step)} | ${markdownText(r.observed)} | ${resultLabels[r.result]} |`
       ),
       '',
       '</details>',

@@ -27,3 +27,15 @@ export function camelCase(name: string): string {
 export function taskNameOf(actionName: string): string | undefined {
   return connectionInputs.includes(actionName) ? undefined : camelCase(actionName)
 }
+
+/**
+ * A message of the core in the task's words: every hyphenated action input or output it names
+ * (`hsm-name`, `create-hsm: true`, `key-uri`) as the task spells it (`hsmName`, `createHsm: true`,
+ * `keyUri`). Names inside paths are left alone.
+ */
+export function inTaskWords(text: string, actionNames: readonly string[]): string {
+  const hyphenated = actionNames.filter(n => n.includes('-') && taskNameOf(n))
+  if (!hyphenated.length) return text
+  const pattern = new RegExp(`(?<![\\w./-])(${hyphenated.join('|')})(?![\\w/-])`, 'g')
+  return text.replace(pattern, name => camelCase(name))
+}

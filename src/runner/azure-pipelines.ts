@@ -14,11 +14,24 @@ import {
 import { ActionError } from '../errors.js'
 import { plainText } from '../escape.js'
 import { stepGuide } from '../steps/names.js'
-import { CONNECTION_INPUT, SUBSCRIPTION_INPUT, camelCase } from './azure-pipelines-inputs.js'
+import { inputDefaults } from '../inputs/settings.js'
+import { outputNames } from '../outputs.js'
+import {
+  CONNECTION_INPUT,
+  SUBSCRIPTION_INPUT,
+  camelCase,
+  inTaskWords
+} from './azure-pipelines-inputs.js'
 import type { Runner } from './runner.js'
 
 /** The title of the run's section on the pipeline run's Extensions tab. */
 export const SUMMARY_TITLE = 'Cosmos DB customer-managed key'
+
+/** The action's input and output names, which the task spells in camelCase. */
+const actionNames = [...Object.keys(inputDefaults), ...outputNames]
+
+/** A text for the log in the task's words, that the agent reads as no command. */
+const say = (text: string) => plainText(inTaskWords(text, actionNames))
 
 /** Log lines of the core that say a long wait is going on (wait.ts, steps/context.ts). */
 const waitLine = /^(Waiting for |Still waiting for |Started: )/
@@ -78,13 +91,13 @@ export function azurePipelinesRunner(): Runner {
     },
     setOutput: (name, value) => tl.setVariable(camelCase(name), value, false, true),
     info: message => {
-      const text = plainText(message)
+      const text = say(message)
       console.log(text)
       if (waitLine.test(text)) tl.setProgress(percent, text.split('\n')[0]!)
     },
-    warning: message => tl.warning(plainText(message)),
-    error: message => tl.error(plainText(message)),
-    debug: message => tl.debug(plainText(message)),
+    warning: message => tl.warning(say(message)),
+    error: message => tl.error(say(message)),
+    debug: message => tl.debug(say(message)),
     async group(name, fn) {
       const index = stepGuide.findIndex(s => s.step === name)
       if (index >= 0) percent = Math.round((100 * index) / stepGuide.length)
@@ -122,10 +135,13 @@ export function azurePipelinesRunner(): Runner {
       mkdirSync(dir, { recursive: true })
       summaries += 1
       const file = join(dir, `cosmos-cmk-summary-${summaries}-${randomUUID()}.md`)
-      writeFileSync(file, markdown, { encoding: 'utf8', mode: 0o600 })
+      writeFileSync(file, inTaskWords(markdown, actionNames), {
+        encoding: 'utf8',
+        mode: 0o600
+      })
       tl.addAttachment('Distributedtask.Core.Summary', SUMMARY_TITLE, file)
     },
-    setFailed: message => tl.setResult(tl.TaskResult.Failed, plainText(message)),
+    setFailed: message => tl.setResult(tl.TaskResult.Failed, say(message)),
     resourceTags
   }
 }

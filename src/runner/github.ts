@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 import { context } from '@actions/github'
 import { plainText } from '../escape.js'
+import { publishRunComment } from '../pr-comment/index.js'
 import type { Runner } from './runner.js'
 
 export function githubRunner(): Runner {
@@ -19,7 +20,23 @@ export function githubRunner(): Runner {
       await core.summary.addRaw(markdown, true).write()
     },
     setFailed: message => core.setFailed(plainText(message)),
-    resourceTags
+    resourceTags,
+    commentOnPullRequest: async comment => {
+      if (!comment.token) {
+        return {
+          outcome: 'skipped',
+          reason: 'no github-token was given, so no pull-request comment was written'
+        }
+      }
+      core.setSecret(comment.token)
+      return publishRunComment({
+        token: comment.token,
+        context,
+        body: comment.markdown,
+        marker: { account: comment.account, environment: comment.environment },
+        log: { info: m => core.info(plainText(m)), debug: m => core.debug(plainText(m)) }
+      })
+    }
   }
 }
 

@@ -20,4 +20,24 @@ export interface Runner {
   setFailed(message: string): void
   /** Tags that tie a created resource to the run that created it. */
   resourceTags(): Record<string, string>
+  /**
+   * Posts (or updates) the run's one comment on the pull request it runs for, where the CI system
+   * has pull requests; absent where it has none.
+   */
+  commentOnPullRequest?(comment: PullRequestComment): Promise<CommentOutcome>
+}
+
+export interface PullRequestComment {
+  token?: string
+  markdown: string
+  /** One comment per account and environment. */
+  account: string
+  environment: string
+}
+
+export interface CommentOutcome {
+  outcome: 'created' | 'updated' | 'skipped' | 'read-only'
+  url?: string
+  /** Why nothing was written, for the log and the summary. */
+  reason?: string
 }

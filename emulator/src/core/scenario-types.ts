@@ -1,6 +1,8 @@
 import type {
   ArmRoleAssignment,
   EcCurve,
+  GitHubPermission,
+  GitHubRateLimitSettings,
   HsmActivationStatus,
   HsmSettings,
   RegistrationState
@@ -24,7 +26,19 @@ export interface Scenario {
     repository?: string
     /** The bearer token clients present to ACTIONS_ID_TOKEN_REQUEST_URL. */
     requestToken?: string
+    /** The workflow's GITHUB_TOKEN for the REST API (`api.github.com`); generated when absent. */
+    token?: string
+    /** What GITHUB_TOKEN may do with issues and pull requests: `write` (default), `read` (as on a pull request from a fork) or `none`. */
+    tokenPermission?: GitHubPermission
+    /** Personal tokens the REST API accepts as well, each of a user. */
+    userTokens?: { token: string; login: string; permission?: GitHubPermission }[]
+    pullRequests?: ScenarioPullRequest[]
+    /** Comments already on the pull requests, oldest first; `login` defaults to github-actions[bot]. */
+    comments?: { issue: number; body: string; login?: string }[]
+    rateLimit?: Partial<GitHubRateLimitSettings>
   }
+  /** The Azure DevOps organization, project and pipeline run whose ID tokens the emulator issues. */
+  azureDevOps?: ScenarioAzureDevOps
   subscriptions: ScenarioSubscription[]
   applications?: ScenarioApplication[]
   /** Service principals of apps that live in other tenants, e.g. the Azure Cosmos DB first-party app. */
@@ -89,6 +103,16 @@ export interface ScenarioKey {
   enabled?: boolean
   /** ISO time; a past value makes an expired key. */
   expires?: string
+  /** As `PUT /keys/{name}/rotationpolicy` takes it, checked the same way. */
+  rotationPolicy?: ScenarioRotationPolicy
+}
+
+export interface ScenarioRotationPolicy {
+  lifetimeActions: {
+    trigger: { timeAfterCreate?: string; timeBeforeExpiry?: string }
+    action: { type: string }
+  }[]
+  attributes?: { expiryTime?: string }
 }
 
 export interface ScenarioCosmosAccount {
@@ -98,6 +122,19 @@ export interface ScenarioCosmosAccount {
   capabilities?: string[]
   keyVaultKeyUri?: string
   defaultIdentity?: string
+  /** Region names, the first one the write region; default: the account's location. */
+  locations?: string[]
+  /**
+   * Managed identities beyond what `defaultIdentity` implies: the system-assigned one, and
+   * user-assigned ones by name (same resource group) or resource id.
+   */
+  identity?: { systemAssigned?: boolean; userAssigned?: string[] }
+  /** Default `Periodic`. */
+  backupPolicy?: 'Periodic' | 'Continuous7Days' | 'Continuous30Days'
+  enableAnalyticalStorage?: boolean
+  /** Features no stable api-version sets, which block enabling a customer-managed key later. */
+  materializedViews?: boolean
+  allVersionsAndDeletesChangeFeed?: boolean
 }
 
 export interface ScenarioApplication {
@@ -131,4 +168,56 @@ export interface FaultRule {
   stallMs?: number
   /** Stop injecting after this many faults from this rule. */
   maxCount?: number
+}
+
+/** A pull request of the workflow's repository. */
+export interface ScenarioPullRequest {
+  number: number
+  title?: string
+  state?: 'open' | 'closed'
+  /** Login of the author; default `octocat`. */
+  author?: string
+  /** `owner/repo` of the head branch; another repository makes it a pull request from a fork. */
+  headRepository?: string
+  headRef?: string
+  /** 40 hex digits; generated when absent. */
+  headSha?: string
+  /** Default `main`. */
+  baseRef?: string
+}
+
+/** An Azure DevOps organization and project, the pipeline run being emulated and its service connections. */
+export interface ScenarioAzureDevOps {
+  organization: string
+  /** GUID; the Azure DevOps issuer is `https://vstoken.dev.azure.com/{organizationId}`. */
+  organizationId: string
+  project: string
+  projectId: string
+  pipeline?: { id?: number; name?: string }
+  /** The job being run: its plan, job and build, and the hub (`build` for a pipeline run). */
+  run?: { planId?: string; jobId?: string; buildId?: number; hostType?: string; stage?: string; job?: string }
+  /** The job access token (`System.AccessToken`); generated when absent. */
+  accessToken?: string
+  serviceConnections: ScenarioServiceConnection[]
+}
+
+export interface ScenarioServiceConnection {
+  /** GUID: what a task's `azureSubscription` input holds. */
+  id: string
+  name: string
+  /** `WorkloadIdentityFederation` (default), `ServicePrincipal` or `ManagedServiceIdentity`. */
+  scheme?: string
+  /** The app registration (or identity) the connection signs in as. */
+  appId: string
+  /**
+   * Who issues the connection's ID tokens: `entra` (the default of connections since 2025, issuer
+   * `https://login.microsoftonline.com/{tenant}/v2.0`) or `azure-devops` (older ones, issuer
+   * `https://vstoken.dev.azure.com/{organizationId}`, subject `sc://{org}/{project}/{name}`).
+   */
+  issuer?: 'entra' | 'azure-devops'
+  subscriptionId?: string
+  /** AzureCloud (default), AzureUSGovernment or AzureChinaCloud. */
+  environment?: string
+  /** Whether the job's stage references the connection (false: no ID token for it). Default true. */
+  referenced?: boolean
 }

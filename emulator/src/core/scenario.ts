@@ -93,9 +93,37 @@ export function validateScenario(value: unknown): Scenario {
     if (!isObject(value.github) || typeof value.github.subject !== 'string') {
       problems.push('github.subject must be a string')
     }
+    if (isObject(value.github)) {
+      problems.push(...githubApiProblems(value.github).map(p => `github.${p}`))
+    }
   }
+  if (value.azureDevOps !== undefined) problems.push(...azureDevOpsProblems(value.azureDevOps))
   if (problems.length) throw new ScenarioError(problems)
   return value as unknown as Scenario
+}
+
+function azureDevOpsProblems(d: unknown): string[] {
+  if (!isObject(d)) return ['azureDevOps must be an object']
+  const problems: string[] = []
+  for (const key of ['organization', 'project'] as const) {
+    if (typeof d[key] !== 'string' || !d[key]) problems.push(`azureDevOps.${key} must be a name`)
+  }
+  for (const key of ['organizationId', 'projectId'] as const) {
+    if (typeof d[key] !== 'string' || !GUID.test(d[key] as string)) {
+      problems.push(`azureDevOps.${key} must be a GUID`)
+    }
+  }
+  optionalArray(d, 'serviceConnections', problems, 'azureDevOps.').forEach((c, i) => {
+    const at = `azureDevOps.serviceConnections[${i}]`
+    if (!isObject(c) || typeof c.id !== 'string' || !GUID.test(c.id)) {
+      problems.push(`${at}.id must be a GUID`)
+    } else if (typeof c.name !== 'string' || typeof c.appId !== 'string' || !GUID.test(c.appId)) {
+      problems.push(`${at} needs a name and an appId (GUID)`)
+    } else if (c.issuer !== undefined && c.issuer !== 'entra' && c.issuer !== 'azure-devops') {
+      problems.push(`${at}.issuer must be 'entra' or 'azure-devops'`)
+    }
+  })
+  return problems
 }
 
 const FAULT_KINDS = ['throttle', 'server-error', 'reset', 'stall']
@@ -144,6 +172,102 @@ export function validateFaultRules(value: unknown): FaultRule[] {
   const problems = faultRuleProblems(rules)
   if (problems.length) throw new ScenarioError(problems)
   return rules as FaultRule[]
+}
+
+const GITHUB_PERMISSIONS = ['write', 'read', 'none']
+const GITHUB_RATE_LIMIT_NUMBERS = [
+  'limit',
+  'windowSeconds',
+  'writesPerMinute',
+  'secondaryRetryAfterSeconds'
+]
+
+/**
+ * The problems of the REST API part of a scenario's `github` section (token, permissions, pull
+ * requests, comments, rate limits); the admin API checks its changes with it too.
+ */
+export function githubApiProblems(github: Record<string, unknown>): string[] {
+  const problems: string[] = []
+  if (github.token !== undefined && (typeof github.token !== 'string' || !github.token.trim())) {
+    problems.push('token must be a non-empty string')
+  }
+  if (github.tokenPermission !== undefined && !isGitHubPermission(github.tokenPermission)) {
+    problems.push(`tokenPermission must be one of ${GITHUB_PERMISSIONS.join(', ')}`)
+  }
+  optionalArray(github, 'userTokens', problems).forEach((t, i) => {
+    if (!isObject(t) || !nonEmptyString(t.token) || !nonEmptyString(t.login)) {
+      problems.push(`userTokens[${i}] needs a token and a login`)
+    } else if (t.permission !== undefined && !isGitHubPermission(t.permission)) {
+      problems.push(`userTokens[${i}].permission must be one of ${GITHUB_PERMISSIONS.join(', ')}`)
+    }
+  })
+  const numbers = new Set<unknown>()
+  optionalArray(github, 'pullRequests', problems).forEach((pr, i) => {
+    const at = `pullRequests[${i}]`
+    if (!isObject(pr) || !Number.isInteger(pr.number) || (pr.number as number) < 1) {
+      problems.push(`${at}.number must be a positive integer`)
+      return
+    }
+    numbers.add(pr.number)
+    for (const key of ['title', 'author', 'headRef', 'baseRef'] as const) {
+      if (pr[key] !== undefined && !nonEmptyString(pr[key])) {
+        problems.push(`${at}.${key} must be a non-empty string`)
+      }
+    }
+    if (pr.state !== undefined && pr.state !== 'open' && pr.state !== 'closed') {
+      problems.push(`${at}.state must be open or closed`)
+    }
+    if (
+      pr.headRepository !== undefined &&
+      (typeof pr.headRepository !== 'string' || !/^[^/\s]+\/[^/\s]+$/.test(pr.headRepository))
+    ) {
+      problems.push(`${at}.headRepository must be OWNER/REPO`)
+    }
+    if (
+      pr.headSha !== undefined &&
+      (typeof pr.headSha !== 'string' || !/^[0-9a-f]{40}$/i.test(pr.headSha))
+    ) {
+      problems.push(`${at}.headSha must be 40 hex digits`)
+    }
+  })
+  optionalArray(github, 'comments', problems).forEach((c, i) => {
+    if (!isObject(c) || typeof c.body !== 'string' || !numbers.has(c.issue)) {
+      problems.push(`comments[${i}] needs a body and the number of one of the pull requests`)
+    } else if (c.login !== undefined && !nonEmptyString(c.login)) {
+      problems.push(`comments[${i}].login must be a non-empty string`)
+    }
+  })
+  if (github.rateLimit !== undefined) {
+    problems.push(...githubRateLimitProblems(github.rateLimit).map(p => `rateLimit: ${p}`))
+  }
+  return problems
+}
+
+/** The problems of a (partial) GitHub rate-limit settings object. */
+export function githubRateLimitProblems(value: unknown): string[] {
+  if (!isObject(value)) return ['must be a JSON object']
+  const problems: string[] = []
+  for (const [key, v] of Object.entries(value)) {
+    if (key === 'status') {
+      if (v !== 403 && v !== 429) problems.push('status must be 403 or 429')
+    } else if (GITHUB_RATE_LIMIT_NUMBERS.includes(key)) {
+      const least = key === 'windowSeconds' ? 1 : 0
+      if (!Number.isInteger(v) || (v as number) < least) {
+        problems.push(`${key} must be an integer >= ${least}`)
+      }
+    } else {
+      problems.push(`unknown field '${key}'`)
+    }
+  }
+  return problems
+}
+
+function isGitHubPermission(v: unknown): boolean {
+  return typeof v === 'string' && GITHUB_PERMISSIONS.includes(v)
+}
+
+function nonEmptyString(v: unknown): v is string {
+  return typeof v === 'string' && v.trim() !== ''
 }
 
 function optionalArray(

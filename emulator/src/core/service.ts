@@ -17,6 +17,14 @@ export interface Timing {
   cosmosCreate: Delay
   cosmosUpdate: Delay
   cosmosDelete: Delay
+  /** Re-encryption of an existing account's data when a customer-managed key is first set. */
+  cosmosEncryption: Delay
+  /** How long after a new key version is created an account moves to it (Azure: up to 24 h). */
+  cosmosKeyVersionLag: Delay
+  /** From losing access to its key until an account shows the revocation. */
+  cosmosRevocation: Delay
+  /** From access returning until a revoked account recovers (Azure: up to an hour). */
+  cosmosRevocationRecovery: Delay
   /** Added to every response, to model the network. */
   requestLatency: Delay
   /** The poll interval the emulator asks for in Retry-After, in seconds (Azure sends whole seconds). */

@@ -49,7 +49,7 @@ export function stsIssuer(tenantId: string): string {
 /** Every token an authority signed, oldest first: what a leak check must never find in output. */
 export interface IssuedTokens {
   accessTokens: string[]
-  /** GitHub ID tokens, which clients present to Entra ID as client assertions. */
+  /** GitHub and Azure DevOps ID tokens, which clients present to Entra ID as client assertions. */
   idTokens: string[]
 }
 
@@ -63,7 +63,9 @@ export class TokenAuthority {
 
   constructor(
     readonly entraKey: SigningKey,
-    readonly githubKey: SigningKey
+    readonly githubKey: SigningKey,
+    /** Signs Azure DevOps' own ID tokens (issuer `https://vstoken.dev.azure.com/{org id}`). */
+    readonly azureDevOpsKey: SigningKey = githubKey
   ) {}
 
   /** Copies of the tokens signed so far (kept in memory only, never logged or served). */
@@ -123,6 +125,14 @@ export class TokenAuthority {
         audience: String(c.aud ?? '')
       }
     }
+  }
+
+  /**
+   * An ID token with exactly these claims (an Azure DevOps service connection's), signed by `key`
+   * and remembered with the other ID tokens for leak checks.
+   */
+  issueIdToken(claims: JwtClaims, key: SigningKey): IssuedToken {
+    return sign(claims, Number(claims.exp), key, this.issuedIds)
   }
 
   issueGitHubIdToken(r: GitHubIdTokenRequest): IssuedToken {

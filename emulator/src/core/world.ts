@@ -19,16 +19,20 @@ export interface Subscription {
   tenantId: string
   /** Keyed by namespace in lower case. */
   providers: Record<string, ProviderRegistration>
+  /** Set through the Tags API (`Microsoft.Resources/tags/default`). */
+  tags?: Record<string, string>
 }
 
 export interface ResourceGroup {
   subscriptionId: string
   name: string
   location: string
+  tags?: Record<string, string>
 }
 
 /** ARM built-in roles the emulator enforces, coarsely. */
-export type ArmRoleName = 'Reader' | 'Contributor' | 'Owner' | 'Managed Identity Operator'
+export type ArmRoleName =
+  'Reader' | 'Contributor' | 'Owner' | 'Managed Identity Operator' | 'Tag Contributor'
 
 export interface ArmRoleAssignment {
   role: ArmRoleName
@@ -145,6 +149,19 @@ export interface HsmKey {
   name: string
   /** Oldest first; the last one is the current version. */
   versions: KeyVersion[]
+  /** Set through `PUT /keys/{name}/rotationpolicy`; absent when the key has none. */
+  rotationPolicy?: KeyRotationPolicy
+}
+
+/** A Managed HSM key rotation policy: Rotate actions only (Managed HSM has no Notify). */
+export interface KeyRotationPolicy {
+  /** ISO 8601 durations; each action has exactly one of them. */
+  lifetimeActions: { timeAfterCreate?: string; timeBeforeExpiry?: string }[]
+  /** ISO 8601 duration stamped as `exp` on each version the rotation creates. */
+  expiryTime?: string
+  /** Seconds since epoch. */
+  created: number
+  updated: number
 }
 
 export interface HsmRoleAssignment {
@@ -196,6 +213,20 @@ export interface CosmosAccount extends TrackedResource {
   provisioningState: 'Creating' | 'Succeeded' | 'Updating' | 'Deleting' | 'Failed'
   instanceId: string
   createdAt: number
+  /** `Periodic` unless continuous backup (point-in-time restore) is on. */
+  backupPolicy?: 'Periodic' | 'Continuous7Days' | 'Continuous30Days'
+  enableAnalyticalStorage?: boolean
+  /** Features no stable api-version sets; a scenario can seed them. */
+  materializedViews?: boolean
+  allVersionsAndDeletesChangeFeed?: boolean
+  /** The customer-managed key's version the account encrypts with (`keyVaultKeyUriVersion`). */
+  keyVersionInUse?: string
+  /** A newer version of the key that the account moves to at `adoptAt`. */
+  pendingKeyVersion?: { version: string; adoptAt: number }
+  /** The account lost access to its key at `lostAt` and shows it from `revokeAt` on. */
+  keyAccessLost?: { code: number; lostAt: number; revokeAt: number }
+  /** Revoked since `since`; once access is back, recovered from `recoverAt` on. */
+  revoked?: { code: number; since: number; recoverAt?: number }
 }
 
 export type OperationStatus = 'InProgress' | 'Succeeded' | 'Failed' | 'Canceled'
@@ -233,6 +264,8 @@ export interface World {
    * the directory; applications use their own `canReadDirectory`.
    */
   directoryReaders?: string[]
+  /** The workflow's GitHub repository as its REST API serves it (pull requests, issue comments). */
+  github?: GitHubState
 }
 
 export function emptyWorld(tenantId: string): World {
@@ -249,4 +282,85 @@ export function emptyWorld(tenantId: string): World {
     operations: {},
     managedIdentityArmRoles: {}
   }
+}
+
+/** What a GitHub token may do with the repository's issues and pull requests. */
+export type GitHubPermission = 'write' | 'read' | 'none'
+
+export interface GitHubUser {
+  login: string
+  id: number
+  type: 'User' | 'Bot'
+}
+
+/** A token the REST API accepts besides the workflow's GITHUB_TOKEN: a user's personal token. */
+export interface GitHubUserToken {
+  user: GitHubUser
+  permission: GitHubPermission
+}
+
+export interface GitHubPullRequest {
+  number: number
+  title: string
+  state: 'open' | 'closed'
+  user: GitHubUser
+  /** `owner/repo` of the head branch: another repository for a pull request from a fork. */
+  headRepository: string
+  headRef: string
+  headSha: string
+  baseRef: string
+  createdAt: number
+}
+
+export interface GitHubIssueComment {
+  id: number
+  /** The pull request (an issue, to the comments API) the comment is on. */
+  issueNumber: number
+  body: string
+  user: GitHubUser
+  createdAt: number
+  updatedAt: number
+}
+
+/** GitHub's REST API rate limits, on the emulator's clock. */
+export interface GitHubRateLimitSettings {
+  /** Requests a token may make per window (GitHub gives a workflow's GITHUB_TOKEN 1,000 an hour). */
+  limit: number
+  windowSeconds: number
+  /** Content-creating requests (POST, PATCH, PUT, DELETE) a token may make per minute (secondary limit). */
+  writesPerMinute: number
+  /** How long the secondary limit holds a token back once tripped, seconds (its Retry-After). */
+  secondaryRetryAfterSeconds: number
+  /** The status of a rate-limited answer: GitHub sends 403 or 429. */
+  status: 403 | 429
+}
+
+export interface GitHubRateBucket {
+  used: number
+  /** When the window restarts (epoch ms). */
+  resetAt: number
+  /** Times of the content-creating requests of the last minute. */
+  writes: number[]
+  /** The secondary limit holds this token back until then. */
+  secondaryUntil?: number
+}
+
+export interface GitHubState {
+  /** `owner/repo`: the repository the workflow's GITHUB_TOKEN is issued for. */
+  repository: string
+  repositoryId: number
+  /** What the workflow's GITHUB_TOKEN may do (read-only on pull requests from forks). */
+  tokenPermission: GitHubPermission
+  /** Keyed by the SHA-256 (hex) of the token, so that no token is kept. */
+  userTokens: Record<string, GitHubUserToken>
+  /** Keyed by number. */
+  pullRequests: Record<string, GitHubPullRequest>
+  /** Oldest first. */
+  comments: GitHubIssueComment[]
+  nextCommentId: number
+  rateLimit: GitHubRateLimitSettings
+  /** Keyed by who spends them: `workflow`, `user:<login>`, `anonymous`. */
+  rateBuckets: Record<string, GitHubRateBucket>
+  /** Every request gets the secondary rate limit's answer until then (set through the admin API). */
+  secondaryUntil?: number
 }

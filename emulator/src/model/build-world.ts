@@ -2,6 +2,7 @@ import type { Scenario } from '../core/scenario-types.js'
 import { emptyWorld, type Application, type World } from '../core/world.js'
 import { resourceGroupKey } from './ids.js'
 import { seedResources, type SeedEnv } from './seed.js'
+import { seedGitHub } from './github-repository.js'
 
 /** Federated credentials default to the audience Azure recommends for workload identity federation. */
 const DEFAULT_FEDERATED_AUDIENCE = 'api://AzureADTokenExchange'
@@ -76,5 +77,6 @@ export function buildWorld(scenario: Scenario, env: SeedEnv): World {
   }
 
   seedResources(world, scenario, env)
+  world.github = seedGitHub(scenario, now)
   return world
 }

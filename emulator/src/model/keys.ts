@@ -174,3 +174,63 @@ export function rsaKeySpec(r: RsaKeyRequest): KeySpec | { problem: string } {
     tags: tags as Record<string, string>
   }
 }
+
+/** What an update of a key version asks to change, whichever API it came through. */
+export interface KeyUpdate {
+  ops: unknown
+  attributes: unknown
+  tags: unknown
+  fields: { ops: string }
+}
+
+/**
+ * Applies an update (UpdateKey: operations, `enabled`, `nbf`, `exp` (null clears it), tags) to a
+ * version once all of it is valid; answers what is wrong otherwise and changes nothing.
+ */
+export function updateKeyVersion(
+  v: KeyVersion,
+  u: KeyUpdate,
+  nowSeconds: number
+): string | undefined {
+  const attrs = (u.attributes ?? {}) as Record<string, unknown>
+  if (typeof attrs !== 'object' || attrs === null || Array.isArray(attrs)) {
+    return 'The property "attributes" must be an object.'
+  }
+  if (attrs.enabled !== undefined && typeof attrs.enabled !== 'boolean') {
+    return 'The attribute "enabled" must be a boolean.'
+  }
+  for (const field of ['nbf', 'exp'] as const) {
+    if (attrs[field] !== undefined && attrs[field] !== null && !Number.isInteger(attrs[field])) {
+      return `The attribute "${field}" must be a Unix time in seconds.`
+    }
+  }
+  if (attrs.exportable !== undefined && attrs.exportable !== false) {
+    return 'The attribute "exportable" cannot be changed on an existing key.'
+  }
+  let ops: string[] | undefined
+  if (u.ops !== undefined) {
+    const allowed = keyOperations(v.kty).allowed
+    if (!Array.isArray(u.ops)) return `The property "${u.fields.ops}" must be an array.`
+    const bad = u.ops.find(op => typeof op !== 'string' || !allowed.includes(op))
+    if (bad !== undefined) return `Invalid key operation '${String(bad)}' for a ${v.kty} key.`
+    ops = [...new Set(u.ops as string[])]
+  }
+  const tags = u.tags as Record<string, unknown> | undefined
+  if (
+    tags !== undefined &&
+    (typeof tags !== 'object' ||
+      tags === null ||
+      Object.values(tags).some(t => typeof t !== 'string'))
+  ) {
+    return 'Tags must be an object of string values.'
+  }
+  if (typeof attrs.enabled === 'boolean') v.enabled = attrs.enabled
+  for (const field of ['nbf', 'exp'] as const) {
+    if (attrs[field] === null) delete v[field]
+    else if (typeof attrs[field] === 'number') v[field] = attrs[field]
+  }
+  if (ops) v.keyOps = ops
+  if (tags) v.tags = tags as Record<string, string>
+  v.updated = nowSeconds
+  return undefined
+}

@@ -7,6 +7,8 @@ const MHSM = 'Microsoft.KeyVault/managedHsm'
 export const DataActions = {
   keysCreate: `${MHSM}/keys/create`,
   keysRead: `${MHSM}/keys/read/action`,
+  keysWrite: `${MHSM}/keys/write/action`,
+  keysRotate: `${MHSM}/keys/rotate/action`,
   keysWrap: `${MHSM}/keys/wrap/action`,
   keysUnwrap: `${MHSM}/keys/unwrap/action`,
   roleAssignmentsRead: `${MHSM}/roleAssignments/read/action`,

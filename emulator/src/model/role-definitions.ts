@@ -73,6 +73,7 @@ export const BUILT_IN_ROLES: BuiltInRole[] = [
       `${MHSM}/roleAssignments/read/action`,
       `${MHSM}/keys/read/action`,
       `${MHSM}/keys/write/action`,
+      `${MHSM}/keys/rotate/action`,
       `${MHSM}/keys/delete`,
       `${MHSM}/keys/create`,
       `${MHSM}/keys/import/action`,

@@ -9,9 +9,11 @@ import type {
 import { COSMOS_TYPE, HSM_TYPE, UAI_TYPE, resourceGroupKey, resourceId, worldKey } from './ids.js'
 import { HSM_SETTING_NAMES, addManagedHsm, hsmSettingName, setHsmSetting } from './hsms.js'
 import { RSA_KEY_SIZES, generateKeyMaterialSync, isEcCurve, type KeyShape } from './key-material.js'
-import { addKeyVersion, keyOperations } from './keys.js'
+import { keyOfUri } from './cosmos-cmk.js'
+import { addKeyVersion, keyOperations, latestVersion } from './keys.js'
 import { addManagedIdentityPrincipal } from './principals.js'
 import { addRoleAssignment, normalizeScope } from './rbac.js'
+import { readRotationPolicy } from './rotation.js'
 import { findBuiltInRole } from './role-definitions.js'
 import { findRegion } from './regions.js'
 
@@ -85,7 +87,7 @@ function seedHsm(
       throw new Error(`HSM ${s.name}: key ${k.name}: a ${shape.kty} key cannot allow '${bad}'`)
     }
     const exp = k.expires ? Math.floor(Date.parse(k.expires) / 1000) : undefined
-    addKeyVersion(
+    const { key } = addKeyVersion(
       plane,
       k.name,
       {
@@ -99,6 +101,15 @@ function seedHsm(
       env.newGuid().replace(/-/g, ''),
       Math.floor(now / 1000)
     )
+    if (k.rotationPolicy) {
+      const read = readRotationPolicy(k.rotationPolicy, now)
+      if ('problem' in read)
+        throw new Error(`HSM ${s.name}: key ${k.name}: rotationPolicy: ${read.problem}`)
+      if (read.policy) {
+        const seconds = Math.floor(now / 1000)
+        key.rotationPolicy = { ...read.policy, created: seconds, updated: seconds }
+      }
+    }
   }
 }
 
@@ -120,6 +131,20 @@ function seededKeyShape(hsmName: string, k: ScenarioKey): KeyShape {
   return { kty: 'RSA-HSM', size }
 }
 
+const BACKUP_POLICIES = ['Periodic', 'Continuous7Days', 'Continuous30Days']
+
+/** User-assigned identities of a seeded account, by name in its resource group or by id. */
+function seededUserAssigned(sub: string, rgName: string, s: ScenarioCosmosAccount): string[] {
+  const ids = (s.identity?.userAssigned ?? []).map(ref =>
+    ref.startsWith('/') ? ref : resourceId(sub, rgName, UAI_TYPE, ref)
+  )
+  const fromDefault = /^UserAssignedIdentity=(.+)$/i.exec(s.defaultIdentity ?? '')?.[1]
+  if (fromDefault && !ids.some(id => id.toLowerCase() === fromDefault.toLowerCase())) {
+    ids.push(fromDefault)
+  }
+  return ids
+}
+
 function seedCosmos(
   world: World,
   env: SeedEnv,
@@ -130,10 +155,19 @@ function seedCosmos(
 ): void {
   const location = regionName(s.location, rgLocation)
   const defaultIdentity = s.defaultIdentity ?? 'FirstPartyIdentity'
-  const userAssigned = defaultIdentity.toLowerCase().startsWith('userassignedidentity=')
-    ? [defaultIdentity.slice('UserAssignedIdentity='.length)]
-    : []
-  const systemAssigned = /^SystemAssignedIdentity$/i.test(defaultIdentity)
+  const userAssigned = seededUserAssigned(sub, rgName, s)
+  const systemAssigned =
+    s.identity?.systemAssigned === true || /^SystemAssignedIdentity$/i.test(defaultIdentity)
+  if (s.backupPolicy !== undefined && !BACKUP_POLICIES.includes(s.backupPolicy)) {
+    throw new Error(
+      `Cosmos DB account ${s.name}: backupPolicy '${String(s.backupPolicy)}' is not one of ${BACKUP_POLICIES.join(', ')}`
+    )
+  }
+  const regions = (s.locations ?? [location]).map(name => {
+    const region = findRegion(name)
+    if (!region) throw new Error(`Cosmos DB account ${s.name}: unknown region '${name}'`)
+    return region.name
+  })
   const systemPrincipalId = systemAssigned ? env.newGuid() : undefined
   if (systemPrincipalId) {
     addManagedIdentityPrincipal(world, {
@@ -144,6 +178,7 @@ function seedCosmos(
     })
   }
   const id = resourceId(sub, rgName, COSMOS_TYPE, s.name)
+  const key = s.keyVaultKeyUri ? keyOfUri(world, s.keyVaultKeyUri) : undefined
   world.cosmosAccounts[worldKey(id)] = {
     id,
     name: s.name,
@@ -153,19 +188,31 @@ function seedCosmos(
     tags: {},
     kind: s.kind ?? 'GlobalDocumentDB',
     capabilities: s.capabilities ?? [],
-    locations: [{ locationName: location, failoverPriority: 0, isZoneRedundant: false }],
+    locations: regions.map((locationName, failoverPriority) => ({
+      locationName,
+      failoverPriority,
+      isZoneRedundant: false
+    })),
     ...(s.keyVaultKeyUri ? { keyVaultKeyUri: s.keyVaultKeyUri } : {}),
     defaultIdentity,
-    identityType: systemAssigned
-      ? 'SystemAssigned'
-      : userAssigned.length > 0
-        ? 'UserAssigned'
-        : 'None',
+    identityType:
+      systemAssigned && userAssigned.length > 0
+        ? 'SystemAssigned,UserAssigned'
+        : systemAssigned
+          ? 'SystemAssigned'
+          : userAssigned.length > 0
+            ? 'UserAssigned'
+            : 'None',
     ...(systemPrincipalId ? { systemAssignedPrincipalId: systemPrincipalId } : {}),
     userAssignedIdentities: userAssigned,
     provisioningState: 'Succeeded',
     instanceId: env.newGuid(),
-    createdAt: env.now()
+    createdAt: env.now(),
+    backupPolicy: s.backupPolicy ?? 'Periodic',
+    enableAnalyticalStorage: s.enableAnalyticalStorage === true,
+    ...(s.materializedViews ? { materializedViews: true } : {}),
+    ...(s.allVersionsAndDeletesChangeFeed ? { allVersionsAndDeletesChangeFeed: true } : {}),
+    ...(key && 'key' in key ? { keyVersionInUse: latestVersion(key.key).version } : {})
   }
 }
 

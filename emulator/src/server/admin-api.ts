@@ -3,6 +3,8 @@ import type { World } from '../core/world.js'
 import { ScenarioError } from '../core/scenario.js'
 import type { LocalAzure } from './local-azure.js'
 import { parseTarget, readBody } from './parse-request.js'
+import { keyAdminRoutes } from './admin-keys.js'
+import { configureGitHubApi, gitHubApiView } from '../services/github/settings.js'
 
 export const ADMIN_PREFIX = '/_emulator'
 
@@ -17,6 +19,7 @@ type Reply = { status: number; body?: unknown }
 type Route = (azure: LocalAzure, body: unknown, query: URLSearchParams, info: AdminInfo) => Reply
 
 const routes: Record<string, Partial<Record<string, Route>>> = {
+  ...keyAdminRoutes,
   '/health': {
     GET: (azure, _b, _q, info) => ({
       status: 200,
@@ -85,6 +88,13 @@ const routes: Record<string, Partial<Record<string, Route>>> = {
       )
       return { status: 200, body: { subject: wf.subject, repository: wf.repository } }
     }
+  },
+  '/github': {
+    GET: azure => ({ status: 200, body: gitHubApiView(azure.store.world, azure.now()) }),
+    PUT: (azure, body) => ({
+      status: 200,
+      body: configureGitHubApi(azure.store.world, body, azure.now())
+    })
   },
   '/clock': {
     GET: azure => ({ status: 200, body: { now: new Date(azure.now()).toISOString() } }),

@@ -18,12 +18,28 @@ import { deriveSeed, guidFrom, seededRandom, type RandomSource } from '../core/r
 import { ScenarioError, validateFaultRules, validateScenario } from '../core/scenario.js'
 import { managedHsmNameOf } from '../core/hosts.js'
 import { buildWorld } from '../model/build-world.js'
+import { advanceWorld } from '../model/advance.js'
 import { createEntraService } from '../services/entra/index.js'
 import { graphService } from '../services/graph/index.js'
 import { armService } from '../services/arm/index.js'
 import { hsmService } from '../services/hsm/index.js'
-import { createGitHubIssuerService, createGitHubRunnerService } from '../services/github/index.js'
 import {
+  createAzureDevOpsIssuerService,
+  createAzureDevOpsService
+} from '../services/devops/index.js'
+import {
+  azureDevOpsIssuer,
+  pipelineRunFromScenario,
+  type PipelineRun
+} from '../services/devops/pipeline-run.js'
+import { sovereignServices } from './sovereign-services.js'
+import {
+  createGitHubApiService,
+  createGitHubIssuerService,
+  createGitHubRunnerService
+} from '../services/github/index.js'
+import {
+  newInstallationToken,
   workflowFromScenario,
   repositoryOf,
   type GitHubWorkflow
@@ -69,6 +85,9 @@ export class LocalAzure extends EventEmitter<LocalAzureEvents> {
   private seedRandom!: RandomSource
   private clockOffset = 0
   private readonly generatedRequestToken = randomBytes(24).toString('base64url')
+  private readonly generatedAccessToken = randomBytes(39).toString('base64url')
+  private currentPipelineRun: PipelineRun | undefined
+  private readonly generatedGitHubToken = newInstallationToken()
 
   constructor(
     scenario: Scenario,
@@ -83,14 +102,23 @@ export class LocalAzure extends EventEmitter<LocalAzureEvents> {
     }
     this.store = new MemoryStore(s => buildWorld(s, seedEnv))
     this.faults = new FaultInjector(scenario.seed ?? 1)
+    const entra = createEntraService(tokens, () =>
+      this.currentPipelineRun
+        ? [{ issuer: azureDevOpsIssuer(this.currentPipelineRun), key: tokens.azureDevOpsKey }]
+        : []
+    )
     this.services = [
       ...extraServices,
-      createEntraService(tokens),
+      entra,
       graphService,
       armService,
       hsmService,
       createGitHubIssuerService(tokens),
-      createGitHubRunnerService(tokens, () => this.currentWorkflow)
+      createGitHubRunnerService(tokens, () => this.currentWorkflow),
+      createAzureDevOpsService(tokens, () => this.currentPipelineRun),
+      createAzureDevOpsIssuerService(tokens, () => this.currentPipelineRun),
+      createGitHubApiService(() => this.currentWorkflow),
+      ...sovereignServices({ entra, graph: graphService, arm: armService, hsm: hsmService })
     ]
     this.loadScenario(scenario)
   }
@@ -105,6 +133,11 @@ export class LocalAzure extends EventEmitter<LocalAzureEvents> {
 
   get workflow(): GitHubWorkflow {
     return this.currentWorkflow
+  }
+
+  /** The Azure DevOps pipeline run of the scenario, if it has one (changed in place by tests). */
+  get pipelineRun(): PipelineRun | undefined {
+    return this.currentPipelineRun
   }
 
   now(): number {
@@ -139,7 +172,12 @@ export class LocalAzure extends EventEmitter<LocalAzureEvents> {
     this.serviceRandom = seededRandom(deriveSeed(seed, 'services'))
     this.latencyRandom = seededRandom(deriveSeed(seed, 'latency'))
     this.currentTiming = mergeTiming(DEFAULT_TIMING, s.timing)
-    this.currentWorkflow = workflowFromScenario(s, this.generatedRequestToken)
+    this.currentWorkflow = workflowFromScenario(
+      s,
+      this.generatedRequestToken,
+      this.generatedGitHubToken
+    )
+    this.currentPipelineRun = pipelineRunFromScenario(s, this.generatedAccessToken)
     this.faults.setRules(s.faults ?? [], seed)
     this.store.reset(s)
   }
@@ -184,6 +222,19 @@ export class LocalAzure extends EventEmitter<LocalAzureEvents> {
       Object.values(world.managedHsms).some(h => h.name.toLowerCase() === name) ||
       name in world.hsmDataPlanes
     )
+  }
+
+  /** A new key version name: 32 hex digits, as Managed HSM names versions. */
+  newVersionName(): string {
+    return randomUUID().replace(/-/g, '')
+  }
+
+  /** Moves the world's time-driven state to now, as every request does (admin changes). */
+  advance(): void {
+    advanceWorld(this.store.world, this.now(), {
+      delay: (kind: DelayKind) => sampleDelay(this.currentTiming[kind], this.serviceRandom),
+      newGuid: () => randomUUID()
+    })
   }
 
   sampleLatency(): number {

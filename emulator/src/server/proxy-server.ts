@@ -3,7 +3,7 @@ import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { TLSSocket } from 'node:tls'
 import type { LocalCa } from '../tls/local-ca.js'
-import { MANAGED_HSM_SUFFIX, managedHsmNameOf } from '../core/hosts.js'
+import { managedHsmNameOf } from '../core/hosts.js'
 import type { LocalAzure } from './local-azure.js'
 import { serveEmulatedRequest, type ConnectionControl } from './serve-request.js'
 
@@ -108,13 +108,14 @@ export class ProxyServer {
         'Forbidden',
         `The local Azure refuses CONNECT ${host}:${port}: it only serves the Azure host names it ` +
           'emulates (login.microsoftonline.com, graph.microsoft.com, management.azure.com, ' +
-          '<name>.managedhsm.azure.net, token.actions.githubusercontent.com and ' +
-          'pipelines.actions.githubusercontent.com, on port 443) and never forwards anything to ' +
+          '<name>.managedhsm.azure.net and their US Government and China counterparts, ' +
+          'token.actions.githubusercontent.com, pipelines.actions.githubusercontent.com, ' +
+          'dev.azure.com and vstoken.dev.azure.com, on port 443) and never forwards anything to ' +
           'the internet.'
       )
       return
     }
-    if (host.endsWith(MANAGED_HSM_SUFFIX) && !this.azure.hsmExists(host)) {
+    if (managedHsmNameOf(host) !== undefined && !this.azure.hsmExists(host)) {
       const name = managedHsmNameOf(host) ?? host
       refuse(
         502,

@@ -134,7 +134,7 @@ describe('the unmodified Azure SDK clients against the handlers (in process)', (
     const account = await cosmos.databaseAccounts.createOrUpdate(RG, 'sdk-acct', params, POLL)
     expect(account.provisioningState).toBe('Succeeded')
     expect(account.keyVaultKeyUri).toBe(`https://${HSM_HOST}/keys/cmk`)
-    expect(account.keyVaultKeyUriVersion).toBe(key.id)
+    expect(account.keyVaultKeyUriVersion).toBe(key.properties.version)
     expect(account.defaultIdentity).toBe(`UserAssignedIdentity=${uai.id}`)
     expect(account.identity?.userAssignedIdentities?.[uai.id!]?.principalId).toBe(uai.principalId)
 

@@ -159,7 +159,7 @@ describe('@azure/arm-cosmosdb with a customer-managed key over HTTPS through the
       kind: 'GlobalDocumentDB',
       provisioningState: 'Succeeded',
       keyVaultKeyUri: KEY_URI,
-      keyVaultKeyUriVersion: keyVersionUri,
+      keyVaultKeyUriVersion: keyVersionUri.split('/').pop(),
       defaultIdentity: `UserAssignedIdentity=${UAI_ID}`,
       documentEndpoint: `https://${ACCOUNT}.documents.azure.com:443/`
     })

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import { armService } from '../../src/services/arm/index.js'
 import {
   COSMOS_FP,
@@ -12,9 +12,7 @@ import {
   hsmPath,
   pathOf,
   rgPath,
-  uaiPath,
-  type CallOptions,
-  type JsonResponse
+  uaiPath
 } from '../resources/harness.js'
 import {
   CRYPTO_USER,
@@ -28,51 +26,9 @@ import {
   seed
 } from '../resources/hsm-fixtures.js'
 import { makeCertificates } from '../resources/certificates.js'
-import { SwaggerValidator, Specs } from './swagger.js'
+import { check, checkHsm, conforms, validators } from './conformance.js'
 
-let v: Record<keyof typeof Specs, SwaggerValidator>
-
-beforeAll(() => {
-  v = Object.fromEntries(
-    Object.entries(Specs).map(([k, file]) => [k, new SwaggerValidator(file)])
-  ) as typeof v
-})
-
-function conforms(spec: keyof typeof Specs, operationId: string, res: JsonResponse): void {
-  expect({
-    operationId,
-    status: res.status,
-    problems: v[spec].check(operationId, res.status, res.json)
-  }).toEqual({
-    operationId,
-    status: res.status,
-    problems: []
-  })
-}
-
-/** Calls ARM as the harness does and checks the answer against the operation's responses. */
-async function check(
-  h: Harness,
-  spec: keyof typeof Specs,
-  operationId: string,
-  call: CallOptions
-): Promise<JsonResponse> {
-  const res = await h.call(armService, call)
-  conforms(spec, operationId, res)
-  return res
-}
-
-/** The same for the Managed HSM data plane of the fixtures' HSM. */
-async function checkHsm(
-  h: Harness,
-  spec: keyof typeof Specs,
-  operationId: string,
-  call: Omit<CallOptions, 'host'>
-): Promise<JsonResponse> {
-  const res = await hsmCall(h, call)
-  conforms(spec, operationId, res)
-  return res
-}
+const v = validators()
 
 describe('the validator itself', () => {
   it('catches bodies that break the schema', () => {

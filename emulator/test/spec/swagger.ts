@@ -136,5 +136,7 @@ export const Specs = {
   administration:
     'specification/keyvault/data-plane/Administration/stable/2026-04-01/administration.json',
   securityDomain:
-    'specification/keyvault/data-plane/SecurityDomain/stable/2026-04-01/securitydomain.json'
+    'specification/keyvault/data-plane/SecurityDomain/stable/2026-04-01/securitydomain.json',
+  authorization:
+    'specification/authorization/resource-manager/Microsoft.Authorization/stable/2022-04-01/authorization-RoleDefinitionsCalls.json'
 } as const

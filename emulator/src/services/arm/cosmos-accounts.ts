@@ -1,4 +1,3 @@
-import type { AzureError } from '../../core/errors.js'
 import type { EmuResponse } from '../../core/service.js'
 import type { CosmosAccount } from '../../core/world.js'
 import { azureError } from '../../core/errors.js'
@@ -19,7 +18,8 @@ import {
   type Addressed,
   type ArmRequest
 } from './context.js'
-import { checkKeyAccess } from './cosmos-cmk.js'
+import { keyOfUri } from '../../model/cosmos-cmk.js'
+import { latestVersion } from '../../model/keys.js'
 import { cosmosAccountBody } from './cosmos-body.js'
 import {
   defaultIdentityPrincipal,
@@ -30,72 +30,25 @@ import {
   type AccountIdentity
 } from './cosmos-identity.js'
 import {
-  cosmosError,
-  linkedAuthorizationFailed,
-  locationNotAvailable,
-  resourceNotFound
-} from './errors.js'
+  changeKey,
+  identityOf,
+  refuseKeyAtCreation,
+  refuseWhileRevoked,
+  requestedKeyChange
+} from './cosmos-key-change.js'
+import {
+  accepted,
+  checkDefaultIdentityAndKey,
+  deletionAccepted,
+  fail,
+  requireIdle
+} from './cosmos-operations.js'
+import { linkedAuthorizationFailed, locationNotAvailable, resourceNotFound } from './errors.js'
 
 const NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{1,42})[a-z0-9]$/
 const KINDS = ['GlobalDocumentDB', 'MongoDB', 'Parse']
 const WRITE = 'Microsoft.DocumentDB/databaseAccounts/write'
 const ASSIGN = 'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action'
-
-type OperationKind = 'cosmos-create' | 'cosmos-update' | 'cosmos-delete'
-
-function fail(a: ArmRequest, message: string, status = 400, code = 'BadRequest'): AzureError {
-  return cosmosError(status, code, message, a.ctx.newGuid())
-}
-
-function lroHeaders(
-  a: ArmRequest,
-  account: CosmosAccount,
-  opId: string,
-  kind: OperationKind
-): Record<string, string> {
-  const base = `${a.ctx.origin}/subscriptions/${account.subscriptionId}/providers/Microsoft.DocumentDB/locations/${account.location}`
-  const query = `?api-version=${a.apiVersion}`
-  return {
-    'Azure-AsyncOperation': `${base}/operationsStatus/${opId}${query}`,
-    Location:
-      kind === 'cosmos-delete'
-        ? `${base}/operationResults/${opId}${query}`
-        : `${a.ctx.origin}${account.id}/operationResults/${opId}${query}`
-  }
-}
-
-function startOperation(a: ArmRequest, account: CosmosAccount, kind: OperationKind): string {
-  const id = a.ctx.newGuid()
-  const delay = a.ctx.delay(
-    kind === 'cosmos-create'
-      ? 'cosmosCreate'
-      : kind === 'cosmos-update'
-        ? 'cosmosUpdate'
-        : 'cosmosDelete'
-  )
-  a.world.operations[id] = {
-    id,
-    resourceId: worldKey(account.id),
-    kind,
-    status: 'InProgress',
-    startedAt: a.now,
-    completesAt: a.now + delay
-  }
-  return id
-}
-
-function requireIdle(a: ArmRequest, account: CosmosAccount): void {
-  const running = Object.values(a.world.operations).some(
-    op => op.resourceId === worldKey(account.id) && op.status === 'InProgress'
-  )
-  if (!running) return
-  throw fail(
-    a,
-    `There is already an operation in progress which requires exclusive lock on this service ${account.name}. Please retry the operation after sometime.`,
-    412,
-    'PreconditionFailed'
-  )
-}
 
 /** Attaching a user-assigned identity needs its `assign/action` (Managed Identity Operator or more). */
 function checkAttachable(a: ArmRequest, accountId: string, ids: string[], already: string[]): void {
@@ -158,34 +111,38 @@ function parseLocations(a: ArmRequest, value: unknown): CosmosAccount['locations
   return result
 }
 
-/** Resolves the default identity and, when the account uses a customer-managed key, checks access. */
-function checkDefaultIdentityAndKey(
-  a: ArmRequest,
-  name: string,
-  defaultIdentity: string,
-  identity: AccountIdentity,
-  keyUri: string | undefined
-): void {
-  const parsed = parseDefaultIdentity(defaultIdentity)
-  if (!parsed) throw fail(a, malformedDefaultIdentityMessage(name))
-  const resolved = defaultIdentityPrincipal(a.world, name, parsed, identity)
-  if ('problem' in resolved) throw fail(a, resolved.problem)
-  if (!keyUri) return
-  checkKeyAccess(a, {
-    accountName: name,
-    keyUri,
-    defaultIdentity,
-    principalId: resolved.principalId
-  })
+const BACKUP_TIERS = ['Continuous7Days', 'Continuous30Days']
+
+/** `properties.backupPolicy`: Periodic, or Continuous with its tier (Continuous30Days by default). */
+function parseBackupPolicy(a: ArmRequest, value: unknown): CosmosAccount['backupPolicy'] {
+  if (value === undefined || value === null) return undefined
+  const v = value as { type?: unknown; continuousModeProperties?: { tier?: unknown } }
+  if (v.type === 'Periodic') return 'Periodic'
+  if (v.type === 'Continuous') {
+    const tier = v.continuousModeProperties?.tier ?? 'Continuous30Days'
+    if (typeof tier === 'string' && BACKUP_TIERS.includes(tier)) {
+      return tier as CosmosAccount['backupPolicy']
+    }
+    throw fail(
+      a,
+      `The continuous backup tier '${String(tier)}' is not valid. Use ${BACKUP_TIERS.join(' or ')}.`
+    )
+  }
+  throw fail(
+    a,
+    `The backup policy type '${String(v.type)}' is not valid. Use Periodic or Continuous.`
+  )
 }
 
-function accepted(a: ArmRequest, account: CosmosAccount, kind: OperationKind): EmuResponse {
-  const opId = startOperation(a, account, kind)
-  return {
-    status: 200,
-    headers: lroHeaders(a, account, opId, kind),
-    body: cosmosAccountBody(a.world, account)
-  }
+function parseFlag(
+  a: ArmRequest,
+  props: Record<string, unknown>,
+  name: string
+): boolean | undefined {
+  const value = props[name]
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'boolean') throw fail(a, `The property "${name}" must be a boolean.`)
+  return value
 }
 
 function create(
@@ -237,7 +194,16 @@ function create(
     typeof props.keyVaultKeyUri === 'string' && props.keyVaultKeyUri !== ''
       ? props.keyVaultKeyUri
       : undefined
+  const backupPolicy = parseBackupPolicy(a, props.backupPolicy) ?? 'Periodic'
+  const enableAnalyticalStorage = parseFlag(a, props, 'enableAnalyticalStorage') ?? false
+  if (keyUri) {
+    refuseKeyAtCreation(a, defaultIdentity, {
+      continuousBackup: backupPolicy !== 'Periodic',
+      analyticalStorage: enableAnalyticalStorage
+    })
+  }
   checkDefaultIdentityAndKey(a, name, defaultIdentity, identity, keyUri)
+  const key = keyUri ? keyOfUri(a.world, keyUri) : undefined
 
   const account: CosmosAccount = {
     ...newResource(target, region.name, tags),
@@ -253,7 +219,10 @@ function create(
     userAssignedIdentities: identity.userAssigned,
     provisioningState: 'Creating',
     instanceId: a.ctx.newGuid(),
-    createdAt: a.now
+    createdAt: a.now,
+    backupPolicy,
+    enableAnalyticalStorage,
+    ...(key && 'key' in key ? { keyVersionInUse: latestVersion(key.key).version } : {})
   }
   a.world.cosmosAccounts[worldKey(id)] = account
   if (identity.systemPrincipalId) addSystemPrincipal(a, account, identity.systemPrincipalId)
@@ -270,9 +239,75 @@ function sameSet(x: string[], y: string[]): boolean {
 }
 
 /**
+ * Regions added or removed by an update. The write region (failover priority 0) stays: Cosmos DB
+ * changes it through failoverPriorityChange, not through an update.
+ */
+function updatedLocations(
+  a: ArmRequest,
+  account: CosmosAccount,
+  value: unknown
+): CosmosAccount['locations'] {
+  const locations = parseLocations(a, value)
+  const writeRegion = (l: CosmosAccount['locations']) =>
+    l.find(x => x.failoverPriority === 0)!.locationName
+  if (writeRegion(locations) !== writeRegion(account.locations)) {
+    throw fail(
+      a,
+      `The write region of database account ${account.name} cannot be changed by an update; use the failoverPriorityChange operation.`
+    )
+  }
+  return locations
+}
+
+/**
+ * Continuous backup and the analytical store cannot be turned off (troubleshoot-cmk 3.4, 3.5),
+ * continuous backup is turned on alone (3.7), and a CMK account turning either on needs a default
+ * identity other than the first-party one (3.2).
+ */
+function updatedStorageFeatures(
+  a: ArmRequest,
+  account: CosmosAccount,
+  next: CosmosAccount,
+  body: Record<string, unknown>,
+  props: Record<string, unknown>
+): void {
+  const backup = parseBackupPolicy(a, props.backupPolicy)
+  const analytical = parseFlag(a, props, 'enableAnalyticalStorage')
+  const wasContinuous = (account.backupPolicy ?? 'Periodic') !== 'Periodic'
+  if (analytical === false && account.enableAnalyticalStorage) {
+    throw fail(a, 'EnableAnalyticalStorage cannot be disabled once it is enabled on an account.')
+  }
+  if (backup === 'Periodic' && wasContinuous) {
+    throw fail(a, 'Continuous backup mode cannot be disabled once it is enabled on the account.')
+  }
+  const toContinuous = backup !== undefined && backup !== 'Periodic' && !wasContinuous
+  if (toContinuous) {
+    const others =
+      Object.keys(body).some(k => !['properties', 'location'].includes(k)) ||
+      Object.keys(props).some(k => k !== 'backupPolicy')
+    if (others)
+      throw fail(a, 'Cannot update continuous backup mode and other properties at the same time.')
+  }
+  const turningOn = toContinuous || (analytical === true && !account.enableAnalyticalStorage)
+  if (
+    turningOn &&
+    account.keyVaultKeyUri &&
+    parseDefaultIdentity(next.defaultIdentity)?.kind === 'FirstPartyIdentity'
+  ) {
+    throw fail(
+      a,
+      'Setting Non-FPI default identity is required for dedicated storage account features. ' +
+        'Please set a valid System or User Assigned Identity to default and retry the request.'
+    )
+  }
+  if (backup !== undefined) next.backupPolicy = backup
+  if (analytical !== undefined) next.enableAnalyticalStorage = analytical
+}
+
+/**
  * PATCH, and PUT on an existing account. Everything is validated before anything changes. Like
  * the real service, a PATCH that changes the identity applies it and ignores a defaultIdentity
- * sent in the same request.
+ * sent in the same request. A key change goes alone (see cosmos-key-change.ts).
  */
 function update(
   a: ArmRequest,
@@ -284,12 +319,16 @@ function update(
   const props = (body.properties ?? {}) as Record<string, unknown>
   if (typeof props !== 'object' || props === null)
     throw fail(a, 'The property "properties" must be an object.')
+  refuseWhileRevoked(a, account, body)
   if (method === 'PUT' && body.kind !== undefined && body.kind !== account.kind) {
     throw fail(
       a,
       `The kind of database account ${account.name} cannot be changed from '${account.kind}' to '${String(body.kind)}'.`
     )
   }
+  const keyUri = requestedKeyChange(a, account, props)
+  if (keyUri !== undefined) return changeKey(a, account, body, keyUri)
+
   const next: CosmosAccount = structuredClone(account)
   let newSystemPrincipal: string | undefined
   let identityChanged = false
@@ -311,11 +350,7 @@ function update(
       }
     }
   }
-  const identity: AccountIdentity = {
-    type: next.identityType,
-    userAssigned: next.userAssignedIdentities,
-    ...(next.systemAssignedPrincipalId ? { systemPrincipalId: next.systemAssignedPrincipalId } : {})
-  }
+  const identity: AccountIdentity = identityOf(next)
 
   let defaultIdentityChanged = false
   const requested = props.defaultIdentity
@@ -330,31 +365,16 @@ function update(
     if (defaultIdentityChanged) next.defaultIdentity = requested
   }
 
-  let keyChanged = false
-  if ('keyVaultKeyUri' in props) {
-    const uri = props.keyVaultKeyUri
-    if ((uri === '' || uri === null) && account.keyVaultKeyUri) {
-      throw fail(
-        a,
-        `Customer-managed key encryption cannot be disabled on database account ${account.name}; the key URI can only be changed to another key.`
-      )
-    }
-    if (typeof uri === 'string' && uri !== '' && uri !== account.keyVaultKeyUri) {
-      next.keyVaultKeyUri = uri
-      keyChanged = true
-    }
-  }
-  if (props.capabilities !== undefined) {
-    const capabilities = parseCapabilities(a, props.capabilities)
-    next.capabilities = capabilities
-  }
+  if (props.locations !== undefined) next.locations = updatedLocations(a, account, props.locations)
+  if (props.capabilities !== undefined) next.capabilities = parseCapabilities(a, props.capabilities)
+  updatedStorageFeatures(a, account, next, body, props)
   if (body.tags !== undefined) {
     const tags = tagsOf(body.tags)
     if (!tags) throw fail(a, 'The property "tags" must be an object of string values.')
     next.tags = tags
   }
 
-  if (identityChanged || defaultIdentityChanged || keyChanged) {
+  if (identityChanged || defaultIdentityChanged) {
     const parsedDefault = parseDefaultIdentity(next.defaultIdentity)
     const resolved =
       parsedDefault && defaultIdentityPrincipal(a.world, account.name, parsedDefault, identity)
@@ -366,7 +386,7 @@ function update(
           : resolved.problem
       )
     }
-    if ((defaultIdentityChanged || keyChanged) && next.keyVaultKeyUri) {
+    if (defaultIdentityChanged && next.keyVaultKeyUri) {
       checkDefaultIdentityAndKey(
         a,
         account.name,
@@ -394,13 +414,7 @@ export function databaseAccount(a: ArmRequest, sub: string, rg: string, name: st
     authorizeWrite(a, target, 'delete')
     if (!account) return { status: 204 }
     requireIdle(a, account)
-    account.provisioningState = 'Deleting'
-    const opId = startOperation(a, account, 'cosmos-delete')
-    return {
-      status: 202,
-      headers: lroHeaders(a, account, opId, 'cosmos-delete'),
-      body: { status: 'Enqueued' }
-    }
+    return deletionAccepted(a, account)
   }
   authorizeWrite(a, target)
   const body = jsonBody(a)
@@ -422,49 +436,6 @@ export function listDatabaseAccounts(a: ArmRequest, sub: string, rg?: string): E
     .filter(account => account.id.toLowerCase().startsWith(`${scope.toLowerCase()}/`))
     .map(account => cosmosAccountBody(a.world, account))
   return { status: 200, body: { value } }
-}
-
-function findOperation(a: ArmRequest, sub: string, opId: string) {
-  const op = a.world.operations[opId.toLowerCase()]
-  if (
-    !op ||
-    !op.kind.startsWith('cosmos-') ||
-    !op.resourceId.startsWith(`/subscriptions/${sub.toLowerCase()}/`)
-  ) {
-    return undefined
-  }
-  return op
-}
-
-/** `Azure-AsyncOperation` polling: Enqueued, then Dequeued, then Succeeded, as Cosmos DB reports. */
-export function cosmosOperationStatus(a: ArmRequest, sub: string, opId: string): EmuResponse {
-  const op = findOperation(a, sub, opId)
-  if (!op) throw azureError(404, 'NotFound', `The operation '${opId}' was not found.`)
-  if (op.status !== 'InProgress') {
-    return {
-      status: 200,
-      logAs: 'poll',
-      body: { status: op.status, ...(op.error ? { error: op.error } : {}) }
-    }
-  }
-  const enqueued = a.now - op.startedAt < (op.completesAt - op.startedAt) / 3
-  return { status: 200, logAs: 'poll', body: { status: enqueued ? 'Enqueued' : 'Dequeued' } }
-}
-
-/** `Location` polling: 202 while running, then the account (create/update) or 204 (delete). */
-export function cosmosOperationResult(a: ArmRequest, sub: string, opId: string): EmuResponse {
-  const op = findOperation(a, sub, opId)
-  if (!op) throw azureError(404, 'NotFound', `The operation '${opId}' was not found.`)
-  if (op.status === 'InProgress') {
-    return {
-      status: 202,
-      logAs: 'poll',
-      headers: { Location: `${a.ctx.origin}${a.ctx.req.path}?api-version=${a.apiVersion}` }
-    }
-  }
-  const account = a.world.cosmosAccounts[op.resourceId]
-  if (op.kind === 'cosmos-delete' || !account) return { status: 204, logAs: 'poll' }
-  return { status: 200, logAs: 'poll', body: cosmosAccountBody(a.world, account) }
 }
 
 /** `HEAD /providers/Microsoft.DocumentDB/databaseAccountNames/{name}`: 200 when the name is taken. */

@@ -1,10 +1,8 @@
 import type { CosmosAccount, World } from '../../core/world.js'
-import { COSMOS_TYPE, hsmHost, worldKey } from '../../model/ids.js'
-import { findKey, latestVersion } from '../../model/keys.js'
-import { findHsmByName } from '../../model/lookup.js'
+import { customerManagedKeyStatus, isEncrypting } from '../../model/cosmos-cmk.js'
+import { hasSystemAssigned } from '../../model/cosmos-identity.js'
+import { COSMOS_TYPE, worldKey } from '../../model/ids.js'
 import { findRegion } from '../../model/regions.js'
-import { parseKeyUri } from './cosmos-cmk.js'
-import { hasSystemAssigned } from './cosmos-identity.js'
 
 function displayName(location: string): string {
   return findRegion(location)?.displayName ?? location
@@ -19,17 +17,36 @@ function enabledApiTypes(account: CosmosAccount): string {
   return 'Sql'
 }
 
-/** The versioned URI of the key version the account currently encrypts with. */
-function keyUriVersion(world: World, keyUri: string): string | undefined {
-  const parsed = parseKeyUri(keyUri)
-  if ('problem' in parsed) return undefined
-  const hsm = findHsmByName(world, parsed.host.split('.')[0]!)
-  const plane = hsm && world.hsmDataPlanes[hsm.name.toLowerCase()]
-  const key = plane && findKey(plane, parsed.keyName)
-  const latest = key && latestVersion(key)
-  return latest && hsm
-    ? `https://${hsmHost(hsm.name)}/keys/${key.name}/${latest.version}`
-    : undefined
+function backupPolicyBody(account: CosmosAccount): Record<string, unknown> {
+  const policy = account.backupPolicy ?? 'Periodic'
+  if (policy === 'Periodic') {
+    return {
+      type: 'Periodic',
+      periodicModeProperties: {
+        backupIntervalInMinutes: 240,
+        backupRetentionIntervalInHours: 8,
+        backupStorageRedundancy: 'Geo'
+      }
+    }
+  }
+  return { type: 'Continuous', continuousModeProperties: { tier: policy } }
+}
+
+/**
+ * The key properties of an account with a customer-managed key. While its data is first being
+ * encrypted the account reports neither a version in use nor a status: the spec has no
+ * "encrypting" value, and the operation URL is the only progress signal (lifecycle reference 1).
+ */
+function keyProperties(world: World, account: CosmosAccount): Record<string, unknown> {
+  if (!account.keyVaultKeyUri) return {}
+  if (isEncrypting(world, account) || account.provisioningState === 'Creating') {
+    return { keyVaultKeyUri: account.keyVaultKeyUri }
+  }
+  return {
+    keyVaultKeyUri: account.keyVaultKeyUri,
+    ...(account.keyVersionInUse ? { keyVaultKeyUriVersion: account.keyVersionInUse } : {}),
+    customerManagedKeyStatus: customerManagedKeyStatus(account)
+  }
 }
 
 function identityBody(world: World, account: CosmosAccount): Record<string, unknown> {
@@ -67,9 +84,6 @@ export function cosmosAccountBody(world: World, account: CosmosAccount): Record<
     failoverPriority: l.failoverPriority,
     isZoneRedundant: l.isZoneRedundant
   })
-  const keyVersion = account.keyVaultKeyUri
-    ? keyUriVersion(world, account.keyVaultKeyUri)
-    : undefined
   const created = new Date(account.createdAt).toISOString()
   return {
     id: account.id,
@@ -92,7 +106,7 @@ export function cosmosAccountBody(world: World, account: CosmosAccount): Record<
       EnabledApiTypes: enabledApiTypes(account),
       disableKeyBasedMetadataWriteAccess: false,
       enableFreeTier: false,
-      enableAnalyticalStorage: false,
+      enableAnalyticalStorage: account.enableAnalyticalStorage === true,
       analyticalStorageConfiguration: { schemaType: 'WellDefined' },
       instanceId: account.instanceId,
       createMode: 'Default',
@@ -117,14 +131,7 @@ export function cosmosAccountBody(world: World, account: CosmosAccount): Record<
       cors: [],
       capabilities: account.capabilities.map(name => ({ name })),
       ipRules: [],
-      backupPolicy: {
-        type: 'Periodic',
-        periodicModeProperties: {
-          backupIntervalInMinutes: 240,
-          backupRetentionIntervalInHours: 8,
-          backupStorageRedundancy: 'Geo'
-        }
-      },
+      backupPolicy: backupPolicyBody(account),
       networkAclBypassResourceIds: [],
       minimalTlsVersion: 'Tls12',
       keysMetadata: {
@@ -133,13 +140,7 @@ export function cosmosAccountBody(world: World, account: CosmosAccount): Record<
         primaryReadonlyMasterKey: { generationTime: created },
         secondaryReadonlyMasterKey: { generationTime: created }
       },
-      ...(account.keyVaultKeyUri
-        ? {
-            keyVaultKeyUri: account.keyVaultKeyUri,
-            ...(keyVersion ? { keyVaultKeyUriVersion: keyVersion } : {}),
-            customerManagedKeyStatus: 'Access to the configured customer managed key confirmed.'
-          }
-        : {})
+      ...keyProperties(world, account)
     }
   }
 }

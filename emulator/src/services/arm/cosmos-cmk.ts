@@ -1,40 +1,11 @@
+import { parseKeyUri } from '../../model/cosmos-cmk.js'
 import { findKey, keyUnusable, latestVersion } from '../../model/keys.js'
 import { findHsmByName } from '../../model/lookup.js'
 import { DataActions, principalMayPerform } from '../../model/rbac.js'
 import type { ArmRequest } from './context.js'
 import { cosmosError } from './errors.js'
 
-const VERSIONED_KEY_URI_MESSAGE =
-  'Please provide KeyVault Key Uri without version. We will use latest version of the key'
-
-/** The parts of a Cosmos DB key URI: `https://{host}/keys/{name}`. */
-export function parseKeyUri(uri: string): { host: string; keyName: string } | { problem: string } {
-  let url: URL
-  try {
-    url = new URL(uri)
-  } catch {
-    return { problem: `The KeyVault Key Uri '${uri}' is not a valid URI (InvalidKeyVaultKeyUri).` }
-  }
-  const segments = url.pathname.split('/').slice(1)
-  if (
-    url.protocol !== 'https:' ||
-    url.search ||
-    url.hash ||
-    segments[0]?.toLowerCase() !== 'keys' ||
-    !segments[1]
-  ) {
-    return {
-      problem: `The KeyVault Key Uri '${uri}' is not valid (InvalidKeyVaultKeyUri). It must have the form https://{vault}/keys/{key name}.`
-    }
-  }
-  if (segments.length === 3 && segments[2] === '') {
-    return {
-      problem: `The KeyVault Key Uri '${uri}' must not end with '/' (InvalidKeyVaultKeyUri). ${VERSIONED_KEY_URI_MESSAGE}`
-    }
-  }
-  if (segments.length > 2) return { problem: VERSIONED_KEY_URI_MESSAGE }
-  return { host: url.hostname.toLowerCase(), keyName: segments[1]! }
-}
+export { parseKeyUri }
 
 interface KeyAccessRequest {
   accountName: string

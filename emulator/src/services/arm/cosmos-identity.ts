@@ -1,5 +1,13 @@
 import type { CosmosIdentityType, World } from '../../core/world.js'
+import {
+  hasSystemAssigned,
+  hasUserAssigned,
+  parseDefaultIdentity,
+  type DefaultIdentity
+} from '../../model/cosmos-identity.js'
 import { COSMOS_FIRST_PARTY_APP_ID, UAI_TYPE, parseResourceId, worldKey } from '../../model/ids.js'
+
+export { hasSystemAssigned, hasUserAssigned, parseDefaultIdentity }
 
 /** The managed identities of a Cosmos DB account. */
 export interface AccountIdentity {
@@ -14,14 +22,6 @@ const TYPES: Record<string, CosmosIdentityType> = {
   systemassigned: 'SystemAssigned',
   userassigned: 'UserAssigned',
   'systemassigned,userassigned': 'SystemAssigned,UserAssigned'
-}
-
-export function hasSystemAssigned(type: CosmosIdentityType): boolean {
-  return type === 'SystemAssigned' || type === 'SystemAssigned,UserAssigned'
-}
-
-export function hasUserAssigned(type: CosmosIdentityType): boolean {
-  return type === 'UserAssigned' || type === 'SystemAssigned,UserAssigned'
 }
 
 /** Reads the `identity` of a request body; a problem message when it is malformed. */
@@ -50,21 +50,6 @@ export function parseIdentity(
   const bad = ids.find(id => parseResourceId(id)?.type.toLowerCase() !== UAI_TYPE.toLowerCase())
   if (bad) return `'${bad}' is not a user-assigned identity resource id.`
   return { type, userAssigned: ids }
-}
-
-export type DefaultIdentity =
-  | { kind: 'FirstPartyIdentity' }
-  | { kind: 'SystemAssignedIdentity' }
-  | { kind: 'UserAssignedIdentity'; id: string }
-
-export function parseDefaultIdentity(value: string): DefaultIdentity | undefined {
-  if (/^FirstPartyIdentity$/i.test(value)) return { kind: 'FirstPartyIdentity' }
-  if (/^SystemAssignedIdentity$/i.test(value)) return { kind: 'SystemAssignedIdentity' }
-  const m = /^UserAssignedIdentity=(.+)$/i.exec(value)
-  if (m && parseResourceId(m[1]!)?.type.toLowerCase() === UAI_TYPE.toLowerCase()) {
-    return { kind: 'UserAssignedIdentity', id: m[1]! }
-  }
-  return undefined
 }
 
 export function malformedDefaultIdentityMessage(accountName: string): string {

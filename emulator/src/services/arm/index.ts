@@ -5,12 +5,11 @@ import { findRoute, type Route } from '../../core/routes.js'
 import { advanceWorld } from '../../model/advance.js'
 import type { ArmRequest } from './context.js'
 import {
-  cosmosOperationResult,
-  cosmosOperationStatus,
   databaseAccount,
   databaseAccountNameExists,
   listDatabaseAccounts
 } from './cosmos-accounts.js'
+import { cosmosOperationResult, cosmosOperationStatus } from './cosmos-operations.js'
 import { missingApiVersion } from './errors.js'
 import { userAssignedIdentity } from './identities.js'
 import {
@@ -20,14 +19,26 @@ import {
   managedHsmKeyVersion
 } from './managed-hsm-keys.js'
 import { checkMhsmNameAvailability, managedHsm, managedHsmOperationResult } from './managed-hsms.js'
+import { listPermissions } from './permissions.js'
 import { getProvider, getResourceGroup, registerProvider } from './providers.js'
 import { getSubscription, listSubscriptions } from './subscriptions.js'
+import { tagsAtScope } from './tags.js'
 
 const SUB = '/subscriptions/{sub}'
 const RG = `${SUB}/resourceGroups/{rg}`
 const HSM_KEYS = `${RG}/providers/Microsoft.KeyVault/managedHSMs/{name}/keys`
 
 const ROUTES: Route<ArmRequest>[] = [
+  {
+    methods: ['GET', 'PUT', 'PATCH', 'DELETE'],
+    template: '/{scope*}/providers/Microsoft.Resources/tags/default',
+    handler: (a, p) => tagsAtScope(a, p.scope!)
+  },
+  {
+    methods: ['GET'],
+    template: '/{scope*}/providers/Microsoft.Authorization/permissions',
+    handler: (a, p) => listPermissions(a, p.scope!)
+  },
   { methods: ['GET'], template: '/subscriptions', handler: a => listSubscriptions(a) },
   { methods: ['GET'], template: SUB, handler: (a, p) => getSubscription(a, p.sub!) },
   {
@@ -110,10 +121,10 @@ const ROUTES: Route<ArmRequest>[] = [
   }
 ]
 
-function handle(ctx: ServiceContext): EmuResponse | Promise<EmuResponse> {
+async function handle(ctx: ServiceContext): Promise<EmuResponse> {
   const { req, world } = ctx
   const now = ctx.now()
-  advanceWorld(world, now)
+  advanceWorld(world, now, ctx)
   const apiVersion = req.query.get('api-version')
   if (!apiVersion) throw missingApiVersion()
   if (!ctx.principal) {
@@ -126,7 +137,10 @@ function handle(ctx: ServiceContext): EmuResponse | Promise<EmuResponse> {
   const a: ArmRequest = { ctx, world, now, apiVersion, callerId: ctx.principal.objectId }
   const match = findRoute(ROUTES, req.method, req.path)
   if (!match?.allowed) throw notEmulated(ARM_HOST, req.method, req.path)
-  return match.route.handler(a, match.params)
+  const response = await match.route.handler(a, match.params)
+  // what the write changed takes effect from now on (key access, zero-length operations)
+  if (req.method !== 'GET' && req.method !== 'HEAD') advanceWorld(world, ctx.now(), ctx)
+  return response
 }
 
 export const armService: Service = {

@@ -133,6 +133,7 @@ export function getResourceGroup(a: ArmRequest, subscriptionId: string, name: st
       name: rg.name,
       type: 'Microsoft.Resources/resourceGroups',
       location: rg.location,
+      ...(rg.tags ? { tags: rg.tags } : {}),
       properties: { provisioningState: 'Succeeded' }
     }
   }

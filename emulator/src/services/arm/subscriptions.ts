@@ -25,6 +25,7 @@ function subscriptionBody(sub: Subscription): Record<string, unknown> {
     tenantId: sub.tenantId,
     displayName: sub.displayName,
     state: 'Enabled',
+    ...(sub.tags ? { tags: sub.tags } : {}),
     subscriptionPolicies: {
       locationPlacementId: 'Public_2014-09-01',
       quotaId: 'PayAsYouGo_2014-09-01',

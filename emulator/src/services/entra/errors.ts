@@ -100,7 +100,8 @@ export const AADSTS = {
     [
       50166,
       `Request to External OIDC endpoint failed. The issuer '${iss}' cannot be reached from the ` +
-        'local Azure, which only knows the keys of https://token.actions.githubusercontent.com.'
+        'local Azure, which only knows the keys of https://token.actions.githubusercontent.com, ' +
+        'of the Azure DevOps organization of its scenario and of its own tenant.'
     ] as const,
   badSignature: (kid: string) =>
     [

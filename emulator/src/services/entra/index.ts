@@ -3,6 +3,8 @@ import type { EmuResponse, Service, ServiceContext } from '../../core/service.js
 import type { Application } from '../../core/world.js'
 import { AzureError } from '../../core/errors.js'
 import { ENTRA_HOST, GITHUB_ISSUER } from '../../core/hosts.js'
+import { EMULATED_CLOUDS, knownTokenResources } from '../../core/clouds.js'
+import type { SigningKey } from '../../core/signing-key.js'
 import { findRoute, type Route } from '../../core/routes.js'
 import { decodeJwt, verifyJwtSignature } from '../../core/jwt.js'
 import type { TokenAuthority } from '../../core/tokens.js'
@@ -11,19 +13,20 @@ import { instanceDiscovery, openIdConfiguration } from './metadata.js'
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 
-/** Resources the local Azure can issue tokens for (compared without trailing slashes). */
-const KNOWN_RESOURCES = [
-  'https://management.azure.com',
-  'https://management.core.windows.net',
-  'https://graph.microsoft.com',
-  'https://managedhsm.azure.net',
-  'https://vault.azure.net'
-]
+/** Resources the local Azure can issue tokens for, in every cloud (compared without trailing slashes). */
+const KNOWN_RESOURCES = [...knownTokenResources(), 'https://vault.azure.net']
+
+/** An OIDC issuer whose ID tokens Entra ID accepts as client assertions, and the key that signs them. */
+export interface FederatedIssuer {
+  issuer: string
+  key: SigningKey
+}
 
 interface EntraRequest {
   ctx: ServiceContext
   tokens: TokenAuthority
   errCtx: EntraErrorContext
+  issuers: FederatedIssuer[]
 }
 
 function metadata({ ctx, errCtx }: EntraRequest, tenant: string, version: 'v1' | 'v2.0') {
@@ -31,14 +34,14 @@ function metadata({ ctx, errCtx }: EntraRequest, tenant: string, version: 'v1' |
   if (!known && !['common', 'organizations'].includes(tenant)) {
     throw entraError(errCtx, 400, 'invalid_tenant', ...AADSTS.tenantNotFound(tenant))
   }
-  return { status: 200, body: openIdConfiguration(tenant, version) }
+  return { status: 200, body: openIdConfiguration(tenant, version, ctx.req.host) }
 }
 
 function token(r: EntraRequest, tenant: string, v1: boolean): EmuResponse {
   if (tenant.toLowerCase() !== r.ctx.world.tenantId) {
     throw entraError(r.errCtx, 400, 'invalid_request', ...AADSTS.tenantNotFound(tenant))
   }
-  return issueToken(r.ctx, r.tokens, r.errCtx, v1)
+  return issueToken(r, v1)
 }
 
 const signingKeys = ({ tokens }: EntraRequest) => ({
@@ -52,7 +55,7 @@ const ROUTES: Route<EntraRequest>[] = [
     template: '/common/discovery/instance',
     handler: ({ ctx }) => ({
       status: 200,
-      body: instanceDiscovery(ctx.req.query.get('authorization_endpoint'))
+      body: instanceDiscovery(ctx.req.query.get('authorization_endpoint'), ctx.req.host)
     })
   },
   {
@@ -79,8 +82,15 @@ const ROUTES: Route<EntraRequest>[] = [
   }
 ]
 
-/** Microsoft Entra ID: discovery metadata, signing keys and the client-credentials token endpoint. */
-export function createEntraService(tokens: TokenAuthority): Service {
+/**
+ * Microsoft Entra ID: discovery metadata, signing keys and the client-credentials token endpoint.
+ * Client assertions are accepted from GitHub's issuer, the tenant's own v2.0 issuer (in every
+ * cloud) and `moreIssuers` (e.g. an Azure DevOps organization's).
+ */
+export function createEntraService(
+  tokens: TokenAuthority,
+  moreIssuers: () => FederatedIssuer[] = () => []
+): Service {
   return {
     name: 'Microsoft Entra ID',
     matches: host => host === ENTRA_HOST,
@@ -97,17 +107,21 @@ export function createEntraService(tokens: TokenAuthority): Service {
           }
         })
       }
-      return match.route.handler({ ctx, tokens, errCtx: errorContext(ctx) }, match.params)
+      const issuers = [
+        { issuer: GITHUB_ISSUER, key: tokens.githubKey },
+        ...EMULATED_CLOUDS.map(c => ({
+          issuer: `https://${c.entraHost}/${ctx.world.tenantId}/v2.0`,
+          key: tokens.entraKey
+        })),
+        ...moreIssuers()
+      ]
+      return match.route.handler({ ctx, tokens, errCtx: errorContext(ctx), issuers }, match.params)
     }
   }
 }
 
-function issueToken(
-  ctx: ServiceContext,
-  tokens: TokenAuthority,
-  errCtx: EntraErrorContext,
-  v1: boolean
-): EmuResponse {
+function issueToken(r: EntraRequest, v1: boolean): EmuResponse {
+  const { ctx, tokens, errCtx } = r
   const { req, world, timing } = ctx
   const form = new URLSearchParams(req.body.toString('utf8'))
   const basic = basicCredentials(req.headers.authorization)
@@ -146,7 +160,7 @@ function issueToken(
     if (assertionType !== JWT_BEARER) {
       throw entraError(errCtx, 400, 'invalid_request', ...AADSTS.badAssertionType())
     }
-    const problem = checkFederatedAssertion(app, assertion, tokens, ctx.now())
+    const problem = checkFederatedAssertion(app, assertion, r.issuers, ctx.now())
     if (problem)
       throw entraError(errCtx, problem.status, 'invalid_client', problem.code, problem.message)
     credential = 'assertion'
@@ -230,7 +244,7 @@ interface AssertionProblem {
 function checkFederatedAssertion(
   app: Application,
   assertion: string,
-  tokens: TokenAuthority,
+  issuers: FederatedIssuer[],
   now: number
 ): AssertionProblem | undefined {
   const problem = (status: number, [code, message]: readonly [number, string]) => ({
@@ -247,11 +261,9 @@ function checkFederatedAssertion(
 
   const byIssuer = app.federatedCredentials.filter(fc => fc.issuer === iss)
   if (!byIssuer.length) return problem(401, AADSTS.issuerMismatch(iss))
-  if (iss !== GITHUB_ISSUER) return problem(401, AADSTS.externalIssuerUnreachable(iss))
-  if (
-    jwt.header.kid !== tokens.githubKey.kid ||
-    !verifyJwtSignature(jwt, tokens.githubKey.publicKey)
-  ) {
+  const trusted = issuers.find(i => i.issuer === iss)
+  if (!trusted) return problem(401, AADSTS.externalIssuerUnreachable(iss))
+  if (jwt.header.kid !== trusted.key.kid || !verifyJwtSignature(jwt, trusted.key.publicKey)) {
     return problem(401, AADSTS.badSignature(String(jwt.header.kid ?? '')))
   }
   const nowSeconds = now / 1000

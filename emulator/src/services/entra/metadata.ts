@@ -1,13 +1,14 @@
+import { cloudOfHost, PUBLIC_CLOUD } from '../../core/clouds.js'
 import { ENTRA_HOST } from '../../core/hosts.js'
-
-const AUTHORITY = `https://${ENTRA_HOST}`
 
 /** The tenant's OpenID Connect discovery document, as MSAL reads it for non-built-in authorities. */
 export function openIdConfiguration(
   tenant: string,
-  version: 'v1' | 'v2.0'
+  version: 'v1' | 'v2.0',
+  host: string = ENTRA_HOST
 ): Record<string, unknown> {
-  const base = `${AUTHORITY}/${tenant}`
+  const cloud = cloudOfHost(host) ?? PUBLIC_CLOUD
+  const base = `https://${cloud.entraHost}/${tenant}`
   const v2 = version === 'v2.0'
   const oauth = v2 ? `${base}/oauth2/v2.0` : `${base}/oauth2`
   return {
@@ -25,7 +26,7 @@ export function openIdConfiguration(
     scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
     issuer: v2 ? `${base}/v2.0` : `https://sts.windows.net/${tenant}/`,
     request_uri_parameter_supported: false,
-    userinfo_endpoint: 'https://graph.microsoft.com/oidc/userinfo',
+    userinfo_endpoint: `https://${cloud.graphHost}/oidc/userinfo`,
     authorization_endpoint: `${oauth}/authorize`,
     device_authorization_endpoint: `${oauth}/devicecode`,
     http_logout_supported: true,
@@ -51,15 +52,23 @@ export function openIdConfiguration(
     ],
     kerberos_endpoint: `${base}/kerberos`,
     tenant_region_scope: 'EU',
-    cloud_instance_name: 'microsoftonline.com',
+    cloud_instance_name: cloud.entraHost.replace(/^login\./, ''),
     cloud_graph_host_name: 'graph.windows.net',
-    msgraph_host: 'graph.microsoft.com',
+    msgraph_host: cloud.graphHost,
     rbac_url: 'https://pas.windows.net'
   }
 }
 
 /** The answer to MSAL's instance discovery (`/common/discovery/instance`). */
-export function instanceDiscovery(authorizationEndpoint: string | null): Record<string, unknown> {
+export function instanceDiscovery(
+  authorizationEndpoint: string | null,
+  host: string = ENTRA_HOST
+): Record<string, unknown> {
+  const entraHost = (cloudOfHost(host) ?? PUBLIC_CLOUD).entraHost
+  const aliases =
+    entraHost === ENTRA_HOST
+      ? [ENTRA_HOST, 'login.windows.net', 'login.microsoft.com', 'sts.windows.net']
+      : [entraHost]
   let tenant = 'common'
   if (authorizationEndpoint) {
     try {
@@ -69,13 +78,13 @@ export function instanceDiscovery(authorizationEndpoint: string | null): Record<
     }
   }
   return {
-    tenant_discovery_endpoint: `${AUTHORITY}/${tenant}/v2.0/.well-known/openid-configuration`,
+    tenant_discovery_endpoint: `https://${entraHost}/${tenant}/v2.0/.well-known/openid-configuration`,
     'api-version': '1.1',
     metadata: [
       {
-        preferred_network: ENTRA_HOST,
-        preferred_cache: 'login.windows.net',
-        aliases: [ENTRA_HOST, 'login.windows.net', 'login.microsoft.com', 'sts.windows.net']
+        preferred_network: entraHost,
+        preferred_cache: entraHost === ENTRA_HOST ? 'login.windows.net' : entraHost,
+        aliases
       }
     ]
   }

@@ -1,10 +1,20 @@
-import { timingSafeEqual } from 'node:crypto'
 import type { EmuResponse, Service, ServiceContext } from '../../core/service.js'
 import type { TokenAuthority } from '../../core/tokens.js'
 import { AzureError } from '../../core/errors.js'
-import { GITHUB_ISSUER, GITHUB_ISSUER_HOST, GITHUB_RUNNER_HOST } from '../../core/hosts.js'
+import {
+  GITHUB_API_HOST,
+  GITHUB_ISSUER,
+  GITHUB_ISSUER_HOST,
+  GITHUB_RUNNER_HOST
+} from '../../core/hosts.js'
 import { findRoute, type Route } from '../../core/routes.js'
 import type { GitHubWorkflow } from '../../model/github-workflow.js'
+import { callerOf, sameSecret, type ApiRequest } from './caller.js'
+import { createComment, getComment, listComments, updateComment } from './comments.js'
+import { githubError } from './errors.js'
+import { getPull, listPulls } from './pulls.js'
+import { spendRequest } from './rate-limit.js'
+import { authenticatedUser, rateLimit } from './users.js'
 
 /** Answers from a route table, with GitHub's own 404 and 405. */
 function dispatch<R>(routes: Route<R>[], request: R, ctx: ServiceContext) {
@@ -123,12 +133,83 @@ function issueIdToken(r: RunnerRequest): EmuResponse {
   return { status: 200, body: { count: token.length, value: token } }
 }
 
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a)
-  const y = Buffer.from(b)
-  return x.length === y.length && timingSafeEqual(x, y)
+/**
+ * GitHub's REST API for the workflow's repository, as far as a pull-request comment needs it: the
+ * token's user, pull requests, and listing, creating and updating issue comments. Every request
+ * presents a token (the workflow's GITHUB_TOKEN, with the permission the scenario gives it, or a
+ * user token of the scenario), spends from its rate limit, and gets GitHub's headers and errors.
+ */
+export function createGitHubApiService(workflow: () => GitHubWorkflow): Service {
+  return {
+    name: 'GitHub REST API',
+    matches: host => host === GITHUB_API_HOST,
+    handle: ctx => serveApi(ctx, workflow().token)
+  }
 }
 
-function githubError(status: number, message: string): AzureError {
-  return new AzureError({ status, body: { message } })
+const ISSUE_COMMENTS = '/repos/{owner}/{repo}/issues/{number}/comments'
+const ISSUE_COMMENT = '/repos/{owner}/{repo}/issues/comments/{comment}'
+
+const API_ROUTES: Route<ApiRequest>[] = [
+  { methods: ['GET'], template: '/user', handler: authenticatedUser },
+  { methods: ['GET'], template: '/rate_limit', handler: rateLimit },
+  { methods: ['GET'], template: ISSUE_COMMENTS, handler: listComments },
+  { methods: ['POST'], template: ISSUE_COMMENTS, handler: createComment },
+  // where GitHub's Link headers point
+  {
+    methods: ['GET'],
+    template: '/repositories/{repositoryId}/issues/{number}/comments',
+    handler: listComments
+  },
+  { methods: ['GET'], template: ISSUE_COMMENT, handler: getComment },
+  { methods: ['PATCH'], template: ISSUE_COMMENT, handler: updateComment },
+  { methods: ['GET'], template: '/repos/{owner}/{repo}/pulls', handler: listPulls },
+  { methods: ['GET'], template: '/repositories/{repositoryId}/pulls', handler: listPulls },
+  { methods: ['GET'], template: '/repos/{owner}/{repo}/pulls/{number}', handler: getPull }
+]
+
+async function serveApi(ctx: ServiceContext, workflowToken: string): Promise<EmuResponse> {
+  const state = ctx.world.github
+  if (!state) throw githubError(503, 'The local GitHub has no repository in this world.')
+  const { req } = ctx
+  const now = ctx.now()
+  const headers: Record<string, string> = {
+    date: new Date(now).toUTCString(),
+    'x-github-api-version-selected': '2022-11-28',
+    'x-github-media-type': 'github.v3; format=json',
+    'x-github-request-id': ctx.newGuid().toUpperCase()
+  }
+  const spend = (bucket: string, who: string) =>
+    Object.assign(
+      headers,
+      spendRequest(state, {
+        bucket,
+        who,
+        method: req.method,
+        now,
+        counts: !(req.method === 'GET' && /^\/rate_limit\/?$/.test(req.path))
+      })
+    )
+  try {
+    const caller = callerOf(req, state, workflowToken)
+    if ('unauthenticated' in caller) {
+      spend('anonymous', '127.0.0.1')
+      throw githubError(401, caller.unauthenticated)
+    }
+    spend(
+      caller.bucket,
+      caller.installation
+        ? `installation ID ${state.repositoryId % 100_000_000}`
+        : `user ID ${caller.user.id}`
+    )
+    const response = await dispatch(API_ROUTES, { ctx, state, caller }, ctx)
+    return {
+      ...response,
+      headers: { ...headers, ...response.headers },
+      logPrincipal: caller.user.login
+    }
+  } catch (e) {
+    if (e instanceof AzureError) e.response.headers = { ...headers, ...e.response.headers }
+    throw e
+  }
 }

@@ -6,7 +6,17 @@ import { advanceWorld } from '../../model/advance.js'
 import { findHsmByName } from '../../model/lookup.js'
 import type { HsmRequest } from './context.js'
 import { badParameter, kvError, notActivated } from './errors.js'
-import { createKey, getKey, listKeys, listKeyVersions, wrapOrUnwrap } from './keys.js'
+import {
+  createKey,
+  getKey,
+  getRotationPolicy,
+  listKeys,
+  listKeyVersions,
+  rotate,
+  updateKey,
+  updateRotationPolicy,
+  wrapOrUnwrap
+} from './keys.js'
 import {
   createRoleAssignment,
   deleteRoleAssignment,
@@ -82,6 +92,30 @@ const ROUTES: HsmRoute[] = [
     active: true
   },
   {
+    methods: ['PATCH'],
+    template: '/keys/{name}',
+    handler: (r, p) => updateKey(r, p.name!),
+    active: true
+  },
+  {
+    methods: ['GET'],
+    template: '/keys/{name}/rotationpolicy',
+    handler: (r, p) => getRotationPolicy(r, p.name!),
+    active: true
+  },
+  {
+    methods: ['PUT'],
+    template: '/keys/{name}/rotationpolicy',
+    handler: (r, p) => updateRotationPolicy(r, p.name!),
+    active: true
+  },
+  {
+    methods: ['POST'],
+    template: '/keys/{name}/rotate',
+    handler: (r, p) => rotate(r, p.name!),
+    active: true
+  },
+  {
     methods: ['POST'],
     template: '/keys/{name}/create',
     handler: (r, p) => createKey(r, p.name!),
@@ -109,6 +143,12 @@ const ROUTES: HsmRoute[] = [
     methods: ['GET'],
     template: '/keys/{name}/{version}',
     handler: (r, p) => getKey(r, p.name!, p.version),
+    active: true
+  },
+  {
+    methods: ['PATCH'],
+    template: '/keys/{name}/{version}',
+    handler: (r, p) => updateKey(r, p.name!, p.version),
     active: true
   },
   {
@@ -141,7 +181,7 @@ const ROUTES: HsmRoute[] = [
 
 async function handle(ctx: ServiceContext): Promise<EmuResponse> {
   const { req, world } = ctx
-  advanceWorld(world, ctx.now())
+  advanceWorld(world, ctx.now(), ctx)
   const hsmName = req.host.split('.')[0] ?? ''
   const hsm = findHsmByName(world, hsmName)
   const plane = world.hsmDataPlanes[hsmName.toLowerCase()]
@@ -169,7 +209,13 @@ async function handle(ctx: ServiceContext): Promise<EmuResponse> {
   const match = findRoute(ROUTES, req.method, req.path)
   if (match?.route.active && hsm.activationStatus !== 'Active') throw notActivated(hsm.name)
   if (!match?.allowed || !match.route.handler) throw notEmulated(req.host, req.method, req.path)
-  return match.route.handler({ ctx, hsm, plane, callerId: ctx.principal.objectId }, match.params)
+  const response = await match.route.handler(
+    { ctx, hsm, plane, callerId: ctx.principal.objectId },
+    match.params
+  )
+  // a key or grant changed here: accounts that use the key notice it now
+  if (req.method !== 'GET') advanceWorld(world, ctx.now(), ctx)
+  return response
 }
 
 export const hsmService: Service = {

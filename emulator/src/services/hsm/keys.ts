@@ -16,9 +16,11 @@ import {
   keyUnusable,
   latestVersion,
   keyAttributes,
+  updateKeyVersion,
   type KeySpec
 } from '../../model/keys.js'
 import { DataActions } from '../../model/rbac.js'
+import { MAX_KEY_VERSIONS, readRotationPolicy, rotatedSpec } from '../../model/rotation.js'
 import { authorize, jsonBody, type HsmRequest } from './context.js'
 import { badParameter, keyNotFound, kvError } from './errors.js'
 
@@ -150,4 +152,102 @@ export function wrapOrUnwrap(
     )
   }
   return { status: 200, body: { kid: kid(r.hsm, key, v), value: output.toString('base64url') } }
+}
+
+/** UpdateKey (`PATCH /keys/{name}[/{version}]`): operations, enabled, nbf, exp and tags. */
+export function updateKey(r: HsmRequest, name: string, version?: string): EmuResponse {
+  authorize(r, DataActions.keysWrite, `/keys/${name}`)
+  const { key, v } = existingVersion(r, name, version)
+  const body = jsonBody(r)
+  const problem = updateKeyVersion(
+    v,
+    { ops: body.key_ops, attributes: body.attributes, tags: body.tags, fields: { ops: 'key_ops' } },
+    Math.floor(r.ctx.now() / 1000)
+  )
+  if (problem) throw badParameter(problem)
+  return { status: 200, body: keyBundle(r.hsm, key, v) }
+}
+
+function rotationPolicyBody(r: HsmRequest, key: HsmKey): Record<string, unknown> {
+  const policy = key.rotationPolicy
+  const id = `${kid(r.hsm, key)}/rotationpolicy`
+  // a key without a policy answers an empty one, without the times of a policy that was set
+  if (!policy) return { id, lifetimeActions: [], attributes: {} }
+  return {
+    id,
+    lifetimeActions: policy.lifetimeActions.map(trigger => ({
+      trigger,
+      action: { type: 'Rotate' }
+    })),
+    attributes: {
+      ...(policy.expiryTime ? { expiryTime: policy.expiryTime } : {}),
+      created: policy.created,
+      updated: policy.updated
+    }
+  }
+}
+
+function existingKey(r: HsmRequest, name: string): HsmKey {
+  const key = findKey(r.plane, name)
+  if (!key) throw keyNotFound(name)
+  return key
+}
+
+/** GetKeyRotationPolicy. */
+export function getRotationPolicy(r: HsmRequest, name: string): EmuResponse {
+  authorize(r, DataActions.keysRead, `/keys/${name}`)
+  return { status: 200, body: rotationPolicyBody(r, existingKey(r, name)) }
+}
+
+/**
+ * UpdateKeyRotationPolicy: "Setting a rotation policy requires the 'Key Write' permission"
+ * (managed-hsm/key-rotation); an empty policy removes it.
+ */
+export function updateRotationPolicy(r: HsmRequest, name: string): EmuResponse {
+  authorize(r, DataActions.keysWrite, `/keys/${name}`)
+  const key = existingKey(r, name)
+  const nowMs = r.ctx.now()
+  const read = readRotationPolicy(jsonBody(r), nowMs)
+  if ('problem' in read) throw badParameter(read.problem)
+  const now = Math.floor(nowMs / 1000)
+  if (!read.policy) delete key.rotationPolicy
+  else {
+    key.rotationPolicy = {
+      ...read.policy,
+      created: key.rotationPolicy?.created ?? now,
+      updated: now
+    }
+  }
+  return { status: 200, body: rotationPolicyBody(r, key) }
+}
+
+/**
+ * RotateKey: a new version with new key material, once the key has a rotation policy ("It must
+ * be set before keys can be rotated on-demand") and fewer than 100 versions.
+ */
+export async function rotate(r: HsmRequest, name: string): Promise<EmuResponse> {
+  authorize(r, DataActions.keysRotate, `/keys/${name}`)
+  const key = existingKey(r, name)
+  if (!key.rotationPolicy) {
+    throw badParameter(
+      `Key '${key.name}' has no rotation policy. A key rotation policy must be set before the key can be rotated on demand.`
+    )
+  }
+  if (key.versions.length >= MAX_KEY_VERSIONS) {
+    throw badParameter(
+      `Key '${key.name}' already has ${MAX_KEY_VERSIONS} versions, the most a Managed HSM key can have.`
+    )
+  }
+  const nowMs = r.ctx.now()
+  const spec = rotatedSpec(key, nowMs)
+  const material = await generateKeyMaterial(spec)
+  const { version } = addKeyVersion(
+    r.plane,
+    key.name,
+    spec,
+    material,
+    r.ctx.newGuid().replace(/-/g, ''),
+    Math.floor(nowMs / 1000)
+  )
+  return { status: 200, body: keyBundle(r.hsm, key, version) }
 }

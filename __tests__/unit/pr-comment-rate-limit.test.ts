@@ -1,0 +1,175 @@
+import { describe, expect, it } from '@jest/globals'
+import { RateLimitGate, RateLimitedError } from '../../src/pr-comment/index.js'
+import { FakeClock } from './fakes.js'
+
+type Headers = Record<string, string>
+
+interface Reply {
+  status: number
+  headers?: Headers
+  message?: string
+}
+
+/** Octokit's RequestError as far as the gate reads it. */
+class FakeRequestError extends Error {
+  readonly response: { headers: Headers; data: { message: string } }
+  constructor(
+    readonly status: number,
+    headers: Headers,
+    message: string
+  ) {
+    super(message)
+    this.response = { headers, data: { message } }
+  }
+}
+
+/** A server that answers with `replies` in turn (the last one for ever), on the fake clock. */
+function server(clock: FakeClock, replies: Reply[]) {
+  const sent: number[] = []
+  const request = async () => {
+    sent.push(clock.now())
+    const reply = replies[Math.min(sent.length - 1, replies.length - 1)]!
+    const headers = { date: new Date(clock.now()).toUTCString(), ...reply.headers }
+    if (reply.status >= 400) {
+      throw new FakeRequestError(reply.status, headers, reply.message ?? 'error')
+    }
+    return { status: reply.status, headers, data: {} }
+  }
+  return { request, sent }
+}
+
+function gate(clock: FakeClock, maxWaitMs = 90_000, log: string[] = []) {
+  return new RateLimitGate({ clock, maxWaitMs, log: m => log.push(m) })
+}
+
+const SECONDARY = 'You have exceeded a secondary rate limit. Please wait a few minutes.'
+
+describe('RateLimitGate', () => {
+  it('waits Retry-After on a 429 and a 403, then repeats the request', async () => {
+    const clock = new FakeClock()
+    const log: string[] = []
+    const s = server(clock, [
+      { status: 429, headers: { 'retry-after': '3' } },
+      { status: 403, headers: { 'retry-after': '2' }, message: SECONDARY },
+      { status: 200 }
+    ])
+    const response = await gate(clock, 90_000, log).send('POST /comments', s.request)
+    expect(response.status).toBe(200)
+    expect(clock.sleeps).toEqual([3_000, 2_000])
+    expect(log[0]).toMatch(/429, Retry-After.*3 s before POST \/comments/)
+  })
+
+  it('waits for x-ratelimit-reset, measured on the server’s clock, when no requests remain', async () => {
+    const clock = new FakeClock()
+    // the server's clock is 10 minutes behind ours; the reset is 40 s after its "now"
+    const serverNow = clock.now() - 600_000
+    const s = server(clock, [
+      {
+        status: 403,
+        headers: {
+          date: new Date(serverNow).toUTCString(),
+          'x-ratelimit-remaining': '0',
+          'x-ratelimit-reset': String(serverNow / 1000 + 40)
+        },
+        message: 'API rate limit exceeded for installation ID 1.'
+      },
+      { status: 200 }
+    ])
+    await gate(clock).send('GET /comments', s.request)
+    expect(clock.sleeps).toEqual([41_000])
+  })
+
+  it('holds the next request back after an answer that used up the primary limit', async () => {
+    const clock = new FakeClock()
+    const reset = String(clock.now() / 1000 + 30)
+    const s = server(clock, [
+      { status: 200, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset } },
+      { status: 201 }
+    ])
+    const g = gate(clock)
+    await g.send('GET', s.request)
+    expect(clock.sleeps).toEqual([])
+    await g.send('POST', s.request)
+    expect(clock.sleeps).toEqual([31_000])
+    expect(s.sent[1]! - s.sent[0]!).toBe(31_000)
+  })
+
+  it('waits a minute, then two, for a secondary limit that says nothing more', async () => {
+    const clock = new FakeClock()
+    const s = server(clock, [
+      { status: 403, message: SECONDARY },
+      { status: 403, message: SECONDARY },
+      { status: 200 }
+    ])
+    await gate(clock, 300_000).send('PATCH', s.request)
+    expect(clock.sleeps).toEqual([60_000, 120_000])
+  })
+
+  it('fails at once, without sleeping, when the wait would pass the bound', async () => {
+    const clock = new FakeClock()
+    const s = server(clock, [{ status: 429, headers: { 'retry-after': '120' } }])
+    const error = await gate(clock, 90_000)
+      .send('POST /comments', s.request)
+      .catch(e => e)
+    expect(error).toBeInstanceOf(RateLimitedError)
+    expect(error.message).toMatch(
+      /wait 2 min 0 s before POST \/comments; that is more than the 90 s allowed/
+    )
+    expect(clock.sleeps).toEqual([])
+    expect(s.sent).toHaveLength(1)
+  })
+
+  it('counts every wait against the bound', async () => {
+    const clock = new FakeClock()
+    const s = server(clock, [{ status: 429, headers: { 'retry-after': '40' } }])
+    const error = await gate(clock, 90_000)
+      .send('GET', s.request)
+      .catch(e => e)
+    expect(error).toBeInstanceOf(RateLimitedError)
+    expect(error.message).toContain('10 s left of the 90 s allowed')
+    expect(clock.sleeps).toEqual([40_000, 40_000])
+  })
+
+  it('never repeats at once: Retry-After 0 still waits a second, and repeats are counted', async () => {
+    const clock = new FakeClock()
+    const s = server(clock, [{ status: 429, headers: { 'retry-after': '0' } }])
+    const error = await gate(clock)
+      .send('GET', s.request)
+      .catch(e => e)
+    expect(error).toBeInstanceOf(FakeRequestError)
+    expect(s.sent.length).toBe(8)
+    expect(clock.sleeps.every(ms => ms === 1_000)).toBe(true)
+  })
+
+  it('passes any other answer on at once', async () => {
+    const clock = new FakeClock()
+    for (const reply of [
+      { status: 403, message: 'Resource not accessible by integration' },
+      { status: 404, message: 'Not Found' },
+      { status: 500, headers: { 'retry-after': '1' }, message: 'oops' }
+    ]) {
+      const s = server(clock, [reply])
+      const error = await gate(clock)
+        .send('GET', s.request)
+        .catch(e => e)
+      expect(error.status).toBe(reply.status)
+      expect(s.sent).toHaveLength(1)
+    }
+    expect(clock.sleeps).toEqual([])
+  })
+
+  it('stops waiting when the run is cancelled, and sends nothing once it is', async () => {
+    const clock = new FakeClock()
+    const controller = new AbortController()
+    const s = server(clock, [{ status: 429, headers: { 'retry-after': '5' } }])
+    const g = new RateLimitGate({ clock, maxWaitMs: 90_000, signal: controller.signal })
+    const cancelling = () => {
+      controller.abort()
+      return s.request()
+    }
+    await expect(g.send('GET', cancelling)).rejects.toThrow('aborted')
+    await expect(g.send('GET', s.request)).rejects.toMatchObject({ name: 'AbortError' })
+    expect(s.sent).toHaveLength(1)
+    expect(clock.sleeps).toEqual([])
+  })
+})
