@@ -314,6 +314,29 @@ describe('parseInputs: combinations', () => {
     }
   })
 
+  it("takes the cloud's ID-token audience unless audience is given", () => {
+    expect(parse().auth.audience).toBe('api://AzureADTokenExchange')
+    expect(parse({ environment: 'AzureUSGovernment' }).auth.audience).toBe(
+      'api://AzureADTokenExchangeUSGov'
+    )
+    expect(
+      parse({ environment: 'AzureUSGovernment', audience: 'api://AzureADTokenExchange' }).auth
+        .audience
+    ).toBe('api://AzureADTokenExchange')
+  })
+
+  it('defaults to a user-assigned identity in AzureChinaCloud, and takes first-party when asked', () => {
+    expect(problems({ environment: 'AzureChinaCloud' })).toEqual([
+      "Input 'user-assigned-identity' is required in AzureChinaCloud, where this action uses a user-assigned identity unless identity-mode says otherwise (the Azure Cosmos DB application id there is not confirmed)."
+    ])
+    expect(
+      parse({ environment: 'AzureChinaCloud', 'user-assigned-identity': 'id-cmk' }).identity.mode
+    ).toBe('user-assigned')
+    expect(
+      parse({ environment: 'AzureChinaCloud', 'identity-mode': 'first-party' }).identity.mode
+    ).toBe('first-party')
+  })
+
   it('refuses an audience that is not a URI', () => {
     expect(problems({ audience: 'my audience' })).toEqual([
       "Input 'audience' is 'my audience': must be the audience of the federated credential, a URI like 'api://AzureADTokenExchange'."

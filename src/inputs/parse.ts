@@ -46,7 +46,7 @@ export function parseInputs(source: InputSource, files: InputFiles = nodeFiles):
   const securityDomain = readSecurityDomain(r)
   const key = readKey(r)
   const account = readAccount(r, where.location)
-  const identity = readIdentity(r, signIn.subscriptionId, where.resourceGroup)
+  const identity = readIdentity(r, signIn, where.resourceGroup)
   const roleScope = r.oneOf('role-scope', roleScopes)
   const mode = r.oneOf('mode', modes)
   const timeoutMinutes = r.integer('timeout-minutes', 1, 360) ?? 60
@@ -82,7 +82,8 @@ function readSignIn(r: InputReader): Pick<Inputs, 'auth' | 'environment' | 'subs
   const clientId = r.guid('client-id', oidc ? "when auth-type is 'oidc'" : undefined)
   const tenantId = r.guid('tenant-id', oidc ? "when auth-type is 'oidc'" : undefined)
   const subscriptionId = r.guid('subscription-id', '') ?? ''
-  const audience = r.raw('audience')
+  // The cloud's own audience unless one is given (GitHub passes '' for an unset input).
+  const audience = r.raw('audience') || getCloud(environment).idTokenAudience
   if (r.given('audience') && !oidc) r.fail('audience', "is used only with auth-type 'oidc'")
   else if (!/^[a-z][a-z0-9+.-]*:[^\s]+$/i.test(audience)) {
     r.fail(
@@ -312,10 +313,18 @@ function readAccount(r: InputReader, location: string | undefined): Inputs['acco
 
 function readIdentity(
   r: InputReader,
-  subscriptionId: string,
+  { subscriptionId, environment }: Pick<Inputs, 'subscriptionId' | 'environment'>,
   resourceGroup: string
 ): Inputs['identity'] {
-  const mode = r.oneOf('identity-mode', identityModes)
+  // Where the Azure Cosmos DB application id is not confirmed, a user-assigned identity is the
+  // default, so that no run depends on the first-party principal by accident.
+  const firstPartyUnconfirmed = !getCloud(environment).cosmosDbApplicationIdConfirmed
+  const chosen = !!r.raw('identity-mode')
+  const mode = chosen
+    ? r.oneOf('identity-mode', identityModes)
+    : firstPartyUnconfirmed
+      ? 'user-assigned'
+      : 'first-party'
   const bootstrap = r.oneOf('bootstrap-identity', bootstrapIdentities)
   const removeBootstrapAssignment = r.bool('remove-bootstrap-assignment')
   const systemAssigned = mode === 'system-assigned'
@@ -338,7 +347,12 @@ function readIdentity(
       )
     }
   } else if (mode === 'user-assigned') {
-    r.missing('user-assigned-identity', "when identity-mode is 'user-assigned'")
+    r.missing(
+      'user-assigned-identity',
+      !chosen
+        ? `in ${environment}, where this action uses a user-assigned identity unless identity-mode says otherwise (the Azure Cosmos DB application id there is not confirmed)`
+        : "when identity-mode is 'user-assigned'"
+    )
   } else if (needsUai) {
     r.missing('user-assigned-identity', "when bootstrap-identity is 'user-assigned'")
   }
