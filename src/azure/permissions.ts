@@ -49,17 +49,16 @@ export function allows(permissions: Permission[], action: string): boolean {
 }
 
 function globMatch(pattern: string, value: string): boolean {
+  // `*` matches any characters; a whole `/*/` segment may also match none, as ARM reads
+  // `.../userAssignedIdentities/*/assign/action` to cover `.../userAssignedIdentities/assign/action`.
   const source = pattern
-    .split('*')
-    .map(part => part.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))
-    .join('.*')
+    .split('/*/')
+    .map(part =>
+      part
+        .split('*')
+        .map(piece => piece.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))
+        .join('.*')
+    )
+    .join('(?:/.*)?/')
   return new RegExp(`^${source}$`, 'i').test(value)
-}
-
-/** The next page's path and query; api-version is added by the client. */
-function nextPage(nextLink: string | undefined): { path: string; query?: string } | undefined {
-  if (!nextLink) return undefined
-  const url = new URL(nextLink)
-  url.searchParams.delete('api-version')
-  return { path: url.pathname, query: url.searchParams.toString() || undefined }
 }
