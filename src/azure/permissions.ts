@@ -62,3 +62,11 @@ function globMatch(pattern: string, value: string): boolean {
     .join('(?:/.*)?/')
   return new RegExp(`^${source}$`, 'i').test(value)
 }
+
+/** The next page's path and query; api-version is added by the client. */
+function nextPage(nextLink: string | undefined): { path: string; query?: string } | undefined {
+  if (!nextLink) return undefined
+  const url = new URL(nextLink)
+  url.searchParams.delete('api-version')
+  return { path: url.pathname, query: url.searchParams.toString() || undefined }
+}
