@@ -2,7 +2,18 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/', 'task/dist/', 'node_modules/', 'coverage/', '.emulator-state/'] },
+  {
+    ignores: [
+      'dist/',
+      'task/dist/',
+      'node_modules/',
+      'coverage/',
+      'reports/',
+      '.emulator-state/',
+      '.stryker-tmp/',
+      '.tmp/'
+    ]
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -29,7 +29,9 @@ open.sort((a, b) =>
 for (const m of open) {
   const at = `${m.file}:${m.location.start.line}:${m.location.start.column}`
   const replacement = (m.replacement ?? '').replace(/\s+/g, ' ').slice(0, 100)
-  console.log(`${m.status === 'NoCoverage' ? 'no test ' : 'survived'}  ${at}  ${m.mutatorName}  ${replacement}`)
+  console.log(
+    `${m.status === 'NoCoverage' ? 'no test ' : 'survived'}  ${at}  ${m.mutatorName}  ${replacement}`
+  )
 }
 console.log('')
 console.log(

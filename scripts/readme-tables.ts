@@ -69,6 +69,35 @@ export function inputErrorExample(): string {
   throw new Error('The example input was accepted: pick a value the parser refuses.')
 }
 
+interface TaskManifestJson {
+  inputs: {
+    name: string
+    type: string
+    required?: boolean
+    defaultValue?: string
+    helpMarkDown?: string
+  }[]
+  outputVariables: { name: string; description?: string }[]
+}
+
+/** The Azure Pipelines task's inputs and output variables, from task/task.json. */
+export function taskTable(task: TaskManifestJson): string {
+  const inputs = task.inputs.map(input => {
+    const fallback = input.defaultValue ? `\`${input.defaultValue}\`` : ''
+    const type = input.type.startsWith('connectedService:') ? 'service connection' : input.type
+    return `| \`${input.name}\` | ${type} | ${input.required ? 'yes' : 'no'} | ${fallback} | ${cell(input.helpMarkDown ?? '')} |`
+  })
+  const outputs = task.outputVariables.map(
+    output => `| \`${output.name}\` | output variable | | | ${cell(output.description ?? '')} |`
+  )
+  return [
+    '| name | kind | required | default | description |',
+    '|---|---|---|---|---|',
+    ...inputs,
+    ...outputs
+  ].join('\n')
+}
+
 function replaceBetween(text: string, marker: string, content: string): string {
   const start = `<!-- ${marker}:start -->`
   const end = `<!-- ${marker}:end -->`
@@ -84,7 +113,8 @@ const sections: Record<string, string> = {
   inputs: inputsTable(manifest),
   outputs: outputsTable(manifest),
   steps: stepsTable(),
-  'input-error': inputErrorExample()
+  'input-error': inputErrorExample(),
+  'task-inputs': taskTable(JSON.parse(readFileSync('task/task.json', 'utf8')) as TaskManifestJson)
 }
 const generated = Object.entries(sections).reduce(
   (text, [marker, content]) => replaceBetween(text, marker, content),

@@ -20,6 +20,7 @@ import {
   CONNECTION_INPUT,
   SUBSCRIPTION_INPUT,
   camelCase,
+  inTaskWords,
   taskNameOf
 } from '../src/runner/azure-pipelines-inputs.js'
 
@@ -142,7 +143,7 @@ function actionInputs(text: string): { inputs: ActionInput[]; outputs: [string, 
   }
 }
 
-function taskInput(input: ActionInput): TaskInput {
+function taskInput(input: ActionInput, names: string[]): TaskInput {
   const name = taskNameOf(input.name)!
   const values = pickLists[input.name]
   const bool = input.default === 'true' || input.default === 'false'
@@ -153,7 +154,7 @@ function taskInput(input: ActionInput): TaskInput {
     type: values ? 'pickList' : bool ? 'boolean' : multiLine ? 'multiLine' : 'string',
     required: input.required,
     groupName: groupName(input.group),
-    helpMarkDown: input.description
+    helpMarkDown: inTaskWords(input.description, names)
   }
   if (
     input.default !== undefined &&
@@ -178,6 +179,7 @@ export function taskManifest(actionYml: string, extensionVersion: string): TaskM
   }
   const { inputs, outputs } = actionInputs(actionYml)
   const usable = inputs.filter(i => taskNameOf(i.name) && !githubOnlyInputs.includes(i.name))
+  const names = [...inputs.map(i => i.name), ...outputs.map(([name]) => name)]
   const signInGroup = groupName(inputs[0]?.group ?? 'Sign-in')
   const taskInputs: TaskInput[] = [
     {
@@ -192,12 +194,12 @@ export function taskManifest(actionYml: string, extensionVersion: string): TaskM
       properties: { EndpointFilterRule: 'ScopeLevel != ManagementGroup' }
     },
     ...usable.map(input => {
-      const task = taskInput(input)
+      const task = taskInput(input, names)
       if (task.name !== SUBSCRIPTION_INPUT) return task
       return {
         ...task,
         required: false,
-        helpMarkDown: `${input.description} Defaults to the service connection's subscription.`
+        helpMarkDown: `${task.helpMarkDown} Defaults to the service connection's subscription.`
       }
     })
   ]
@@ -224,7 +226,10 @@ export function taskManifest(actionYml: string, extensionVersion: string): TaskM
       isExpanded: name === signInGroup || name === groupNames[1]
     })),
     inputs: taskInputs,
-    outputVariables: outputs.map(([name, description]) => ({ name: camelCase(name), description })),
+    outputVariables: outputs.map(([name, description]) => ({
+      name: camelCase(name),
+      description: inTaskWords(description, names)
+    })),
     execution: {
       Node24: { target: TASK_TARGET },
       Node20_1: { target: TASK_TARGET }

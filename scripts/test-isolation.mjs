@@ -73,7 +73,8 @@ if (!skipRandom) {
   const summary = result.output.split('\n').filter(l => /^(Tests|Test Suites|Seed):/.test(l))
   console.log(summary.map(l => `  ${l}`).join('\n'))
   console.log(`  ${result.code === 0 ? 'pass' : 'FAIL'}  ${result.seconds.toFixed(1)} s`)
-  if (result.code !== 0) failures.push({ what: `random order (seed ${seed})`, output: result.output })
+  if (result.code !== 0)
+    failures.push({ what: `random order (seed ${seed})`, output: result.output })
 }
 
 for (const failure of failures) {

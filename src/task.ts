@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   sanitizeSdkLog(line => process.stderr.write(line))
   const runner = azurePipelinesRunner()
   try {
-    for (const warning of useAgentNetwork()) runner.warning(warning)
+    for (const warning of useAgentNetwork(runner)) runner.warning(warning)
   } catch (error) {
     runner.setFailed(describeError(error))
     return

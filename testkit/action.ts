@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { assertBundleFresh } from './dist-check.js'
@@ -16,11 +16,16 @@ import type { GitHubEvent } from './github.js'
  * source maps, for coverage). Either must have been built from the src/ in the tree.
  */
 export const ACTION_ENTRY =
-  process.env.COSMOS_CMK_ACTION_ENTRY ||
-  fileURLToPath(new URL('../dist/index.js', import.meta.url))
+  process.env.COSMOS_CMK_ACTION_ENTRY || fileURLToPath(new URL('../dist/index.js', import.meta.url))
 
 /** Passed on to the child when set, so that coverage of the bundle can be collected. */
 const COVERAGE_VARIABLES = ['NODE_V8_COVERAGE'] as const
+
+/**
+ * Node's compile cache (Node 22 and later) for the bundle, shared by every run on the machine: a
+ * run of the same bundle starts sooner and behaves the same.
+ */
+const COMPILE_CACHE = join(tmpdir(), `cmk-testkit-compile-cache-${userInfo().uid}`)
 
 export interface ActionRun {
   code: number | null
@@ -114,6 +119,7 @@ export async function runAction(
     GITHUB_SHA: '0000000000000000000000000000000000000000',
     GITHUB_EVENT_NAME: 'workflow_dispatch',
     RUNNER_TEMP: dir,
+    NODE_COMPILE_CACHE: COMPILE_CACHE,
     ...Object.fromEntries(
       COVERAGE_VARIABLES.filter(name => process.env[name]).map(name => [name, process.env[name]!])
     ),

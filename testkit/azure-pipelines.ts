@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { ActionRun } from './action.js'
 import type { IssuedTokens } from './emulator.js'
-import { actionInputs, type IdentityMode } from './inputs.js'
+import { actionInputs, createHsmInputs, type IdentityMode } from './inputs.js'
 import type { Lab } from './lab.js'
 import { secretLeaks } from './secrets.js'
 
@@ -113,13 +113,25 @@ export function taskInputs(
   delete action['client-id']
   delete action['tenant-id']
   delete action['subscription-id']
-  const camel = (name: string) => name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase())
   return {
     azureSubscription: env.AZURE_DEVOPS_SERVICE_CONNECTION,
-    ...Object.fromEntries(Object.entries(action).map(([k, v]) => [camel(k), v])),
+    ...camelCaseInputs(action),
     timeoutMinutes: '5',
     ...extra
   }
+}
+
+/** `createHsmInputs` in the task's names: create the HSM and activate it into `securityDomainFile`. */
+export function taskCreateHsmInputs(
+  certificates: string[],
+  securityDomainFile: string
+): Record<string, string> {
+  return camelCaseInputs(createHsmInputs(certificates, securityDomainFile))
+}
+
+function camelCaseInputs(inputs: Record<string, string>): Record<string, string> {
+  const camel = (name: string) => name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase())
+  return Object.fromEntries(Object.entries(inputs).map(([k, v]) => [camel(k), v]))
 }
 
 export async function runTask(

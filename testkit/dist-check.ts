@@ -62,11 +62,13 @@ export function sourceMapProblems(bundle: string): string[] {
       }
     })
   }
-  if (!compared) problems.push(`the source maps next to ${relative(ROOT, bundle)} name no file of src/`)
+  if (!compared)
+    problems.push(`the source maps next to ${relative(ROOT, bundle)} name no file of src/`)
   return problems
 }
 
-const importPattern = /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*'(\.{1,2}\/[^']+)\.js'|import\s+'(\.{1,2}\/[^']+)\.js'/g
+const importPattern =
+  /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*'(\.{1,2}\/[^']+)\.js'|import\s+'(\.{1,2}\/[^']+)\.js'/g
 
 /** The src/ files `entry` imports, directly or not (relative imports, as src/ writes them). */
 export function importedSources(entry: string): string[] {

@@ -3,11 +3,17 @@
  * not workload identity federation (refused before any request), a renamed connection, each issuer
  * format without a matching federated credential, a connection the stage does not reference, and a
  * bad job access token. Each failure names what was presented and what to configure, and writes
- * nothing.
+ * nothing. And a self-hosted agent's network: the task reaches Azure only through Agent.ProxyUrl
+ * (its credentials masked) and trusts Agent.CAInfo; bypass entries that name hosts go to NO_PROXY.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
+import { createDefaultHttpClient, type HttpClient } from '@azure/core-rest-pipeline'
+import { trustEmulatorCa, useEmulatorProxy } from '../../emulator/src/index.js'
+import { useAgentProxy } from '../../src/auth/agent-network.js'
+import { requestIdToken } from '../../src/auth/azure-devops.js'
 import {
   agentEnvOf,
+  assertSucceeded,
   defaultScenario,
   jobAccessTokenOf,
   runTask,
@@ -165,4 +171,88 @@ describe("Azure DevOps' refusals of the ID-token request", () => {
     expect(result.secrets).toContain(bogus)
     expect(writes(lab.emulator.requests())).toEqual([])
   })
+})
+
+describe('the ID-token request without X-TFS-FedAuthRedirect', () => {
+  it('explains the sign-in page Azure DevOps answers a bad job token with', async () => {
+    trustEmulatorCa(lab.emulator.caCertPem)
+    const restore = useEmulatorProxy(lab.emulator.proxyUrl)
+    const client = createDefaultHttpClient()
+    // as a client that does not ask Azure DevOps to suppress the redirect
+    const redirected: HttpClient = {
+      sendRequest: request => {
+        request.headers.delete('x-tfs-fedauthredirect')
+        return client.sendRequest(request)
+      }
+    }
+    try {
+      const env = agentEnvOf(lab)
+      await expect(
+        requestIdToken({
+          requestUri: env.SYSTEM_OIDCREQUESTURI!,
+          accessToken: 'not-the-job-token',
+          serviceConnectionId: connection().id,
+          httpClient: redirected
+        })
+      ).rejects.toThrow(
+        /^Azure DevOps answered the ID-token request with its sign-in page \(HTTP 302\) instead of a token: the job access token \(System\.AccessToken\) is not valid/
+      )
+    } finally {
+      restore()
+    }
+  })
+})
+
+describe('Agent.ProxyUrl and Agent.ProxyBypassList', () => {
+  it('maps the proxy, its credentials and the host entries of the bypass list', () => {
+    const env: NodeJS.ProcessEnv = {}
+    const unusable = useAgentProxy(
+      {
+        proxyUrl: 'http://proxy.contoso.com:8080',
+        proxyFormattedUrl: 'http://builder:s3cret@proxy.contoso.com:8080',
+        proxyBypassHosts: [
+          '^artifacts\\.contoso\\.com$',
+          '\\.corp\\.contoso\\.com$',
+          '.*/_apis/.*',
+          '(a|b)\\.net'
+        ]
+      },
+      env
+    )
+    expect(env.HTTPS_PROXY).toBe('http://builder:s3cret@proxy.contoso.com:8080')
+    expect(env.NO_PROXY).toBe('artifacts.contoso.com,.corp.contoso.com')
+    expect(unusable).toEqual(['.*/_apis/.*', '(a|b)\\.net'])
+    expect(useAgentProxy(null, env)).toEqual([])
+  })
+
+  it('the task goes through the agent proxy, masks its password and reports unusable bypass entries', async () => {
+    const env = agentEnvOf(lab)
+    const proxy = new URL(env.HTTPS_PROXY!)
+    const result = await runTask(taskInputs(env, 'cosmos-ado-proxy', undefined, { mode: 'plan' }), {
+      env,
+      agentEnv: {
+        AGENT_PROXYURL: proxy.toString(),
+        AGENT_PROXYUSERNAME: 'builder',
+        // a secret variable, as the agent passes it
+        SECRET_AGENT_PROXYPASSWORD: 'agent-proxy-secret-value',
+        VSTS_SECRET_VARIABLES: JSON.stringify(['Agent.ProxyPassword']),
+        AGENT_PROXYBYPASSLIST: JSON.stringify(['^packages\\.contoso\\.com$', '.*/_apis/.*'])
+      }
+    })
+    assertSucceeded(result)
+    expect(result.secrets).toContain('agent-proxy-secret-value')
+    expect(result.warnings).toEqual([
+      "Agent.ProxyBypassList entry '.*/_apis/.*' is a pattern the Azure SDK cannot use (it takes host names only), so requests it matches still go through the proxy."
+    ])
+    // task-lib's own debug line of the variable is masked by the agent, which knows its secrets
+    const logged = result.stdout
+      .split('\n')
+      .filter(
+        l =>
+          !l.startsWith('##vso[task.setsecret]') &&
+          !l.startsWith('##vso[task.debug]Agent.ProxyPassword=')
+      )
+    expect(logged.join('\n')).not.toContain('agent-proxy-secret-value')
+    expect(result.stderr).not.toContain('agent-proxy-secret-value')
+  }, 60_000)
 })

@@ -12,12 +12,12 @@ import { join } from 'node:path'
 import {
   agentEnvOf,
   assertSucceeded,
-  createHsmInputs,
   defaultNames,
   emptySubscriptionScenario,
   jobAccessTokenOf,
   runTask,
   startLab,
+  taskCreateHsmInputs,
   taskInputs,
   taskLeaks,
   writes,
@@ -48,16 +48,9 @@ beforeEach(() => {
 
 const DEVOPS_APP_NAME = 'azure-devops-deployer'
 
-/** The task's inputs that create and activate the HSM, in task.json's names. */
+/** The task's inputs that create and activate the HSM. */
 function createHsm(account: string): Record<string, string> {
-  const action = createHsmInputs(certificates, join(workDir, `${account}-security-domain.json`))
-  return {
-    createHsm: action['create-hsm'],
-    hsmRetentionDays: action['hsm-retention-days'],
-    securityDomainCertificates: action['security-domain-certificates'],
-    securityDomainQuorum: action['security-domain-quorum'],
-    securityDomainFile: action['security-domain-file']
-  }
+  return taskCreateHsmInputs(certificates, join(workDir, `${account}-security-domain.json`))
 }
 
 function run(

@@ -20,6 +20,7 @@ import {
   jobAccessTokenOf,
   runTask,
   startLab,
+  taskCreateHsmInputs,
   taskInputs,
   taskLeaks,
   writeSecurityDomainCertificates,
@@ -106,15 +107,13 @@ describe('Azure US Government', () => {
     expect(env[`ENDPOINT_DATA_${env.AZURE_DEVOPS_SERVICE_CONNECTION}_ENVIRONMENT`]).toBe(
       'AzureUSGovernment'
     )
-    const hsm = createHsmInputs(certificates, join(workDir, 'task-security-domain.json'))
     const result = await runTask(
-      taskInputs(env, 'cosmos-gov-task', 'system-assigned', {
-        createHsm: hsm['create-hsm'],
-        hsmRetentionDays: hsm['hsm-retention-days'],
-        securityDomainCertificates: hsm['security-domain-certificates'],
-        securityDomainQuorum: hsm['security-domain-quorum'],
-        securityDomainFile: hsm['security-domain-file']
-      }),
+      taskInputs(
+        env,
+        'cosmos-gov-task',
+        'system-assigned',
+        taskCreateHsmInputs(certificates, join(workDir, 'task-security-domain.json'))
+      ),
       { env }
     )
     assertSucceeded(result)

@@ -43,11 +43,24 @@ export function emulatorEnv(o: {
   )
 }
 
-/** Shell lines that export the variables (`export NAME='value'`). */
+/**
+ * Shell lines that export the variables (`export NAME='value'`). Names a shell cannot export (an
+ * Azure Pipelines agent's `ENDPOINT_*_<connection id>`, with the id's hyphens) go into a function
+ * instead, `with_agent_env`, that runs a command with them: `with_agent_env node task/dist/index.js`.
+ */
 export function exportLines(env: Record<string, string>): string {
-  return Object.entries(env)
-    .map(([k, v]) => `export ${k}='${v.replace(/'/g, `'\\''`)}'`)
-    .join('\n')
+  const quote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`
+  const exportable = (k: string) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k)
+  const lines = Object.entries(env)
+    .filter(([k]) => exportable(k))
+    .map(([k, v]) => `export ${k}=${quote(v)}`)
+  const others = Object.entries(env).filter(([k]) => !exportable(k))
+  if (others.length) {
+    lines.push(
+      `with_agent_env() { env ${others.map(([k, v]) => quote(`${k}=${v}`)).join(' ')} "$@"; }`
+    )
+  }
+  return lines.join('\n')
 }
 
 /**

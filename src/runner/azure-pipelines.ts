@@ -166,9 +166,11 @@ function resourceTags(): Record<string, string> {
  * The agent's proxy and CA for every request the task makes; answers warnings about bypass entries
  * that cannot be honoured.
  */
-export function useAgentNetwork(): string[] {
+export function useAgentNetwork(runner: Pick<Runner, 'setSecret'>): string[] {
   trustAgentCa(tl.getHttpCertConfiguration()?.caFile)
-  const unusable = useAgentProxy(tl.getHttpProxyConfiguration())
+  const proxy = tl.getHttpProxyConfiguration()
+  if (proxy?.proxyPassword) runner.setSecret(proxy.proxyPassword)
+  const unusable = useAgentProxy(proxy)
   return unusable.map(
     entry =>
       `Agent.ProxyBypassList entry '${entry}' is a pattern the Azure SDK cannot use (it takes host ` +

@@ -46,7 +46,12 @@ const routes: Record<string, Partial<Record<string, Route>>> = {
     POST: (azure, body) => loadScenario(azure, body),
     PUT: (azure, body) => loadScenario(azure, body)
   },
-  '/state': { GET: azure => ({ status: 200, body: redactWorld(azure.store.snapshot()) }) },
+  '/state': {
+    GET: azure => {
+      azure.advance()
+      return { status: 200, body: redactWorld(azure.store.snapshot()) }
+    }
+  },
   '/requests': {
     GET: (azure, _b, query) => {
       const since = Number(query.get('since') ?? '0')

@@ -282,21 +282,21 @@ describe('revocation', () => {
     ])
     return h
   }
+  const setEnabled = (h: Harness, enabled: boolean) =>
+    hsmCall(h, { method: 'PATCH', path: '/keys/cmk', body: { attributes: { enabled } } })
   const status = async (h: Harness, name = 'cmk-acct') =>
     (await getAccount(h, name)).json.properties.customerManagedKeyStatus as string
 
   it('shows a disabled key after the delay with 4002, and recovers after access returns', async () => {
     const h = revocable()
-    const setEnabled = (enabled: boolean) =>
-      hsmCall(h, { method: 'PATCH', path: '/keys/cmk', body: { attributes: { enabled } } })
-    expect((await setEnabled(false)).status).toBe(200)
+    expect((await setEnabled(h, false)).status).toBe(200)
     expect(await status(h)).toBe(CONFIRMED)
     h.advance(minute)
     expect(await status(h)).toBe(
       'Access to your account is currently revoked because the current default identity no longer has permission to the associated Key Vault key; for more details about this error and how to restore access to your account please visit https://learn.microsoft.com/en-us/azure/cosmos-db/cmk-troubleshooting-guide#default-identity-is-unauthorized-to-access-the-azure-key-vault-key (4002).'
     )
     expect(await status(h, 'uai-acct')).toBe(CONFIRMED)
-    await setEnabled(true)
+    await setEnabled(h, true)
     h.advance(hour - 1)
     expect(await status(h)).toMatch(/\(4002\)\.$/)
     h.advance(1)
@@ -305,17 +305,9 @@ describe('revocation', () => {
 
   it('a blip shorter than the delay never shows', async () => {
     const h = revocable()
-    await hsmCall(h, {
-      method: 'PATCH',
-      path: '/keys/cmk',
-      body: { attributes: { enabled: false } }
-    })
+    await setEnabled(h, false)
     h.advance(minute - 1)
-    await hsmCall(h, {
-      method: 'PATCH',
-      path: '/keys/cmk',
-      body: { attributes: { enabled: true } }
-    })
+    await setEnabled(h, true)
     h.advance(hour)
     expect(await status(h)).toBe(CONFIRMED)
   })
@@ -342,11 +334,7 @@ describe('revocation', () => {
 
   it('a revoked account takes only identity changes and deletion', async () => {
     const h = revocable()
-    await hsmCall(h, {
-      method: 'PATCH',
-      path: '/keys/cmk',
-      body: { attributes: { enabled: false } }
-    })
+    await setEnabled(h, false)
     h.advance(minute)
     const revokedStatus = await status(h)
     expect(revokedStatus).toMatch(/\(4002\)\.$/)

@@ -24,6 +24,7 @@ describe('@azure/keyvault-keys rotation and key updates against Managed HSM', ()
   it('reads an empty policy, sets one, and refuses what Managed HSM refuses', async () => {
     const none = await keys.getKeyRotationPolicy('cmk')
     expect(none.lifetimeActions).toEqual([])
+    expect(none.id).toBeUndefined()
     expect(none.createdOn).toBeUndefined()
     const set = await keys.updateKeyRotationPolicy('cmk', {
       lifetimeActions: [{ action: 'Rotate', timeAfterCreate: 'P90D' }],

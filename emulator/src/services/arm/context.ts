@@ -127,6 +127,25 @@ export function addIdentityPrincipal(
   })
 }
 
+/** Records a long-running operation on a resource, done at `completesAt`; answers its id. */
+export function startOperation(
+  a: ArmRequest,
+  resourceId: string,
+  kind: string,
+  completesAt: number
+): string {
+  const id = a.ctx.newGuid()
+  a.world.operations[id] = {
+    id,
+    resourceId: worldKey(resourceId),
+    kind,
+    status: 'InProgress',
+    startedAt: a.now,
+    completesAt
+  }
+  return id
+}
+
 export function retryAfter(a: ArmRequest): string {
   return String(a.ctx.timing.retryAfterSeconds)
 }

@@ -3,7 +3,7 @@ import type { EmuResponse } from '../../core/service.js'
 import type { CosmosAccount, LongRunningOperation } from '../../core/world.js'
 import { azureError } from '../../core/errors.js'
 import { worldKey } from '../../model/ids.js'
-import type { ArmRequest } from './context.js'
+import { startOperation, type ArmRequest } from './context.js'
 import { checkKeyAccess } from './cosmos-cmk.js'
 import { cosmosAccountBody } from './cosmos-body.js'
 import {
@@ -55,17 +55,8 @@ function lroHeaders(
   }
 }
 
-function startOperation(a: ArmRequest, account: CosmosAccount, kind: OperationKind): string {
-  const id = a.ctx.newGuid()
-  a.world.operations[id] = {
-    id,
-    resourceId: worldKey(account.id),
-    kind,
-    status: 'InProgress',
-    startedAt: a.now,
-    completesAt: a.now + a.ctx.delay(DURATION[kind])
-  }
-  return id
+function start(a: ArmRequest, account: CosmosAccount, kind: OperationKind): string {
+  return startOperation(a, account.id, kind, a.now + a.ctx.delay(DURATION[kind]))
 }
 
 export function requireIdle(a: ArmRequest, account: CosmosAccount): void {
@@ -104,7 +95,7 @@ export function checkDefaultIdentityAndKey(
 
 /** Starts the operation and answers the account (200, with the operation's URLs). */
 export function accepted(a: ArmRequest, account: CosmosAccount, kind: OperationKind): EmuResponse {
-  const opId = startOperation(a, account, kind)
+  const opId = start(a, account, kind)
   return {
     status: 200,
     headers: lroHeaders(a, account, opId, kind),
@@ -115,7 +106,7 @@ export function accepted(a: ArmRequest, account: CosmosAccount, kind: OperationK
 /** Starts the deletion: 202 with the operation's URLs, as DatabaseAccounts_Delete documents. */
 export function deletionAccepted(a: ArmRequest, account: CosmosAccount): EmuResponse {
   account.provisioningState = 'Deleting'
-  const opId = startOperation(a, account, 'cosmos-delete')
+  const opId = start(a, account, 'cosmos-delete')
   return { status: 202, headers: lroHeaders(a, account, opId, 'cosmos-delete') }
 }
 

@@ -2,7 +2,7 @@ import type { EmuResponse } from '../../core/service.js'
 import type { ManagedHsm } from '../../core/world.js'
 import { azureError } from '../../core/errors.js'
 import { addManagedHsm } from '../../model/hsms.js'
-import { HSM_TYPE, hsmUri, isGuid, worldKey } from '../../model/ids.js'
+import { HSM_TYPE, hsmUri, isGuid } from '../../model/ids.js'
 import { findHsmByName } from '../../model/lookup.js'
 import { findRegion, regionNames } from '../../model/regions.js'
 import {
@@ -13,6 +13,7 @@ import {
   jsonBody,
   newResource,
   retryAfter,
+  startOperation,
   tagsOf,
   type Addressed,
   type ArmRequest
@@ -84,15 +85,7 @@ function operationLocation(a: ArmRequest, hsm: ManagedHsm, operationId: string):
 
 /** Starts the LRO that turns the HSM Succeeded at `provisionedAt`; answers 202 + Location. */
 function accepted(a: ArmRequest, hsm: ManagedHsm, kind: 'hsm-create' | 'hsm-update'): EmuResponse {
-  const id = a.ctx.newGuid()
-  a.world.operations[id] = {
-    id,
-    resourceId: worldKey(hsm.id),
-    kind,
-    status: 'InProgress',
-    startedAt: a.now,
-    completesAt: hsm.provisionedAt ?? a.now
-  }
+  const id = startOperation(a, hsm.id, kind, hsm.provisionedAt ?? a.now)
   return {
     status: 202,
     headers: { Location: operationLocation(a, hsm, id), 'Retry-After': retryAfter(a) },

@@ -170,11 +170,11 @@ export function updateKey(r: HsmRequest, name: string, version?: string): EmuRes
 
 function rotationPolicyBody(r: HsmRequest, key: HsmKey): Record<string, unknown> {
   const policy = key.rotationPolicy
-  const id = `${kid(r.hsm, key)}/rotationpolicy`
-  // a key without a policy answers an empty one, without the times of a policy that was set
-  if (!policy) return { id, lifetimeActions: [], attributes: {} }
+  // A key without a policy answers an empty one without id or times: they "may be undefined if a
+  // policy has not been explicitly set" (@azure/keyvault-keys KeyRotationPolicy).
+  if (!policy) return { lifetimeActions: [], attributes: {} }
   return {
-    id,
+    id: `${kid(r.hsm, key)}/rotationpolicy`,
     lifetimeActions: policy.lifetimeActions.map(trigger => ({
       trigger,
       action: { type: 'Rotate' }

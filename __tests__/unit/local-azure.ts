@@ -1,0 +1,118 @@
+/**
+ * The local Azure in this process, for tests that drive src/'s real Azure SDK adapters against
+ * it: its CA trusted, its proxy and OIDC variables set, instant operations and `Retry-After: 0`,
+ * so that nothing waits on a real timer longer than a request takes.
+ */
+import { afterAll, beforeAll } from '@jest/globals'
+import type { TokenCredential } from '@azure/core-auth'
+import { applyEnv, trustEmulatorCa } from '../../emulator/src/index.js'
+import { createCredential } from '../../src/auth/credential.js'
+import type { AzureApis } from '../../src/azure/api.js'
+import { createAzureApis } from '../../src/azure/clients.js'
+import { defaultTransport, type TransportSettings } from '../../src/azure/http.js'
+import { getCloud } from '../../src/cloud.js'
+import {
+  defaultNames,
+  preparedScenario,
+  startLab,
+  type Emulator,
+  type Lab,
+  type Scenario
+} from '../../testkit/index.js'
+import { FakeRunner } from './fakes.js'
+
+/** Few, short retries: a test of an adapter wants its answer, not the transport's patience. */
+export const quickTransport: TransportSettings = {
+  ...defaultTransport,
+  maxRetries: 2,
+  retryDelayMs: 10,
+  maxRetryDelayMs: 50,
+  pollIntervalMs: 10,
+  readTimeoutMs: 10_000,
+  writeTimeoutMs: 10_000
+}
+
+/** A runner whose ID tokens the local Azure issued, as the GitHub runner would. */
+export class LocalRunner extends FakeRunner {
+  constructor(
+    private readonly emulator: Emulator,
+    inputs: Record<string, string> = {}
+  ) {
+    super(inputs)
+  }
+  override async getIdToken(audience: string): Promise<string> {
+    this.idTokens++
+    return this.emulator.tokens.githubIdToken({ audience })
+  }
+}
+
+export interface LocalAzure {
+  readonly lab: Lab
+  readonly emulator: Emulator
+  /** The pipeline's credential (GitHub OIDC), as the action builds it. */
+  readonly credential: TokenCredential
+  /** src/'s SDK adapters on that credential. */
+  readonly apis: AzureApis
+}
+
+/** The default scenario without delays, answering `Retry-After: 0`. */
+export function instantScenario(patch: (scenario: Scenario) => void = () => {}): Scenario {
+  return preparedScenario(s => {
+    s.timing = { retryAfterSeconds: 0 }
+    patch(s)
+  })
+}
+
+/** Starts a local Azure for the file's tests (in beforeAll) and stops it after them. */
+export function useLocalAzure(scenario: () => Scenario = () => instantScenario()): LocalAzure {
+  let started: LocalAzure | undefined
+  let restoreEnv = () => {}
+  beforeAll(async () => {
+    const lab = await startLab(scenario())
+    trustEmulatorCa(lab.emulator.caCertPem)
+    restoreEnv = applyEnv(lab.env)
+    const cloud = getCloud('AzureCloud')
+    const credential = createCredential({
+      inputs: {
+        auth: {
+          type: 'oidc',
+          clientId: defaultNames.clientId,
+          tenantId: defaultNames.tenantId,
+          audience: 'api://AzureADTokenExchange'
+        }
+      },
+      cloud,
+      runner: new LocalRunner(lab.emulator),
+      transport: quickTransport
+    })
+    const apis = createAzureApis({
+      credential,
+      cloud,
+      subscriptionId: defaultNames.subscriptionId,
+      transport: quickTransport
+    })
+    started = { lab, emulator: lab.emulator, credential, apis }
+  })
+  afterAll(async () => {
+    restoreEnv()
+    await started?.lab.stop()
+  })
+  const get = (): LocalAzure => {
+    if (!started) throw new Error('the local Azure starts in beforeAll')
+    return started
+  }
+  return {
+    get lab() {
+      return get().lab
+    },
+    get emulator() {
+      return get().emulator
+    },
+    get credential() {
+      return get().credential
+    },
+    get apis() {
+      return get().apis
+    }
+  }
+}
