@@ -27,6 +27,28 @@ async function grantKeys(): Promise<void> {
   }
 }
 
+/** Grants `principal` the key (Crypto Service Encryption User at /keys/<key>), as the grant steps do. */
+async function grantKeyTo(principal: string): Promise<void> {
+  const scope = `/keys/${KEY_NAME}`
+  const role = hsmRoles.cryptoServiceEncryptionUser
+  await plane().rbac.create(
+    scope,
+    roleAssignmentName(hsmName, scope, role.id, principal),
+    roleDefinitionId(role),
+    principal
+  )
+}
+
+/** What creating an account needs: the key, `principal`'s grant on it, the DocumentDB namespace. */
+async function readyForAccount(principal: string): Promise<void> {
+  await grantKeys()
+  if (!(await plane().keys.get(KEY_NAME))) {
+    await plane().keys.createRsa(KEY_NAME, 3072, ['wrapKey', 'unwrapKey'], {})
+  }
+  await grantKeyTo(principal)
+  await local.apis.providers.register('Microsoft.DocumentDB')
+}
+
 describe('resource providers', () => {
   it('reads the registration state and the regions by lower-case resource type', async () => {
     const provider = await local.apis.providers.get('Microsoft.KeyVault')
@@ -156,24 +178,7 @@ describe('Cosmos DB accounts', () => {
   it('creates accounts as specified, lists, updates and deletes them', async () => {
     const { cosmos } = local.apis
     expect(await cosmos.get(rg, 'acct-adapter')).toBeUndefined()
-    await grantKeys()
-    if (!(await plane().keys.get(KEY_NAME))) {
-      await plane().keys.createRsa(KEY_NAME, 3072, ['wrapKey', 'unwrapKey'], {})
-    }
-    const cosmosSp = defaultNames.cosmosObjectId
-    const grant = roleAssignmentName(
-      hsmName,
-      `/keys/${KEY_NAME}`,
-      hsmRoles.cryptoServiceEncryptionUser.id,
-      cosmosSp
-    )
-    await plane().rbac.create(
-      `/keys/${KEY_NAME}`,
-      grant,
-      roleDefinitionId(hsmRoles.cryptoServiceEncryptionUser),
-      cosmosSp
-    )
-    await local.apis.providers.register('Microsoft.DocumentDB')
+    await readyForAccount(defaultNames.cosmosObjectId)
 
     const accepted: { systemPrincipalId?: string }[] = []
     const created = await cosmos.create(
@@ -215,17 +220,7 @@ describe('Cosmos DB accounts', () => {
       Object.keys(withUai.identity.userAssignedIdentities).map(id => id.toLowerCase())
     ).toEqual([uai.toLowerCase()])
     const system = created.identity.principalId!
-    await plane().rbac.create(
-      `/keys/${KEY_NAME}`,
-      roleAssignmentName(
-        hsmName,
-        `/keys/${KEY_NAME}`,
-        hsmRoles.cryptoServiceEncryptionUser.id,
-        system
-      ),
-      roleDefinitionId(hsmRoles.cryptoServiceEncryptionUser),
-      system
-    )
+    await grantKeyTo(system)
     const switched = await cosmos.update(rg, 'acct-adapter', {
       defaultIdentity: 'SystemAssignedIdentity'
     })
@@ -241,23 +236,7 @@ describe('Cosmos DB accounts', () => {
 
   it('creates an account with a user-assigned identity only', async () => {
     const uai = defaultNames.userAssignedIdentityId
-    await grantKeys()
-    if (!(await plane().keys.get(KEY_NAME))) {
-      await plane().keys.createRsa(KEY_NAME, 3072, ['wrapKey', 'unwrapKey'], {})
-    }
-    const principal = defaultNames.userAssignedIdentityPrincipalId
-    await plane().rbac.create(
-      `/keys/${KEY_NAME}`,
-      roleAssignmentName(
-        hsmName,
-        `/keys/${KEY_NAME}`,
-        hsmRoles.cryptoServiceEncryptionUser.id,
-        principal
-      ),
-      roleDefinitionId(hsmRoles.cryptoServiceEncryptionUser),
-      principal
-    )
-    await local.apis.providers.register('Microsoft.DocumentDB')
+    await readyForAccount(defaultNames.userAssignedIdentityPrincipalId)
     const accepted: { systemPrincipalId?: string }[] = []
     const created = await local.apis.cosmos.create(
       rg,

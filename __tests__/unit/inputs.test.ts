@@ -332,8 +332,15 @@ describe('parseInputs: combinations', () => {
     expect(
       parse({ environment: 'AzureChinaCloud', 'user-assigned-identity': 'id-cmk' }).identity.mode
     ).toBe('user-assigned')
+    expect(problems({ environment: 'AzureChinaCloud', 'identity-mode': 'first-party' })).toEqual([
+      "Input 'cosmos-principal-id' is required with the first-party identity in AzureChinaCloud, where the Azure Cosmos DB application id is not confirmed, so its principal cannot be looked up: give its object id in your tenant."
+    ])
     expect(
-      parse({ environment: 'AzureChinaCloud', 'identity-mode': 'first-party' }).identity.mode
+      parse({
+        environment: 'AzureChinaCloud',
+        'identity-mode': 'first-party',
+        'cosmos-principal-id': '55555555-5555-5555-5555-555555555555'
+      }).identity.mode
     ).toBe('first-party')
   })
 

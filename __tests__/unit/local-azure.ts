@@ -40,7 +40,7 @@ export class LocalRunner extends FakeRunner {
   ) {
     super(inputs)
   }
-  override async getIdToken(audience: string): Promise<string> {
+  override async getIdToken(audience?: string): Promise<string> {
     this.idTokens++
     return this.emulator.tokens.githubIdToken({ audience })
   }

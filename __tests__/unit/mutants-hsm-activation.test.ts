@@ -1,33 +1,15 @@
 /** Creating, waiting for and activating the HSM, beyond the main paths. */
 import { describe, expect, it } from '@jest/globals'
-import type { SecurityDomainCertificate } from '../../src/certificates.js'
 import type { Inputs } from '../../src/inputs/settings.js'
 import { ProvisioningError, runProvisioning } from '../../src/provision.js'
 import type { SecretFiles } from '../../src/secret-file.js'
 import { ActionError } from '../../src/errors.js'
 import { WaitTimeoutError } from '../../src/wait.js'
 import { FakeAzure, FakeClock, FakeRunner, baseInputs, ids, restError } from './fakes.js'
-import { expectRow, failure } from './outcomes.js'
+import { certificates, expectRow, failure } from './outcomes.js'
 import { fakeCredential, harness } from './helpers.js'
 
-const certs = [1, 2, 3].map((n): SecurityDomainCertificate => ({
-  path: `sd${n}.pem`,
-  subject: `CN=sd${n}`,
-  jwk: {
-    kid: `k${n}`,
-    kty: 'RSA',
-    key_ops: ['wrapKey'],
-    alg: 'RSA-OAEP-256',
-    use: 'enc',
-    n: 'AQAB',
-    e: 'AQAB',
-    x5c: ['MII='],
-    x5t: 't',
-    'x5t#S256': `s${n}`
-  }
-}))
-
-const securityDomain = { certificates: certs, quorum: 2, file: '/work/sd.json' }
+const securityDomain = { certificates: certificates(), quorum: 2, file: '/work/sd.json' }
 
 const newHsm = (overrides: Partial<Inputs['hsm']> = {}, mode: Inputs['mode'] = 'apply'): Inputs =>
   baseInputs({

@@ -5,14 +5,10 @@ import { hsmRoles, roleAssignmentName } from '../../src/roles.js'
 import { FakeAzure, FakeClock, FakeRunner, ids, validInputs } from './fakes.js'
 import { fakeCredential, memorySecretFiles } from './helpers.js'
 
-function deps(azure: FakeAzure) {
-  return {
-    credential: fakeCredential(),
-    apis: azure,
-    clock: new FakeClock(),
-    secretFiles: memorySecretFiles()
-  }
-}
+const deps = (apis: FakeAzure) => ({
+  apis,
+  ...{ credential: fakeCredential(), clock: new FakeClock(), secretFiles: memorySecretFiles() }
+})
 
 /** Everything in place: a re-run finds nothing to do. */
 function inPlace(): FakeAzure {

@@ -1,21 +1,15 @@
 /** What preflight refuses, warns about or lets through, read from what the run observed. */
 import { describe, expect, it } from '@jest/globals'
 import type { Inputs } from '../../src/inputs/settings.js'
-import { ProvisioningError } from '../../src/provision.js'
 import { hsmRoles } from '../../src/roles.js'
 import { FakeAzure, baseInputs, ids } from './fakes.js'
 import { harness } from './helpers.js'
+import { failure } from './outcomes.js'
 
 const keyUri = 'https://hsm-cmk.managedhsm.azure.net/keys/cosmos-key'
 
 async function refusal(azure: FakeAzure, inputs: Inputs): Promise<string> {
-  const error = (await harness(azure)
-    .run(inputs)
-    .then(
-      () => undefined,
-      (e: unknown) => e
-    )) as ProvisioningError
-  expect(error).toBeInstanceOf(ProvisioningError)
+  const error = await failure(harness(azure).run(inputs))
   expect(error.step).toBe('Observe')
   expect(azure.writes()).toEqual([])
   return error.message

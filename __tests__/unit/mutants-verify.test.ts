@@ -2,7 +2,7 @@
 import { describe, expect, it } from '@jest/globals'
 import type { Inputs } from '../../src/inputs/settings.js'
 import type { StepRecord } from '../../src/steps/context.js'
-import { hsmRoles, roleAssignmentName } from '../../src/roles.js'
+import { hsmRoles, roleAssignmentName, type HsmRole } from '../../src/roles.js'
 import { FakeAzure, baseInputs, ids, restError, uaiId, withUserAssigned } from './fakes.js'
 import { harness } from './helpers.js'
 
@@ -19,7 +19,7 @@ function grantTo(
   azure: FakeAzure,
   principal: string,
   scope = '/keys/cosmos-key',
-  role = hsmRoles.cryptoServiceEncryptionUser
+  role: HsmRole = hsmRoles.cryptoServiceEncryptionUser
 ): FakeAzure {
   return azure.grant(
     role.id,

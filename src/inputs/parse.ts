@@ -364,6 +364,13 @@ function readIdentity(
         "(identity-mode 'first-party', or 'system-assigned' with bootstrap-identity 'first-party')."
     )
   }
+  if (usesFirstParty && firstPartyUnconfirmed && !cosmosPrincipalId) {
+    r.missing(
+      'cosmos-principal-id',
+      `with the first-party identity in ${environment}, where the Azure Cosmos DB application id is not ` +
+        'confirmed, so its principal cannot be looked up: give its object id in your tenant'
+    )
+  }
   const appIds = new Set(cloudNames.map(name => getCloud(name).cosmosDbApplicationId))
   if (cosmosPrincipalId && appIds.has(cosmosPrincipalId)) {
     r.fail(
