@@ -8,5 +8,9 @@ export default {
   },
   testMatch: ['<rootDir>/__tests__/**/*.test.ts', '<rootDir>/emulator/test/**/*.test.ts'],
   testTimeout: 60000,
+  // Jest's default on two cores is one worker: every file in turn, in Jest's own process. The
+  // child-process suites spend most of their time waiting on the local Azure, so two files run
+  // side by side.
+  maxWorkers: 2,
   verbose: false
 }

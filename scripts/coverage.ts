@@ -145,35 +145,38 @@ function mergeByLines(into: FileData, from: FileData): FileData {
   }
   // v8-to-istanbul numbers entries 0, 1, 2...: the count is a free key.
   const next = (map: Record<string, unknown>) => String(Object.keys(map).length)
-  matchAll(
-    out.statementMap,
-    from.statementMap,
+  /** Adds the hits of one kind of entry (statements, functions, branches) into `out`. */
+  const addAll = <T, H>(
+    kind: [Record<string, T>, Record<string, H>, Record<string, T>, Record<string, H>],
+    locOf: (entry: T) => Range,
+    none: (hits: H) => H,
+    sum: (a: H, b: H) => H
+  ) => {
+    const [map, hits, fromMap, fromHits] = kind
+    matchAll(map, fromMap, locOf, (t, k) => {
+      const key = t ?? next(map)
+      if (!t) [map[key], hits[key]] = [fromMap[k], none(fromHits[k])]
+      hits[key] = sum(hits[key], fromHits[k])
+    })
+  }
+  const add = (a: number, b: number) => a + b
+  addAll(
+    [out.statementMap, out.s, from.statementMap, from.s],
     loc => loc,
-    (t, k) => {
-      const key = t ?? next(out.statementMap)
-      if (!t) [out.statementMap[key], out.s[key]] = [from.statementMap[k], 0]
-      out.s[key] += from.s[k]
-    }
+    () => 0,
+    add
   )
-  matchAll(
-    out.fnMap,
-    from.fnMap,
+  addAll(
+    [out.fnMap, out.f, from.fnMap, from.f],
     fn => fn.loc,
-    (t, k) => {
-      const key = t ?? next(out.fnMap)
-      if (!t) [out.fnMap[key], out.f[key]] = [from.fnMap[k], 0]
-      out.f[key] += from.f[k]
-    }
+    () => 0,
+    add
   )
-  matchAll(
-    out.branchMap,
-    from.branchMap,
+  addAll(
+    [out.branchMap, out.b, from.branchMap, from.b],
     branch => branch.locations[0] ?? branch.loc,
-    (t, k) => {
-      const key = t ?? next(out.branchMap)
-      if (!t) [out.branchMap[key], out.b[key]] = [from.branchMap[k], from.b[k].map(() => 0)]
-      out.b[key] = out.b[key].map((hits, i) => hits + (from.b[k][i] ?? 0))
-    }
+    arms => arms.map(() => 0),
+    (a, b) => a.map((n, i) => n + (b[i] ?? 0))
   )
   return out
 }

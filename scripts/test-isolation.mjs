@@ -7,8 +7,11 @@
 //
 // Options: --seed <n> (default: random), --skip-alone, --skip-random, --jobs <n> (files run side
 // by side in step 1; default 1). Paths (or patterns) select test files as for Jest; default: all.
+// A run fails when a test fails (FAIL), or when every test passed but Jest exited non-zero (EXIT).
 import { spawn, spawnSync } from 'node:child_process'
-import { relative } from 'node:path'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, relative } from 'node:path'
 
 const root = new URL('..', import.meta.url).pathname
 const jest = `${root}node_modules/.bin/jest`
@@ -39,14 +42,35 @@ if (listed.status !== 0) {
 const files = listed.stdout.split('\n').filter(Boolean).sort()
 const show = file => relative(root, file)
 
+const results = mkdtempSync(join(tmpdir(), 'test-isolation-'))
+let runs = 0
+
+/**
+ * One Jest process; `verdict` is 'pass', 'FAIL' (a test failed or a file did not run) or 'EXIT'
+ * (every test passed, but the process exited non-zero: a test left process.exitCode set).
+ */
 function runJest(jestArgs) {
+  const outputFile = join(results, `run-${runs++}.json`)
   return new Promise(done => {
     const started = Date.now()
-    const child = spawn(jest, jestArgs, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(jest, [...jestArgs, '--json', `--outputFile=${outputFile}`], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
     let output = ''
     child.stdout.on('data', chunk => (output += chunk))
     child.stderr.on('data', chunk => (output += chunk))
-    child.on('close', code => done({ code, output, seconds: (Date.now() - started) / 1000 }))
+    child.on('close', code => {
+      let passed = false
+      try {
+        passed = JSON.parse(readFileSync(outputFile, 'utf8')).success === true
+      } catch {
+        passed = false
+      }
+      const verdict = !passed ? 'FAIL' : code === 0 ? 'pass' : 'EXIT'
+      done({ code, verdict, output, seconds: (Date.now() - started) / 1000 })
+    })
   })
 }
 
@@ -59,9 +83,8 @@ if (!skipAlone) {
     while (next < files.length) {
       const file = files[next++]
       const result = await runJest(['--runTestsByPath', file, '--ci'])
-      const verdict = result.code === 0 ? 'pass' : 'FAIL'
-      console.log(`  ${verdict}  ${result.seconds.toFixed(1).padStart(6)} s  ${show(file)}`)
-      if (result.code !== 0) failures.push({ what: `${show(file)} alone`, output: result.output })
+      console.log(`  ${result.verdict}  ${result.seconds.toFixed(1).padStart(6)} s  ${show(file)}`)
+      if (result.verdict !== 'pass') failures.push({ what: `${show(file)} alone`, ...result })
     }
   }
   await Promise.all(Array.from({ length: jobs }, lane))
@@ -72,13 +95,20 @@ if (!skipRandom) {
   const result = await runJest([...files, '--randomize', `--seed=${seed}`, '--showSeed', '--ci'])
   const summary = result.output.split('\n').filter(l => /^(Tests|Test Suites|Seed):/.test(l))
   console.log(summary.map(l => `  ${l}`).join('\n'))
-  console.log(`  ${result.code === 0 ? 'pass' : 'FAIL'}  ${result.seconds.toFixed(1)} s`)
-  if (result.code !== 0)
-    failures.push({ what: `random order (seed ${seed})`, output: result.output })
+  console.log(`  ${result.verdict}  ${result.seconds.toFixed(1)} s`)
+  if (result.verdict !== 'pass') failures.push({ what: `random order (seed ${seed})`, ...result })
 }
 
+rmSync(results, { recursive: true, force: true })
 for (const failure of failures) {
   console.log(`\n===== ${failure.what} =====`)
+  if (failure.verdict === 'EXIT') {
+    console.log(
+      `Every test passed, but Jest exited with ${failure.code}: a test left process.exitCode set ` +
+        '(e.g. through the real @actions/core setFailed), which fails any run that has the file in its process.'
+    )
+    continue
+  }
   const lines = failure.output.split('\n')
   const first = lines.findIndex(l => l.includes('●'))
   console.log(lines.slice(Math.max(0, first), first + 60).join('\n'))

@@ -360,10 +360,9 @@ describe('Managed HSM keys', () => {
     expect(versions.every(v => v.enabled && v.name === 'rotating-key')).toBe(true)
   })
 
-  // The local Azure, like Managed HSM, answers a key without a policy with an empty one (an id,
-  // no lifetime actions, no expiry); the adapter passes it on as a policy, so that preflight's
-  // "rotate-key needs a rotation policy" refusal never fires and verify reports "rotate undefined".
-  it.failing('reads a key without a rotation policy as having none', async () => {
+  // The service answers a key without a policy with an empty one (no id, no lifetime actions):
+  // read as none, so that preflight refuses rotate-key before any write.
+  it('reads a key without a rotation policy as having none', async () => {
     await grantKeys()
     const { keys } = plane()
     await keys.createRsa('policy-less', 3072, ['wrapKey', 'unwrapKey'], {})

@@ -95,9 +95,7 @@ describe('a run in this process against the local Azure', () => {
     expect((await plane.keys.versions(key)).length).toBe(1)
   })
 
-  // The adapter reads a key without a rotation policy as an empty policy (see azure-adapters),
-  // so preflight lets rotate-key through and the run fails at the rotation, after its writes.
-  it.failing('refuses rotate-key on a key without a rotation policy before any write', async () => {
+  it('refuses rotate-key on a key without a rotation policy before any write', async () => {
     const key = 'inproc-no-policy'
     await run(inputs('inproc-policy-first', { key: { name: key, size: 3072, rotateNow: false } }))
       .result

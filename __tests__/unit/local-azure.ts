@@ -3,7 +3,7 @@
  * it: its CA trusted, its proxy and OIDC variables set, instant operations and `Retry-After: 0`,
  * so that nothing waits on a real timer longer than a request takes.
  */
-import { afterAll, beforeAll } from '@jest/globals'
+import { afterAll, beforeAll, beforeEach } from '@jest/globals'
 import type { TokenCredential } from '@azure/core-auth'
 import { applyEnv, trustEmulatorCa } from '../../emulator/src/index.js'
 import { createCredential } from '../../src/auth/credential.js'
@@ -63,7 +63,10 @@ export function instantScenario(patch: (scenario: Scenario) => void = () => {}):
   })
 }
 
-/** Starts a local Azure for the file's tests (in beforeAll) and stops it after them. */
+/**
+ * Starts a local Azure for the file's tests (in beforeAll) and stops it after them; each test
+ * starts from the scenario as it was loaded, whatever the tests before it did.
+ */
 export function useLocalAzure(scenario: () => Scenario = () => instantScenario()): LocalAzure {
   let started: LocalAzure | undefined
   let restoreEnv = () => {}
@@ -92,6 +95,10 @@ export function useLocalAzure(scenario: () => Scenario = () => instantScenario()
       transport: quickTransport
     })
     started = { lab, emulator: lab.emulator, credential, apis }
+  })
+  beforeEach(() => {
+    started?.emulator.reset()
+    started?.emulator.clearRequests()
   })
   afterAll(async () => {
     restoreEnv()

@@ -3,7 +3,7 @@
  * unit test reached (found by mutation testing).
  */
 import { describe, expect, it } from '@jest/globals'
-import { ProvisioningError } from '../../src/provision.js'
+
 import { hsmRoles, roleAssignmentName } from '../../src/roles.js'
 import { ActionError } from '../../src/errors.js'
 import { WaitTimeoutError } from '../../src/wait.js'

@@ -1,7 +1,7 @@
 /** Creating, waiting for and activating the HSM, beyond the main paths. */
 import { describe, expect, it } from '@jest/globals'
 import type { Inputs } from '../../src/inputs/settings.js'
-import { ProvisioningError, runProvisioning } from '../../src/provision.js'
+import { runProvisioning } from '../../src/provision.js'
 import type { SecretFiles } from '../../src/secret-file.js'
 import { ActionError } from '../../src/errors.js'
 import { WaitTimeoutError } from '../../src/wait.js'

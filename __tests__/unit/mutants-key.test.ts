@@ -1,7 +1,7 @@
 /** The key step's refusals and read-backs, and the rotation policy step, beyond the main paths. */
 import { describe, expect, it } from '@jest/globals'
 import type { Inputs } from '../../src/inputs/settings.js'
-import { ProvisioningError } from '../../src/provision.js'
+
 import { ActionError } from '../../src/errors.js'
 import { keyMismatches } from '../../src/steps/key.js'
 import { FakeAzure, baseInputs, restError } from './fakes.js'

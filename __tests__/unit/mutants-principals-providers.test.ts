@@ -1,6 +1,6 @@
 /** The Azure Cosmos DB principal, resource providers and role assignments, beyond the main paths. */
 import { describe, expect, it } from '@jest/globals'
-import { ProvisioningError } from '../../src/provision.js'
+
 import { ActionError } from '../../src/errors.js'
 import { hsmRoles, roleAssignmentName } from '../../src/roles.js'
 import { WaitTimeoutError } from '../../src/wait.js'
