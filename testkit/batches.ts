@@ -19,19 +19,37 @@ export async function inBatches<T, R>(
 }
 
 /**
- * Starts `work` for every case at once and answers each case's outcome by its key. A failure is
- * left for the case's own test to report, not raised as an unhandled rejection meanwhile.
+ * Starts `work` for the cases in their order, at most `limit` at a time (default: all at once), and
+ * answers each case's outcome by its key. A failure is left for the case's own test to report, not
+ * raised as an unhandled rejection meanwhile.
  */
 export function startEach<T, R>(
   cases: readonly T[],
   keyOf: (c: T) => string,
-  work: (c: T) => Promise<R>
+  work: (c: T) => Promise<R>,
+  limit = cases.length
 ): Map<string, Promise<R>> {
   const outcomes = new Map<string, Promise<R>>()
+  const starters: (() => void)[] = []
+  let running = 0
+  const startNext = () => {
+    while (running < limit && starters.length) starters.shift()!()
+  }
   for (const c of cases) {
-    const outcome = work(c)
+    const outcome = new Promise<R>((resolve, reject) => {
+      starters.push(() => {
+        running++
+        work(c)
+          .then(resolve, reject)
+          .finally(() => {
+            running--
+            startNext()
+          })
+      })
+    })
     outcome.catch(() => {})
     outcomes.set(keyOf(c), outcome)
   }
+  startNext()
   return outcomes
 }

@@ -1,0 +1,174 @@
+/** Transport settings from the environment, which writes are not repeated blindly, the JSON client. */
+import { describe, expect, it } from '@jest/globals'
+import {
+  createHttpHeaders,
+  RestError,
+  type HttpClient,
+  type PipelineRequest,
+  type PipelineResponse
+} from '@azure/core-rest-pipeline'
+import {
+  defaultTransport,
+  isNonIdempotent,
+  transportFromEnv,
+  transportOptions
+} from '../../src/azure/http.js'
+import { createJsonClient } from '../../src/azure/rest.js'
+
+describe('transportFromEnv', () => {
+  it('sets both per-attempt timeouts from COSMOS_CMK_REQUEST_TIMEOUT_MS', () => {
+    expect(transportFromEnv({ COSMOS_CMK_REQUEST_TIMEOUT_MS: ' 2500 ' })).toEqual({
+      readTimeoutMs: 2500,
+      writeTimeoutMs: 2500
+    })
+  })
+
+  it.each([undefined, '', '   ', '0', '-5', '1.5', '12ms', 'x'])('ignores %p', value => {
+    expect(transportFromEnv({ COSMOS_CMK_REQUEST_TIMEOUT_MS: value })).toEqual({})
+  })
+})
+
+describe('isNonIdempotent', () => {
+  const at = (method: string, path: string) =>
+    isNonIdempotent({ method: method as PipelineRequest['method'], url: `https://h${path}` })
+
+  it('names the writes whose blind repetition is not harmless', () => {
+    expect(at('POST', '/keys/k/create')).toBe(true)
+    expect(at('POST', '/KEYS/k/CREATE')).toBe(true)
+    expect(at('POST', '/securitydomain/download')).toBe(true)
+    expect(at('PUT', '/subscriptions/s/providers/Microsoft.DocumentDB/databaseAccounts/a')).toBe(
+      true
+    )
+    expect(at('PUT', '/keys/providers/Microsoft.Authorization/roleAssignments/n')).toBe(true)
+    expect(at('PATCH', '/subscriptions/s/providers/Microsoft.DocumentDB/databaseAccounts/a')).toBe(
+      true
+    )
+  })
+
+  it('leaves every other request to the retry policy', () => {
+    expect(at('POST', '/keys/k/rotate')).toBe(false)
+    expect(at('POST', '/keys/k/create/more')).toBe(false)
+    expect(at('POST', '/securitydomain/download/pending')).toBe(false)
+    expect(at('PUT', '/subscriptions/s/providers/Microsoft.DocumentDB/databaseAccounts/a/x')).toBe(
+      false
+    )
+    expect(at('PATCH', '/keys/providers/Microsoft.Authorization/roleAssignments/n')).toBe(false)
+    expect(at('GET', '/keys/k/create')).toBe(false)
+    expect(at('DELETE', '/keys/providers/Microsoft.Authorization/roleAssignments/n')).toBe(false)
+  })
+})
+
+describe('transportOptions', () => {
+  it('passes the retry settings and a user agent prefix, and times each attempt', () => {
+    const options = transportOptions(defaultTransport)
+    expect(options.retryOptions).toEqual({
+      maxRetries: 10,
+      retryDelayInMs: 500,
+      maxRetryDelayInMs: 15_000
+    })
+    expect(options.userAgentOptions).toEqual({ userAgentPrefix: 'cosmos-cmk-hsm-action' })
+    expect(options.additionalPolicies).toEqual([
+      { policy: expect.objectContaining({ name: 'attemptTimeout' }), position: 'perRetry' }
+    ])
+  })
+})
+
+describe('createJsonClient', () => {
+  /** An HTTP client answering each request with the next scripted response. */
+  function scripted(
+    ...answers: { status: number; body?: string; headers?: Record<string, string> }[]
+  ) {
+    const seen: PipelineRequest[] = []
+    const httpClient: HttpClient = {
+      sendRequest: async (request): Promise<PipelineResponse> => {
+        seen.push(request)
+        const answer = answers.shift() ?? { status: 200, body: '{}' }
+        return {
+          request,
+          status: answer.status,
+          headers: createHttpHeaders(answer.headers ?? {}),
+          bodyAsText: answer.body
+        }
+      }
+    }
+    return { seen, httpClient }
+  }
+
+  const client = (httpClient: HttpClient, fixedQuery?: string) =>
+    createJsonClient({
+      baseUrl: 'https://hsm.example//',
+      auth: { name: 'no-auth', sendRequest: (request, next) => next(request) },
+      transport: { ...defaultTransport, maxRetries: 0 },
+      fixedQuery,
+      httpClient
+    })
+
+  it('joins the base, the path and both queries, and sends JSON only with a body', async () => {
+    const { seen, httpClient } = scripted(
+      { status: 200, body: '{"value":"v"}', headers: { 'X-Trace': 't' } },
+      { status: 204 }
+    )
+    const json = client(httpClient, 'api-version=7.6')
+    const answer = await json.send<{ value: string }>('PATCH', '/settings/x', {
+      query: '$filter=a',
+      body: { value: 'true' }
+    })
+    expect(seen[0].url).toBe('https://hsm.example/settings/x?$filter=a&api-version=7.6')
+    expect(seen[0].method).toBe('PATCH')
+    expect(seen[0].headers.get('content-type')).toBe('application/json')
+    expect(seen[0].headers.get('accept')).toBe('application/json')
+    expect(seen[0].body).toBe('{"value":"true"}')
+    expect(answer).toEqual({
+      status: 200,
+      body: { value: 'v' },
+      headers: expect.objectContaining({ 'x-trace': 't' })
+    })
+
+    const empty = await json.send('GET', '/settings/y')
+    expect(seen[1].url).toBe('https://hsm.example/settings/y?api-version=7.6')
+    expect(seen[1].headers.has('content-type')).toBe(false)
+    expect(seen[1].body).toBeUndefined()
+    expect(empty.body).toBeUndefined()
+  })
+
+  it('sends no query mark without a query, and reads an answer that is no JSON as no body', async () => {
+    const { seen, httpClient } = scripted({ status: 200, body: 'not json' })
+    const answer = await client(httpClient).send('GET', '/x')
+    expect(seen[0].url).toBe('https://hsm.example/x')
+    expect(answer.body).toBeUndefined()
+  })
+
+  it("throws the service's error with its code, status and inner code", async () => {
+    const { httpClient } = scripted(
+      {
+        status: 403,
+        body: '{"error":{"code":"Forbidden","message":"no","innererror":{"code":"ForbiddenByRbac"}}}'
+      },
+      {
+        status: 400,
+        body: '{"error":{"code":"BadRequest","message":"bad","innerError":{"code":"X"}}}'
+      },
+      { status: 404, body: '' }
+    )
+    const json = client(httpClient)
+    const first = json.send('GET', '/a')
+    await expect(first).rejects.toBeInstanceOf(RestError)
+    await expect(first).rejects.toMatchObject({
+      message: 'no',
+      code: 'Forbidden',
+      statusCode: 403,
+      innerCode: 'ForbiddenByRbac'
+    })
+    await expect(json.send('GET', '/b')).rejects.toMatchObject({ innerCode: 'X', statusCode: 400 })
+    await expect(json.send('DELETE', '/c')).rejects.toMatchObject({
+      message: 'DELETE /c answered HTTP 404',
+      statusCode: 404,
+      code: undefined
+    })
+  })
+
+  it('passes a 3xx answer on as an answer', async () => {
+    const { httpClient } = scripted({ status: 304, body: '' })
+    await expect(client(httpClient).send('GET', '/a')).resolves.toMatchObject({ status: 304 })
+  })
+})
