@@ -9,7 +9,12 @@ export default {
   jest: {
     projectType: 'custom',
     configFile: 'jest.config.js',
-    config: { testMatch: ['<rootDir>/__tests__/unit/**/*.test.ts'] },
+    config: {
+      testMatch: ['<rootDir>/__tests__/unit/**/*.test.ts'],
+      // Whole runs against the local Azure take seconds per mutant, and reach little that the
+      // tests on fakes and azure-adapters.test.ts do not (runProvisioning building its own clients).
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/__tests__/unit/in-process-run.test.ts']
+    },
     enableFindRelatedTests: false
   },
   coverageAnalysis: 'perTest',

@@ -1,14 +1,18 @@
-// Prints the score of the last mutation run (reports/mutation/mutation.json) and every mutant
-// that survived or had no test, one line each: file:line:column, mutator, and the replacement.
+// Prints the score of the last mutation run (reports/mutation/mutation.json, or the reports named,
+// added up) and every mutant that survived or had no test, one line each: file:line:column,
+// mutator, and the replacement.
 import { readFileSync } from 'node:fs'
 import { relative } from 'node:path'
 
-const file = process.argv[2] ?? 'reports/mutation/mutation.json'
-const report = JSON.parse(readFileSync(file, 'utf8'))
+const reports = process.argv.slice(2)
+const files = {}
+for (const file of reports.length ? reports : ['reports/mutation/mutation.json']) {
+  Object.assign(files, JSON.parse(readFileSync(file, 'utf8')).files)
+}
 
 const counts = {}
 const open = []
-for (const [name, source] of Object.entries(report.files)) {
+for (const [name, source] of Object.entries(files)) {
   for (const m of source.mutants) {
     counts[m.status] = (counts[m.status] ?? 0) + 1
     if (m.status === 'Survived' || m.status === 'NoCoverage') {
