@@ -99,7 +99,11 @@ export async function runProvisioning(
       clock: deps.clock ?? systemClock,
       signal,
       log: logFor(deps.runner),
-      waits: { ...defaultWaitLimits, ...deps.waits },
+      waits: {
+        ...defaultWaitLimits,
+        minDelayMs: Math.min(defaultWaitLimits.minDelayMs, transport.pollIntervalMs),
+        ...deps.waits
+      },
       plan: inputs.mode === 'plan' || inputs.mode === 'plan-teardown',
       principal,
       tags: { ...deps.runner.resourceTags(), ...inputs.tags },

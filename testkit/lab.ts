@@ -15,6 +15,9 @@ import { secretLeaks } from './secrets.js'
 /** A short per-attempt timeout for the action, so that a stalled response costs little. */
 export const REQUEST_TIMEOUT_MS = 2_000
 
+/** How often the action polls a long-running operation that comes without a Retry-After. */
+export const POLL_INTERVAL_MS = 40
+
 export interface LabRunOptions extends Omit<ActionRunOptions, 'env'> {
   /** Shortens the action's per-attempt timeout; otherwise it keeps its own. */
   requestTimeoutMs?: number
@@ -52,9 +55,13 @@ export class Lab {
     return new Lab(await startEmulator({ scenario, stateDir: await stateDir(), quiet: true }))
   }
 
-  /** The variables a client of this local Azure needs. */
+  /**
+   * The variables a client of this local Azure needs, and a short poll interval for the action: the
+   * test scenarios' services ask for no pause (Retry-After: 0), which the Azure SDK reads as "use
+   * your own interval".
+   */
   get env(): Record<string, string> {
-    return this.emulator.env
+    return { ...this.emulator.env, COSMOS_CMK_POLL_INTERVAL_MS: String(POLL_INTERVAL_MS) }
   }
 
   /** The action's inputs for `account` (see `actionInputs`), with a five-minute deadline. */

@@ -18,11 +18,29 @@ export function hsmOf(scenario: Scenario): ManagedHsm {
 }
 
 /**
+ * Azure's waits, each long enough to be observed (every wait still shows at least one pending answer
+ * to a poll), short enough for a test: the services ask for no pause between polls.
+ */
+export const shortTiming = {
+  rbacPropagation: 60,
+  principalReplication: 60,
+  providerRegistration: 60,
+  hsmCreate: 60,
+  hsmUpdate: 60,
+  securityDomainDownload: 60,
+  cosmosCreate: 60,
+  cosmosUpdate: 60,
+  cosmosDelete: 60,
+  retryAfterSeconds: 0
+} satisfies Partial<Scenario['timing']>
+
+/**
  * The default tenant and pipeline identity with a subscription that has nothing yet: no provider
  * registered, no HSM, no account. Only the user-assigned identity exists (the action never creates one).
  */
 export function emptySubscriptionScenario(): Scenario {
   const scenario = defaultScenario()
+  scenario.timing = { ...scenario.timing, ...shortTiming }
   for (const subscription of scenario.subscriptions) {
     subscription.providers = {}
     for (const group of subscription.resourceGroups ?? []) {
@@ -33,10 +51,10 @@ export function emptySubscriptionScenario(): Scenario {
   return scenario
 }
 
-/** The default scenario without its delays (the Retry-After the services send stays 1 s). */
+/** The default scenario without its delays; the services ask for no pause between polls. */
 export function preparedScenario(patch: (scenario: Scenario) => void = () => {}): Scenario {
   const scenario = defaultScenario()
-  scenario.timing = { retryAfterSeconds: 1 }
+  scenario.timing = { retryAfterSeconds: 0 }
   patch(scenario)
   return scenario
 }

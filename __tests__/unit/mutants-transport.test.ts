@@ -23,8 +23,16 @@ describe('transportFromEnv', () => {
     })
   })
 
+  it('sets the poll interval from COSMOS_CMK_POLL_INTERVAL_MS, alone or with the timeouts', () => {
+    expect(transportFromEnv({ COSMOS_CMK_POLL_INTERVAL_MS: '40' })).toEqual({ pollIntervalMs: 40 })
+    expect(
+      transportFromEnv({ COSMOS_CMK_POLL_INTERVAL_MS: '40', COSMOS_CMK_REQUEST_TIMEOUT_MS: '900' })
+    ).toEqual({ pollIntervalMs: 40, readTimeoutMs: 900, writeTimeoutMs: 900 })
+  })
+
   it.each([undefined, '', '   ', '0', '-5', '1.5', '12ms', 'x'])('ignores %p', value => {
     expect(transportFromEnv({ COSMOS_CMK_REQUEST_TIMEOUT_MS: value })).toEqual({})
+    expect(transportFromEnv({ COSMOS_CMK_POLL_INTERVAL_MS: value })).toEqual({})
   })
 })
 

@@ -33,15 +33,28 @@ export const defaultTransport: TransportSettings = {
 
 /** Sets the per-attempt timeout of every request (reads and writes), in milliseconds. */
 const requestTimeoutVariable = 'COSMOS_CMK_REQUEST_TIMEOUT_MS'
+/**
+ * Sets the poll interval for when a service sends no Retry-After (or Retry-After: 0), in
+ * milliseconds; the action's own waits then pause no longer than that between polls either.
+ */
+const pollIntervalVariable = 'COSMOS_CMK_POLL_INTERVAL_MS'
 
 /** Transport overrides from the environment; ignores an absent or invalid value. */
 export function transportFromEnv(
   env: Record<string, string | undefined>
 ): Partial<TransportSettings> {
-  const value = env[requestTimeoutVariable]?.trim()
-  if (!value || !/^\d+$/.test(value) || Number(value) <= 0) return {}
-  const ms = Number(value)
-  return { readTimeoutMs: ms, writeTimeoutMs: ms }
+  const timeout = positiveMs(env[requestTimeoutVariable])
+  const poll = positiveMs(env[pollIntervalVariable])
+  return {
+    ...(timeout ? { readTimeoutMs: timeout, writeTimeoutMs: timeout } : {}),
+    ...(poll ? { pollIntervalMs: poll } : {})
+  }
+}
+
+function positiveMs(text: string | undefined): number | undefined {
+  const value = text?.trim()
+  if (!value || !/^\d+$/.test(value) || Number(value) <= 0) return undefined
+  return Number(value)
 }
 
 const userAgentPrefix = 'cosmos-cmk-hsm-action'
