@@ -190,8 +190,24 @@ interface Outcome {
   durationMs: number
 }
 
-const runJob = (lab: Lab, job: AccountExpectation, onSpawn?: (c: ChildProcess) => void) =>
-  lab.run(lab.inputs(job.name, job.mode), { onSpawn, requestTimeoutMs: REQUEST_TIMEOUT_MS })
+/**
+ * Runs of a key race let the HSM take key management through ARM, whose create-if-absent cannot
+ * race; the data-plane fallback (observe, then create) can.
+ */
+const runJob = (
+  lab: Lab,
+  plan: Plan,
+  job: AccountExpectation,
+  onSpawn?: (c: ChildProcess) => void
+) =>
+  lab.run(
+    lab.inputs(
+      job.name,
+      job.mode,
+      plan.shape === 'key-race' ? { 'allow-arm-key-management': 'true' } : {}
+    ),
+    { onSpawn, requestTimeoutMs: REQUEST_TIMEOUT_MS }
+  )
 
 async function execute(plan: Plan): Promise<Outcome> {
   const started = Date.now()
@@ -201,7 +217,7 @@ async function execute(plan: Plan): Promise<Outcome> {
     let killedAt: string | undefined
     if (plan.crash) {
       const crash = crashAtWrite(lab.emulator, plan.crash.write, plan.crash.variant)
-      killed = await runJob(lab, plan.jobs[0], crash.onSpawn)
+      killed = await runJob(lab, plan, plan.jobs[0], crash.onSpawn)
       await crash.settled()
       crash.dispose()
       killedAt = crash.at
@@ -210,7 +226,7 @@ async function execute(plan: Plan): Promise<Outcome> {
       plan.shape === 'key-race'
         ? raceRequests(lab.emulator, r => (isKeyCreation(r) ? 'key' : undefined), plan.jobs.length)
         : undefined
-    const finals = await Promise.all(plan.jobs.map(job => runJob(lab, job)))
+    const finals = await Promise.all(plan.jobs.map(job => runJob(lab, plan, job)))
     race?.dispose()
     const state = lab.endState()
     const distinct = [...new Map(plan.jobs.map(j => [j.name, j])).values()]
@@ -239,7 +255,7 @@ async function execute(plan: Plan): Promise<Outcome> {
 
 function requestsWithoutFaults(plan: Plan): Promise<number> {
   return withLab(scenarioFor(plan, false), async lab => {
-    await runJob(lab, plan.jobs[0])
+    await runJob(lab, plan, plan.jobs[0])
     return lab.emulator.requests().length
   })
 }

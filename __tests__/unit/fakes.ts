@@ -39,8 +39,16 @@ export function restError(
 }
 
 /** A fake clock: sleeping advances time at once. */
+/** A wait that keeps sleeping without moving fake time: it would spin instead of failing. */
+export class FakeClockStalledError extends Error {
+  override name = 'FakeClockStalledError'
+}
+
 export class FakeClock implements Clock {
+  /** Sleeps in a row that may pass without advancing time before the clock calls it a stall. */
+  static readonly STALL_LIMIT = 1_000
   sleeps: number[] = []
+  private stalled = 0
   constructor(public time = Date.parse('2026-11-28T12:00:00Z')) {}
   now(): number {
     return this.time
@@ -51,8 +59,14 @@ export class FakeClock implements Clock {
       error.name = 'AbortError'
       throw error
     }
+    this.stalled = ms > 0 ? 0 : this.stalled + 1
+    if (this.stalled >= FakeClock.STALL_LIMIT) {
+      throw new FakeClockStalledError(
+        `${this.stalled} sleeps in a row did not advance the fake clock (at ${new Date(this.time).toISOString()}): the wait would spin forever`
+      )
+    }
     this.sleeps.push(ms)
-    this.time += ms
+    this.time += Math.max(0, ms)
     await Promise.resolve()
   }
 }
