@@ -15,8 +15,11 @@
  * - secrets: whether anything secret reached the action's output
  * - github: pull requests in the local GitHub and the events a run comment works from
  * - batches: many cases side by side
+ * - admin: the local Azure's admin API (keys disabled or rotated, grants removed) and an account
+ *   as of the emulator's clock
  */
 export * from './action.js'
+export * from './admin.js'
 export * from './azure-pipelines.js'
 export * from './batches.js'
 export * from './certificates.js'

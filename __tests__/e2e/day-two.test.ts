@@ -2,16 +2,23 @@
  * Day two of an account the bundled action provisioned: the key rotates and the account follows
  * after Azure Cosmos DB's lag; the account's grant is taken away and the account shows the
  * revocation, and a re-run of the action restores access. Key and grant changes go through the
- * local Azure's admin API, as a test of the action's own day-two modes would make them.
+ * local Azure's admin API, as a test of the action's own day-two modes would make them. The
+ * rotation policy the action keeps (key-rotate-after, key-expire-after) and its on-demand rotation
+ * (rotate-key) show in mode verify as lag until the account has caught up.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import {
+  adminRequest,
   assertExit0,
+  cosmosAccountNow,
   cosmosServicePrincipal,
   defaultNames,
+  describeRequest,
   KEY_NAME,
   preparedScenario,
   startLab,
+  writes,
+  type ActionRun,
   type Lab
 } from '../../testkit/index.js'
 
@@ -32,37 +39,11 @@ beforeEach(() => {
   lab.emulator.clearRequests()
 })
 
-async function admin(
-  path: string,
-  method: string,
-  body: unknown
-): Promise<{ status: number; json: { version?: string; removed?: unknown[] } }> {
-  const res = await fetch(`${lab.emulator.adminUrl}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body)
-  })
-  return {
-    status: res.status,
-    json: (await res.json()) as { version?: string; removed?: unknown[] }
-  }
-}
-
-function account(name: string) {
-  const found = Object.values(lab.emulator.store.world.cosmosAccounts).find(a => a.name === name)
-  if (!found) throw new Error(`no account ${name}`)
-  return found
-}
-
-type AccountState = { keyVersionInUse?: string; revoked?: { code: number } }
+const admin = (path: string, method: string, body: unknown) =>
+  adminRequest(lab.emulator, path, method, body)
 
 /** The account as of now: `/_emulator/state` first moves the world to the emulator's clock. */
-async function stateOf(name: string): Promise<AccountState> {
-  const world = (await fetch(`${lab.emulator.adminUrl}/state`).then(r => r.json())) as {
-    cosmosAccounts: Record<string, AccountState>
-  }
-  return world.cosmosAccounts[account(name).id.toLowerCase()]!
-}
+const stateOf = (name: string) => cosmosAccountNow(lab.emulator, name)
 
 describe('day two of an account the action provisioned', () => {
   it('follows a key rotation after the lag, and a re-run of the action changes nothing', async () => {
@@ -105,5 +86,99 @@ describe('day two of an account the action provisioned', () => {
     expect(grants.length).toBeGreaterThan(0)
     lab.emulator.advanceClock(1)
     expect((await stateOf(name)).revoked).toBeUndefined()
+  })
+})
+
+const hsmHost = `${defaultNames.hsmName}.managedhsm.azure.net`
+
+function key() {
+  return lab.emulator.store.world.hsmDataPlanes[defaultNames.hsmName]!.keys[KEY_NAME]!
+}
+
+const versions = () => key().versions.map(v => v.version)
+
+interface Finding {
+  step: string
+  check: string
+  result: 'ok' | 'warning' | 'failed'
+  observed: string
+}
+
+const findings = (run: ActionRun): Finding[] => JSON.parse(run.outputs.findings ?? '[]')
+
+/** Runs the action and returns what it wrote, by request. */
+async function runAndWrites(inputs: Record<string, string>) {
+  lab.emulator.clearRequests()
+  const run = await lab.run(inputs)
+  return { run, writes: writes(lab.emulator.requests()).map(describeRequest) }
+}
+
+describe('the key rotation the action manages', () => {
+  it('keeps the rotation policy of the inputs, and verify shows an on-demand rotation as lag until the account catches up', async () => {
+    const name = 'day-two-policy'
+    const policy = { 'key-rotate-after': 'P90D', 'key-expire-after': 'P2Y' }
+    const first = await lab.run(lab.inputs(name, 'first-party', policy))
+    assertExit0(first)
+    expect(key().rotationPolicy).toMatchObject({
+      lifetimeActions: [{ timeAfterCreate: 'P90D' }],
+      expiryTime: 'P2Y'
+    })
+    const created = versions()
+    expect(created).toEqual([first.outputs['key-version']])
+
+    const again = await runAndWrites(lab.inputs(name, 'first-party', policy))
+    assertExit0(again.run)
+    expect(again.writes).toEqual([])
+    expect(again.run.outputs.changed).toBe('false')
+    expect(versions()).toEqual(created)
+
+    // Rotated now by the action (rotate-key); Azure Cosmos DB moves to the new version later.
+    lab.emulator.setTiming({ cosmosKeyVersionLag: 2 * HOUR })
+    const rotated = await runAndWrites(
+      lab.inputs(name, 'first-party', { ...policy, 'rotate-key': 'true' })
+    )
+    assertExit0(rotated.run)
+    expect(rotated.writes).toEqual([`POST ${hsmHost}/keys/${KEY_NAME}/rotate`])
+    const newVersion = rotated.run.outputs['key-version']
+    expect(versions()).toEqual([...created, newVersion])
+    expect(key().versions.every(v => v.enabled)).toBe(true)
+
+    const verify = lab.inputs(name, 'first-party', { ...policy, mode: 'verify' })
+    const lagging = await runAndWrites(verify)
+    assertExit0(lagging.run)
+    expect(lagging.writes).toEqual([])
+    expect(lagging.run.outputs).toMatchObject({
+      healthy: 'true',
+      'key-version': newVersion,
+      'key-version-in-use': created[0]
+    })
+    // The lag is the one finding that is not ok, and it is a warning.
+    expect(findings(lagging.run).filter(f => f.result !== 'ok')).toEqual([
+      expect.objectContaining({
+        check: 'uses the current key version (within 24 hours of a rotation)',
+        result: 'warning',
+        observed: expect.stringContaining(
+          `uses version ${created[0]}; the current version ${newVersion}`
+        )
+      })
+    ])
+    expect(lagging.run.summary).toContain('⚠️ warning')
+
+    lab.emulator.advanceClock(2 * HOUR)
+    const caughtUp = await runAndWrites(verify)
+    assertExit0(caughtUp.run)
+    expect(caughtUp.writes).toEqual([])
+    expect(caughtUp.run.outputs).toMatchObject({
+      healthy: 'true',
+      'key-version-in-use': newVersion
+    })
+    expect(findings(caughtUp.run)).toContainEqual(
+      expect.objectContaining({
+        check: 'uses the current key version',
+        result: 'ok',
+        observed: `version ${newVersion}`
+      })
+    )
+    expect(findings(caughtUp.run).filter(f => f.result !== 'ok')).toEqual([])
   })
 })

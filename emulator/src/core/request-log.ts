@@ -21,6 +21,11 @@ export interface RequestLogEntry {
   service?: string
   /** Why the request was refused or failed, for refusals the services never saw. */
   error?: string
+  /**
+   * A write's JSON body as the paths of its fields, names only and never values (e.g.
+   * `properties.keyVaultKeyUri`), so that a test can tell what an update carried.
+   */
+  bodyFields?: string[]
 }
 
 const SECRET_NAME = /secret|token|assertion|password|signature|^sig$|^code$/i
@@ -30,6 +35,34 @@ export function redactQuery(query: URLSearchParams): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [name, value] of query) out[name] = SECRET_NAME.test(name) ? '[redacted]' : value
   return out
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/**
+ * The paths of a JSON object body's fields (`properties.keyVaultKeyUri`; an array or an empty
+ * object ends a path), names only; undefined for an empty or non-JSON body.
+ */
+export function bodyFieldPaths(body: Buffer): string[] | undefined {
+  if (!body.length) return undefined
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(body.toString('utf8'))
+  } catch {
+    return undefined
+  }
+  if (!isPlainObject(parsed)) return undefined
+  const paths: string[] = []
+  const walk = (value: Record<string, unknown>, prefix: string): void => {
+    for (const [name, field] of Object.entries(value)) {
+      if (isPlainObject(field) && Object.keys(field).length) walk(field, `${prefix}${name}.`)
+      else paths.push(`${prefix}${name}`)
+    }
+  }
+  walk(parsed, '')
+  return paths
 }
 
 /** Every request the local Azure saw, in arrival order of completion; never holds a token. */
@@ -46,7 +79,13 @@ export class RequestLog {
 
   /** Entries with a sequence number greater than `since` (all when absent). */
   list(since = 0): RequestLogEntry[] {
-    return this.entries.filter(e => e.seq > since).map(e => ({ ...e, query: { ...e.query } }))
+    return this.entries
+      .filter(e => e.seq > since)
+      .map(e => ({
+        ...e,
+        query: { ...e.query },
+        ...(e.bodyFields ? { bodyFields: [...e.bodyFields] } : {})
+      }))
   }
 
   /** Empties the log; sequence numbers keep counting up. */

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { randomUUID } from 'node:crypto'
 import type { EmuResponse, Principal, RequestKind } from '../core/service.js'
 import { AzureError, azureError } from '../core/errors.js'
-import { redactQuery } from '../core/request-log.js'
+import { bodyFieldPaths, redactQuery } from '../core/request-log.js'
 import type { FaultKind } from '../core/scenario-types.js'
 import type { LocalAzure, PendingRequest } from './local-azure.js'
 import { readBody, toEmuRequest } from './parse-request.js'
@@ -51,13 +51,15 @@ export async function serveEmulatedRequest(
   }
   const defaultKind: RequestKind =
     service?.logKind?.(emuReq) ?? (method === 'GET' || method === 'HEAD' ? 'read' : 'write')
+  const bodyFields = defaultKind === 'write' ? bodyFieldPaths(body) : undefined
   const base = {
     time,
     method,
     host: emuReq.host,
     path: emuReq.path,
     query: redactQuery(emuReq.query),
-    service: service?.name
+    service: service?.name,
+    ...(bodyFields ? { bodyFields } : {})
   }
   const finish = (
     status: number,
