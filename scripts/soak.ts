@@ -191,8 +191,8 @@ interface Outcome {
 }
 
 /**
- * Runs of a key race let the HSM take key management through ARM, whose create-if-absent cannot
- * race; the data-plane fallback (observe, then create) can.
+ * Runs that start together on an HSM without the key let it take key management through ARM,
+ * whose create-if-absent cannot race; the data-plane fallback (observe, then create) can.
  */
 const runJob = (
   lab: Lab,
@@ -204,7 +204,7 @@ const runJob = (
     lab.inputs(
       job.name,
       job.mode,
-      plan.shape === 'key-race' ? { 'allow-arm-key-management': 'true' } : {}
+      plan.jobs.length > 1 && !plan.keyExists ? { 'allow-arm-key-management': 'true' } : {}
     ),
     { onSpawn, requestTimeoutMs: REQUEST_TIMEOUT_MS }
   )
