@@ -1,6 +1,7 @@
-import { transportFromEnv } from './azure/http.js'
-import { sanitizeSdkLog } from './azure/sdk-log.js'
+import { transportFromEnv } from './azure/transport.js'
 import { run } from './main.js'
 
-sanitizeSdkLog(line => process.stderr.write(line))
-await run(undefined, { transport: transportFromEnv(process.env) })
+await run(undefined, {
+  transport: transportFromEnv(process.env),
+  sdkLog: line => process.stderr.write(line)
+})

@@ -1,7 +1,8 @@
 import { describeError } from './errors.js'
 import { parseInputs } from './inputs/parse.js'
 import type { Inputs } from './inputs/settings.js'
-import { ProvisioningError, runProvisioning, type ProvisioningDeps } from './provision.js'
+import type { ProvisioningDeps } from './provision.js'
+import { ProvisioningError } from './provisioning-error.js'
 import { githubRunner } from './runner/github.js'
 import type { Runner } from './runner/runner.js'
 import { sanitize } from './sanitize.js'
@@ -9,7 +10,7 @@ import { renderInputErrorSummary, renderSummary, setOutputs } from './summary.js
 import { WaitStoppedError } from './wait.js'
 import { markdownText } from './escape.js'
 import type { ActionOutputs } from './outputs.js'
-import { renderPlanComment } from './pr-comment/index.js'
+import { renderPlanComment } from './pr-comment/render.js'
 import type { StepRecord } from './steps/context.js'
 
 /**
@@ -38,8 +39,21 @@ export async function run(
   }, inputs.timeoutMinutes * 60_000)
   timer.unref?.()
 
+  // Asked for now, so that the runner's answer comes while the Azure SDKs load.
+  const firstIdToken =
+    inputs.auth.type === 'oidc' && !deps.credential
+      ? runner.getIdToken(inputs.auth.audience)
+      : undefined
+  firstIdToken?.catch(() => {})
+
   try {
-    const result = await runProvisioning(inputs, { ...deps, runner, signal: controller.signal })
+    const { runProvisioning } = await import('./provision.js')
+    const result = await runProvisioning(inputs, {
+      ...deps,
+      firstIdToken,
+      runner,
+      signal: controller.signal
+    })
     setOutputs(runner, result.outputs)
     await writeSummary(
       runner,

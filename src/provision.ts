@@ -3,7 +3,8 @@ import { createCredential } from './auth/credential.js'
 import { signedInPrincipal } from './auth/principal.js'
 import type { AzureApis } from './azure/api.js'
 import { createAzureApis } from './azure/clients.js'
-import { defaultTransport, type TransportSettings } from './azure/http.js'
+import { sanitizeSdkLog } from './azure/sdk-log.js'
+import { defaultTransport, type TransportSettings } from './azure/transport.js'
 import { systemClock, type Clock } from './clock.js'
 import { getCloud } from './cloud.js'
 import type { Inputs } from './inputs/settings.js'
@@ -23,11 +24,14 @@ import {
   type WaitLimits
 } from './steps/context.js'
 import { Step, type StepName } from './steps/names.js'
+import { ProvisioningError } from './provisioning-error.js'
 
 export interface ProvisioningDeps {
   runner: Runner
   /** Default: the credential for `auth-type`. */
   credential?: TokenCredential
+  /** The run's first ID token, when `run` asked for it before loading the Azure SDKs. */
+  firstIdToken?: Promise<string>
   /** Default: the Azure SDK clients, built on `credential`. */
   apis?: AzureApis
   clock?: Clock
@@ -37,6 +41,8 @@ export interface ProvisioningDeps {
   waits?: Partial<WaitLimits>
   /** Default: the file system. */
   secretFiles?: SecretFiles
+  /** Where the Azure SDK's own log (AZURE_LOG_LEVEL) goes, token-free; default: unchanged. */
+  sdkLog?: (line: string) => void
 }
 
 export interface ProvisioningResult {
@@ -44,18 +50,6 @@ export interface ProvisioningResult {
   changed: boolean
   outputs: ActionOutputs
   records: StepRecord[]
-}
-
-/** A failed run: the error, the step it failed in, and the records of the steps before it. */
-export class ProvisioningError extends Error {
-  constructor(
-    override readonly cause: unknown,
-    readonly step: StepName | 'unknown',
-    readonly records: StepRecord[]
-  ) {
-    super(cause instanceof Error ? cause.message : String(cause))
-    this.name = 'ProvisioningError'
-  }
 }
 
 /**
@@ -67,6 +61,7 @@ export async function runProvisioning(
   inputs: Inputs,
   deps: ProvisioningDeps
 ): Promise<ProvisioningResult> {
+  if (deps.sdkLog) sanitizeSdkLog(deps.sdkLog)
   const cloud = getCloud(inputs.environment)
   const transport = { ...defaultTransport, ...deps.transport }
   const records: StepRecord[] = []
@@ -80,7 +75,14 @@ export async function runProvisioning(
 
   try {
     const credential =
-      deps.credential ?? createCredential({ inputs, cloud, runner: deps.runner, transport })
+      deps.credential ??
+      createCredential({
+        inputs,
+        cloud,
+        runner: deps.runner,
+        transport,
+        firstIdToken: deps.firstIdToken
+      })
     const principal = await blame.phase(Step.SignIn, () =>
       signedInPrincipal(credential, cloud, signal)
     )

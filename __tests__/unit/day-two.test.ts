@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import type { Inputs } from '../../src/inputs/settings.js'
-import { ProvisioningError } from '../../src/provision.js'
+import { ProvisioningError } from '../../src/provisioning-error.js'
 import { hsmRoles, roleAssignmentName } from '../../src/roles.js'
 import { FakeAzure, baseInputs, ids, withUserAssigned } from './fakes.js'
 import { harness } from './helpers.js'

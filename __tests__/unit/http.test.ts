@@ -7,12 +7,8 @@ import {
 } from '@azure/core-rest-pipeline'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import {
-  attemptTimeoutPolicy,
-  isNonIdempotent,
-  transportOptions,
-  type TransportSettings
-} from '../../src/azure/http.js'
+import { attemptTimeoutPolicy, isNonIdempotent, transportOptions } from '../../src/azure/http.js'
+import type { TransportSettings } from '../../src/azure/transport.js'
 
 const settings: TransportSettings = {
   readTimeoutMs: 300,

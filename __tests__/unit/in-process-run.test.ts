@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from '@jest/globals'
 import type { Inputs } from '../../src/inputs/settings.js'
-import { ProvisioningError, runProvisioning } from '../../src/provision.js'
+import { runProvisioning } from '../../src/provision.js'
+import { ProvisioningError } from '../../src/provisioning-error.js'
 import { hsmRoles } from '../../src/roles.js'
 import { systemClock } from '../../src/clock.js'
 import { defaultNames, KEY_NAME, writes } from '../../testkit/index.js'

@@ -9,7 +9,7 @@ import { applyEnv, trustEmulatorCa } from '../../emulator/src/index.js'
 import { createCredential } from '../../src/auth/credential.js'
 import type { AzureApis } from '../../src/azure/api.js'
 import { createAzureApis } from '../../src/azure/clients.js'
-import { defaultTransport, type TransportSettings } from '../../src/azure/http.js'
+import { defaultTransport, type TransportSettings } from '../../src/azure/transport.js'
 import { getCloud } from '../../src/cloud.js'
 import {
   defaultNames,

@@ -2,7 +2,7 @@
 import { describe, expect, it } from '@jest/globals'
 import type { CosmosAccountState } from '../../src/azure/api.js'
 import type { Inputs } from '../../src/inputs/settings.js'
-import { ProvisioningError } from '../../src/provision.js'
+import { ProvisioningError } from '../../src/provisioning-error.js'
 import { hsmRoles } from '../../src/roles.js'
 import { ActionError } from '../../src/errors.js'
 import { FakeAzure, baseInputs, ids, restError, uaiId, withUserAssigned } from './fakes.js'

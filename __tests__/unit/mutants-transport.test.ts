@@ -7,12 +7,8 @@ import {
   type PipelineRequest,
   type PipelineResponse
 } from '@azure/core-rest-pipeline'
-import {
-  defaultTransport,
-  isNonIdempotent,
-  transportFromEnv,
-  transportOptions
-} from '../../src/azure/http.js'
+import { isNonIdempotent, transportOptions } from '../../src/azure/http.js'
+import { defaultTransport, transportFromEnv } from '../../src/azure/transport.js'
 import { createJsonClient } from '../../src/azure/rest.js'
 
 describe('transportFromEnv', () => {

@@ -5,7 +5,7 @@ import {
   parseSecurityDomainCertificate,
   type SecurityDomainCertificate
 } from '../../src/certificates.js'
-import { ProvisioningError } from '../../src/provision.js'
+import { ProvisioningError } from '../../src/provisioning-error.js'
 import type { StepRecord, StepResult } from '../../src/steps/context.js'
 
 /** The run's failure, which must be a ProvisioningError. */

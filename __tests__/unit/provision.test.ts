@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import type { SecurityDomainCertificate } from '../../src/certificates.js'
-import { ProvisioningError } from '../../src/provision.js'
+import { ProvisioningError } from '../../src/provisioning-error.js'
 import { hsmRoles, roleAssignmentName } from '../../src/roles.js'
 import { FakeAzure, baseInputs, ids, restError, uaiId, withUserAssigned } from './fakes.js'
 import { harness } from './helpers.js'

@@ -7,7 +7,8 @@ import {
   ManagedIdentityCredential,
   WorkloadIdentityCredential
 } from '@azure/identity'
-import { transportOptions, type TransportSettings } from '../azure/http.js'
+import { transportOptions } from '../azure/http.js'
+import type { TransportSettings } from '../azure/transport.js'
 import type { AzureCloud } from '../cloud.js'
 import { ActionError, messageOf } from '../errors.js'
 import type { Inputs } from '../inputs/settings.js'
@@ -20,6 +21,8 @@ export interface CredentialSetup {
   cloud: AzureCloud
   runner: Pick<Runner, 'getIdToken' | 'setSecret'>
   transport: TransportSettings
+  /** The run's first ID token, asked for early (see `run`), used for the first assertion. */
+  firstIdToken?: Promise<string>
 }
 
 /**
@@ -34,6 +37,7 @@ export function createCredential(setup: CredentialSetup): TokenCredential {
   switch (inputs.auth.type) {
     case 'oidc': {
       const presented = new FederatedAssertion(runner, audience)
+      if (setup.firstIdToken) presented.startWith(setup.firstIdToken)
       const credential = new ClientAssertionCredential(
         tenantId ?? '',
         clientId ?? '',
@@ -69,6 +73,7 @@ export function createCredential(setup: CredentialSetup): TokenCredential {
 export class FederatedAssertion {
   private claims: Record<string, unknown> | undefined
   private last: { token: string; at: number; expiresAt?: number } | undefined
+  private first: Promise<string> | undefined
 
   constructor(
     private readonly runner: Pick<Runner, 'getIdToken' | 'setSecret'>,
@@ -77,11 +82,19 @@ export class FederatedAssertion {
     private readonly reuseWithinMs = 2_000
   ) {}
 
+  /** An ID token already asked for, to be taken by the first fetch instead of asking again. */
+  startWith(token: Promise<string>): void {
+    token.catch(() => {})
+    this.first = token
+  }
+
   async fetch(): Promise<string> {
     if (this.last && this.reusable(this.last)) return this.last.token
     let token: string
+    const first = this.first
+    this.first = undefined
     try {
-      token = await this.runner.getIdToken(this.audience)
+      token = await (first ?? this.runner.getIdToken(this.audience))
     } catch (error) {
       // A runner that explained the failure itself (Azure Pipelines) knows better what to do.
       if (error instanceof ActionError) throw error

@@ -17,7 +17,8 @@ import type {
   ManagedHsmState,
   ProvidersApi
 } from './api.js'
-import { transportOptions, type TransportSettings } from './http.js'
+import { transportOptions } from './http.js'
+import type { TransportSettings } from './transport.js'
 
 export interface ArmSetup {
   credential: TokenCredential

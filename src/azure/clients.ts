@@ -10,7 +10,7 @@ import {
 import { createGraphApi } from './graph.js'
 import { createPermissionsApi } from './permissions.js'
 import { createHsmDataPlane } from './hsm-data-plane.js'
-import type { TransportSettings } from './http.js'
+import type { TransportSettings } from './transport.js'
 
 /** Builds every client once: one credential, one token per audience, reused connections. */
 export function createAzureApis(setup: {

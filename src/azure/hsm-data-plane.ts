@@ -15,7 +15,8 @@ import type {
   SecurityDomainApi,
   SecurityDomainStatus
 } from './api.js'
-import { transportOptions, type TransportSettings } from './http.js'
+import { transportOptions } from './http.js'
+import type { TransportSettings } from './transport.js'
 import { createJsonClient, type JsonClient } from './rest.js'
 
 /** The api-version @azure/keyvault-admin uses for local RBAC; the security domain accepts it too. */

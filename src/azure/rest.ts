@@ -11,7 +11,8 @@ import {
   type PipelinePolicy
 } from '@azure/core-rest-pipeline'
 import { scopeOf } from '../cloud.js'
-import { attemptTimeoutPolicy, transportOptions, type TransportSettings } from './http.js'
+import { attemptTimeoutPolicy, transportOptions } from './http.js'
+import type { TransportSettings } from './transport.js'
 
 export interface RestResponse<T> {
   status: number

@@ -1,7 +1,5 @@
 import * as core from '@actions/core'
-import { context } from '@actions/github'
 import { plainText } from '../escape.js'
-import { publishRunComment } from '../pr-comment/index.js'
 import type { Runner } from './runner.js'
 
 export function githubRunner(): Runner {
@@ -29,6 +27,11 @@ export function githubRunner(): Runner {
         }
       }
       core.setSecret(comment.token)
+      // Loaded only here: Octokit is large, and most runs write no comment.
+      const [{ context }, { publishRunComment }] = await Promise.all([
+        import('@actions/github'),
+        import('../pr-comment/publish.js')
+      ])
       return publishRunComment({
         token: comment.token,
         context,
@@ -59,14 +62,16 @@ async function getIdToken(audience: string): Promise<string> {
   }
 }
 
-function resourceTags(): Record<string, string> {
+/** The run that created a resource, from the variables the runner sets (as `github.context` reads them). */
+function resourceTags(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const tags: Record<string, string> = { 'created-by': 'cosmos-cmk-hsm-action' }
-  // context.repo throws when GITHUB_REPOSITORY is unset (e.g. a local run).
-  if (!process.env.GITHUB_REPOSITORY) return tags
-  const { owner, repo } = context.repo
-  tags['github-repository'] = `${owner}/${repo}`
-  if (context.runId) {
-    tags['github-run-url'] = `${context.serverUrl}/${owner}/${repo}/actions/runs/${context.runId}`
+  const repository = env.GITHUB_REPOSITORY
+  if (!repository) return tags
+  tags['github-repository'] = repository
+  const runId = env.GITHUB_RUN_ID
+  if (runId && /^\d+$/.test(runId)) {
+    const server = env.GITHUB_SERVER_URL || 'https://github.com'
+    tags['github-run-url'] = `${server}/${repository}/actions/runs/${runId}`
   }
   return tags
 }
