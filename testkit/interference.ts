@@ -223,3 +223,45 @@ export function answerLate(
     }
   }
 }
+
+export interface SpentArmBudget {
+  /** The ARM writes that met an empty budget on their first attempt, in order. */
+  readonly drained: string[]
+  dispose(): void
+}
+
+const isArmWrite = (r: PendingRequest | RequestLogEntry) =>
+  r.host.startsWith('management.') && !['GET', 'HEAD'].includes(r.method)
+
+/**
+ * Before each Resource Manager write that is not the repetition of a throttled one, spends what is
+ * left of the caller's write (or delete) budget, as a parallel job signed in as the same identity
+ * would: every write the action makes meets a 429 first. Needs a timing that limits ARM requests.
+ */
+export function spendArmBudgetBeforeWrites(emulator: Emulator): SpentArmBudget {
+  const drained: string[] = []
+  /** Writes answered 429 whose repetition is still to come. */
+  const throttled: string[] = []
+  const before = (request: PendingRequest) => {
+    if (!isArmWrite(request) || !request.principal) return
+    const line = describeRequest(request)
+    const repeated = throttled.indexOf(line)
+    if (repeated >= 0) {
+      throttled.splice(repeated, 1)
+      return
+    }
+    if (emulator.drainArmBudget({ ...request, principal: request.principal })) drained.push(line)
+  }
+  const logged = (entry: RequestLogEntry) => {
+    if (isArmWrite(entry) && entry.status === 429) throttled.push(describeRequest(entry))
+  }
+  emulator.on('before-request', before)
+  emulator.on('request', logged)
+  return {
+    drained,
+    dispose: () => {
+      emulator.off('before-request', before as (arg: never) => void)
+      emulator.off('request', logged as (arg: never) => void)
+    }
+  }
+}

@@ -24,6 +24,7 @@ import {
 } from './services/github/settings.js'
 import { agentEnv } from './services/devops/agent-env.js'
 import type { PipelineRun } from './services/devops/pipeline-run.js'
+import { armChargeOf, drainArmBudget } from './model/arm-throttle.js'
 
 export interface EmulatorOptions {
   /** 0 (default) picks any free port. Always bound to 127.0.0.1. */
@@ -174,6 +175,18 @@ export class Emulator {
     return changes
       ? configureGitHubApi(world, changes, this.azure.now())
       : gitHubApiView(world, this.azure.now())
+  }
+
+  /**
+   * Empties the Resource Manager budget (model/arm-throttle.ts) that a request with this method
+   * and path by `principal` spends, as other requests of the same identity would. False, and
+   * nothing done, for reads, requests outside a subscription, or while the timing sets no limit.
+   */
+  drainArmBudget(request: { method: string; path: string; principal: string }): boolean {
+    const charge = armChargeOf(request.method.toUpperCase(), request.path)
+    if (!charge) return false
+    const azure = this.azure
+    return drainArmBudget(azure.store.world, azure.timing, charge, request.principal, azure.now())
   }
 
   /** Moves the emulator's clock forward, e.g. to expire tokens or finish operations. */

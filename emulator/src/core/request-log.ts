@@ -26,10 +26,22 @@ export interface RequestLogEntry {
    * `properties.keyVaultKeyUri`), so that a test can tell what an update carried.
    */
   bodyFields?: string[]
+  /** The `Retry-After` of a 429 answer, in seconds. */
+  retryAfterSeconds?: number
 }
 
 const SECRET_NAME = /secret|token|assertion|password|signature|^sig$|^code$/i
 const MAX_ENTRIES = 100_000
+
+/** The `Retry-After` (whole seconds) of a throttled answer, for its log entry. */
+export function throttledRetryAfter(
+  status: number,
+  headers: Record<string, string> | undefined
+): number | undefined {
+  if (status !== 429) return undefined
+  const value = Object.entries(headers ?? {}).find(([k]) => k.toLowerCase() === 'retry-after')?.[1]
+  return value !== undefined && /^\d+$/.test(value.trim()) ? Number(value) : undefined
+}
 
 export function redactQuery(query: URLSearchParams): Record<string, string> {
   const out: Record<string, string> = {}

@@ -33,12 +33,33 @@ export interface Timing {
   accessTokenLifetimeSeconds: number
   /** Lifetime of GitHub ID tokens, seconds. */
   idTokenLifetimeSeconds: number
+  /**
+   * Azure Resource Manager's write budget (PUT, PATCH, POST) per subscription and principal: the
+   * size of its token bucket, a whole number; 0 (the default) sets no limit. Azure: 200.
+   */
+  armWriteBucket: number
+  /** Tokens per second the write bucket gets back (Azure: 10). */
+  armWriteRefillPerSecond: number
+  /**
+   * The same for deletes (DELETE), which Azure counts in a bucket of their own; 0 (the default)
+   * sets no limit. Azure: 200.
+   */
+  armDeleteBucket: number
+  /** Tokens per second the delete bucket gets back (Azure: 10). */
+  armDeleteRefillPerSecond: number
 }
 
-export type DelayKind = Exclude<
-  keyof Timing,
-  'retryAfterSeconds' | 'accessTokenLifetimeSeconds' | 'idTokenLifetimeSeconds'
->
+/** The timing fields that are plain numbers rather than delays. */
+export type TimingNumberKey =
+  | 'retryAfterSeconds'
+  | 'accessTokenLifetimeSeconds'
+  | 'idTokenLifetimeSeconds'
+  | 'armWriteBucket'
+  | 'armWriteRefillPerSecond'
+  | 'armDeleteBucket'
+  | 'armDeleteRefillPerSecond'
+
+export type DelayKind = Exclude<keyof Timing, TimingNumberKey>
 
 export interface EmuRequest {
   method: string

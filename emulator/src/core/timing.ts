@@ -1,4 +1,4 @@
-import type { Delay, Timing } from './service.js'
+import type { Delay, Timing, TimingNumberKey } from './service.js'
 import type { RandomSource } from './random.js'
 
 /** Timing when a scenario says nothing: instant operations, realistic token lifetimes. */
@@ -19,10 +19,26 @@ export const DEFAULT_TIMING: Timing = {
   requestLatency: 0,
   retryAfterSeconds: 1,
   accessTokenLifetimeSeconds: 3600,
-  idTokenLifetimeSeconds: 300
+  idTokenLifetimeSeconds: 300,
+  // Resource Manager's request limits are off unless a scenario sizes a bucket; the refill rates
+  // are Azure's (model/arm-throttle.ts says where the figures come from).
+  armWriteBucket: 0,
+  armWriteRefillPerSecond: 10,
+  armDeleteBucket: 0,
+  armDeleteRefillPerSecond: 10
 }
 
-const NUMBER_KEYS = ['retryAfterSeconds', 'accessTokenLifetimeSeconds', 'idTokenLifetimeSeconds']
+const NUMBER_KEYS: readonly TimingNumberKey[] = [
+  'retryAfterSeconds',
+  'accessTokenLifetimeSeconds',
+  'idTokenLifetimeSeconds',
+  'armWriteBucket',
+  'armWriteRefillPerSecond',
+  'armDeleteBucket',
+  'armDeleteRefillPerSecond'
+]
+const BUCKET_KEYS: readonly string[] = ['armWriteBucket', 'armDeleteBucket']
+const RATE_KEYS: readonly string[] = ['armWriteRefillPerSecond', 'armDeleteRefillPerSecond']
 
 /** Checks a (partial) timing object, returning the problems found. */
 export function timingProblems(value: unknown): string[] {
@@ -33,7 +49,13 @@ export function timingProblems(value: unknown): string[] {
   for (const [key, v] of Object.entries(value)) {
     if (!(key in DEFAULT_TIMING)) {
       problems.push(`unknown timing field '${key}'`)
-    } else if (NUMBER_KEYS.includes(key)) {
+    } else if (BUCKET_KEYS.includes(key)) {
+      if (!Number.isSafeInteger(v) || (v as number) < 0)
+        problems.push(`${key} must be a whole number >= 0 (0: no limit)`)
+    } else if (RATE_KEYS.includes(key)) {
+      if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+        problems.push(`${key} must be a number > 0`)
+    } else if ((NUMBER_KEYS as readonly string[]).includes(key)) {
       if (typeof v !== 'number' || !(v >= 0)) problems.push(`${key} must be a number >= 0`)
     } else if (!isDelay(v)) {
       problems.push(`${key} must be milliseconds (a number >= 0) or a [min, max] pair`)

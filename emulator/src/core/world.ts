@@ -242,6 +242,14 @@ export interface LongRunningOperation {
   error?: { code: string; message: string }
 }
 
+/** One of Resource Manager's token buckets (see model/arm-throttle.ts). */
+export interface ArmRequestBucket {
+  /** Tokens left as of `at`; fractional while it refills. */
+  tokens: number
+  /** When `tokens` was last brought up to date. */
+  at: number
+}
+
 export interface World {
   tenantId: string
   /** Keyed by subscription id in lower case. */
@@ -266,6 +274,11 @@ export interface World {
   directoryReaders?: string[]
   /** The workflow's GitHub repository as its REST API serves it (pull requests, issue comments). */
   github?: GitHubState
+  /**
+   * Resource Manager's request budgets, keyed by `{subscription}/{principal}/{writes|deletes}`;
+   * only present once a scenario limits ARM requests and one was spent.
+   */
+  armRequestBuckets?: Record<string, ArmRequestBucket>
 }
 
 export function emptyWorld(tenantId: string): World {

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { randomUUID } from 'node:crypto'
 import type { EmuResponse, Principal, RequestKind } from '../core/service.js'
 import { AzureError, azureError } from '../core/errors.js'
-import { bodyFieldPaths, redactQuery } from '../core/request-log.js'
+import { bodyFieldPaths, redactQuery, throttledRetryAfter } from '../core/request-log.js'
 import type { FaultKind } from '../core/scenario-types.js'
 import type { LocalAzure, PendingRequest } from './local-azure.js'
 import { readBody, toEmuRequest } from './parse-request.js'
@@ -63,17 +63,26 @@ export async function serveEmulatedRequest(
   }
   const finish = (
     status: number,
-    extra: { kind?: RequestKind; principal?: string; fault?: FaultKind; error?: string } = {}
-  ) =>
-    azure.record({
+    extra: {
+      kind?: RequestKind
+      principal?: string
+      fault?: FaultKind
+      error?: string
+      headers?: Record<string, string>
+    } = {}
+  ) => {
+    const retryAfterSeconds = throttledRetryAfter(status, extra.headers)
+    return azure.record({
       ...base,
       status,
       kind: extra.kind ?? defaultKind,
       ...(extra.principal ? { principal: extra.principal } : {}),
       durationMs: Math.round(performance.now() - started),
       ...(extra.fault ? { fault: extra.fault } : {}),
-      ...(extra.error ? { error: extra.error } : {})
+      ...(extra.error ? { error: extra.error } : {}),
+      ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {})
     })
+  }
   const send = async (response: EmuResponse) => {
     const latency = azure.sampleLatency()
     if (latency > 0) await sleep(latency)
@@ -102,7 +111,7 @@ export async function serveEmulatedRequest(
     } else {
       const response = faultResponse(fault, emuReq.host, requestId)
       await send(response)
-      finish(response.status, { fault: fault.kind })
+      finish(response.status, { fault: fault.kind, headers: response.headers })
     }
     return
   }
@@ -149,7 +158,8 @@ export async function serveEmulatedRequest(
   await send(response)
   finish(response.status, {
     kind: response.logAs ?? defaultKind,
-    principal: principal?.objectId ?? response.logPrincipal
+    principal: principal?.objectId ?? response.logPrincipal,
+    headers: response.headers
   })
 }
 

@@ -121,3 +121,28 @@ export function cosmosError(
     }
   })
 }
+
+/**
+ * Resource Manager's own throttling answer (429) for a spent subscription budget: the operation
+ * type ('write', 'delete'), the subscription, the caller ("actor") and the wait. Azure's
+ * documentation names only the status and `Retry-After`; the code and wording are those of
+ * answers Azure sends (as clients print them), rather than the `TooManyRequests` of some resource
+ * providers' own limits.
+ */
+export function subscriptionRequestsThrottled(
+  operation: 'write' | 'delete',
+  subscriptionId: string,
+  principal: string,
+  retryAfterSeconds: number,
+  headers: Record<string, string>
+): AzureError {
+  return azureError(
+    429,
+    'SubscriptionRequestsThrottled',
+    `Number of '${operation}' requests for subscription '${subscriptionId}' actor '${principal}' ` +
+      `exceeded. Please try again after '${retryAfterSeconds}' seconds after additional tokens are ` +
+      'available. Refer to https://aka.ms/arm-throttling for additional information.',
+    {},
+    { ...headers, 'Retry-After': String(retryAfterSeconds) }
+  )
+}

@@ -1,8 +1,9 @@
 import type { EmuResponse, Service, ServiceContext } from '../../core/service.js'
-import { azureError, notEmulated } from '../../core/errors.js'
+import { AzureError, azureError, notEmulated } from '../../core/errors.js'
 import { ARM_HOST } from '../../core/hosts.js'
 import { findRoute, type Route } from '../../core/routes.js'
 import { advanceWorld } from '../../model/advance.js'
+import { armChargeOf, spendArmRequest } from '../../model/arm-throttle.js'
 import type { ArmRequest } from './context.js'
 import {
   databaseAccount,
@@ -10,7 +11,7 @@ import {
   listDatabaseAccounts
 } from './cosmos-accounts.js'
 import { cosmosOperationResult, cosmosOperationStatus } from './cosmos-operations.js'
-import { missingApiVersion } from './errors.js'
+import { missingApiVersion, subscriptionRequestsThrottled } from './errors.js'
 import { userAssignedIdentity } from './identities.js'
 import {
   listManagedHsmKeys,
@@ -135,12 +136,49 @@ async function handle(ctx: ServiceContext): Promise<EmuResponse> {
     )
   }
   const a: ArmRequest = { ctx, world, now, apiVersion, callerId: ctx.principal.objectId }
-  const match = findRoute(ROUTES, req.method, req.path)
-  if (!match?.allowed) throw notEmulated(ARM_HOST, req.method, req.path)
-  const response = await match.route.handler(a, match.params)
-  // what the write changed takes effect from now on (key access, zero-length operations)
-  if (req.method !== 'GET' && req.method !== 'HEAD') advanceWorld(world, ctx.now(), ctx)
-  return response
+  // Resource Manager spends the caller's budget before any resource provider sees the request.
+  const limitHeaders = spendRequestBudget(ctx, ctx.principal.objectId, now)
+  try {
+    const match = findRoute(ROUTES, req.method, req.path)
+    if (!match?.allowed) throw notEmulated(ARM_HOST, req.method, req.path)
+    const response = await match.route.handler(a, match.params)
+    // what the write changed takes effect from now on (key access, zero-length operations)
+    if (req.method !== 'GET' && req.method !== 'HEAD') advanceWorld(world, ctx.now(), ctx)
+    return withHeaders(response, limitHeaders)
+  } catch (e) {
+    if (e instanceof AzureError) throw new AzureError(withHeaders(e.response, limitHeaders))
+    throw e
+  }
+}
+
+/**
+ * Takes one token of the caller's write (or delete) budget in the request's subscription, when
+ * the timing limits it (model/arm-throttle.ts). Answers the `x-ms-ratelimit-remaining-subscription-*`
+ * header for the response; a spent budget throws Resource Manager's 429 with `Retry-After`.
+ */
+function spendRequestBudget(
+  ctx: ServiceContext,
+  principal: string,
+  now: number
+): Record<string, string> {
+  const charge = armChargeOf(ctx.req.method, ctx.req.path)
+  const spent = charge && spendArmRequest(ctx.world, ctx.timing, charge, principal, now)
+  if (!charge || !spent) return {}
+  const headers = { [charge.header]: String(spent.remaining) }
+  if (spent.allowed) return headers
+  const operation = charge.type === 'writes' ? 'write' : 'delete'
+  throw subscriptionRequestsThrottled(
+    operation,
+    charge.subscriptionId,
+    principal,
+    spent.retryAfterSeconds,
+    headers
+  )
+}
+
+function withHeaders(response: EmuResponse, headers: Record<string, string>): EmuResponse {
+  if (Object.keys(headers).length === 0) return response
+  return { ...response, headers: { ...response.headers, ...headers } }
 }
 
 export const armService: Service = {
