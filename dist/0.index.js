@@ -1576,21 +1576,26 @@ function unsavedDownload(hsm) {
 function downloadUnderWay(status) {
     return !!status && /^(InProgress|Success)$/i.test(status.status);
 }
+/** Why a run stops at a download this action started and never saved, and what to do. */
+function unsavedDownloadMessage(hsmName, marker, file) {
+    return (`Managed HSM '${hsmName}' is tagged ${securityDomainTag}='${marker}': a security domain download this ` +
+        `action started was never saved${file ? ` to ${file}` : ''}, so no copy of the security domain may exist. ` +
+        'If another run is activating the HSM right now, re-run when it has finished. Otherwise, once the HSM is ' +
+        `active, download the security domain again (az keyvault security-domain download --hsm-name ${hsmName} ` +
+        `...), keep it offline, and remove the tag (az tag update --resource-id <the HSM's id> --operation Delete ` +
+        `--tags ${securityDomainTag}); then re-run.`);
+}
 /** What a run must refuse, before any write, about the security domain and its file. */
 function securityDomainProblems(ctx, hsm, download) {
     const sd = ctx.inputs.securityDomain;
     const hsmName = ctx.inputs.hsm.name;
     const state = sd ? ctx.secretFiles.state(sd.file) : 'absent';
     const marker = unsavedDownload(hsm);
-    if (marker && state !== 'written') {
-        return [
-            `Managed HSM '${hsmName}' is tagged ${securityDomainTag}='${marker}': a security domain download this ` +
-                'action started was never saved, so no copy of the security domain may exist. If another run is ' +
-                'activating the HSM right now, re-run when it has finished. Otherwise, once the HSM is active, download ' +
-                `the security domain again (az keyvault security-domain download --hsm-name ${hsmName} ...), keep it ` +
-                `offline, and remove the tag (az tag update --resource-id <the HSM's id> --operation Delete --tags ` +
-                `${securityDomainTag}); then re-run.`
-        ];
+    // Only a download the HSM took can be lost: while the HSM is not active and no download is under
+    // way, the one the tag tells of never reached it (cut off or refused), and this run starts it again.
+    const taken = hsm?.activationStatus === 'Active' || downloadUnderWay(download);
+    if (marker && taken && state !== 'written') {
+        return [unsavedDownloadMessage(hsmName, marker, sd?.file)];
     }
     const downloads = hsm ? hsm.activationStatus !== 'Active' && !downloadUnderWay(download) : true;
     if (!sd || !downloads || state === 'absent' || state === 'empty')
@@ -1608,7 +1613,8 @@ function securityDomainProblems(ctx, hsm, download) {
  * over content), tags the HSM that a download is under way, downloads the security domain, writes
  * and syncs it to the file, tags the HSM that it is saved, and waits until Azure reports the HSM
  * Active. A download begun by an earlier run is waited for, not repeated; one whose security
- * domain was never saved stops every later run (see securityDomainProblems).
+ * domain was never saved stops every later run (see securityDomainProblems), and one the HSM never
+ * took is started again.
  */
 async function ensureActivated(ctx, hsm, observedDownload) {
     const { inputs } = ctx;
@@ -1633,8 +1639,11 @@ async function ensureActivated(ctx, hsm, observedDownload) {
     const pending = observedDownload ?? (await securityDomain.downloadStatus());
     if (downloadUnderWay(pending)) {
         ctx.log.info(`A security domain download is already ${pending?.status} on '${hsm.name}'; waiting for it.`);
+        const marker = unsavedDownload(hsm);
         if (ctx.secretFiles.state(sd.file) === 'written')
             await markSaved(ctx, hsm);
+        else if (marker)
+            throw new errors/* ActionError */.lZ(unsavedDownloadMessage(hsm.name, marker, sd.file));
         else {
             ctx.log.warning(`${sd.file} does not exist here: the security domain of that download is saved by the run that started ` +
                 'it. Make sure that run kept it.');
@@ -1694,7 +1703,16 @@ async function download(ctx, hsm, securityDomain, sd) {
                 `--sd-quorum ... --security-domain-file ...), keep it offline, and remove the tag ${securityDomainTag} ` +
                 'from the HSM; then re-run.');
         }
-        await file.write(value);
+        try {
+            await file.write(value);
+        }
+        catch (error) {
+            throw new errors/* ActionError */.lZ(`The security domain of '${hsm.name}' was downloaded, but writing it to ${sd.file} failed ` +
+                `(${(0,errors/* describeError */.Uc)(error)}), so no copy of the security domain exists. Once the HSM is active, ` +
+                `download it again (az keyvault security-domain download --hsm-name ${hsm.name} --sd-wrapping-keys ... ` +
+                `--sd-quorum ... --security-domain-file ...), keep it offline, and remove the tag ${securityDomainTag} ` +
+                'from the HSM; then re-run.');
+        }
     }
     catch (error) {
         await file.release().catch(() => { });
@@ -3719,6 +3737,7 @@ var external_node_path_ = __webpack_require__(6760);
 
 
 
+
 const nodeSecretFiles = {
     state(path) {
         try {
@@ -3749,9 +3768,30 @@ const nodeSecretFiles = {
         }
         return {
             async write(content) {
+                // Written beside the file, synced, and renamed over it: a write cut short (a full disk,
+                // a killed process, a crash before the sync) must not leave part of a secret where a later
+                // run would take it for all of it.
+                const aside = `${path}.${(0,external_node_crypto_.randomUUID)()}.partial`;
                 try {
-                    await handle.writeFile(content);
-                    await handle.sync();
+                    const partial = await (0,promises_.open)(aside, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+                    try {
+                        await partial.chmod(0o600);
+                        await partial.writeFile(content);
+                        await partial.sync();
+                    }
+                    finally {
+                        await partial.close();
+                    }
+                    // Still the empty file reserved here, never another one (or content) put there since.
+                    const [reserved, current] = await Promise.all([handle.stat(), (0,promises_.lstat)(path)]);
+                    if (current.ino !== reserved.ino || current.dev !== reserved.dev || current.size > 0) {
+                        throw new Error(`${path} was replaced or written to after it was reserved`);
+                    }
+                    await (0,promises_.rename)(aside, path);
+                }
+                catch (error) {
+                    await (0,promises_.rm)(aside, { force: true }).catch(() => { });
+                    throw error;
                 }
                 finally {
                     await handle.close();

@@ -74,9 +74,9 @@ export function describeError(e: unknown): string {
   const message = messageOf(e)
   if (!prefix.length) return message
   const head = code && status ? `${code} (HTTP ${status})` : prefix.join(' ')
-  return message.startsWith(code ?? '\u0000')
-    ? `${message} (HTTP ${status ?? '?'})`
-    : `${head}: ${message}`
+  if (!message.startsWith(code ?? '\u0000')) return `${head}: ${message}`
+  // A file system error (EACCES: ...) has no HTTP status to show.
+  return status ? `${message} (HTTP ${status})` : message
 }
 
 export function isNotFound(e: unknown): boolean {

@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto'
 import { constants, lstatSync } from 'node:fs'
-import { open } from 'node:fs/promises'
+import { lstat, open, rename, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
 
 /**
@@ -10,7 +11,11 @@ export type FileState = 'absent' | 'empty' | 'written' | 'not-a-file'
 
 /** A file created for a secret before the secret exists, so that the secret cannot be lost to it. */
 export interface ReservedFile {
-  /** Writes the content, syncs it to disk and closes the file. */
+  /**
+   * Puts the content in the file, synced to disk, and closes it: all of it or, when the write fails
+   * or the process dies on the way, none (the file stays empty; a process that died may leave part
+   * of it beside the file, as `<file>.<id>.partial`).
+   */
   write(content: string): Promise<void>
   /** Closes the file without content (it stays, empty, for a later run). */
   release(): Promise<void>
@@ -53,9 +58,28 @@ export const nodeSecretFiles: SecretFiles = {
     }
     return {
       async write(content) {
+        // Written beside the file, synced, and renamed over it: a write cut short (a full disk,
+        // a killed process, a crash before the sync) must not leave part of a secret where a later
+        // run would take it for all of it.
+        const aside = `${path}.${randomUUID()}.partial`
         try {
-          await handle.writeFile(content)
-          await handle.sync()
+          const partial = await open(aside, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
+          try {
+            await partial.chmod(0o600)
+            await partial.writeFile(content)
+            await partial.sync()
+          } finally {
+            await partial.close()
+          }
+          // Still the empty file reserved here, never another one (or content) put there since.
+          const [reserved, current] = await Promise.all([handle.stat(), lstat(path)])
+          if (current.ino !== reserved.ino || current.dev !== reserved.dev || current.size > 0) {
+            throw new Error(`${path} was replaced or written to after it was reserved`)
+          }
+          await rename(aside, path)
+        } catch (error) {
+          await rm(aside, { force: true }).catch(() => {})
+          throw error
         } finally {
           await handle.close()
         }

@@ -51,6 +51,11 @@ export interface ActionRunOptions {
   timeoutMs?: number
   /** The event that triggered the run (GITHUB_EVENT_NAME and a GITHUB_EVENT_PATH file). */
   event?: GitHubEvent
+  /**
+   * The largest file the child may write, in bytes (RLIMIT_FSIZE, set by util-linux `prlimit`): a
+   * longer write stops there and fails with EFBIG (Node ignores SIGXFSZ), the file cut short.
+   */
+  fileSizeLimitBytes?: number
 }
 
 /** `name<<DELIMITER\nvalue\nDELIMITER` blocks, as @actions/core writes them. */
@@ -129,7 +134,14 @@ export async function runAction(
     ...inputEnv({ ...githubToken, ...inputs })
   }
   const started = Date.now()
-  const child = spawn(process.execPath, [ACTION_ENTRY], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const limit = options.fileSizeLimitBytes
+  // prlimit sets the limit and execs the action (same pid, so kills still reach it). Not a shell:
+  // one would drop the INPUT_* variables whose names have hyphens.
+  const [command, args] =
+    limit === undefined
+      ? [process.execPath, [ACTION_ENTRY]]
+      : ['prlimit', [`--fsize=${limit}`, '--', process.execPath, ACTION_ENTRY]]
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
   options.onSpawn?.(child)
   let stdout = ''
   let stderr = ''

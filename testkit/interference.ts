@@ -26,18 +26,31 @@ export interface Crash {
  * out, the action never learns the outcome) or instead of it (`cut-off`: the connection is reset).
  */
 export function crashAtWrite(emulator: Emulator, n: number, variant: CrashVariant): Crash {
-  let child: ChildProcess | undefined
   let seen = 0
+  return crashAtRequest(emulator, request => request.kind === 'write' && ++seen === n, variant)
+}
+
+/**
+ * SIGKILLs the action at the first request that reaches its service and `pick`s (called once for
+ * each such request, in the order they come): as it is served (`lands`) or instead of it
+ * (`cut-off`). Requests refused before they reach a service (a token challenge) are not offered.
+ */
+export function crashAtRequest(
+  emulator: Emulator,
+  pick: (request: PendingRequest) => boolean,
+  variant: CrashVariant
+): Crash {
+  let child: ChildProcess | undefined
   let hit: PendingRequest | undefined
   let landed = () => {}
   const served = new Promise<void>(resolve => (landed = resolve))
-  const killAtNth = (request: PendingRequest): boolean => {
-    if (request.kind !== 'write' || ++seen !== n) return false
+  const killAtPick = (request: PendingRequest): boolean => {
+    if (hit || !pick(request)) return false
     hit = request
     child?.kill('SIGKILL')
     return true
   }
-  const before = (request: PendingRequest) => void killAtNth(request)
+  const before = (request: PendingRequest) => void killAtPick(request)
   const logged = (entry: RequestLogEntry) => {
     if (hit && entry.method === hit.method && entry.host === hit.host && entry.path === hit.path) {
       landed()
@@ -47,7 +60,7 @@ export function crashAtWrite(emulator: Emulator, n: number, variant: CrashVarian
     emulator.on('before-request', before)
     emulator.on('request', logged)
   } else {
-    emulator.intercept(request => (killAtNth(request) ? 'reset' : 'continue'))
+    emulator.intercept(request => (killAtPick(request) ? 'reset' : 'continue'))
   }
   return {
     onSpawn: c => (child = c),

@@ -206,11 +206,67 @@ describe('activating the HSM', () => {
 
   it('releases the reserved file when the download fails, for a later run to take over', async () => {
     const azure = new FakeAzure().withActiveHsm({ activationStatus: 'NotActivated' })
-    azure.failAlways('sd.download', () => restError(400, 'BadParameter', 'certificates refused'))
+    azure.failNext('sd.download', () => restError(400, 'BadParameter', 'certificates refused'))
     const h = harness(azure)
     const error = await failure(h.run(newHsm()))
     expect(error.cause).toMatchObject({ statusCode: 400, message: 'certificates refused' })
     expect(h.files['/work/sd.json']).toEqual({ content: '' })
+    expect(azure.hsmState?.tags['cmk-security-domain']).toMatch(/^download started /)
+
+    // The HSM never took that download: the tag alone stops nothing, the next run downloads.
+    await h.run(newHsm())
+    expect(h.files['/work/sd.json']).toEqual({ content: '{"EncData":"opaque"}' })
+    expect(azure.hsmState?.tags['cmk-security-domain']).toMatch(/^saved /)
+  })
+
+  it('stops at a download under way that this action started and never saved', async () => {
+    const azure = new FakeAzure().withActiveHsm({
+      activationStatus: 'NotActivated',
+      tags: { 'cmk-security-domain': 'download started 2026-11-28T10:00:00.000Z' }
+    })
+    // The observation could not read the download; the activation finds it under way.
+    let reads = 0
+    azure.before['sd.status'] = () => {
+      if (++reads === 1) throw restError(503, 'ServiceUnavailable', 'busy')
+      azure.sdStatus ??= { status: 'InProgress' }
+    }
+    const h = harness(azure)
+    const error = await failure(h.run(newHsm()))
+    expect(error.step).toBe('HSM activation')
+    expect(error.message).toMatch(
+      /^Managed HSM 'hsm-cmk' is tagged cmk-security-domain='download started 2026-11-28T10:00:00.000Z': a security domain download this action started was never saved to \/work\/sd\.json, so/
+    )
+    expect(azure.writes()).toEqual([])
+  })
+
+  it('fails, saying what to do, when the downloaded security domain cannot be written', async () => {
+    const azure = new FakeAzure().withActiveHsm({ activationStatus: 'NotActivated' })
+    const secretFiles: SecretFiles = {
+      state: () => 'absent',
+      reserve: async () => ({
+        write: () =>
+          Promise.reject(
+            Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })
+          ),
+        release: async () => {}
+      })
+    }
+    const error = await failure(
+      runProvisioning(newHsm(), {
+        runner: new FakeRunner(),
+        credential: fakeCredential(),
+        apis: azure,
+        clock: new FakeClock(),
+        secretFiles
+      })
+    )
+    expect(error.message).toBe(
+      "The security domain of 'hsm-cmk' was downloaded, but writing it to /work/sd.json failed (ENOSPC: no " +
+        'space left on device), so no copy of the security domain exists. Once the HSM is active, download it ' +
+        'again (az keyvault security-domain download --hsm-name hsm-cmk --sd-wrapping-keys ... --sd-quorum ... ' +
+        '--security-domain-file ...), keep it offline, and remove the tag cmk-security-domain from the HSM; then ' +
+        're-run.'
+    )
     expect(azure.hsmState?.tags['cmk-security-domain']).toMatch(/^download started /)
   })
 

@@ -177,6 +177,24 @@ describe('nodeSecretFiles', () => {
     })
   })
 
+  it('puts the content in place whole, never over a file put there since the reservation', async () => {
+    const { readFileSync, readdirSync, renameSync, writeFileSync } = await import('node:fs')
+    const { join } = await import('node:path')
+    const { nodeSecretFiles } = await import('../../src/secret-file.js')
+    await withFolder(async dir => {
+      const file = join(dir, 'sd.json')
+      const reserved = await nodeSecretFiles.reserve(file)
+      writeFileSync(join(dir, 'other.json'), 'another security domain')
+      renameSync(join(dir, 'other.json'), file)
+      await expect(reserved.write('{"EncData":1}')).rejects.toThrow(
+        /was replaced or written to after it was reserved/
+      )
+      expect(readFileSync(file, 'utf8')).toBe('another security domain')
+      // Nothing of the content is left beside it either.
+      expect(readdirSync(dir)).toEqual(['sd.json'])
+    })
+  })
+
   it('never writes through a link, dangling or not', async () => {
     const { existsSync, symlinkSync } = await import('node:fs')
     const { join } = await import('node:path')

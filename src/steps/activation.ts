@@ -34,6 +34,18 @@ export function downloadUnderWay(status: SecurityDomainStatus | undefined): bool
   return !!status && /^(InProgress|Success)$/i.test(status.status)
 }
 
+/** Why a run stops at a download this action started and never saved, and what to do. */
+function unsavedDownloadMessage(hsmName: string, marker: string, file: string | undefined): string {
+  return (
+    `Managed HSM '${hsmName}' is tagged ${securityDomainTag}='${marker}': a security domain download this ` +
+    `action started was never saved${file ? ` to ${file}` : ''}, so no copy of the security domain may exist. ` +
+    'If another run is activating the HSM right now, re-run when it has finished. Otherwise, once the HSM is ' +
+    `active, download the security domain again (az keyvault security-domain download --hsm-name ${hsmName} ` +
+    `...), keep it offline, and remove the tag (az tag update --resource-id <the HSM's id> --operation Delete ` +
+    `--tags ${securityDomainTag}); then re-run.`
+  )
+}
+
 /** What a run must refuse, before any write, about the security domain and its file. */
 export function securityDomainProblems(
   ctx: StepContext,
@@ -44,15 +56,11 @@ export function securityDomainProblems(
   const hsmName = ctx.inputs.hsm.name
   const state = sd ? ctx.secretFiles.state(sd.file) : 'absent'
   const marker = unsavedDownload(hsm)
-  if (marker && state !== 'written') {
-    return [
-      `Managed HSM '${hsmName}' is tagged ${securityDomainTag}='${marker}': a security domain download this ` +
-        'action started was never saved, so no copy of the security domain may exist. If another run is ' +
-        'activating the HSM right now, re-run when it has finished. Otherwise, once the HSM is active, download ' +
-        `the security domain again (az keyvault security-domain download --hsm-name ${hsmName} ...), keep it ` +
-        `offline, and remove the tag (az tag update --resource-id <the HSM's id> --operation Delete --tags ` +
-        `${securityDomainTag}); then re-run.`
-    ]
+  // Only a download the HSM took can be lost: while the HSM is not active and no download is under
+  // way, the one the tag tells of never reached it (cut off or refused), and this run starts it again.
+  const taken = hsm?.activationStatus === 'Active' || downloadUnderWay(download)
+  if (marker && taken && state !== 'written') {
+    return [unsavedDownloadMessage(hsmName, marker, sd?.file)]
   }
   const downloads = hsm ? hsm.activationStatus !== 'Active' && !downloadUnderWay(download) : true
   if (!sd || !downloads || state === 'absent' || state === 'empty') return []
@@ -70,7 +78,8 @@ export function securityDomainProblems(
  * over content), tags the HSM that a download is under way, downloads the security domain, writes
  * and syncs it to the file, tags the HSM that it is saved, and waits until Azure reports the HSM
  * Active. A download begun by an earlier run is waited for, not repeated; one whose security
- * domain was never saved stops every later run (see securityDomainProblems).
+ * domain was never saved stops every later run (see securityDomainProblems), and one the HSM never
+ * took is started again.
  */
 export async function ensureActivated(
   ctx: StepContext,
@@ -101,7 +110,9 @@ export async function ensureActivated(
     ctx.log.info(
       `A security domain download is already ${pending?.status} on '${hsm.name}'; waiting for it.`
     )
+    const marker = unsavedDownload(hsm)
     if (ctx.secretFiles.state(sd.file) === 'written') await markSaved(ctx, hsm)
+    else if (marker) throw new ActionError(unsavedDownloadMessage(hsm.name, marker, sd.file))
     else {
       ctx.log.warning(
         `${sd.file} does not exist here: the security domain of that download is saved by the run that started ` +
@@ -178,7 +189,17 @@ async function download(
           'from the HSM; then re-run.'
       )
     }
-    await file.write(value)
+    try {
+      await file.write(value)
+    } catch (error) {
+      throw new ActionError(
+        `The security domain of '${hsm.name}' was downloaded, but writing it to ${sd.file} failed ` +
+          `(${describeError(error)}), so no copy of the security domain exists. Once the HSM is active, ` +
+          `download it again (az keyvault security-domain download --hsm-name ${hsm.name} --sd-wrapping-keys ... ` +
+          `--sd-quorum ... --security-domain-file ...), keep it offline, and remove the tag ${securityDomainTag} ` +
+          'from the HSM; then re-run.'
+      )
+    }
   } catch (error) {
     await file.release().catch(() => {})
     throw error
