@@ -5,7 +5,7 @@
  * `--check` writes nothing and fails when task.json differs from what action.yml makes of it.
  */
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { TASK_TARGET, taskManifestText } from './task-manifest.js'
@@ -29,6 +29,8 @@ if (process.argv.includes('--check')) {
 writeFileSync(manifestPath, manifest)
 const bundleDir = join(TASK_DIR, dirname(TASK_TARGET))
 const ncc = join('node_modules', '.bin', 'ncc')
+// A clean folder, so that no chunk of an earlier build stays beside the new ones.
+rmSync(bundleDir, { recursive: true, force: true })
 execFileSync(
   ncc,
   ['build', 'src/task.ts', '-o', bundleDir, '--license', 'licenses.txt', '--target', 'es2022'],

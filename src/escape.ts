@@ -44,3 +44,24 @@ export function markdownCode(text: string): string {
   const ticks = '`'.repeat(longest + 1)
   return `${ticks} ${value.replace(/\|/g, '\\|')} ${ticks}`
 }
+
+// Mermaid's gantt syntax ends a title or a section name at ':', '#', ';' and a line break, reads
+// '%' after its first character as a comment, and a backtick run may end the markdown block
+// around the chart: each becomes a character that reads the same and means nothing there.
+const mermaidLookAlikes: Record<string, string> = {
+  ':': '\ua789',
+  '#': '\uff03',
+  ';': '\uff1b',
+  '%': '\uff05',
+  '`': '\u02bc',
+  '<': '\u2039',
+  '>': '\u203a'
+}
+
+/** A Gantt task title or section name, free of tokens, that no character of it can end early. */
+export function mermaidText(text: string): string {
+  return sanitize(text)
+    .replace(/\s+/g, ' ')
+    .replace(/[:#;%`<>]/g, c => mermaidLookAlikes[c])
+    .trim()
+}

@@ -57,7 +57,12 @@ export async function run(
     setOutputs(runner, result.outputs)
     await writeSummary(
       runner,
-      renderSummary({ mode: inputs.mode, records: result.records, outputs: result.outputs })
+      renderSummary({
+        mode: inputs.mode,
+        records: result.records,
+        outputs: result.outputs,
+        timeline: result.timeline
+      })
     )
     await commentOnPullRequest(runner, inputs, { records: result.records, outputs: result.outputs })
     const unhealthy = result.records.filter(r => r.result === 'failed')
@@ -79,7 +84,8 @@ export async function run(
       renderSummary({
         mode: inputs.mode,
         records: failure.records,
-        failure: { step: failure.step, message }
+        failure: { step: failure.step, message },
+        timeline: failure.timeline
       })
     )
     await commentOnPullRequest(runner, inputs, {

@@ -25,6 +25,7 @@ import {
 } from './steps/context.js'
 import { Step, type StepName } from './steps/names.js'
 import { ProvisioningError } from './provisioning-error.js'
+import { Timeline, type Span } from './timeline.js'
 
 export interface ProvisioningDeps {
   runner: Runner
@@ -50,6 +51,8 @@ export interface ProvisioningResult {
   changed: boolean
   outputs: ActionOutputs
   records: StepRecord[]
+  /** Where the run's time went, step by step (see timeline-chart.ts). */
+  timeline: Span[]
 }
 
 /**
@@ -65,7 +68,9 @@ export async function runProvisioning(
   const cloud = getCloud(inputs.environment)
   const transport = { ...defaultTransport, ...deps.transport }
   const records: StepRecord[] = []
-  const blame = new Blame(deps.runner)
+  const clock = deps.clock ?? systemClock
+  const timeline = new Timeline(clock)
+  const blame = new Blame(deps.runner, timeline)
   // Ends whatever may still run in the background (a registration wait) once the run is over.
   const run = new AbortController()
   const forward = () => run.abort(deps.signal?.reason)
@@ -98,7 +103,7 @@ export async function runProvisioning(
           transport,
           signal
         }),
-      clock: deps.clock ?? systemClock,
+      clock,
       signal,
       log: logFor(deps.runner),
       waits: {
@@ -121,33 +126,45 @@ export async function runProvisioning(
     })
     if (ctx.plan) ctx.log.info('mode: plan: reading everything, writing nothing.')
     const outputs = await modes[inputs.mode](ctx, blame)
-    return { mode: inputs.mode, changed: ctx.changed, outputs, records }
+    return {
+      mode: inputs.mode,
+      changed: ctx.changed,
+      outputs,
+      records,
+      timeline: timeline.spans()
+    }
   } catch (error) {
     const step = blame.failedStep()
     records.push({ step, observed: '', action: '', result: 'failed' })
-    throw new ProvisioningError(error, step, records)
+    throw new ProvisioningError(error, step, records, timeline.spans())
   } finally {
     deps.signal?.removeEventListener('abort', forward)
     run.abort(new Error('The run is over.'))
   }
 }
 
-/** Runs phases in log groups and remembers which step failed first. */
+/**
+ * Runs phases in log groups, remembers which step failed first, and puts the time of each step on
+ * the run's timeline.
+ */
 class Blame implements Phases {
   private current: StepName = Step.SignIn
   // The step that failed first, when steps run side by side or one joins another.
   private failedIn?: StepName
 
-  constructor(private readonly runner: Runner) {}
+  constructor(
+    private readonly runner: Runner,
+    private readonly timeline: Timeline
+  ) {}
 
   phase = async <T>(name: StepName, work: () => Promise<T>): Promise<T> => {
     this.current = name
-    return this.runner.group(name, work)
+    return this.runner.group(name, () => this.timeline.within(name, work))
   }
 
   step = async <T>(name: StepName, work: () => Promise<T>): Promise<T> => {
     try {
-      return await work()
+      return await this.timeline.within(name, work)
     } catch (error) {
       this.failedIn ??= name
       throw error

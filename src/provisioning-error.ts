@@ -1,12 +1,17 @@
 import type { StepRecord } from './steps/context.js'
 import type { StepName } from './steps/names.js'
+import type { Span } from './timeline.js'
 
-/** A failed run: the error, the step it failed in, and the records of the steps before it. */
+/**
+ * A failed run: the error, the step it failed in, the records of the steps before it, and where
+ * its time went.
+ */
 export class ProvisioningError extends Error {
   constructor(
     override readonly cause: unknown,
     readonly step: StepName | 'unknown',
-    readonly records: StepRecord[]
+    readonly records: StepRecord[],
+    readonly timeline: Span[] = []
   ) {
     super(cause instanceof Error ? cause.message : String(cause))
     this.name = 'ProvisioningError'

@@ -4,6 +4,8 @@ import type { Runner } from './runner/runner.js'
 import { markdownCode, markdownFence, markdownText } from './escape.js'
 import { sanitize } from './sanitize.js'
 import type { StepRecord } from './steps/context.js'
+import { renderTimelineChart } from './timeline-chart.js'
+import type { Span } from './timeline.js'
 
 export const resultLabels: Record<StepRecord['result'], string> = {
   ok: '✅ no change',
@@ -19,6 +21,8 @@ export interface SummaryInput {
   records: StepRecord[]
   outputs?: ActionOutputs
   failure?: { step: string; message: string }
+  /** Where the run's time went; drawn at the end when there is any. */
+  timeline?: readonly Span[]
 }
 
 const modeTitles: Record<Mode, string> = {
@@ -29,7 +33,7 @@ const modeTitles: Record<Mode, string> = {
   'plan-teardown': 'teardown plan: nothing was deleted'
 }
 
-/** The job summary: one row per step, then the outputs (or the failure). */
+/** The job summary: one row per step, the outputs (or the failure), then where the time went. */
 export function renderSummary(input: SummaryInput): string {
   const lines = [
     `## Cosmos DB customer-managed key on Managed HSM (${modeTitles[input.mode]})`,
@@ -59,8 +63,14 @@ export function renderSummary(input: SummaryInput): string {
     }
     lines.push('')
   }
+  const chart = renderTimelineChart(input.timeline ?? [])
+  if (chart) lines.push(timelineCaption, '', chart, '')
   return lines.join('\n')
 }
+
+const timelineCaption =
+  "**Where the time went**, step by step: the action's own reads and writes, and Azure's waits " +
+  '(propagation, long-running operations, throttling) marked critical.'
 
 /** The summary of a run that never started: its inputs are invalid, and nothing was requested. */
 export function renderInputErrorSummary(message: string): string {

@@ -1,14 +1,26 @@
 import { abortError, type Clock } from './clock.js'
 import { ActionError } from './errors.js'
+import { beginSpan, type EndSpan } from './timeline.js'
+
+/** What a wait waits for, on the run's timeline: Azure's eventual consistency, or an operation. */
+export type WaitKind = 'propagation' | 'operation'
+
+/** Why the awaited thing is not there yet; `kind`, when given, overrides the wait's own. */
+export interface Pending {
+  status: string
+  kind?: WaitKind
+}
 
 export type Poll<T> =
   | { done: true; value: T }
   /** `status` says what was observed; `retryAfterMs` is the service's own hint, if any. */
-  | { done: false; status: string; retryAfterMs?: number }
+  | ({ done: false; retryAfterMs?: number } & Pending)
 
 export interface WaitOptions<T> {
   /** What is awaited, e.g. "the Managed HSM Crypto User role to take effect". */
   what: string
+  /** On the run's timeline, from the first observation that is not done. Default: propagation. */
+  kind?: WaitKind
   poll: () => Promise<Poll<T>>
   /** Give up this long after the first observation. */
   timeoutMs: number
@@ -81,55 +93,83 @@ export async function waitFor<T>(options: WaitOptions<T>): Promise<T> {
   const deadline = started + options.timeoutMs
   let lastLog: number | undefined
   let lastStatus = 'none yet'
+  const waiting = new WaitingSpan(options.what)
   const stopped = () =>
     new WaitStoppedError(
       `Stopped waiting for ${options.what} after ${seconds(clock.now() - started)} ` +
         `(${abortError(signal).message}). Last observation: ${lastStatus}. ${options.hint}`.trim()
     )
-  for (;;) {
-    if (signal?.aborted) throw stopped()
-    const result = await options.poll()
-    if (result.done) {
-      if (lastLog !== undefined)
-        log(`Done waiting for ${options.what} after ${seconds(clock.now() - started)}.`)
-      return result.value
-    }
-    lastStatus = result.status
-    const now = clock.now()
-    const elapsed = now - started
-    if (now >= deadline) {
-      throw new WaitTimeoutError(
-        `Gave up after ${seconds(elapsed)} waiting for ${options.what}. Last observation: ` +
-          `${result.status}. ${options.hint}`
-      )
-    }
-    if (lastLog === undefined) {
-      log(`Waiting for ${options.what}: ${result.status}`)
-      lastLog = now
-    } else if (now - lastLog >= progressEveryMs) {
-      log(`Still waiting for ${options.what} (${seconds(elapsed)} so far): ${result.status}`)
-      lastLog = now
-    }
-    const wanted =
-      result.retryAfterMs !== undefined && result.retryAfterMs > 0
-        ? result.retryAfterMs
-        : nextDelay(elapsed, { minDelayMs, maxDelayMs }, random)
-    try {
-      await clock.sleep(Math.min(wanted, deadline - now), signal)
-    } catch (error) {
+  try {
+    for (;;) {
       if (signal?.aborted) throw stopped()
-      throw error
+      const result = await options.poll()
+      if (result.done) {
+        if (lastLog !== undefined)
+          log(`Done waiting for ${options.what} after ${seconds(clock.now() - started)}.`)
+        return result.value
+      }
+      waiting.as(result.kind ?? options.kind ?? 'propagation')
+      lastStatus = result.status
+      const now = clock.now()
+      const elapsed = now - started
+      if (now >= deadline) {
+        throw new WaitTimeoutError(
+          `Gave up after ${seconds(elapsed)} waiting for ${options.what}. Last observation: ` +
+            `${result.status}. ${options.hint}`
+        )
+      }
+      if (lastLog === undefined) {
+        log(`Waiting for ${options.what}: ${result.status}`)
+        lastLog = now
+      } else if (now - lastLog >= progressEveryMs) {
+        log(`Still waiting for ${options.what} (${seconds(elapsed)} so far): ${result.status}`)
+        lastLog = now
+      }
+      const wanted =
+        result.retryAfterMs !== undefined && result.retryAfterMs > 0
+          ? result.retryAfterMs
+          : nextDelay(elapsed, { minDelayMs, maxDelayMs }, random)
+      try {
+        await clock.sleep(Math.min(wanted, deadline - now), signal)
+      } catch (error) {
+        if (signal?.aborted) throw stopped()
+        throw error
+      }
     }
+  } finally {
+    waiting.end()
+  }
+}
+
+/** The wait on the run's timeline: one span while it waits for one kind of thing. */
+class WaitingSpan {
+  private kind?: WaitKind
+  private endSpan?: EndSpan
+
+  constructor(private readonly what: string) {}
+
+  as(kind: WaitKind): void {
+    if (kind === this.kind) return
+    this.end()
+    this.kind = kind
+    this.endSpan = beginSpan(kind, this.what)
+  }
+
+  end(): void {
+    this.endSpan?.()
+    this.endSpan = undefined
+    this.kind = undefined
   }
 }
 
 /**
  * Runs `operation` until it succeeds, as long as its failure is one of the eventual-consistency
- * conditions `pending` recognises (it returns a status text then, undefined for a real failure).
+ * conditions `pending` recognises (it returns a status text then, or a Pending; undefined for a
+ * real failure).
  */
 export function retryWhile<T>(
   operation: () => Promise<T>,
-  pending: (error: unknown) => string | undefined,
+  pending: (error: unknown) => string | Pending | undefined,
   options: Omit<WaitOptions<T>, 'poll'>
 ): Promise<T> {
   return waitFor({
@@ -138,9 +178,9 @@ export function retryWhile<T>(
       try {
         return { done: true, value: await operation() }
       } catch (error) {
-        const status = pending(error)
-        if (status === undefined) throw error
-        return { done: false, status }
+        const why = pending(error)
+        if (why === undefined) throw error
+        return { done: false, ...(typeof why === 'string' ? { status: why } : why) }
       }
     }
   })

@@ -17,6 +17,7 @@
  * - batches: many cases side by side
  * - admin: the local Azure's admin API (keys disabled or rotated, grants removed) and an account
  *   as of the emulator's clock
+ * - timeline-chart: the job summary's "where the time went" chart, read back
  */
 export * from './action.js'
 export * from './admin.js'
@@ -33,4 +34,5 @@ export * from './regimes.js'
 export * from './requests.js'
 export * from './scenarios.js'
 export * from './secrets.js'
+export * from './timeline-chart.js'
 export * from './emulator.js'

@@ -13,6 +13,7 @@ import {
   emptySubscriptionScenario,
   defaultNames,
   startLab,
+  summaryChart,
   writes,
   writeSecurityDomainCertificates,
   type ActionRun,
@@ -107,6 +108,30 @@ describe('fresh provisioning from an empty subscription', () => {
       ])
     )
     expect(result.summary).toContain('cosmos-cmk-fp')
+
+    // The summary ends with where the time went: a section per step that sent requests, in the
+    // order they began (the two grants side by side, the key after the admin's grant).
+    const chart = summaryChart(result.summary)
+    expect(chart?.sections.slice(0, 5)).toEqual([
+      'Sign in',
+      'Observe',
+      'Resource providers',
+      'Managed HSM',
+      'HSM activation'
+    ])
+    expect(new Set(chart?.sections.slice(5, 7))).toEqual(
+      new Set(['Admin key access', 'Cosmos DB key access'])
+    )
+    expect(chart?.sections.slice(7)).toEqual(['Key', 'Cosmos DB account'])
+    const waits = chart?.bars.filter(b => b.tag === 'crit').map(b => `${b.step}: ${b.title}`)
+    expect(waits).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^Resource providers: propagation .*, resource provider Microsoft\./),
+        expect.stringMatching(/^Managed HSM: operation .*, creation of Managed HSM /),
+        expect.stringMatching(/^HSM activation: operation .*to be activated/),
+        expect.stringMatching(/^Cosmos DB account: operation .*, creation of Cosmos DB account /)
+      ])
+    )
   })
 
   it('user-assigned identity: the account uses the identity as its default identity', async () => {

@@ -8,8 +8,10 @@ import type { Inputs } from '../../src/inputs/settings.js'
 import { runProvisioning } from '../../src/provision.js'
 import { ProvisioningError } from '../../src/provisioning-error.js'
 import { hsmRoles } from '../../src/roles.js'
-import { systemClock } from '../../src/clock.js'
-import { defaultNames, KEY_NAME, writes } from '../../testkit/index.js'
+import { abortError, systemClock, type Clock } from '../../src/clock.js'
+import { Step } from '../../src/steps/names.js'
+import { renderSummary } from '../../src/summary.js'
+import { defaultNames, KEY_NAME, summaryChart, writes } from '../../testkit/index.js'
 import { baseInputs } from './fakes.js'
 import { memorySecretFiles } from './helpers.js'
 import { LocalRunner, quickTransport, useLocalAzure } from './local-azure.js'
@@ -110,5 +112,56 @@ describe('a run in this process against the local Azure', () => {
       message: expect.stringMatching(/has no rotation policy/)
     })
     expect(writes(local.emulator.requests())).toEqual([])
+  })
+
+  it("draws where the time went: a section per step that ran, Azure's waits as critical bars", async () => {
+    const propagationMs = 5 * 60_000
+    local.emulator.setTiming({ rbacPropagation: propagationMs })
+    // The local Azure's clock is the run's: a pause moves it on at once, so the role takes
+    // effect after five minutes of run time and no real time.
+    const clock: Clock = {
+      now: () => local.emulator.now(),
+      sleep: async (ms, signal) => {
+        if (signal?.aborted) throw abortError(signal)
+        local.emulator.advanceClock(ms)
+      }
+    }
+    const given = inputs('inproc-timeline')
+    const runner = new LocalRunner(local.emulator)
+    const result = await runProvisioning(given, {
+      runner,
+      clock,
+      transport: quickTransport,
+      secretFiles: memorySecretFiles(),
+      waits: { minDelayMs: 200, maxDelayMs: 30_000 }
+    })
+    const chart = summaryChart(renderSummary(result))
+    const sections = chart?.sections ?? []
+    // The steps that sent requests: the HSM, its activation and the account's identity were in
+    // place already. The grants run side by side, and the key after the admin's grant.
+    expect(sections.slice(0, 3)).toEqual([Step.SignIn, Step.Observe, Step.Providers])
+    expect(new Set(sections.slice(3, 5))).toEqual(new Set([Step.AdminGrant, Step.CosmosGrant]))
+    expect(sections.slice(5)).toEqual([Step.Key, Step.Account])
+
+    const bars = chart?.bars ?? []
+    // Azure's waits are critical bars, the action's own reads and writes are not.
+    for (const bar of bars) {
+      const own = bar.title.match(/^\d+ (read|write)s?,/)?.[1]
+      expect(bar.tag).toBe(own === 'read' ? 'done' : own === 'write' ? 'active' : 'crit')
+      if (!own) expect(bar.title).toMatch(/^(propagation|operation|throttling) /)
+    }
+    const roleWait = bars.find(b => b.step === Step.Key && b.title.startsWith('propagation '))
+    expect(roleWait?.title).toMatch(/'Managed HSM Crypto User' on \/keys to take effect/)
+    // The role took effect five minutes of run time after it was assigned, and not before.
+    expect(roleWait?.endMs).toBeGreaterThanOrEqual(propagationMs)
+    expect(bars).toContainEqual(
+      expect.objectContaining({
+        step: Step.Account,
+        tag: 'crit',
+        title: expect.stringMatching(
+          /^operation .*, creation of Cosmos DB account 'inproc-timeline'$/
+        )
+      })
+    )
   })
 })

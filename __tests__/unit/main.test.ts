@@ -4,6 +4,7 @@ import { outputNames } from '../../src/outputs.js'
 import { renderSummary } from '../../src/summary.js'
 import { FakeAzure, FakeClock, FakeRunner, fakeJwt, restError, validInputs } from './fakes.js'
 import { fakeCredential, memorySecretFiles } from './helpers.js'
+import { summaryChart } from '../../testkit/timeline-chart.js'
 
 const inputs = validInputs
 
@@ -106,6 +107,14 @@ describe('run', () => {
     // Says what the run was waiting for, and what it saw last.
     expect(runner.failed).toMatch(
       /Stopped waiting for Managed HSM 'hsm-cmk' to let .* create key 'cosmos-key' .*Last observation: HSM answered 403/
+    )
+    // The summary still ends with where the time went, up to the wait the deadline ended.
+    expect(summaryChart(runner.summaries[0])?.bars).toContainEqual(
+      expect.objectContaining({
+        step: 'Key',
+        tag: 'crit',
+        title: expect.stringMatching(/^propagation .*, Managed HSM 'hsm-cmk' to let /)
+      })
     )
   })
 })

@@ -4,6 +4,7 @@ import {
   type PipelinePolicy,
   type PipelineRequest
 } from '@azure/core-rest-pipeline'
+import { beginLingeringSpan, beginSpan, type EndSpan } from '../timeline.js'
 import type { TransportSettings } from './transport.js'
 
 const userAgentPrefix = 'cosmos-cmk-hsm-action'
@@ -16,7 +17,10 @@ export function transportOptions(settings: TransportSettings) {
       retryDelayInMs: settings.retryDelayMs,
       maxRetryDelayInMs: settings.maxRetryDelayMs
     },
-    additionalPolicies: [{ policy: attemptTimeoutPolicy(settings), position: 'perRetry' as const }],
+    additionalPolicies: [
+      { policy: timelinePolicy(), position: 'perRetry' as const },
+      { policy: attemptTimeoutPolicy(settings), position: 'perRetry' as const }
+    ],
     userAgentOptions: { userAgentPrefix }
   }
 }
@@ -105,4 +109,41 @@ export function attemptTimeoutPolicy(settings: TransportSettings): PipelinePolic
       }
     }
   }
+}
+
+const timelinePolicyName = 'timeline'
+
+/**
+ * Runs below the retry policy, once per attempt: puts each attempt on the run's timeline as a read
+ * or a write of the step that sent it, and a 429 answer as throttling until the next attempt (or
+ * the step's end, when the retry policy gives up).
+ */
+export function timelinePolicy(): PipelinePolicy {
+  const throttled = new WeakMap<PipelineRequest, EndSpan>()
+  return {
+    name: timelinePolicyName,
+    async sendRequest(request, next) {
+      throttled.get(request)?.()
+      throttled.delete(request)
+      const label = `${request.method} ${new URL(request.url).pathname}`
+      const end = beginSpan(changesAzure(request) ? 'write' : 'read', label)
+      let response
+      try {
+        response = await next(request)
+      } finally {
+        end?.()
+      }
+      if (response.status === 429) {
+        const wait = beginLingeringSpan('throttling', label)
+        if (wait) throttled.set(request, wait)
+      }
+      return response
+    }
+  }
+}
+
+/** A write, as the timeline counts it: any method but GET and HEAD, except a token request. */
+function changesAzure(request: Pick<PipelineRequest, 'method' | 'url'>): boolean {
+  if (request.method === 'GET' || request.method === 'HEAD') return false
+  return !/\/oauth2\/(v2\.0\/)?token$/i.test(new URL(request.url).pathname)
 }

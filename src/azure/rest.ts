@@ -11,7 +11,7 @@ import {
   type PipelinePolicy
 } from '@azure/core-rest-pipeline'
 import { scopeOf } from '../cloud.js'
-import { attemptTimeoutPolicy, transportOptions } from './http.js'
+import { attemptTimeoutPolicy, timelinePolicy, transportOptions } from './http.js'
 import type { TransportSettings } from './transport.js'
 
 export interface RestResponse<T> {
@@ -45,6 +45,7 @@ export function createJsonClient(options: {
   const { retryOptions, userAgentOptions } = transportOptions(options.transport)
   const pipeline: Pipeline = createPipelineFromOptions({ retryOptions, userAgentOptions })
   pipeline.addPolicy(options.auth)
+  pipeline.addPolicy(timelinePolicy(), { afterPhase: 'Retry' })
   pipeline.addPolicy(attemptTimeoutPolicy(options.transport), { afterPhase: 'Retry' })
   const httpClient = options.httpClient ?? createDefaultHttpClient()
   const base = options.baseUrl.replace(/\/+$/, '')

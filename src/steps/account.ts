@@ -141,6 +141,7 @@ async function waitUntilSucceeded(
   const rg = ctx.inputs.resourceGroup
   return waitIn(ctx, {
     what: `Cosmos DB account '${name}' to finish ${account.provisioningState ?? 'provisioning'}`,
+    kind: 'operation',
     timeoutMs: ctx.waits.accountProvisioningMs,
     hint: `Check: az cosmosdb show --name ${name} --resource-group ${rg} --query provisioningState`,
     poll: async () => {

@@ -126,6 +126,7 @@ export async function ensureActivated(
   const { name, resourceGroup } = inputs.hsm
   const active = await waitIn(ctx, {
     what: `Managed HSM '${name}' to be activated`,
+    kind: 'operation',
     timeoutMs: ctx.waits.activationMs,
     hint: `Check: az keyvault show --hsm-name ${name} --resource-group ${resourceGroup} --query properties.securityDomainProperties`,
     poll: async () => {

@@ -5,7 +5,16 @@ import type { Inputs } from '../inputs/settings.js'
 import { hsmBaseUri } from '../key-uri.js'
 import { sanitize } from '../sanitize.js'
 import type { SecretFiles } from '../secret-file.js'
-import { retryWhile, seconds, waitDefaults, waitFor, type WaitOptions } from '../wait.js'
+import { beginSpan } from '../timeline.js'
+import {
+  retryWhile,
+  seconds,
+  waitDefaults,
+  waitFor,
+  type Pending,
+  type WaitKind,
+  type WaitOptions
+} from '../wait.js'
 import type { StepName } from './names.js'
 
 export type StepResult = 'ok' | 'changed' | 'would-change' | 'skipped' | 'warning' | 'failed'
@@ -89,10 +98,12 @@ export function record(ctx: StepContext, entry: StepRecord): StepRecord {
 }
 
 type WaitSettings = 'clock' | 'log' | 'signal' | 'minDelayMs' | 'maxDelayMs' | 'progressEveryMs'
+/** A step's wait says what it waits for, so that the run's timeline can tell. */
+type StepWait = { kind: WaitKind }
 
 export function waitIn<T>(
   ctx: StepContext,
-  options: Omit<WaitOptions<T>, WaitSettings>
+  options: Omit<WaitOptions<T>, WaitSettings> & StepWait
 ): Promise<T> {
   return waitFor({ ...waitSettings(ctx), ...options })
 }
@@ -100,8 +111,8 @@ export function waitIn<T>(
 export function retryIn<T>(
   ctx: StepContext,
   operation: () => Promise<T>,
-  pending: (error: unknown) => string | undefined,
-  options: Omit<WaitOptions<T>, 'poll' | WaitSettings>
+  pending: (error: unknown) => string | Pending | undefined,
+  options: Omit<WaitOptions<T>, 'poll' | WaitSettings> & StepWait
 ): Promise<T> {
   return retryWhile(operation, pending, { ...waitSettings(ctx), ...options })
 }
@@ -119,14 +130,15 @@ function waitSettings(ctx: StepContext) {
 
 /**
  * Logs a steady progress line while a long SDK operation (an LRO the SDK polls itself at the
- * interval Azure asks for) is running.
+ * interval Azure asks for) is running, and puts it on the run's timeline.
  */
 export async function withHeartbeat<T>(
-  ctx: StepContext,
+  ctx: Pick<StepContext, 'clock' | 'log' | 'waits'>,
   what: string,
   work: Promise<T>
 ): Promise<T> {
   const started = ctx.clock.now()
+  const operation = beginSpan('operation', what)
   ctx.log.info(`Started: ${what}.`)
   const timer = setInterval(() => {
     ctx.log.info(`Still waiting for ${what} (${seconds(ctx.clock.now() - started)} so far).`)
@@ -138,6 +150,7 @@ export async function withHeartbeat<T>(
     return result
   } finally {
     clearInterval(timer)
+    operation?.()
   }
 }
 

@@ -101,6 +101,7 @@ async function waitUntilProvisioned(
   let last = current
   return waitIn(ctx, {
     what: `Managed HSM '${name}' to finish provisioning`,
+    kind: 'operation',
     timeoutMs: ctx.waits.hsmProvisioningMs,
     hint: `Check the HSM in the portal or run: az keyvault show --hsm-name ${name} --resource-group ${resourceGroup}`,
     poll: async () => {

@@ -172,6 +172,7 @@ async function readKey(ctx: StepContext, keys: HsmKeysApi): Promise<HsmKeyState 
       isRbacDenied(error) ? `HSM answered 403 (${codeOf(error) ?? 'Forbidden'})` : undefined,
     {
       what: `'Managed HSM Crypto User' on /keys to take effect for ${ctx.principal.objectId}`,
+      kind: 'propagation',
       timeoutMs: ctx.waits.rbacPropagationMs,
       hint:
         `Check the assignments: az keyvault role assignment list --hsm-name ${hsmName} ` +
@@ -220,6 +221,7 @@ async function landedKey(ctx: StepContext, keys: HsmKeysApi): Promise<HsmKeyStat
   try {
     return await waitIn(ctx, {
       what: `key '${name}' from a creation whose answer was lost`,
+      kind: 'operation',
       timeoutMs: ctx.waits.unknownOutcomeMs,
       hint: '',
       poll: async () => {

@@ -85,6 +85,7 @@ async function registerAndWait(ctx: StepContext, provider: ProviderState): Promi
   }
   await waitIn(ctx, {
     what: `resource provider ${namespace} to be registered`,
+    kind: 'propagation',
     timeoutMs: ctx.waits.providerRegistrationMs,
     hint: `Check the provider in the portal (Subscription > Resource providers) or run: az provider show --namespace ${namespace} --query registrationState`,
     poll: async () => {

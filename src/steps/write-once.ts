@@ -1,4 +1,5 @@
 import { isOperationInProgress, isOutcomeUnknown, isRefusal } from '../errors.js'
+import type { WaitKind } from '../wait.js'
 import { retryIn, type StepContext } from './context.js'
 
 /** The write's own read-back shows it has not taken effect yet: nothing to look for before the next try. */
@@ -53,8 +54,17 @@ export function writeOnce<T>(ctx: StepContext, write: RepeatableWrite<T>): Promi
       const nothingWritten =
         error instanceof NotYetVisible || (isRefusal(error) && !isOperationInProgress(error))
       if (status !== undefined && nothingWritten) lookFirst = false
-      return status
+      return status === undefined ? undefined : { status, kind: waitKindOf(error) }
     },
-    { what: write.what, timeoutMs: write.timeoutMs, hint: write.hint }
+    { what: write.what, kind: 'propagation', timeoutMs: write.timeoutMs, hint: write.hint }
   )
+}
+
+/**
+ * A repetition waits for an operation when Azure is busy with one (a held lock) or the last attempt
+ * may still be under way; otherwise for the write to be accepted once a grant or a principal has
+ * propagated.
+ */
+function waitKindOf(error: unknown): WaitKind {
+  return isOperationInProgress(error) || isOutcomeUnknown(error) ? 'operation' : 'propagation'
 }

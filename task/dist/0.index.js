@@ -15,7 +15,10 @@ __webpack_require__.d(__webpack_exports__, {
 var esm = __webpack_require__(3016);
 // EXTERNAL MODULE: ./node_modules/@azure/core-rest-pipeline/dist/esm/index.js + 37 modules
 var dist_esm = __webpack_require__(1818);
+// EXTERNAL MODULE: ./src/timeline.ts
+var src_timeline = __webpack_require__(1472);
 ;// CONCATENATED MODULE: ./src/azure/http.ts
+
 
 const userAgentPrefix = 'cosmos-cmk-hsm-action';
 /** Client options shared by every SDK client (ARM, Key Vault, identity). */
@@ -26,7 +29,10 @@ function transportOptions(settings) {
             retryDelayInMs: settings.retryDelayMs,
             maxRetryDelayInMs: settings.maxRetryDelayMs
         },
-        additionalPolicies: [{ policy: attemptTimeoutPolicy(settings), position: 'perRetry' }],
+        additionalPolicies: [
+            { policy: timelinePolicy(), position: 'perRetry' },
+            { policy: attemptTimeoutPolicy(settings), position: 'perRetry' }
+        ],
         userAgentOptions: { userAgentPrefix }
     };
 }
@@ -115,6 +121,43 @@ function attemptTimeoutPolicy(settings) {
             }
         }
     };
+}
+const timelinePolicyName = 'timeline';
+/**
+ * Runs below the retry policy, once per attempt: puts each attempt on the run's timeline as a read
+ * or a write of the step that sent it, and a 429 answer as throttling until the next attempt (or
+ * the step's end, when the retry policy gives up).
+ */
+function timelinePolicy() {
+    const throttled = new WeakMap();
+    return {
+        name: timelinePolicyName,
+        async sendRequest(request, next) {
+            throttled.get(request)?.();
+            throttled.delete(request);
+            const label = `${request.method} ${new URL(request.url).pathname}`;
+            const end = (0,src_timeline/* beginSpan */.eT)(changesAzure(request) ? 'write' : 'read', label);
+            let response;
+            try {
+                response = await next(request);
+            }
+            finally {
+                end?.();
+            }
+            if (response.status === 429) {
+                const wait = (0,src_timeline/* beginLingeringSpan */.LW)('throttling', label);
+                if (wait)
+                    throttled.set(request, wait);
+            }
+            return response;
+        }
+    };
+}
+/** A write, as the timeline counts it: any method but GET and HEAD, except a token request. */
+function changesAzure(request) {
+    if (request.method === 'GET' || request.method === 'HEAD')
+        return false;
+    return !/\/oauth2\/(v2\.0\/)?token$/i.test(new URL(request.url).pathname);
 }
 
 // EXTERNAL MODULE: ./src/errors.ts
@@ -727,6 +770,7 @@ function createJsonClient(options) {
     const { retryOptions, userAgentOptions } = transportOptions(options.transport);
     const pipeline = (0,dist_esm/* createPipelineFromOptions */.Fp)({ retryOptions, userAgentOptions });
     pipeline.addPolicy(options.auth);
+    pipeline.addPolicy(timelinePolicy(), { afterPhase: 'Retry' });
     pipeline.addPolicy(attemptTimeoutPolicy(options.transport), { afterPhase: 'Retry' });
     const httpClient = options.httpClient ?? (0,dist_esm/* createDefaultHttpClient */.fl)();
     const base = options.baseUrl.replace(/\/+$/, '');
@@ -1198,7 +1242,7 @@ function sanitizeSdkLog(write) {
 // EXTERNAL MODULE: ./src/azure/transport.ts
 var azure_transport = __webpack_require__(6258);
 // EXTERNAL MODULE: ./src/clock.ts
-var clock = __webpack_require__(9373);
+var src_clock = __webpack_require__(9373);
 ;// CONCATENATED MODULE: ./src/key-uri.ts
 
 /**
@@ -1267,6 +1311,7 @@ var wait = __webpack_require__(910);
 
 
 
+
 const defaultWaitLimits = {
     providerRegistrationMs: 15 * 60_000,
     hsmProvisioningMs: 60 * 60_000,
@@ -1306,10 +1351,11 @@ function waitSettings(ctx) {
 }
 /**
  * Logs a steady progress line while a long SDK operation (an LRO the SDK polls itself at the
- * interval Azure asks for) is running.
+ * interval Azure asks for) is running, and puts it on the run's timeline.
  */
 async function withHeartbeat(ctx, what, work) {
     const started = ctx.clock.now();
+    const operation = (0,src_timeline/* beginSpan */.eT)('operation', what);
     ctx.log.info(`Started: ${what}.`);
     const timer = setInterval(() => {
         ctx.log.info(`Still waiting for ${what} (${(0,wait/* seconds */.YA)(ctx.clock.now() - started)} so far).`);
@@ -1322,6 +1368,7 @@ async function withHeartbeat(ctx, what, work) {
     }
     finally {
         clearInterval(timer);
+        operation?.();
     }
 }
 function logFor(runner) {
@@ -1374,8 +1421,16 @@ function writeOnce(ctx, write) {
         const nothingWritten = error instanceof NotYetVisible || ((0,errors/* isRefusal */.vu)(error) && !(0,errors/* isOperationInProgress */.iT)(error));
         if (status !== undefined && nothingWritten)
             lookFirst = false;
-        return status;
-    }, { what: write.what, timeoutMs: write.timeoutMs, hint: write.hint });
+        return status === undefined ? undefined : { status, kind: waitKindOf(error) };
+    }, { what: write.what, kind: 'propagation', timeoutMs: write.timeoutMs, hint: write.hint });
+}
+/**
+ * A repetition waits for an operation when Azure is busy with one (a held lock) or the last attempt
+ * may still be under way; otherwise for the write to be accepted once a grant or a principal has
+ * propagated.
+ */
+function waitKindOf(error) {
+    return (0,errors/* isOperationInProgress */.iT)(error) || (0,errors/* isOutcomeUnknown */.B1)(error) ? 'operation' : 'propagation';
 }
 
 ;// CONCATENATED MODULE: ./src/steps/account.ts
@@ -1477,6 +1532,7 @@ async function waitUntilSucceeded(ctx, account) {
     const rg = ctx.inputs.resourceGroup;
     return waitIn(ctx, {
         what: `Cosmos DB account '${name}' to finish ${account.provisioningState ?? 'provisioning'}`,
+        kind: 'operation',
         timeoutMs: ctx.waits.accountProvisioningMs,
         hint: `Check: az cosmosdb show --name ${name} --resource-group ${rg} --query provisioningState`,
         poll: async () => {
@@ -1655,6 +1711,7 @@ async function ensureActivated(ctx, hsm, observedDownload) {
     const { name, resourceGroup } = inputs.hsm;
     const active = await waitIn(ctx, {
         what: `Managed HSM '${name}' to be activated`,
+        kind: 'operation',
         timeoutMs: ctx.waits.activationMs,
         hint: `Check: az keyvault show --hsm-name ${name} --resource-group ${resourceGroup} --query properties.securityDomainProperties`,
         poll: async () => {
@@ -1885,6 +1942,7 @@ async function readKey(ctx, keys) {
         return keys.get(name);
     return retryIn(ctx, () => keys.get(name), error => (0,errors/* isRbacDenied */.k4)(error) ? `HSM answered 403 (${(0,errors/* codeOf */.$N)(error) ?? 'Forbidden'})` : undefined, {
         what: `'Managed HSM Crypto User' on /keys to take effect for ${ctx.principal.objectId}`,
+        kind: 'propagation',
         timeoutMs: ctx.waits.rbacPropagationMs,
         hint: `Check the assignments: az keyvault role assignment list --hsm-name ${hsmName} ` +
             `--assignee ${ctx.principal.objectId}`
@@ -1928,6 +1986,7 @@ async function landedKey(ctx, keys) {
     try {
         return await waitIn(ctx, {
             what: `key '${name}' from a creation whose answer was lost`,
+            kind: 'operation',
             timeoutMs: ctx.waits.unknownOutcomeMs,
             hint: '',
             poll: async () => {
@@ -2480,6 +2539,7 @@ async function waitUntilProvisioned(ctx, current) {
     let last = current;
     return waitIn(ctx, {
         what: `Managed HSM '${name}' to finish provisioning`,
+        kind: 'operation',
         timeoutMs: ctx.waits.hsmProvisioningMs,
         hint: `Check the HSM in the portal or run: az keyvault show --hsm-name ${name} --resource-group ${resourceGroup}`,
         poll: async () => {
@@ -3028,6 +3088,7 @@ async function registerAndWait(ctx, provider) {
     }
     await waitIn(ctx, {
         what: `resource provider ${namespace} to be registered`,
+        kind: 'propagation',
         timeoutMs: ctx.waits.providerRegistrationMs,
         hint: `Check the provider in the portal (Subscription > Resource providers) or run: az provider show --namespace ${namespace} --query registrationState`,
         poll: async () => {
@@ -3830,6 +3891,7 @@ var provisioning_error = __webpack_require__(6133);
 
 
 
+
 /**
  * The whole sequence: sign in, observe everything that can be read up front, refuse before any
  * write if the run cannot succeed, then let each step write only what differs. In plan mode every
@@ -3841,7 +3903,9 @@ async function runProvisioning(inputs, deps) {
     const cloud = (0,src_cloud/* getCloud */.ED)(inputs.environment);
     const transport = { ...azure_transport/* defaultTransport */.J, ...deps.transport };
     const records = [];
-    const blame = new Blame(deps.runner);
+    const clock = deps.clock ?? src_clock/* systemClock */.m;
+    const timeline = new src_timeline/* Timeline */.Kf(clock);
+    const blame = new Blame(deps.runner, timeline);
     // Ends whatever may still run in the background (a registration wait) once the run is over.
     const run = new AbortController();
     const forward = () => run.abort(deps.signal?.reason);
@@ -3870,7 +3934,7 @@ async function runProvisioning(inputs, deps) {
                     transport,
                     signal
                 }),
-            clock: deps.clock ?? clock/* systemClock */.m,
+            clock,
             signal,
             log: logFor(deps.runner),
             waits: {
@@ -3894,34 +3958,45 @@ async function runProvisioning(inputs, deps) {
         if (ctx.plan)
             ctx.log.info('mode: plan: reading everything, writing nothing.');
         const outputs = await modes[inputs.mode](ctx, blame);
-        return { mode: inputs.mode, changed: ctx.changed, outputs, records };
+        return {
+            mode: inputs.mode,
+            changed: ctx.changed,
+            outputs,
+            records,
+            timeline: timeline.spans()
+        };
     }
     catch (error) {
         const step = blame.failedStep();
         records.push({ step, observed: '', action: '', result: 'failed' });
-        throw new provisioning_error/* ProvisioningError */.m(error, step, records);
+        throw new provisioning_error/* ProvisioningError */.m(error, step, records, timeline.spans());
     }
     finally {
         deps.signal?.removeEventListener('abort', forward);
         run.abort(new Error('The run is over.'));
     }
 }
-/** Runs phases in log groups and remembers which step failed first. */
+/**
+ * Runs phases in log groups, remembers which step failed first, and puts the time of each step on
+ * the run's timeline.
+ */
 class Blame {
     runner;
+    timeline;
     current = names/* Step */.p.SignIn;
     // The step that failed first, when steps run side by side or one joins another.
     failedIn;
-    constructor(runner) {
+    constructor(runner, timeline) {
         this.runner = runner;
+        this.timeline = timeline;
     }
     phase = async (name, work) => {
         this.current = name;
-        return this.runner.group(name, work);
+        return this.runner.group(name, () => this.timeline.within(name, work));
     };
     step = async (name, work) => {
         try {
-            return await work();
+            return await this.timeline.within(name, work);
         }
         catch (error) {
             this.failedIn ??= name;
