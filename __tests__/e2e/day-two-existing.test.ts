@@ -5,7 +5,7 @@
  * not or cannot change in place is refused before any write.
  */
 import type { ChildProcess } from 'node:child_process'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import {
   accountNameOf,
   advanceWorld,
@@ -19,13 +19,12 @@ import {
   isAccountCreation,
   KEY_NAME,
   preparedScenario,
-  startLab,
   writes,
   type ActionRun,
-  type Lab,
   type RequestLogEntry,
   type Scenario
 } from '../../testkit/index.js'
+import { labPerFile } from '../../testkit/jest-lab.js'
 
 const MINUTE = 60_000
 const KEY_URI = `https://${defaultNames.hsmName}.managedhsm.azure.net/keys/${KEY_NAME}`
@@ -44,20 +43,7 @@ function existingAccounts(s: Scenario): void {
   ]
 }
 
-let lab: Lab
-
-beforeAll(async () => {
-  lab = await startLab(preparedScenario(existingAccounts))
-})
-
-afterAll(async () => {
-  await lab?.stop()
-})
-
-beforeEach(() => {
-  lab.emulator.reset()
-  lab.emulator.clearRequests()
-})
+const lab = labPerFile(() => preparedScenario(existingAccounts))
 
 const account = (name: string) => cosmosAccount(lab.emulator, name)
 

@@ -5,7 +5,7 @@
  * noticed (its recovery runs on the local Azure's clock). Key and grant changes go through the
  * local Azure's admin API.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import {
   adminRequest,
   assertExit0,
@@ -17,28 +17,14 @@ import {
   isRoleAssignmentCreation,
   KEY_NAME,
   preparedScenario,
-  startLab,
   writes,
-  type ActionRun,
-  type Lab
+  type ActionRun
 } from '../../testkit/index.js'
+import { labPerFile } from '../../testkit/jest-lab.js'
 
 const HOUR = 3_600_000
 
-let lab: Lab
-
-beforeAll(async () => {
-  lab = await startLab(preparedScenario())
-})
-
-afterAll(async () => {
-  await lab?.stop()
-})
-
-beforeEach(() => {
-  lab.emulator.reset()
-  lab.emulator.clearRequests()
-})
+const lab = labPerFile(() => preparedScenario())
 
 const admin = (path: string, method: string, body: unknown) =>
   adminRequest(lab.emulator, path, method, body)

@@ -6,7 +6,7 @@
  * rotation policy the action keeps (key-rotate-after, key-expire-after) and its on-demand rotation
  * (rotate-key) show in mode verify as lag until the account has caught up.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import {
   adminRequest,
   assertExit0,
@@ -16,28 +16,14 @@ import {
   describeRequest,
   KEY_NAME,
   preparedScenario,
-  startLab,
   writes,
-  type ActionRun,
-  type Lab
+  type ActionRun
 } from '../../testkit/index.js'
+import { labPerFile } from '../../testkit/jest-lab.js'
 
 const HOUR = 3_600_000
 
-let lab: Lab
-
-beforeAll(async () => {
-  lab = await startLab(preparedScenario())
-})
-
-afterAll(async () => {
-  await lab?.stop()
-})
-
-beforeEach(() => {
-  lab.emulator.reset()
-  lab.emulator.clearRequests()
-})
+const lab = labPerFile(() => preparedScenario())
 
 const admin = (path: string, method: string, body: unknown) =>
   adminRequest(lab.emulator, path, method, body)
