@@ -1835,6 +1835,11 @@ async function ensureKey(ctx, { keys, settings },
 /** What the observation saw (`key` undefined: absent); undefined when it could not read it. */
 observed) {
     const { name, size } = ctx.inputs.key;
+    // Read alongside the key, for when it must be created: an HSM that does not trust ARM with key
+    // management refuses ARM's create-if-not-exist, which would show as a failed operation.
+    const armTrust = observed?.key || ctx.plan || ctx.inputs.hsm.allowArmKeyManagement
+        ? undefined
+        : armTrustOf(settings);
     let key;
     try {
         key = observed ? observed.key : await readKey(ctx, keys);
@@ -1865,7 +1870,7 @@ observed) {
         record(ctx, { step: key_STEP, observed: 'absent', action, result: 'would-change' });
         return undefined;
     }
-    const created = await createIfNotExist(ctx, keys);
+    const created = await createIfNotExist(ctx, keys, (await armTrust) !== false);
     record(ctx, {
         step: key_STEP,
         observed: 'absent',
@@ -1882,9 +1887,13 @@ observed) {
  * AllowKeyManagementOperationsThroughARM); without the first or the last, the key is created on
  * the data plane, observing before each try.
  */
-async function createIfNotExist(ctx, keys) {
+async function createIfNotExist(ctx, keys, throughArm) {
     const { name, size } = ctx.inputs.key;
     const hsm = ctx.inputs.hsm;
+    if (!throughArm) {
+        ctx.log.info(`The HSM does not let ARM manage keys (${ARM_TRUST} false); creating key '${name}' on its data plane.`);
+        return createOnce(ctx, keys);
+    }
     try {
         return await writeOnce(ctx, {
             what: `Managed HSM '${hsm.name}' to let ${ctx.principal.objectId} create key '${name}'`,
@@ -1911,6 +1920,19 @@ async function createIfNotExist(ctx, keys) {
     }
 }
 const ARM_TRUST = 'AllowKeyManagementOperationsThroughARM';
+/**
+ * Whether the HSM trusts ARM with key management; undefined when the setting cannot be read (it
+ * takes the Managed HSM Administrator role), so that ARM is tried and its answer tells.
+ */
+async function armTrustOf(settings) {
+    try {
+        const value = await settings.get(ARM_TRUST);
+        return value === undefined ? undefined : value.toLowerCase() === 'true';
+    }
+    catch {
+        return undefined;
+    }
+}
 /** Lets the HSM accept key management through ARM (`allow-arm-key-management`). */
 async function ensureArmKeyManagement(ctx, settings) {
     const step = names/* Step */.p.ArmKeyManagement;
