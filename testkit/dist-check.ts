@@ -68,7 +68,7 @@ export function sourceMapProblems(bundle: string): string[] {
 }
 
 const importPattern =
-  /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*'(\.{1,2}\/[^']+)\.js'|import\s+'(\.{1,2}\/[^']+)\.js'/g
+  /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*'(\.{1,2}\/[^']+)\.js'|import\s*\(?\s*'(\.{1,2}\/[^']+)\.js'/g
 
 /** The src/ files `entry` imports, directly or not (relative imports, as src/ writes them). */
 export function importedSources(entry: string): string[] {
@@ -95,8 +95,10 @@ function git(args: string[]): string | undefined {
 /** The problems of a bundle without a source map, judged from git and the file times. */
 export function commitProblems(bundle: string, sources: string[]): string[] {
   const files = sources.map(file => relative(ROOT, file))
-  const commit = git(['log', '-1', '--format=%H', '--', relative(ROOT, bundle)])
-  const asCommitted = commit && git(['status', '--porcelain', '--', relative(ROOT, bundle)]) === ''
+  // The whole folder: the bundle comes in chunks, and a change may touch only one of them.
+  const folder = relative(ROOT, dirname(bundle))
+  const commit = git(['log', '-1', '--format=%H', '--', folder])
+  const asCommitted = commit && git(['status', '--porcelain', '--', folder]) === ''
   // The bundle as committed was built from src/ as committed with it (scripts/check-dist.sh).
   const changed = asCommitted ? git(['diff', '--name-only', commit, '--', ...files]) : undefined
   if (changed !== undefined) {

@@ -126,4 +126,19 @@ describe('the modules the action imports', () => {
     expect(files).not.toContain('task.ts')
     expect(new Set(files).size).toBe(files.length)
   })
+
+  it('include what is loaded later, through import()', () => {
+    const entry = join(folder, 'entry.ts')
+    writeFileSync(entry, "export async function later() {\n  return import('./lazy.js')\n}\n")
+    writeFileSync(
+      join(folder, 'lazy.ts'),
+      "import { helper } from './helper.js'\nexport { helper }\n"
+    )
+    writeFileSync(join(folder, 'helper.ts'), 'export const helper = 1\n')
+    expect(importedSources(entry).map(f => f.slice(folder.length + 1))).toEqual([
+      'entry.ts',
+      'helper.ts',
+      'lazy.ts'
+    ])
+  })
 })
