@@ -45,7 +45,8 @@ export function outputsTable(manifest: ActionManifest): string {
 
 export function stepsTable(): string {
   const rows = stepGuide.map(
-    ({ step, observes, writes }, i) => `| ${i + 1} | ${step} | ${cell(observes)} | ${cell(writes)} |`
+    ({ step, observes, writes }, i) =>
+      `| ${i + 1} | ${step} | ${cell(observes)} | ${cell(writes)} |`
   )
   return ['| # | step | observes | writes when needed |', '|---|---|---|---|', ...rows].join('\n')
 }

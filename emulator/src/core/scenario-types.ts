@@ -195,7 +195,14 @@ export interface ScenarioAzureDevOps {
   projectId: string
   pipeline?: { id?: number; name?: string }
   /** The job being run: its plan, job and build, and the hub (`build` for a pipeline run). */
-  run?: { planId?: string; jobId?: string; buildId?: number; hostType?: string; stage?: string; job?: string }
+  run?: {
+    planId?: string
+    jobId?: string
+    buildId?: number
+    hostType?: string
+    stage?: string
+    job?: string
+  }
   /** The job access token (`System.AccessToken`); generated when absent. */
   accessToken?: string
   serviceConnections: ScenarioServiceConnection[]
