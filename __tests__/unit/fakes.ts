@@ -380,6 +380,14 @@ export class FakeAzure implements AzureApis {
         spec: { keySize: number; keyOps: string[] }
       ) => {
         this.enter('write', 'armKey.create')
+        if (this.hsmSettings.AllowKeyManagementOperationsThroughARM?.toLowerCase() !== 'true') {
+          throw restError(
+            400,
+            'BadRequest',
+            "The managed HSM 'hsm-cmk' does not allow key management operations through Azure " +
+              "Resource Manager. A Managed HSM administrator must enable the setting 'AllowKeyManagementOperationsThroughARM'."
+          )
+        }
         return this.keys[name]
           ? { ...this.keys[name] }
           : this.addKey(name, spec.keySize, spec.keyOps)
@@ -497,8 +505,11 @@ export class FakeAzure implements AzureApis {
   /** Rotation policies by key name. */
   rotationPolicies: Record<string, RotationPolicy> = {}
 
-  /** The HSM's account settings. */
-  hsmSettings: Record<string, string> = { AllowKeyManagementOperationsThroughARM: 'false' }
+  /**
+   * The HSM's account settings. This HSM trusts ARM with key management already (Azure's default
+   * is false), so that tests of the ARM path need no setup; ARM refuses key creation without it.
+   */
+  hsmSettings: Record<string, string> = { AllowKeyManagementOperationsThroughARM: 'true' }
 
   /** ARM permissions of the caller by scope (default: everything). */
   permissionsAt: Record<string, { actions: string[]; notActions: string[] }[]> = {}

@@ -438,16 +438,24 @@ describe('runProvisioning: the key', () => {
     ).toBe(true)
   })
 
-  it('falls back to the data plane when the HSM does not trust ARM with key management', async () => {
+  it('creates the key on the data plane at once when the HSM does not trust ARM with key management', async () => {
     const azure = new FakeAzure().withActiveHsm()
-    azure.failAlways('armKey.create', () =>
-      restError(
-        400,
-        'BadRequest',
-        "The managed HSM 'hsm-cmk' does not allow key management operations through Azure Resource " +
-          "Manager. A Managed HSM administrator must enable the setting 'AllowKeyManagementOperationsThroughARM'."
-      )
+    azure.hsmSettings.AllowKeyManagementOperationsThroughARM = 'false'
+    const h = harness(azure)
+    const result = await h.run()
+    expect(azure.calls).toContain('read settings.get')
+    expect(azure.writes()).not.toContain('armKey.create')
+    expect(azure.writes()).toContain('key.create')
+    expect(result.outputs['key-version']).toBe(azure.keys['cosmos-key'].version)
+    expect(h.runner.logs).toContain(
+      "info: The HSM does not let ARM manage keys (AllowKeyManagementOperationsThroughARM false); creating key 'cosmos-key' on its data plane."
     )
+  })
+
+  it('tries ARM when the HSM setting cannot be read, and falls back to the data plane on its refusal', async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    azure.hsmSettings.AllowKeyManagementOperationsThroughARM = 'false'
+    azure.failAlways('settings.get', () => restError(403, 'Forbidden', 'not an administrator'))
     const result = await harness(azure).run()
     expect(azure.calls.filter(c => c === 'write armKey.create')).toHaveLength(1)
     expect(azure.writes()).toContain('key.create')
@@ -456,6 +464,7 @@ describe('runProvisioning: the key', () => {
 
   it('with allow-arm-key-management, lets the HSM accept key management through ARM first', async () => {
     const azure = new FakeAzure().withActiveHsm()
+    azure.hsmSettings.AllowKeyManagementOperationsThroughARM = 'false'
     const inputs = baseInputs()
     const allow = { ...inputs, hsm: { ...inputs.hsm, allowArmKeyManagement: true } }
     const plan = await harness(azure).run({ ...allow, mode: 'plan' })
@@ -476,9 +485,16 @@ describe('runProvisioning: the key', () => {
 
   it('leaves the HSM setting alone without allow-arm-key-management', async () => {
     const azure = new FakeAzure().withActiveHsm()
+    azure.hsmSettings.AllowKeyManagementOperationsThroughARM = 'false'
+    await harness(azure).run()
+    expect(azure.writes().filter(w => w.startsWith('settings.update'))).toEqual([])
+    expect(azure.hsmSettings.AllowKeyManagementOperationsThroughARM).toBe('false')
+  })
+
+  it('reads the HSM setting only when the key must be created', async () => {
+    const azure = new FakeAzure().withActiveHsm().withKey()
     await harness(azure).run()
     expect(azure.calls).not.toContain('read settings.get')
-    expect(azure.hsmSettings.AllowKeyManagementOperationsThroughARM).toBe('false')
   })
 
   it('names every difference of an unfit existing key and never touches it', async () => {
