@@ -5,14 +5,12 @@
  * default transport; the deadline is simulated by aborting as soon as the 429 is logged.
  */
 import { describe, expect, it } from '@jest/globals'
-import type { Inputs } from '../../src/inputs/settings.js'
 import { runProvisioning } from '../../src/provision.js'
 import { ProvisioningError } from '../../src/provisioning-error.js'
 import { systemClock } from '../../src/clock.js'
-import { defaultNames, KEY_NAME, spendArmBudgetBeforeWrites } from '../../testkit/index.js'
-import { baseInputs } from './fakes.js'
+import { defaultNames, spendArmBudgetBeforeWrites } from '../../testkit/index.js'
 import { memorySecretFiles } from './helpers.js'
-import { instantScenario, LocalRunner, useLocalAzure } from './local-azure.js'
+import { instantScenario, LocalRunner, localAzureInputs, useLocalAzure } from './local-azure.js'
 
 /** One token, which takes 10,000 seconds to come back. */
 const local = useLocalAzure(() =>
@@ -21,18 +19,7 @@ const local = useLocalAzure(() =>
   })
 )
 
-function inputs(): Inputs {
-  const base = baseInputs()
-  return baseInputs({
-    auth: { ...base.auth, clientId: defaultNames.clientId, tenantId: defaultNames.tenantId },
-    subscriptionId: defaultNames.subscriptionId,
-    resourceGroup: defaultNames.resourceGroup,
-    location: defaultNames.location,
-    hsm: { ...base.hsm, name: defaultNames.hsmName, resourceGroup: defaultNames.resourceGroup },
-    key: { ...base.key, name: KEY_NAME },
-    account: { ...base.account, name: 'budget-deadline', locations: [defaultNames.location] }
-  })
-}
+const inputs = () => localAzureInputs('budget-deadline')
 
 describe('a throttled ARM write and the run deadline', () => {
   it('stops waiting out Retry-After when the run is aborted, and sends the write no more', async () => {

@@ -12,25 +12,12 @@ import { abortError, systemClock, type Clock } from '../../src/clock.js'
 import { Step } from '../../src/steps/names.js'
 import { renderSummary } from '../../src/summary.js'
 import { defaultNames, KEY_NAME, summaryChart, writes } from '../../testkit/index.js'
-import { baseInputs } from './fakes.js'
 import { memorySecretFiles } from './helpers.js'
-import { LocalRunner, quickTransport, useLocalAzure } from './local-azure.js'
+import { LocalRunner, localAzureInputs, quickTransport, useLocalAzure } from './local-azure.js'
 
 const local = useLocalAzure()
 
-function inputs(account: string, overrides: Partial<Inputs> = {}): Inputs {
-  const base = baseInputs()
-  return baseInputs({
-    auth: { ...base.auth, clientId: defaultNames.clientId, tenantId: defaultNames.tenantId },
-    subscriptionId: defaultNames.subscriptionId,
-    resourceGroup: defaultNames.resourceGroup,
-    location: defaultNames.location,
-    hsm: { ...base.hsm, name: defaultNames.hsmName, resourceGroup: defaultNames.resourceGroup },
-    key: { ...base.key, name: KEY_NAME },
-    account: { ...base.account, name: account, locations: [defaultNames.location] },
-    ...overrides
-  })
-}
+const inputs = localAzureInputs
 
 function run(given: Inputs) {
   const runner = new LocalRunner(local.emulator)

@@ -11,15 +11,17 @@ import type { AzureApis } from '../../src/azure/api.js'
 import { createAzureApis } from '../../src/azure/clients.js'
 import { defaultTransport, type TransportSettings } from '../../src/azure/transport.js'
 import { getCloud } from '../../src/cloud.js'
+import type { Inputs } from '../../src/inputs/settings.js'
 import {
   defaultNames,
+  KEY_NAME,
   preparedScenario,
   startLab,
   type Emulator,
   type Lab,
   type Scenario
 } from '../../testkit/index.js'
-import { FakeRunner } from './fakes.js'
+import { baseInputs, FakeRunner } from './fakes.js'
 
 /** Few, short retries: a test of an adapter wants its answer, not the transport's patience. */
 export const quickTransport: TransportSettings = {
@@ -122,4 +124,19 @@ export function useLocalAzure(scenario: () => Scenario = () => instantScenario()
       return get().apis
     }
   }
+}
+
+/** The action's inputs for `account` against the local Azure's default names. */
+export function localAzureInputs(account: string, overrides: Partial<Inputs> = {}): Inputs {
+  const base = baseInputs()
+  return baseInputs({
+    auth: { ...base.auth, clientId: defaultNames.clientId, tenantId: defaultNames.tenantId },
+    subscriptionId: defaultNames.subscriptionId,
+    resourceGroup: defaultNames.resourceGroup,
+    location: defaultNames.location,
+    hsm: { ...base.hsm, name: defaultNames.hsmName, resourceGroup: defaultNames.resourceGroup },
+    key: { ...base.key, name: KEY_NAME },
+    account: { ...base.account, name: account, locations: [defaultNames.location] },
+    ...overrides
+  })
 }
