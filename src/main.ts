@@ -79,11 +79,13 @@ export async function run(
     const message = controller.signal.aborted
       ? timeoutMessage(inputs.timeoutMinutes, failure)
       : describeError(failure.cause)
+    if (failure.outputs) setOutputs(runner, failure.outputs)
     await writeSummary(
       runner,
       renderSummary({
         mode: inputs.mode,
         records: failure.records,
+        outputs: failure.outputs,
         failure: { step: failure.step, message },
         timeline: failure.timeline
       })

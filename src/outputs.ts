@@ -13,6 +13,7 @@ export const outputNames = [
   'default-identity',
   'account-id',
   'account-endpoint',
+  'accounts',
   'role-assignment-ids',
   'key-version-in-use',
   'key-status-code',
@@ -40,6 +41,41 @@ export interface Produced {
   changed: boolean
   /** mode verify: the verdict and every check. */
   verdict?: { healthy: boolean; findings: unknown[] }
+  /** A fleet: every account's outcome (the account fields above then stay empty). */
+  fleet?: AccountOutcome[]
+}
+
+/** What a run did for one account of a fleet. */
+export interface AccountOutcome {
+  name: string
+  account?: CosmosAccountState
+  keyHolder?: string
+  changed: boolean
+  /** Why the account failed (the others went on), with the step it failed in. */
+  failure?: { step: string; message: string }
+}
+
+/** The `accounts` output: one entry per account name. */
+function accountsOutput(p: Produced): string | undefined {
+  const outcomes: AccountOutcome[] =
+    p.fleet ??
+    (p.account
+      ? [{ name: p.account.name, account: p.account, keyHolder: p.keyHolder, changed: p.changed }]
+      : [])
+  if (!outcomes.length) return undefined
+  const entries = outcomes.map(o => [
+    o.name,
+    {
+      id: o.account?.id,
+      endpoint: o.account?.documentEndpoint,
+      defaultIdentity: o.account?.defaultIdentity,
+      principalId: o.keyHolder,
+      systemAssignedPrincipalId: o.account?.identity.principalId,
+      changed: o.changed,
+      ...(o.failure ? { error: `${o.failure.step}: ${o.failure.message}` } : {})
+    }
+  ])
+  return JSON.stringify(Object.fromEntries(entries))
 }
 
 /** The code in a revoked account's customerManagedKeyStatus, e.g. `4002`; undefined when healthy. */
@@ -60,6 +96,7 @@ export function buildOutputs(p: Produced): ActionOutputs {
     'default-identity': p.account?.defaultIdentity,
     'account-id': p.account?.id,
     'account-endpoint': p.account?.documentEndpoint,
+    accounts: accountsOutput(p),
     'role-assignment-ids': JSON.stringify(p.assignments.map(a => a.id)),
     'key-version-in-use': p.account?.keyVaultKeyUriVersion,
     'key-status-code': keyStatusCode(p.account?.customerManagedKeyStatus),

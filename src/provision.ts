@@ -9,7 +9,7 @@ import { systemClock, type Clock } from './clock.js'
 import { getCloud } from './cloud.js'
 import type { Inputs } from './inputs/settings.js'
 import type { ActionOutputs } from './outputs.js'
-import { provision } from './modes/apply.js'
+import { FleetFailure, provision } from './modes/apply.js'
 import { teardown } from './modes/teardown.js'
 import { verify } from './modes/verify.js'
 import type { Runner } from './runner/runner.js'
@@ -18,6 +18,7 @@ import {
   defaultWaitLimits,
   logFor,
   record,
+  type AccountPhases,
   type Phases,
   type StepContext,
   type StepRecord,
@@ -134,6 +135,10 @@ export async function runProvisioning(
       timeline: timeline.spans()
     }
   } catch (error) {
+    if (error instanceof FleetFailure) {
+      // Each failed account has its row already; the others' outputs stand.
+      throw new ProvisioningError(error, Step.Account, records, timeline.spans(), error.outputs)
+    }
     const step = blame.failedStep()
     records.push({ step, observed: '', action: '', result: 'failed' })
     throw new ProvisioningError(error, step, records, timeline.spans())
@@ -169,6 +174,19 @@ class Blame implements Phases {
       this.failedIn ??= name
       throw error
     }
+  }
+
+  forAccount = (account: string): AccountPhases => {
+    let failedIn: StepName | undefined
+    const step = async <T>(name: StepName, work: () => Promise<T>): Promise<T> => {
+      try {
+        return await this.timeline.within(name, work, account)
+      } catch (error) {
+        failedIn ??= name
+        throw error
+      }
+    }
+    return { phase: step, step, forAccount: this.forAccount, failedStep: () => failedIn }
   }
 
   failedStep(): StepName {

@@ -42,10 +42,12 @@ export function renderSummary(input: SummaryInput): string {
     '| --- | --- | --- | --- |',
     ...input.records.map(
       r =>
-        `| ${markdownText(r.step)} | ${markdownText(r.observed)} | ${markdownText(r.action)} | ${resultLabels[r.result]} |`
+        `| ${markdownText(stepLabel(r))} | ${markdownText(r.observed)} | ${markdownText(r.action)} | ${resultLabels[r.result]} |`
     ),
     ''
   ]
+  const fleet = fleetOf(input.outputs)
+  if (fleet) lines.push(...fleetTable(fleet, input.mode), '')
   if (input.failure) {
     lines.push(
       `**Failed in step ${markdownText(input.failure.step)}:**`,
@@ -59,6 +61,7 @@ export function renderSummary(input: SummaryInput): string {
     lines.push('| Output | Value |', '| --- | --- |')
     for (const name of outputNames) {
       const value = outputs[name]
+      if (fleet && name === 'accounts') continue
       if (value !== undefined && value !== '') lines.push(`| ${name} | ${markdownCode(value)} |`)
     }
     lines.push('')
@@ -66,6 +69,40 @@ export function renderSummary(input: SummaryInput): string {
   const chart = renderTimelineChart(input.timeline ?? [])
   if (chart) lines.push(timelineCaption, '', chart, '')
   return lines.join('\n')
+}
+
+function stepLabel(r: StepRecord): string {
+  return r.account ? `${r.step} (${r.account})` : r.step
+}
+
+interface FleetEntry {
+  endpoint?: string
+  defaultIdentity?: string
+  changed?: boolean
+  error?: string
+}
+
+/** The accounts of a fleet from the `accounts` output; undefined for a single account. */
+function fleetOf(outputs: ActionOutputs | undefined): [string, FleetEntry][] | undefined {
+  if (!outputs?.accounts) return undefined
+  const entries = Object.entries(JSON.parse(outputs.accounts) as Record<string, FleetEntry>)
+  return entries.length > 1 ? entries : undefined
+}
+
+/** One row per account of a fleet. */
+function fleetTable(fleet: [string, FleetEntry][], mode: Mode): string[] {
+  const changed = mode === 'plan' ? 'would-change' : 'changed'
+  const failed = fleet.filter(([, e]) => e.error).length
+  return [
+    `**${fleet.length} accounts**: ${fleet.length - failed} done, ${failed} failed.`,
+    '',
+    '| Account | Result | Default identity | Endpoint |',
+    '| --- | --- | --- | --- |',
+    ...fleet.map(
+      ([name, e]) =>
+        `| ${markdownText(name)} | ${e.error ? `${resultLabels.failed}: ${markdownText(e.error)}` : resultLabels[e.changed ? changed : 'ok']} | ${markdownText(e.defaultIdentity ?? '')} | ${markdownText(e.endpoint ?? '')} |`
+    )
+  ]
 }
 
 const timelineCaption =

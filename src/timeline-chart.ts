@@ -17,7 +17,8 @@ export interface Bar {
 }
 
 export interface StepBars {
-  step: StepName
+  /** A step, or in a fleet the lane of one account (all of its steps). */
+  step: StepName | `account ${string}`
   bars: Bar[]
 }
 
@@ -38,10 +39,11 @@ export function barsByStep(spans: readonly Span[], options: ChartOptions = {}): 
   const runMs = Math.max(0, ...sorted.map(s => s.endMs)) - (sorted[0]?.startMs ?? 0)
   const gapMs = options.mergeGapMs ?? Math.max(minMergeGapMs, runMs / 100)
   const maxBars = options.maxBarsPerStep ?? defaultMaxBarsPerStep
-  const byStep = new Map<StepName, Span[]>()
+  const byStep = new Map<StepBars['step'], Span[]>()
   for (const span of sorted) {
-    const own = byStep.get(span.step) ?? []
-    if (!own.length) byStep.set(span.step, own)
+    const section: StepBars['step'] = span.lane ? `account ${span.lane}` : span.step
+    const own = byStep.get(section) ?? []
+    if (!own.length) byStep.set(section, own)
     own.push(span)
   }
   return [...byStep].map(([step, own]) => ({ step, bars: barsOf(own, gapMs, maxBars) }))
@@ -111,8 +113,8 @@ const tags: Record<SpanKind, string> = {
 }
 
 /**
- * The spans as a Mermaid Gantt chart in a fenced block, one section per step in the order the steps
- * began, times in milliseconds since the run started; empty without spans.
+ * The spans as a Mermaid Gantt chart in a fenced block, one section per step (in a fleet, one per
+ * account for the steps of that account) in the order they began, times in milliseconds since the run started; empty without spans.
  */
 export function renderTimelineChart(spans: readonly Span[], options: ChartOptions = {}): string {
   const steps = barsByStep(spans, options)

@@ -12,6 +12,8 @@ export type SpanKind = 'read' | 'write' | 'propagation' | 'operation' | 'throttl
 /** A stretch of one step's time, in milliseconds since the run started. */
 export interface Span {
   step: StepName
+  /** The account of a fleet the span's step worked on; none for the steps the accounts share. */
+  lane?: string
   kind: SpanKind
   label: string
   startMs: number
@@ -24,6 +26,7 @@ export type EndSpan = () => void
 interface StepScope {
   timeline: Timeline
   step: StepName
+  lane?: string
   /** Spans that outlive the code that began them, ended when the step ends. */
   lingering: Set<EndSpan>
 }
@@ -43,9 +46,17 @@ export class Timeline {
     this.origin = clock.now()
   }
 
-  /** Runs `work` as `step`: a step within another takes over until it returns. */
-  within<T>(step: StepName, work: () => Promise<T>): Promise<T> {
-    const scope: StepScope = { timeline: this, step, lingering: new Set() }
+  /**
+   * Runs `work` as `step` (of the account `lane`, or of the enclosing step's): a step within
+   * another takes over until it returns.
+   */
+  within<T>(step: StepName, work: () => Promise<T>, lane?: string): Promise<T> {
+    const scope: StepScope = {
+      timeline: this,
+      step,
+      lane: lane ?? running.getStore()?.lane,
+      lingering: new Set()
+    }
     return running.run(scope, async () => {
       try {
         return await work()
@@ -55,8 +66,8 @@ export class Timeline {
     })
   }
 
-  begin(step: StepName, kind: SpanKind, label: string): EndSpan {
-    const started = { step, kind, label, startMs: this.elapsed() }
+  begin(step: StepName, kind: SpanKind, label: string, lane?: string): EndSpan {
+    const started = { step, ...(lane ? { lane } : {}), kind, label, startMs: this.elapsed() }
     const end: EndSpan = () => {
       if (!this.open.delete(end)) return
       this.ended.push({ ...started, endMs: Math.max(started.startMs, this.elapsed()) })
@@ -80,14 +91,14 @@ export class Timeline {
 /** Begins a span of the step running here; nothing outside a run's steps. */
 export function beginSpan(kind: SpanKind, label: string): EndSpan | undefined {
   const scope = running.getStore()
-  return scope?.timeline.begin(scope.step, kind, label)
+  return scope?.timeline.begin(scope.step, kind, label, scope.lane)
 }
 
 /** A span that may outlive the code that began it: the step's end ends it, if nothing did before. */
 export function beginLingeringSpan(kind: SpanKind, label: string): EndSpan | undefined {
   const scope = running.getStore()
   if (!scope) return undefined
-  const end = scope.timeline.begin(scope.step, kind, label)
+  const end = scope.timeline.begin(scope.step, kind, label, scope.lane)
   scope.lingering.add(end)
   return () => {
     scope.lingering.delete(end)

@@ -157,6 +157,8 @@ export function baseInputs(overrides: Partial<Inputs> = {}): Inputs {
     key: { name: 'cosmos-key', size: 3072, rotateNow: false },
     account: {
       name: 'cosmos-cmk',
+      others: [],
+      concurrency: 8,
       api: 'nosql',
       locations: ['westeurope'],
       enableOnExisting: false,

@@ -26,6 +26,8 @@ import {
 
 const hsmNamePattern = /^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/
 const accountNamePattern = /^[a-z0-9][a-z0-9-]{1,42}[a-z0-9]$/
+const ACCOUNT_NAME_RULE =
+  'must be 3-44 characters: lowercase letters, digits and hyphens, not starting or ending with a hyphen'
 const keyNamePattern = /^[a-zA-Z0-9-]{1,127}$/
 const resourceGroupPattern = /^[-\w._()]{1,90}$/
 const identityNamePattern = /^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$/
@@ -53,6 +55,12 @@ export function parseInputs(source: InputSource, files: InputFiles = nodeFiles):
   const tags = readTags(r, 'tags')
   const teardown = readTeardown(r, mode, account.name)
   readModeConflicts(r, mode)
+  if (account.others.length && mode !== 'apply' && mode !== 'plan') {
+    r.fail(
+      'account-name',
+      `lists ${account.others.length + 1} accounts: mode '${mode}' takes one account (several are for apply and plan)`
+    )
+  }
   const prComment = {
     enabled: r.bool('comment-on-pr'),
     token: r.raw('github-token') || undefined
@@ -283,12 +291,40 @@ export function durationDays(value: string): number | undefined {
   return years * 365 + months * 30 + weeks * 7 + days
 }
 
+/** Accounts one run works on at most; more belong to a matrix of jobs (README). */
+export const MAX_ACCOUNTS = 200
+
+function readAccountNames(r: InputReader): string[] {
+  const entries = r.list('account-name')
+  if (!entries.length) {
+    r.missing('account-name')
+    return ['']
+  }
+  if (entries.length === 1) {
+    if (!accountNamePattern.test(entries[0])) r.fail('account-name', ACCOUNT_NAME_RULE)
+    return entries
+  }
+  if (entries.length > MAX_ACCOUNTS) {
+    r.fail(
+      'account-name',
+      `lists ${entries.length} accounts: one run takes at most ${MAX_ACCOUNTS}; split them over a matrix of jobs`,
+      `${entries.slice(0, 3).join(', ')}, ...`
+    )
+  }
+  const names: string[] = []
+  for (const entry of entries) {
+    if (!accountNamePattern.test(entry)) {
+      r.fail('account-name', `every name ${ACCOUNT_NAME_RULE}`, entry)
+    } else if (names.includes(entry)) r.fail('account-name', `lists ${entry} twice`, entry)
+    else names.push(entry)
+  }
+  return names.length ? names : ['']
+}
+
 function readAccount(r: InputReader, location: string | undefined): Inputs['account'] {
-  const accountName = r.text(
-    'account-name',
-    accountNamePattern,
-    'must be 3-44 characters: lowercase letters, digits and hyphens, not starting or ending with a hyphen'
-  )
+  const names = readAccountNames(r)
+  const concurrency =
+    r.integer('account-concurrency', 1, 50, 'must be a whole number from 1 to 50') ?? 8
   const api = r.oneOf('api', apis)
   const locations: string[] = []
   for (const entry of r.list('account-locations')) {
@@ -303,7 +339,9 @@ function readAccount(r: InputReader, location: string | undefined): Inputs['acco
   }
   if (!locations.length && location) locations.push(location)
   return {
-    name: accountName,
+    name: names[0],
+    others: names.slice(1),
+    concurrency,
     api,
     locations,
     enableOnExisting: r.bool('enable-on-existing'),

@@ -78,7 +78,12 @@ export interface Inputs {
     rotateNow: boolean
   }
   account: {
+    /** The account of the run; with `others`, the first account of a fleet. */
     name: string
+    /** The accounts after the first when `account-name` lists several (a fleet, on one key). */
+    others: string[]
+    /** How many accounts of a fleet are worked on at once. */
+    concurrency: number
     api: Api
     locations: string[]
     /** Turn CMK on for an existing account without it (irreversible). */
@@ -130,6 +135,7 @@ export const inputDefaults = {
   'key-name': '',
   'key-size': '3072',
   'account-name': '',
+  'account-concurrency': '8',
   api: 'nosql',
   'account-locations': '',
   'identity-mode': '',
@@ -153,3 +159,8 @@ export const inputDefaults = {
 } as const
 
 export type InputName = keyof typeof inputDefaults
+
+/** Every account of the run, in the order `account-name` lists them. */
+export function accountNames(inputs: Pick<Inputs, 'account'>): string[] {
+  return [inputs.account.name, ...inputs.account.others]
+}

@@ -6,16 +6,25 @@ import type {
 } from '../azure/api.js'
 import type { Inputs } from '../inputs/settings.js'
 import { keyUriFor, versionlessKeyUri } from '../key-uri.js'
-import { buildOutputs, type ActionOutputs } from '../outputs.js'
+import { buildOutputs, type AccountOutcome, type ActionOutputs } from '../outputs.js'
 import { ensureAccount } from '../steps/account.js'
 import { ensureAccountKey } from '../steps/account-key.js'
 import { ensureActivated } from '../steps/activation.js'
-import { removeBootstrapAssignment } from '../steps/bootstrap.js'
-import { dataPlaneUri, type Phases, type StepContext } from '../steps/context.js'
+import { mapLimited } from '../concurrency.js'
+import { describeError } from '../errors.js'
+import { accountNames } from '../inputs/settings.js'
+import { removeBootstrapAssignment, type BootstrapRemoval } from '../steps/bootstrap.js'
+import {
+  accountContext,
+  dataPlaneUri,
+  record,
+  type Phases,
+  type StepContext
+} from '../steps/context.js'
 import { ensureKeyAccess, type CreationIdentity, type KeyAccess } from '../steps/grants.js'
 import { ensureHsm } from '../steps/hsm.js'
 import { ensureDefaultIdentity, ensureUserAssignedAttached } from '../steps/identity.js'
-import { Step } from '../steps/names.js'
+import { Step, type StepName } from '../steps/names.js'
 import { observe, type Observation } from '../steps/observe.js'
 import { missingPermissions } from '../steps/permissions.js'
 import { preflight } from '../steps/preflight.js'
@@ -27,10 +36,41 @@ import {
   planSystemAssigned
 } from '../steps/system-identity.js'
 
-/** One call per phase, each returning what it produced; the phases that can overlap do. */
+/** What every account of the run shares: done once, before the accounts. */
+interface Shared {
+  seen: Observation
+  /** Accounts of a fleet that cannot succeed (name: why); the others go on. */
+  refused: Map<string, string>
+  creation: CreationIdentity
+  providers: ProviderRegistrations
+  gate: RegistrationGate
+  hsm?: ManagedHsmState
+  plane?: HsmDataPlane
+  access: KeyAccess
+  keyUri: string
+}
+
+/**
+ * One call per phase, each returning what it produced; the phases that can overlap do. The
+ * accounts come last: one in its own log groups, or a fleet `account-concurrency` at a time.
+ */
 export async function provision(ctx: StepContext, phases: Phases): Promise<ActionOutputs> {
+  const shared = await prepare(ctx, phases)
+  const fleet = ctx.inputs.account.others.length > 0
+  const outcomes = fleet
+    ? await provisionFleet(ctx, phases, shared)
+    : [await provisionAccount(ctx, phases, shared, { removeBootstrap: true })]
+  await shared.providers.done()
+  const failed = outcomes.filter(o => o.failure)
+  const outputs = outputsOf(ctx, shared, outcomes, fleet)
+  if (failed.length) throw new FleetFailure(failed, outcomes.length, outputs)
+  return outputs
+}
+
+/** Sign-in is done: the providers, the HSM and its activation, the admin grant, the key and its grant. */
+async function prepare(ctx: StepContext, phases: Phases): Promise<Shared> {
   const { phase } = phases
-  const seen = await phase(Step.Observe, () => observeAndCheck(ctx))
+  const { seen, refused } = await phase(Step.Observe, () => observeAndCheck(ctx))
   const creation = creationIdentity(ctx.inputs, seen)
   const providers = await phase(Step.Providers, async () => ensureProviders(ctx, seen.providers))
   const gate = registrationGate(providers, phases)
@@ -50,7 +90,154 @@ export async function provision(ctx: StepContext, phases: Phases): Promise<Actio
   const keyUri = access.key
     ? versionlessKeyUri(access.key.id)
     : keyUriFor(dataPlaneUri(ctx, hsm), ctx.inputs.key.name)
+  return { seen, refused, creation, providers, gate, hsm, plane, access, keyUri }
+}
 
+/** The accounts of a fleet side by side; one that fails is recorded and does not stop the others. */
+async function provisionFleet(
+  ctx: StepContext,
+  phases: Phases,
+  shared: Shared
+): Promise<AccountResult[]> {
+  const names = accountNames(ctx.inputs)
+  ctx.log.info(
+    `${names.length} accounts on key ${shared.keyUri}, ${ctx.inputs.account.concurrency} at a time.`
+  )
+  const results = await mapLimited(names, ctx.inputs.account.concurrency, async name => {
+    const actx = accountContext(ctx, name)
+    const refusal = shared.refused.get(name)
+    if (refusal) {
+      record(actx, { step: Step.Account, observed: refusal, action: 'none', result: 'failed' })
+      return failedAccount(name, Step.Observe, refusal, false)
+    }
+    const own = phases.forAccount(name)
+    try {
+      // The bootstrap grant is shared: removed once every account has moved off it (below).
+      const result = await provisionAccount(actx, own, shared, { removeBootstrap: false })
+      return { ...result, changed: actx.changed }
+    } catch (error) {
+      const step = own.failedStep() ?? Step.Account
+      const message = describeError(error)
+      record(actx, { step, observed: message, action: 'none', result: 'failed' })
+      return failedAccount(name, step, message, actx.changed)
+    }
+  })
+  ctx.changed ||= results.some(r => r.changed)
+  const removed = await removeSharedBootstrap(ctx, phases, shared, results)
+  return removed
+    ? results.map(r => ({ ...r, assignments: r.assignments.filter(a => a.id !== removed) }))
+    : results
+}
+
+function failedAccount(
+  name: string,
+  step: StepName,
+  message: string,
+  changed: boolean
+): AccountResult {
+  return { name, changed, assignments: [], failure: { step, message } }
+}
+
+/** With `remove-bootstrap-assignment`: once, when every account of the fleet reads back its own identity. */
+async function removeSharedBootstrap(
+  ctx: StepContext,
+  { phase }: Phases,
+  shared: Shared,
+  results: AccountResult[]
+): Promise<string | undefined> {
+  if (!ctx.inputs.identity.removeBootstrapAssignment) return undefined
+  const last = results.at(-1)
+  if (!last?.account || results.some(r => r.failure || !r.verified)) {
+    record(ctx, {
+      step: Step.Bootstrap,
+      observed: 'not every account of the fleet uses SystemAssignedIdentity yet',
+      action: 'remove the bootstrap grant once they all do',
+      result: ctx.plan ? 'would-change' : 'skipped'
+    })
+    return undefined
+  }
+  return phase(Step.Bootstrap, () =>
+    removeBootstrapAssignment(ctx, bootstrapRemoval(shared, last.account!, true))
+  )
+}
+
+/** Raised once every account of a fleet was tried, when one or more failed. */
+export class FleetFailure extends Error {
+  constructor(
+    readonly failed: AccountResult[],
+    total: number,
+    readonly outputs: ActionOutputs
+  ) {
+    super(
+      `${failed.length} of ${total} accounts failed (the others are done; a re-run finishes only what is missing):\n` +
+        failed.map(f => `- ${f.name}: ${f.failure?.step}: ${f.failure?.message}`).join('\n')
+    )
+    this.name = 'FleetFailure'
+  }
+}
+
+function outputsOf(
+  ctx: StepContext,
+  shared: Shared,
+  outcomes: AccountResult[],
+  fleet: boolean
+): ActionOutputs {
+  const { hsm, access, keyUri, creation } = shared
+  const one = fleet ? undefined : outcomes[0]
+  const removed = one?.removed?.toLowerCase()
+  const assignments = [...access.assignments, ...outcomes.flatMap(o => o.assignments)].filter(
+    a => a.id.toLowerCase() !== removed
+  )
+  return buildOutputs({
+    hsmUri: hsm?.hsmUri || `${dataPlaneUri(ctx, hsm)}/`,
+    keyUri,
+    key: access.key,
+    adminPrincipalId: ctx.principal.objectId,
+    keyHolder: one ? one.keyHolder : sharedKeyHolder(ctx, access),
+    userAssignedPrincipalId: creation.userAssigned?.principalId,
+    systemAssignedPrincipalId: one?.systemPrincipalId,
+    account: one?.account,
+    assignments: uniqueById(assignments),
+    changed: ctx.changed,
+    fleet: fleet ? outcomes : undefined
+  })
+}
+
+/** In a fleet, the key holder all accounts share, unless each holds the key with its own identity. */
+function sharedKeyHolder(ctx: StepContext, access: KeyAccess): string | undefined {
+  return ctx.inputs.identity.mode === 'system-assigned' ? undefined : access.creationPrincipal
+}
+
+function uniqueById(assignments: RoleAssignment[]): RoleAssignment[] {
+  const seen = new Set<string>()
+  return assignments.filter(a => {
+    const id = a.id.toLowerCase()
+    if (seen.has(id)) return false
+    seen.add(id)
+    return true
+  })
+}
+
+/** What one account's steps produced. */
+interface AccountResult extends AccountOutcome {
+  systemPrincipalId?: string
+  /** Whether the account reads back SystemAssignedIdentity (system-assigned mode). */
+  verified?: boolean
+  assignments: RoleAssignment[]
+  /** The id of the bootstrap assignment the run removed. */
+  removed?: string
+}
+
+/** One account onto the key: created with it, or brought onto the identity and then the key. */
+async function provisionAccount(
+  ctx: StepContext,
+  phases: Phases,
+  shared: Shared,
+  options: { removeBootstrap: boolean }
+): Promise<AccountResult> {
+  const { phase } = phases
+  const { creation, gate, keyUri, plane } = shared
+  const seenAccount = shared.seen.accounts.get(ctx.inputs.account.name)
   const early =
     ctx.inputs.identity.mode === 'system-assigned'
       ? new EarlySystemGrant(ctx, plane?.rbac, work => phases.step(Step.SystemIdentity, work))
@@ -59,8 +246,8 @@ export async function provision(ctx: StepContext, phases: Phases): Promise<Actio
     ? ['Microsoft.DocumentDB', 'Microsoft.ManagedIdentity']
     : ['Microsoft.DocumentDB']
   const account = await phase(Step.Account, async () => {
-    if (!seen.account) await gate.registered(...accountNamespaces)
-    return ensureAccount(ctx, seen.account, {
+    if (!seenAccount) await gate.registered(...accountNamespaces)
+    return ensureAccount(ctx, seenAccount, {
       keyVaultKeyUri: keyUri,
       defaultIdentity: creationDefaultIdentity(creation),
       userAssignedIdentityId:
@@ -75,47 +262,43 @@ export async function provision(ctx: StepContext, phases: Phases): Promise<Actio
   await gate.registered(...accountNamespaces)
   const identity = await ensureAccountIdentity(ctx, phases, {
     account,
-    plane,
-    creation,
-    access,
-    keyUri,
-    early
+    shared,
+    early,
+    removeBootstrap: options.removeBootstrap
   })
   // An existing account moves to the key only once its identity holds the grant.
   const encrypted = identity.account
     ? await phase(Step.AccountKey, () => ensureAccountKey(ctx, identity.account!, keyUri))
     : undefined
-  await providers.done()
-
-  return buildOutputs({
-    hsmUri: hsm?.hsmUri || `${dataPlaneUri(ctx, hsm)}/`,
-    keyUri,
-    key: access.key,
-    adminPrincipalId: ctx.principal.objectId,
-    keyHolder: identity.keyHolder,
-    userAssignedPrincipalId: creation.userAssigned?.principalId,
-    systemAssignedPrincipalId: identity.systemPrincipalId,
+  return {
+    name: ctx.inputs.account.name,
     account: encrypted,
-    assignments: [...access.assignments, ...identity.assignments].filter(
-      a => a.id.toLowerCase() !== identity.removed?.toLowerCase()
-    ),
-    changed: ctx.changed
-  })
+    keyHolder: identity.keyHolder,
+    systemPrincipalId: identity.systemPrincipalId,
+    verified: identity.verified,
+    changed: ctx.changed,
+    assignments: identity.assignments,
+    removed: identity.removed
+  }
 }
 
 /** Every read up front, then every refusal before the first write. */
-async function observeAndCheck(ctx: StepContext): Promise<Observation> {
+async function observeAndCheck(
+  ctx: StepContext
+): Promise<{ seen: Observation; refused: Map<string, string> }> {
   const firstParty = creationKind(ctx.inputs) === 'first-party'
   // Looked up before any write, so that a Graph refusal changes nothing; alongside the other
-  // reads, and only needed while the account does not exist (which the reads tell).
+  // reads, and only needed while an account does not exist (which the reads tell).
   const seen = await observe(ctx, account => {
-    if (firstParty && needsCreationGrant(ctx.inputs, account)) {
+    if (firstParty && needsCreationGrant(ctx.inputs, [account])) {
       firstPartyPrincipalId(ctx).catch(() => {})
     }
   })
-  preflight(ctx, seen, await missingPermissions(ctx, seen))
-  if (firstParty && needsCreationGrant(ctx.inputs, seen.account)) await firstPartyPrincipalId(ctx)
-  return seen
+  const refused = preflight(ctx, seen, await missingPermissions(ctx, seen))
+  if (firstParty && needsCreationGrant(ctx.inputs, [...seen.accounts.values()])) {
+    await firstPartyPrincipalId(ctx)
+  }
+  return { seen, refused }
 }
 
 function creationKind(inputs: Inputs): CreationIdentity['kind'] {
@@ -125,15 +308,15 @@ function creationKind(inputs: Inputs): CreationIdentity['kind'] {
 }
 
 /** A system-assigned account needs the bootstrap identity's grant only until it exists. */
-function needsCreationGrant(inputs: Inputs, account: CosmosAccountState | undefined): boolean {
-  return inputs.identity.mode !== 'system-assigned' || !account
+function needsCreationGrant(inputs: Inputs, accounts: (CosmosAccountState | undefined)[]): boolean {
+  return inputs.identity.mode !== 'system-assigned' || accounts.some(account => !account)
 }
 
 function creationIdentity(inputs: Inputs, seen: Observation): CreationIdentity {
   const id = seen.userAssignedIdentity?.id || inputs.identity.userAssignedIdentity?.id
   return {
     kind: creationKind(inputs),
-    needsGrant: needsCreationGrant(inputs, seen.account),
+    needsGrant: needsCreationGrant(inputs, [...seen.accounts.values()]),
     userAssigned: id ? { id, principalId: seen.userAssignedIdentity?.principalId } : undefined
   }
 }
@@ -173,6 +356,8 @@ interface AccountIdentity {
   account?: CosmosAccountState
   keyHolder?: string
   systemPrincipalId?: string
+  /** Whether the account reads back SystemAssignedIdentity (system-assigned mode). */
+  verified?: boolean
   assignments: RoleAssignment[]
   /** The id of the bootstrap assignment the run removed. */
   removed?: string
@@ -184,14 +369,13 @@ async function ensureAccountIdentity(
   { phase }: Phases,
   given: {
     account?: CosmosAccountState
-    plane?: HsmDataPlane
-    creation: CreationIdentity
-    access: KeyAccess
-    keyUri: string
+    shared: Shared
     early?: EarlySystemGrant
+    removeBootstrap: boolean
   }
 ): Promise<AccountIdentity> {
-  const { account, creation, access } = given
+  const { account, shared } = given
+  const { creation, access, plane } = shared
   const mode = ctx.inputs.identity.mode
   const base = {
     account,
@@ -219,26 +403,40 @@ async function ensureAccountIdentity(
     return { ...base, account: updated, keyHolder: uai.principalId }
   }
   const outcome = await phase(Step.SystemIdentity, () =>
-    ensureSystemAssigned(ctx, account, given.plane?.rbac, given.early)
+    ensureSystemAssigned(ctx, account, plane?.rbac, given.early)
   )
-  const removed = ctx.inputs.identity.removeBootstrapAssignment
-    ? await phase(Step.Bootstrap, () =>
-        removeBootstrapAssignment(ctx, {
-          rbac: given.plane?.rbac,
-          verified: outcome.verified,
-          account: outcome.account,
-          keyUri: given.keyUri,
-          userAssignedIdentity: uai?.principalId
-            ? { id: uai.id, principalId: uai.principalId }
-            : undefined
-        })
-      )
-    : undefined
+  const removed =
+    ctx.inputs.identity.removeBootstrapAssignment && given.removeBootstrap
+      ? await phase(Step.Bootstrap, () =>
+          removeBootstrapAssignment(
+            ctx,
+            bootstrapRemoval(shared, outcome.account, outcome.verified)
+          )
+        )
+      : undefined
   return {
     account: outcome.account,
     keyHolder: outcome.verified ? outcome.principalId : base.keyHolder,
     systemPrincipalId: outcome.principalId,
+    verified: outcome.verified,
     assignments: outcome.grant?.assignment ? [outcome.grant.assignment] : [],
     removed
+  }
+}
+
+function bootstrapRemoval(
+  { plane, keyUri, creation }: Shared,
+  account: CosmosAccountState,
+  verified: boolean
+): BootstrapRemoval {
+  const uai = creation.userAssigned
+  return {
+    rbac: plane?.rbac,
+    verified,
+    account,
+    keyUri,
+    userAssignedIdentity: uai?.principalId
+      ? { id: uai.id, principalId: uai.principalId }
+      : undefined
   }
 }

@@ -22,6 +22,8 @@ export type StepResult = 'ok' | 'changed' | 'would-change' | 'skipped' | 'warnin
 /** One row of the job summary: what a step saw, what it did (or would do), and how it ended. */
 export interface StepRecord {
   step: StepName
+  /** In a fleet: the account the step worked on; none for the steps the accounts share. */
+  account?: string
   observed: string
   action: string
   result: StepResult
@@ -82,14 +84,16 @@ export interface StepContext {
   records: StepRecord[]
   /** Where the security domain is written. */
   secretFiles: SecretFiles
-  /** Set when the run wrote anything. */
+  /** Set when the run (in an account's context: the account's steps) wrote anything. */
   changed: boolean
+  /** In a fleet: the account this context's steps work on (see accountContext). */
+  account?: string
   /** The Azure Cosmos DB first-party principal, once looked up. */
   firstPartyPrincipal?: Promise<string>
 }
 
 export function record(ctx: StepContext, entry: StepRecord): StepRecord {
-  ctx.records.push(entry)
+  ctx.records.push(ctx.account ? { ...entry, account: ctx.account } : entry)
   if (entry.result === 'changed') ctx.changed = true
   if (entry.result === 'would-change') ctx.changed = true
   const verb = entry.result === 'would-change' ? 'would' : entry.result
@@ -172,6 +176,35 @@ export interface Phases {
   phase<T>(name: StepName, work: () => Promise<T>): Promise<T>
   /** A step within a phase, e.g. one of several side by side: named if it fails first. */
   step<T>(name: StepName, work: () => Promise<T>): Promise<T>
+  /**
+   * The steps of one account of a fleet: no log groups (accounts run side by side), a lane of
+   * their own on the timeline, and their own step to blame.
+   */
+  forAccount(account: string): AccountPhases
+}
+
+export interface AccountPhases extends Phases {
+  /** The account's step that failed first, if one did. */
+  failedStep(): StepName | undefined
+}
+
+/**
+ * The context of one account of a fleet: its inputs name that account alone, its records and log
+ * lines carry its name, and `changed` tells what its own steps wrote.
+ */
+export function accountContext(ctx: StepContext, account: string): StepContext {
+  const prefix = (message: string) => `[${account}] ${message}`
+  return {
+    ...ctx,
+    inputs: { ...ctx.inputs, account: { ...ctx.inputs.account, name: account, others: [] } },
+    log: {
+      info: m => ctx.log.info(prefix(m)),
+      warning: m => ctx.log.warning(prefix(m)),
+      debug: m => ctx.log.debug(prefix(m))
+    },
+    changed: false,
+    account
+  }
 }
 
 /** Base URI of the run's HSM data plane, without a trailing slash: ARM's `hsmUri` once it is known. */

@@ -9,14 +9,18 @@ import type {
   UserAssignedIdentityState
 } from '../azure/api.js'
 import { isRbacDenied, statusOf } from '../errors.js'
-import type { Inputs } from '../inputs/settings.js'
+import { accountNames, type Inputs } from '../inputs/settings.js'
+import { mapLimited } from '../concurrency.js'
 import { dataPlaneUri, type StepContext } from './context.js'
 
 export interface Observation {
   providers: ProviderState[]
   hsm?: ManagedHsmState
   userAssignedIdentity?: UserAssignedIdentityState
+  /** The first account of the run (the only one, unless `account-name` lists a fleet). */
   account?: CosmosAccountState
+  /** Every account of the run by name; undefined: it does not exist. */
+  accounts: Map<string, CosmosAccountState | undefined>
   /** The key, when the signed-in principal could already read it (`key` undefined: absent). */
   key?: { key?: HsmKeyState }
   /** The signed-in principal's assignments at /keys, when they could be read. */
@@ -34,7 +38,7 @@ function requiredNamespaces(inputs: Inputs): string[] {
 }
 
 /**
- * Every read that depends on nothing else, in parallel. `accountSeen` learns the account's state
+ * Every read that depends on nothing else, in parallel. `accountSeen` learns each account's state
  * as soon as it is read, to start what depends on it alone.
  */
 export async function observe(
@@ -57,28 +61,41 @@ export async function observe(
     providers,
     { hsm, key, adminGrants, securityDomainDownload, rotationPolicy },
     userAssignedIdentity,
-    account
+    accounts
   ] = await Promise.all([
     Promise.all(requiredNamespaces(inputs).map(ns => apis.providers.get(ns))),
     observeHsm(),
     uai
       ? apis.identities.getUserAssigned(uai.subscriptionId, uai.resourceGroup, uai.name)
       : undefined,
-    apis.cosmos.get(inputs.resourceGroup, inputs.account.name).then(account => {
-      accountSeen?.(account)
-      return account
-    })
+    readAccounts(ctx, accountSeen)
   ])
   return {
     providers,
     hsm,
     userAssignedIdentity,
-    account,
+    account: accounts.get(inputs.account.name),
+    accounts,
     key,
     adminGrants,
     securityDomainDownload,
     rotationPolicy
   }
+}
+
+/** Every account of the run, `account-concurrency` reads at a time. */
+async function readAccounts(
+  ctx: StepContext,
+  accountSeen?: (account: CosmosAccountState | undefined) => void
+): Promise<Map<string, CosmosAccountState | undefined>> {
+  const { inputs, apis } = ctx
+  const names = accountNames(inputs)
+  const states = await mapLimited(names, inputs.account.concurrency, async name => {
+    const account = await apis.cosmos.get(inputs.resourceGroup, name)
+    accountSeen?.(account)
+    return account
+  })
+  return new Map(names.map((name, i) => [name, states[i]]))
 }
 
 /**

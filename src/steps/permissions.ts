@@ -1,4 +1,4 @@
-import type { Permission } from '../azure/api.js'
+import type { CosmosAccountState, Permission } from '../azure/api.js'
 import { allows } from '../azure/permissions.js'
 import type { StepContext } from './context.js'
 import type { Observation } from './observe.js'
@@ -30,7 +30,7 @@ export async function missingPermissions(ctx: StepContext, seen: Observation): P
       )
     )
   )
-  return needed
+  const messages = needed
     .filter(n => {
       const permissions = granted.get(n.scope)
       return permissions !== undefined && !allows(permissions, n.action)
@@ -40,6 +40,8 @@ export async function missingPermissions(ctx: StepContext, seen: Observation): P
         `The signed-in principal ${ctx.principal.objectId} may not perform ${n.action} on ${n.where}, ` +
         `which it needs to ${n.why}. A role that grants it: ${n.role}.`
     )
+  // The accounts of a fleet that are created all need the same action at the resource group.
+  return [...new Set(messages)]
 }
 
 function neededPermissions(ctx: StepContext, seen: Observation): Needed[] {
@@ -95,15 +97,12 @@ function neededPermissions(ctx: StepContext, seen: Observation): Needed[] {
     )
   }
 
-  const account = seen.account
-  const accountWhere = account
-    ? `Cosmos DB account '${account.name}'`
-    : `resource group '${inputs.resourceGroup}'`
   const uai = inputs.identity.userAssignedIdentity
-  if (!account || accountNeedsUpdate(ctx, seen)) {
+  for (const account of seen.accounts.values()) {
+    if (account && !accountNeedsUpdate(ctx, seen, account)) continue
     need(
       account ? account.id : group(inputs.resourceGroup),
-      accountWhere,
+      account ? `Cosmos DB account '${account.name}'` : `resource group '${inputs.resourceGroup}'`,
       'Microsoft.DocumentDB/databaseAccounts/write',
       account ? 'update the Cosmos DB account' : 'create the Cosmos DB account',
       'DocumentDB Account Contributor'
@@ -122,9 +121,11 @@ function neededPermissions(ctx: StepContext, seen: Observation): Needed[] {
 }
 
 /** Whether an existing account's identities differ from what `identity-mode` asks for. */
-function accountNeedsUpdate(ctx: StepContext, seen: Observation): boolean {
-  const account = seen.account
-  if (!account) return false
+function accountNeedsUpdate(
+  ctx: StepContext,
+  seen: Observation,
+  account: CosmosAccountState
+): boolean {
   const { mode, userAssignedIdentity } = ctx.inputs.identity
   switch (mode) {
     case 'first-party':

@@ -10,17 +10,18 @@ import type { Observation } from './observe.js'
 
 /**
  * Everything that would make the run fail, found from the observation alone and reported
- * together before the first write.
+ * together before the first write. In a fleet, an account that cannot succeed is answered (name:
+ * why) and the others go on; the run is refused only when none could.
  */
 export function preflight(
   ctx: StepContext,
   seen: Observation,
   /** ARM permissions the run's writes need and the caller lacks (see permissions.ts). */
   missing: string[] = []
-): void {
+): Map<string, string> {
   const { inputs } = ctx
   const problems: string[] = []
-  const { hsm, account } = seen
+  const { hsm } = seen
   const hsmWhere = `resource group '${inputs.hsm.resourceGroup}' of subscription ${inputs.subscriptionId}`
 
   if (!hsm) {
@@ -84,33 +85,13 @@ export function preflight(
     )
   }
 
-  const wantedKey = keyUriFor(dataPlaneUri(ctx, hsm), inputs.key.name)
-  if (account) {
-    if (!account.keyVaultKeyUri) {
-      problems.push(...enableProblems(ctx, account, wantedKey))
-    } else if (!sameKey(account.keyVaultKeyUri, wantedKey)) {
-      if (!inputs.account.keySwitch) {
-        problems.push(
-          `Cosmos DB account '${account.name}' is encrypted with key ${account.keyVaultKeyUri}, not ${wantedKey}. ` +
-            'Check hsm-name, key-name and account-name; to move the account to this key, set key-switch: true.'
-        )
-      }
-    } else if (isVersioned(account.keyVaultKeyUri)) {
-      ctx.log.warning(
-        `Cosmos DB account '${account.name}' pins a key version (${account.keyVaultKeyUri}); new key versions will not be used.`
-      )
-    }
-    const wantedKind = inputs.account.api === 'mongodb' ? 'MongoDB' : 'GlobalDocumentDB'
-    if (account.kind && account.kind !== wantedKind) {
-      ctx.log.warning(
-        `Cosmos DB account '${account.name}' is of kind ${account.kind}, not ${wantedKind} as api '${inputs.account.api}' implies; it is left as it is.`
-      )
-    }
-  } else if (!inputs.account.locations.length) {
-    problems.push(
-      `Input 'location' (or 'account-locations') is required to create Cosmos DB account '${inputs.account.name}'.`
-    )
+  const refused = new Map<string, string>()
+  for (const [name, account] of seen.accounts) {
+    const own = accountProblems(ctx, name, account, hsm)
+    if (seen.accounts.size === 1) problems.push(...own)
+    else if (own.length) refused.set(name, own.join(' '))
   }
+  if (refused.size && refused.size === seen.accounts.size) problems.push(...refused.values())
 
   if (problems.length) {
     throw new ActionError(
@@ -119,6 +100,47 @@ export function preflight(
         : `Nothing was changed, because:\n${problems.map(p => `- ${p}`).join('\n')}`
     )
   }
+  return refused
+}
+
+/** Why the run cannot bring one account onto the key, if it cannot. */
+function accountProblems(
+  ctx: StepContext,
+  name: string,
+  account: CosmosAccountState | undefined,
+  hsm: Observation['hsm']
+): string[] {
+  const { inputs } = ctx
+  const wantedKey = keyUriFor(dataPlaneUri(ctx, hsm), inputs.key.name)
+  if (!account) {
+    return inputs.account.locations.length
+      ? []
+      : [
+          `Input 'location' (or 'account-locations') is required to create Cosmos DB account '${name}'.`
+        ]
+  }
+  const problems: string[] = []
+  if (!account.keyVaultKeyUri) {
+    problems.push(...enableProblems(ctx, account, wantedKey))
+  } else if (!sameKey(account.keyVaultKeyUri, wantedKey)) {
+    if (!inputs.account.keySwitch) {
+      problems.push(
+        `Cosmos DB account '${account.name}' is encrypted with key ${account.keyVaultKeyUri}, not ${wantedKey}. ` +
+          'Check hsm-name, key-name and account-name; to move the account to this key, set key-switch: true.'
+      )
+    }
+  } else if (isVersioned(account.keyVaultKeyUri)) {
+    ctx.log.warning(
+      `Cosmos DB account '${account.name}' pins a key version (${account.keyVaultKeyUri}); new key versions will not be used.`
+    )
+  }
+  const wantedKind = inputs.account.api === 'mongodb' ? 'MongoDB' : 'GlobalDocumentDB'
+  if (account.kind && account.kind !== wantedKind) {
+    ctx.log.warning(
+      `Cosmos DB account '${account.name}' is of kind ${account.kind}, not ${wantedKind} as api '${inputs.account.api}' implies; it is left as it is.`
+    )
+  }
+  return problems
 }
 
 /** Regions where something would be created but that the subscription is not offered. */
@@ -149,7 +171,7 @@ function regionProblems(ctx: StepContext, seen: Observation): string[] {
       )
     )
   }
-  if (!seen.account) {
+  if ([...seen.accounts.values()].some(account => !account)) {
     const fromLocation =
       inputs.account.locations.length === 1 && inputs.account.locations[0] === inputs.location
     const input = fromLocation ? 'location' : 'account-locations'

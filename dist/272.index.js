@@ -1,8 +1,8 @@
-export const id = 0;
-export const ids = [0];
+export const id = 272;
+export const ids = [272];
 export const modules = {
 
-/***/ 9000:
+/***/ 7272:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -1324,7 +1324,7 @@ const defaultWaitLimits = {
     ...wait/* waitDefaults */.MC
 };
 function record(ctx, entry) {
-    ctx.records.push(entry);
+    ctx.records.push(ctx.account ? { ...entry, account: ctx.account } : entry);
     if (entry.result === 'changed')
         ctx.changed = true;
     if (entry.result === 'would-change')
@@ -1378,13 +1378,31 @@ function logFor(runner) {
         debug: m => runner.debug((0,sanitize/* sanitize */.a)(m))
     };
 }
+/**
+ * The context of one account of a fleet: its inputs name that account alone, its records and log
+ * lines carry its name, and `changed` tells what its own steps wrote.
+ */
+function accountContext(ctx, account) {
+    const prefix = (message) => `[${account}] ${message}`;
+    return {
+        ...ctx,
+        inputs: { ...ctx.inputs, account: { ...ctx.inputs.account, name: account, others: [] } },
+        log: {
+            info: m => ctx.log.info(prefix(m)),
+            warning: m => ctx.log.warning(prefix(m)),
+            debug: m => ctx.log.debug(prefix(m))
+        },
+        changed: false,
+        account
+    };
+}
 /** Base URI of the run's HSM data plane, without a trailing slash: ARM's `hsmUri` once it is known. */
 function dataPlaneUri(ctx, hsm) {
     return hsmBaseUri(ctx.cloud, ctx.inputs.hsm.name, hsm?.hsmUri);
 }
 
 // EXTERNAL MODULE: ./src/steps/names.ts
-var names = __webpack_require__(1767);
+var steps_names = __webpack_require__(1767);
 ;// CONCATENATED MODULE: ./src/steps/write-once.ts
 
 
@@ -1468,7 +1486,7 @@ async function ensureAccount(ctx, observed, create) {
     if (observed) {
         const account = ctx.plan ? observed : await waitUntilSucceeded(ctx, observed);
         record(ctx, {
-            step: names/* Step */.p.Account,
+            step: steps_names/* Step */.p.Account,
             observed: describeAccount(account),
             action: 'none',
             result: 'ok'
@@ -1480,7 +1498,7 @@ async function ensureAccount(ctx, observed, create) {
         `${inputs.account.locations.join(', ')} with key ${create.keyVaultKeyUri} and default identity ${create.defaultIdentity}` +
         (create.systemAssigned ? ', system-assigned identity enabled' : '');
     if (ctx.plan) {
-        record(ctx, { step: names/* Step */.p.Account, observed: 'absent', action, result: 'would-change' });
+        record(ctx, { step: steps_names/* Step */.p.Account, observed: 'absent', action, result: 'would-change' });
         return undefined;
     }
     let account;
@@ -1522,7 +1540,7 @@ async function ensureAccount(ctx, observed, create) {
             throw new errors/* ActionError */.lZ(`Creating Cosmos DB account '${name}' failed: ${(0,errors/* describeError */.Uc)(error)}`);
         account = await waitUntilSucceeded(ctx, again);
     }
-    record(ctx, { step: names/* Step */.p.Account, observed: 'absent', action, result: 'changed' });
+    record(ctx, { step: steps_names/* Step */.p.Account, observed: 'absent', action, result: 'changed' });
     return account;
 }
 async function waitUntilSucceeded(ctx, account) {
@@ -1577,7 +1595,7 @@ async function ensureAccountKey(ctx, account, keyUri) {
         ? `move to ${keyUri}`
         : `turn customer-managed keys on with ${keyUri} (${enableConsequences})`;
     if (ctx.plan) {
-        record(ctx, { step: names/* Step */.p.AccountKey, observed, action, result: 'would-change' });
+        record(ctx, { step: steps_names/* Step */.p.AccountKey, observed, action, result: 'would-change' });
         return account;
     }
     if (!account.keyVaultKeyUri) {
@@ -1600,7 +1618,7 @@ async function ensureAccountKey(ctx, account, keyUri) {
             return (0,errors/* isOperationInProgress */.iT)(error) ? inProgress : undefined;
         }
     });
-    record(ctx, { step: names/* Step */.p.AccountKey, observed, action, result: 'changed' });
+    record(ctx, { step: steps_names/* Step */.p.AccountKey, observed, action, result: 'changed' });
     return updated;
 }
 
@@ -1609,7 +1627,7 @@ async function ensureAccountKey(ctx, account, keyUri) {
 
 
 
-const STEP = names/* Step */.p.Activation;
+const STEP = steps_names/* Step */.p.Activation;
 function activationSteps(hsmName, resourceGroup) {
     return [
         `Managed HSM '${hsmName}' (resource group '${resourceGroup}') is not activated: it cannot create or use keys until its security domain is downloaded. Either let this action activate it by setting`,
@@ -1784,13 +1802,47 @@ function markSaved(ctx, hsm) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/concurrency.ts
+/**
+ * `work` for every item, at most `limit` at a time, answers in the items' order. The first
+ * failure rejects once every started item has settled (so none is left running unseen).
+ */
+async function mapLimited(items, limit, work) {
+    const settled = await settleLimited(items, limit, work);
+    const failed = settled.find(s => s.status === 'rejected');
+    if (failed)
+        throw failed.reason;
+    return settled.map(s => s.value);
+}
+/** `work` for every item, at most `limit` at a time; every outcome, in the items' order. */
+async function settleLimited(items, limit, work) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const index = next++;
+            try {
+                results[index] = { status: 'fulfilled', value: await work(items[index], index) };
+            }
+            catch (reason) {
+                results[index] = { status: 'rejected', reason };
+            }
+        }
+    };
+    const workers = Math.max(1, Math.min(limit, items.length));
+    await Promise.all(Array.from({ length: workers }, worker));
+    return results;
+}
+
+// EXTERNAL MODULE: ./src/inputs/settings.ts
+var settings = __webpack_require__(900);
 ;// CONCATENATED MODULE: ./src/steps/key.ts
 
 
 
 
 
-const key_STEP = names/* Step */.p.Key;
+const key_STEP = steps_names/* Step */.p.Key;
 const requiredOps = ['wrapKey', 'unwrapKey'];
 /** Every way an existing key falls short of what Cosmos DB needs, as readable phrases. */
 function keyMismatches(key, wantedSize, now) {
@@ -1935,7 +1987,7 @@ async function armTrustOf(settings) {
 }
 /** Lets the HSM accept key management through ARM (`allow-arm-key-management`). */
 async function ensureArmKeyManagement(ctx, settings) {
-    const step = names/* Step */.p.ArmKeyManagement;
+    const step = steps_names/* Step */.p.ArmKeyManagement;
     let value;
     try {
         value = await settings.get(ARM_TRUST);
@@ -2063,16 +2115,16 @@ async function ensureRotation(ctx, keys, key) {
     if (wanted) {
         const observed = describePolicy(policy);
         if (samePolicy(policy, wanted)) {
-            record(ctx, { step: names/* Step */.p.RotationPolicy, observed, action: 'none', result: 'ok' });
+            record(ctx, { step: steps_names/* Step */.p.RotationPolicy, observed, action: 'none', result: 'ok' });
         }
         else {
             const action = `set: ${describePolicy(wanted)}`;
             if (ctx.plan) {
-                record(ctx, { step: names/* Step */.p.RotationPolicy, observed, action, result: 'would-change' });
+                record(ctx, { step: steps_names/* Step */.p.RotationPolicy, observed, action, result: 'would-change' });
             }
             else {
                 policy = await keys.setRotationPolicy(key.name, wanted);
-                record(ctx, { step: names/* Step */.p.RotationPolicy, observed, action, result: 'changed' });
+                record(ctx, { step: steps_names/* Step */.p.RotationPolicy, observed, action, result: 'changed' });
             }
         }
         policy ??= wanted;
@@ -2086,7 +2138,7 @@ async function ensureRotation(ctx, keys, key) {
     const action = 'rotate now: a new version; the old ones stay enabled';
     if (ctx.plan) {
         record(ctx, {
-            step: names/* Step */.p.KeyRotation,
+            step: steps_names/* Step */.p.KeyRotation,
             observed: `version ${key.version}`,
             action,
             result: 'would-change'
@@ -2095,7 +2147,7 @@ async function ensureRotation(ctx, keys, key) {
     }
     const rotated = await keys.rotate(key.name);
     record(ctx, {
-        step: names/* Step */.p.KeyRotation,
+        step: steps_names/* Step */.p.KeyRotation,
         observed: `version ${key.version}`,
         action: `${action}: version ${rotated.version}`,
         result: 'changed'
@@ -2119,7 +2171,7 @@ function firstPartyPrincipalId(ctx) {
 async function lookUpFirstPartyPrincipal(ctx) {
     const appId = ctx.cloud.cosmosDbApplicationId;
     const given = ctx.inputs.identity.cosmosPrincipalId;
-    const step = names/* Step */.p.CosmosPrincipal;
+    const step = steps_names/* Step */.p.CosmosPrincipal;
     if (given)
         return checkGivenPrincipal(ctx, given);
     let id;
@@ -2162,7 +2214,7 @@ async function checkGivenPrincipal(ctx, given) {
         if ((0,errors/* statusOf */.c2)(error) !== 403 && (0,errors/* statusOf */.c2)(error) !== 401)
             throw error;
         record(ctx, {
-            step: names/* Step */.p.CosmosPrincipal,
+            step: steps_names/* Step */.p.CosmosPrincipal,
             observed: `cosmos-principal-id ${given}; the directory may not be read to check it`,
             action: 'none',
             result: 'ok'
@@ -2178,7 +2230,7 @@ async function checkGivenPrincipal(ctx, given) {
             `(application ${principal.appId}), not of Azure Cosmos DB (application ${appId}). Get the right one with: ${howToGet}`);
     }
     record(ctx, {
-        step: names/* Step */.p.CosmosPrincipal,
+        step: steps_names/* Step */.p.CosmosPrincipal,
         observed: `cosmos-principal-id ${given} is application ${appId}`,
         action: 'none',
         result: 'ok'
@@ -2298,13 +2350,13 @@ function keyScopeOf(ctx) {
  */
 async function ensureKeyAccess(ctx, { step }, plane, seen, creation) {
     const adminThenKey = async () => {
-        const admin = await step(names/* Step */.p.AdminGrant, () => ensureAdminGrant(ctx, plane, seen));
-        const key = await step(names/* Step */.p.Key, () => ensureKeyOn(ctx, plane, seen));
+        const admin = await step(steps_names/* Step */.p.AdminGrant, () => ensureAdminGrant(ctx, plane, seen));
+        const key = await step(steps_names/* Step */.p.Key, () => ensureKeyOn(ctx, plane, seen));
         return { admin, key };
     };
     const [{ admin, key }, cosmos] = await Promise.all([
         adminThenKey(),
-        step(names/* Step */.p.CosmosGrant, () => ensureCreationGrant(ctx, plane, creation))
+        step(steps_names/* Step */.p.CosmosGrant, () => ensureCreationGrant(ctx, plane, creation))
     ]);
     const assignments = [admin?.assignment, cosmos.grant?.assignment].filter((a) => !!a);
     return { key, creationPrincipal: cosmos.principalId, assignments };
@@ -2312,11 +2364,11 @@ async function ensureKeyAccess(ctx, { step }, plane, seen, creation) {
 function ensureAdminGrant(ctx, plane, seen) {
     const role = hsmRoles.cryptoUser;
     if (!plane) {
-        notReadable(ctx, names/* Step */.p.AdminGrant, `assign '${role.name}' at /keys to ${ctx.principal.objectId}`);
+        notReadable(ctx, steps_names/* Step */.p.AdminGrant, `assign '${role.name}' at /keys to ${ctx.principal.objectId}`);
         return Promise.resolve(undefined);
     }
     return ensureRoleAssignment(ctx, plane.rbac, {
-        step: names/* Step */.p.AdminGrant,
+        step: steps_names/* Step */.p.AdminGrant,
         role,
         scope: '/keys',
         principalId: ctx.principal.objectId,
@@ -2327,7 +2379,7 @@ function ensureAdminGrant(ctx, plane, seen) {
 async function ensureKeyOn(ctx, plane, seen) {
     const { name, size } = ctx.inputs.key;
     if (!plane) {
-        notReadable(ctx, names/* Step */.p.Key, `create RSA-HSM ${size} '${name}' if absent`);
+        notReadable(ctx, steps_names/* Step */.p.Key, `create RSA-HSM ${size} '${name}' if absent`);
         return undefined;
     }
     const key = await ensureKey(ctx, plane, seen.key);
@@ -2346,11 +2398,11 @@ async function ensureCreationGrant(ctx, plane, creation) {
     const role = hsmRoles.cryptoServiceEncryptionUser;
     const scope = keyScopeOf(ctx);
     if (!plane || !principalId) {
-        notReadable(ctx, names/* Step */.p.CosmosGrant, `assign '${role.name}' at ${scope} to ${label}`);
+        notReadable(ctx, steps_names/* Step */.p.CosmosGrant, `assign '${role.name}' at ${scope} to ${label}`);
         return { principalId };
     }
     const grant = await ensureRoleAssignment(ctx, plane.rbac, {
-        step: names/* Step */.p.CosmosGrant,
+        step: steps_names/* Step */.p.CosmosGrant,
         role,
         scope,
         principalId,
@@ -2366,7 +2418,7 @@ async function ensureCreationGrant(ctx, plane, creation) {
 /** Grants an account's system-assigned identity the key (waiting for it to replicate). */
 function ensureSystemGrant(ctx, rbac, principalId) {
     return ensureRoleAssignment(ctx, rbac, {
-        step: names/* Step */.p.SystemGrant,
+        step: steps_names/* Step */.p.SystemGrant,
         role: hsmRoles.cryptoServiceEncryptionUser,
         scope: keyScopeOf(ctx),
         principalId,
@@ -2393,7 +2445,7 @@ function notReadable(ctx, step, action) {
 
 
 
-const bootstrap_STEP = names/* Step */.p.Bootstrap;
+const bootstrap_STEP = steps_names/* Step */.p.Bootstrap;
 function hostOf(uri) {
     try {
         return new URL(uri).host.toLowerCase();
@@ -2486,7 +2538,7 @@ async function removeBootstrapAssignment(ctx, removal) {
 
 
 
-const hsm_STEP = names/* Step */.p.Hsm;
+const hsm_STEP = steps_names/* Step */.p.Hsm;
 function describeHsm(hsm) {
     return (`${hsm.provisioningState}, purge protection ${hsm.enablePurgeProtection ? 'on' : 'off'}, ` +
         `soft delete ${hsm.enableSoftDelete ? 'on' : 'off'}` +
@@ -2595,11 +2647,11 @@ async function ensureUserAssignedAttached(ctx, account, identityId) {
     const observed = `identity ${account.identity.type}`;
     const action = `attach user-assigned identity ${identityId}`;
     if (ctx.plan) {
-        record(ctx, { step: names/* Step */.p.AccountIdentity, observed, action, result: 'would-change' });
+        record(ctx, { step: steps_names/* Step */.p.AccountIdentity, observed, action, result: 'would-change' });
         return account;
     }
     const updated = await updateAccount(ctx, account.name, `identity update of Cosmos DB account '${account.name}'`, { identity: { type, userAssignedIdentityIds: [...userAssignedIds(account), identityId] } }, a => hasUserAssigned(a, identityId));
-    record(ctx, { step: names/* Step */.p.AccountIdentity, observed, action, result: 'changed' });
+    record(ctx, { step: steps_names/* Step */.p.AccountIdentity, observed, action, result: 'changed' });
     return updated;
 }
 /**
@@ -2629,12 +2681,12 @@ function updateAccount(ctx, name, what, patch, applied) {
 async function ensureDefaultIdentity(ctx, account, desired) {
     const observed = account.defaultIdentity ?? 'none';
     if (sameIdentity(account.defaultIdentity, desired)) {
-        record(ctx, { step: names/* Step */.p.DefaultIdentity, observed, action: 'none', result: 'ok' });
+        record(ctx, { step: steps_names/* Step */.p.DefaultIdentity, observed, action: 'none', result: 'ok' });
         return account;
     }
     const action = `set to ${desired}`;
     if (ctx.plan) {
-        record(ctx, { step: names/* Step */.p.DefaultIdentity, observed, action, result: 'would-change' });
+        record(ctx, { step: steps_names/* Step */.p.DefaultIdentity, observed, action, result: 'would-change' });
         return account;
     }
     const rg = ctx.inputs.resourceGroup;
@@ -2665,11 +2717,13 @@ async function ensureDefaultIdentity(ctx, account, desired) {
             return (0,errors/* isOperationInProgress */.iT)(error) ? inProgress : undefined;
         }
     });
-    record(ctx, { step: names/* Step */.p.DefaultIdentity, observed, action, result: 'changed' });
+    record(ctx, { step: steps_names/* Step */.p.DefaultIdentity, observed, action, result: 'changed' });
     return verified;
 }
 
 ;// CONCATENATED MODULE: ./src/steps/observe.ts
+
+
 
 
 function requiredNamespaces(inputs) {
@@ -2679,7 +2733,7 @@ function requiredNamespaces(inputs) {
     return namespaces;
 }
 /**
- * Every read that depends on nothing else, in parallel. `accountSeen` learns the account's state
+ * Every read that depends on nothing else, in parallel. `accountSeen` learns each account's state
  * as soon as it is read, to start what depends on it alone.
  */
 async function observe(ctx, accountSeen) {
@@ -2696,27 +2750,36 @@ async function observe(ctx, accountSeen) {
         const rotationPolicy = key?.key ? await readablePolicy(ctx, hsm, key.key) : undefined;
         return { hsm, key, adminGrants, rotationPolicy };
     };
-    const [providers, { hsm, key, adminGrants, securityDomainDownload, rotationPolicy }, userAssignedIdentity, account] = await Promise.all([
+    const [providers, { hsm, key, adminGrants, securityDomainDownload, rotationPolicy }, userAssignedIdentity, accounts] = await Promise.all([
         Promise.all(requiredNamespaces(inputs).map(ns => apis.providers.get(ns))),
         observeHsm(),
         uai
             ? apis.identities.getUserAssigned(uai.subscriptionId, uai.resourceGroup, uai.name)
             : undefined,
-        apis.cosmos.get(inputs.resourceGroup, inputs.account.name).then(account => {
-            accountSeen?.(account);
-            return account;
-        })
+        readAccounts(ctx, accountSeen)
     ]);
     return {
         providers,
         hsm,
         userAssignedIdentity,
-        account,
+        account: accounts.get(inputs.account.name),
+        accounts,
         key,
         adminGrants,
         securityDomainDownload,
         rotationPolicy
     };
+}
+/** Every account of the run, `account-concurrency` reads at a time. */
+async function readAccounts(ctx, accountSeen) {
+    const { inputs, apis } = ctx;
+    const names = (0,settings/* accountNames */.Er)(inputs);
+    const states = await mapLimited(names, inputs.account.concurrency, async (name) => {
+        const account = await apis.cosmos.get(inputs.resourceGroup, name);
+        accountSeen?.(account);
+        return account;
+    });
+    return new Map(names.map((name, i) => [name, states[i]]));
 }
 /**
  * The download under way on a provisioned HSM that is not active, read only when this run would
@@ -2790,13 +2853,15 @@ async function missingPermissions(ctx, seen) {
     const needed = neededPermissions(ctx, seen);
     const scopes = [...new Set(needed.map(n => n.scope))];
     const granted = new Map(await Promise.all(scopes.map(async (scope) => [scope, await ctx.apis.permissions.at(scope).catch(() => undefined)])));
-    return needed
+    const messages = needed
         .filter(n => {
         const permissions = granted.get(n.scope);
         return permissions !== undefined && !allows(permissions, n.action);
     })
         .map(n => `The signed-in principal ${ctx.principal.objectId} may not perform ${n.action} on ${n.where}, ` +
         `which it needs to ${n.why}. A role that grants it: ${n.role}.`);
+    // The accounts of a fleet that are created all need the same action at the resource group.
+    return [...new Set(messages)];
 }
 function neededPermissions(ctx, seen) {
     const { inputs } = ctx;
@@ -2824,13 +2889,11 @@ function neededPermissions(ctx, seen) {
     if ((!hsm && inputs.hsm.create) || (hsm && hsm.activationStatus !== 'Active')) {
         need(hsmScope, hsmWhere, 'Microsoft.Resources/tags/write', 'record on the HSM whether its security domain was saved', 'Tag Contributor');
     }
-    const account = seen.account;
-    const accountWhere = account
-        ? `Cosmos DB account '${account.name}'`
-        : `resource group '${inputs.resourceGroup}'`;
     const uai = inputs.identity.userAssignedIdentity;
-    if (!account || accountNeedsUpdate(ctx, seen)) {
-        need(account ? account.id : group(inputs.resourceGroup), accountWhere, 'Microsoft.DocumentDB/databaseAccounts/write', account ? 'update the Cosmos DB account' : 'create the Cosmos DB account', 'DocumentDB Account Contributor');
+    for (const account of seen.accounts.values()) {
+        if (account && !accountNeedsUpdate(ctx, seen, account))
+            continue;
+        need(account ? account.id : group(inputs.resourceGroup), account ? `Cosmos DB account '${account.name}'` : `resource group '${inputs.resourceGroup}'`, 'Microsoft.DocumentDB/databaseAccounts/write', account ? 'update the Cosmos DB account' : 'create the Cosmos DB account', 'DocumentDB Account Contributor');
         if (uai) {
             need(uai.id, `user-assigned identity '${uai.name}'`, 'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action', 'give the identity to the Cosmos DB account', 'Managed Identity Operator on the identity');
         }
@@ -2838,10 +2901,7 @@ function neededPermissions(ctx, seen) {
     return needed;
 }
 /** Whether an existing account's identities differ from what `identity-mode` asks for. */
-function accountNeedsUpdate(ctx, seen) {
-    const account = seen.account;
-    if (!account)
-        return false;
+function accountNeedsUpdate(ctx, seen, account) {
     const { mode, userAssignedIdentity } = ctx.inputs.identity;
     switch (mode) {
         case 'first-party':
@@ -2863,14 +2923,15 @@ function accountNeedsUpdate(ctx, seen) {
 
 /**
  * Everything that would make the run fail, found from the observation alone and reported
- * together before the first write.
+ * together before the first write. In a fleet, an account that cannot succeed is answered (name:
+ * why) and the others go on; the run is refused only when none could.
  */
 function preflight(ctx, seen, 
 /** ARM permissions the run's writes need and the caller lacks (see permissions.ts). */
 missing = []) {
     const { inputs } = ctx;
     const problems = [];
-    const { hsm, account } = seen;
+    const { hsm } = seen;
     const hsmWhere = `resource group '${inputs.hsm.resourceGroup}' of subscription ${inputs.subscriptionId}`;
     if (!hsm) {
         if (!inputs.hsm.create) {
@@ -2921,33 +2982,52 @@ missing = []) {
             `first (az identity create --resource-group ${uai.resourceGroup} --name ${uai.name}), or fix ` +
             'user-assigned-identity.');
     }
-    const wantedKey = keyUriFor(dataPlaneUri(ctx, hsm), inputs.key.name);
-    if (account) {
-        if (!account.keyVaultKeyUri) {
-            problems.push(...enableProblems(ctx, account, wantedKey));
-        }
-        else if (!sameKey(account.keyVaultKeyUri, wantedKey)) {
-            if (!inputs.account.keySwitch) {
-                problems.push(`Cosmos DB account '${account.name}' is encrypted with key ${account.keyVaultKeyUri}, not ${wantedKey}. ` +
-                    'Check hsm-name, key-name and account-name; to move the account to this key, set key-switch: true.');
-            }
-        }
-        else if (isVersioned(account.keyVaultKeyUri)) {
-            ctx.log.warning(`Cosmos DB account '${account.name}' pins a key version (${account.keyVaultKeyUri}); new key versions will not be used.`);
-        }
-        const wantedKind = inputs.account.api === 'mongodb' ? 'MongoDB' : 'GlobalDocumentDB';
-        if (account.kind && account.kind !== wantedKind) {
-            ctx.log.warning(`Cosmos DB account '${account.name}' is of kind ${account.kind}, not ${wantedKind} as api '${inputs.account.api}' implies; it is left as it is.`);
-        }
+    const refused = new Map();
+    for (const [name, account] of seen.accounts) {
+        const own = accountProblems(ctx, name, account, hsm);
+        if (seen.accounts.size === 1)
+            problems.push(...own);
+        else if (own.length)
+            refused.set(name, own.join(' '));
     }
-    else if (!inputs.account.locations.length) {
-        problems.push(`Input 'location' (or 'account-locations') is required to create Cosmos DB account '${inputs.account.name}'.`);
-    }
+    if (refused.size && refused.size === seen.accounts.size)
+        problems.push(...refused.values());
     if (problems.length) {
         throw new errors/* ActionError */.lZ(problems.length === 1
             ? problems[0]
             : `Nothing was changed, because:\n${problems.map(p => `- ${p}`).join('\n')}`);
     }
+    return refused;
+}
+/** Why the run cannot bring one account onto the key, if it cannot. */
+function accountProblems(ctx, name, account, hsm) {
+    const { inputs } = ctx;
+    const wantedKey = keyUriFor(dataPlaneUri(ctx, hsm), inputs.key.name);
+    if (!account) {
+        return inputs.account.locations.length
+            ? []
+            : [
+                `Input 'location' (or 'account-locations') is required to create Cosmos DB account '${name}'.`
+            ];
+    }
+    const problems = [];
+    if (!account.keyVaultKeyUri) {
+        problems.push(...enableProblems(ctx, account, wantedKey));
+    }
+    else if (!sameKey(account.keyVaultKeyUri, wantedKey)) {
+        if (!inputs.account.keySwitch) {
+            problems.push(`Cosmos DB account '${account.name}' is encrypted with key ${account.keyVaultKeyUri}, not ${wantedKey}. ` +
+                'Check hsm-name, key-name and account-name; to move the account to this key, set key-switch: true.');
+        }
+    }
+    else if (isVersioned(account.keyVaultKeyUri)) {
+        ctx.log.warning(`Cosmos DB account '${account.name}' pins a key version (${account.keyVaultKeyUri}); new key versions will not be used.`);
+    }
+    const wantedKind = inputs.account.api === 'mongodb' ? 'MongoDB' : 'GlobalDocumentDB';
+    if (account.kind && account.kind !== wantedKind) {
+        ctx.log.warning(`Cosmos DB account '${account.name}' is of kind ${account.kind}, not ${wantedKind} as api '${inputs.account.api}' implies; it is left as it is.`);
+    }
+    return problems;
 }
 /** Regions where something would be created but that the subscription is not offered. */
 function regionProblems(ctx, seen) {
@@ -2963,7 +3043,7 @@ function regionProblems(ctx, seen) {
     if (!seen.hsm && inputs.hsm.create && inputs.location) {
         problems.push(...check('location', [inputs.location], 'Managed HSM', offered('Microsoft.KeyVault', 'managedhsms')));
     }
-    if (!seen.account) {
+    if ([...seen.accounts.values()].some(account => !account)) {
         const fromLocation = inputs.account.locations.length === 1 && inputs.account.locations[0] === inputs.location;
         const input = fromLocation ? 'location' : 'account-locations';
         problems.push(...check(input, inputs.account.locations, 'Azure Cosmos DB', offered('Microsoft.DocumentDB', 'databaseaccounts')));
@@ -3042,7 +3122,7 @@ function enableProblems(ctx, account, wantedKey) {
 
 
 
-const providers_STEP = names/* Step */.p.Providers;
+const providers_STEP = steps_names/* Step */.p.Providers;
 /**
  * Starts registering the namespaces the run needs and waiting until Azure reports them Registered,
  * without blocking: Azure needs a namespace registered only for the writes into it, so the steps
@@ -3165,7 +3245,7 @@ class EarlySystemGrant {
 /** The plan rows of an account that does not exist yet. */
 function planSystemAssigned(ctx) {
     record(ctx, {
-        step: names/* Step */.p.SystemIdentity,
+        step: steps_names/* Step */.p.SystemIdentity,
         observed: 'account not created yet',
         action: `enable, assign '${hsmRoles.cryptoServiceEncryptionUser.name}' at ${keyScopeOf(ctx)}, set default identity ${SYSTEM_ASSIGNED}`,
         result: 'would-change'
@@ -3188,7 +3268,7 @@ async function ensureSystemAssigned(ctx, account, rbac, early) {
             : undefined;
     if (ctx.plan && !grant?.assignment) {
         record(ctx, {
-            step: names/* Step */.p.DefaultIdentity,
+            step: steps_names/* Step */.p.DefaultIdentity,
             observed: enabled.defaultIdentity ?? 'none',
             action: `set to ${SYSTEM_ASSIGNED}`,
             result: sameIdentity(enabled.defaultIdentity, SYSTEM_ASSIGNED) ? 'ok' : 'would-change'
@@ -3207,7 +3287,7 @@ async function ensureSystemAssigned(ctx, account, rbac, early) {
 async function ensureEnabled(ctx, account) {
     if (hasSystemAssigned(account) && account.identity.principalId) {
         record(ctx, {
-            step: names/* Step */.p.SystemIdentity,
+            step: steps_names/* Step */.p.SystemIdentity,
             observed: `enabled, principal ${account.identity.principalId}`,
             action: 'none',
             result: 'ok'
@@ -3219,15 +3299,15 @@ async function ensureEnabled(ctx, account) {
     const action = `enable (identity type ${type})`;
     const observed = `identity ${account.identity.type}`;
     if (ctx.plan) {
-        record(ctx, { step: names/* Step */.p.SystemIdentity, observed, action, result: 'would-change' });
+        record(ctx, { step: steps_names/* Step */.p.SystemIdentity, observed, action, result: 'would-change' });
         record(ctx, {
-            step: names/* Step */.p.SystemGrant,
+            step: steps_names/* Step */.p.SystemGrant,
             observed: 'principal not created yet',
             action: `assign '${hsmRoles.cryptoServiceEncryptionUser.name}' at ${keyScopeOf(ctx)}`,
             result: 'would-change'
         });
         record(ctx, {
-            step: names/* Step */.p.DefaultIdentity,
+            step: steps_names/* Step */.p.DefaultIdentity,
             observed: account.defaultIdentity ?? 'none',
             action: `set to ${SYSTEM_ASSIGNED}`,
             result: 'would-change'
@@ -3243,7 +3323,7 @@ async function ensureEnabled(ctx, account) {
         throw new errors/* ActionError */.lZ(`Cosmos DB account '${name}' reports no system-assigned principal after enabling it.`);
     }
     record(ctx, {
-        step: names/* Step */.p.SystemIdentity,
+        step: steps_names/* Step */.p.SystemIdentity,
         observed,
         action: `${action}: principal ${current.identity.principalId}`,
         result: 'changed'
@@ -3269,34 +3349,155 @@ async function ensureEnabled(ctx, account) {
 
 
 
-/** One call per phase, each returning what it produced; the phases that can overlap do. */
+
+
+
+/**
+ * One call per phase, each returning what it produced; the phases that can overlap do. The
+ * accounts come last: one in its own log groups, or a fleet `account-concurrency` at a time.
+ */
 async function provision(ctx, phases) {
+    const shared = await prepare(ctx, phases);
+    const fleet = ctx.inputs.account.others.length > 0;
+    const outcomes = fleet
+        ? await provisionFleet(ctx, phases, shared)
+        : [await provisionAccount(ctx, phases, shared, { removeBootstrap: true })];
+    await shared.providers.done();
+    const failed = outcomes.filter(o => o.failure);
+    const outputs = outputsOf(ctx, shared, outcomes, fleet);
+    if (failed.length)
+        throw new FleetFailure(failed, outcomes.length, outputs);
+    return outputs;
+}
+/** Sign-in is done: the providers, the HSM and its activation, the admin grant, the key and its grant. */
+async function prepare(ctx, phases) {
     const { phase } = phases;
-    const seen = await phase(names/* Step */.p.Observe, () => observeAndCheck(ctx));
+    const { seen, refused } = await phase(steps_names/* Step */.p.Observe, () => observeAndCheck(ctx));
     const creation = apply_creationIdentity(ctx.inputs, seen);
-    const providers = await phase(names/* Step */.p.Providers, async () => ensureProviders(ctx, seen.providers));
+    const providers = await phase(steps_names/* Step */.p.Providers, async () => ensureProviders(ctx, seen.providers));
     const gate = registrationGate(providers, phases);
-    const provisioned = await phase(names/* Step */.p.Hsm, async () => {
+    const provisioned = await phase(steps_names/* Step */.p.Hsm, async () => {
         if (!seen.hsm?.enablePurgeProtection)
             await gate.registered('Microsoft.KeyVault');
         return ensureHsm(ctx, seen.hsm);
     });
-    const hsm = await phase(names/* Step */.p.Activation, () => gate.alongside(ensureActivated(ctx, provisioned, seen.securityDomainDownload)));
+    const hsm = await phase(steps_names/* Step */.p.Activation, () => gate.alongside(ensureActivated(ctx, provisioned, seen.securityDomainDownload)));
     const plane = dataPlaneOf(ctx, hsm);
-    const access = await phase(names/* Step */.p.KeyAccess, () => gate.alongside(ensureKeyAccess(ctx, phases, plane, seen, creation)));
+    const access = await phase(steps_names/* Step */.p.KeyAccess, () => gate.alongside(ensureKeyAccess(ctx, phases, plane, seen, creation)));
     const keyUri = access.key
         ? versionlessKeyUri(access.key.id)
         : keyUriFor(dataPlaneUri(ctx, hsm), ctx.inputs.key.name);
+    return { seen, refused, creation, providers, gate, hsm, plane, access, keyUri };
+}
+/** The accounts of a fleet side by side; one that fails is recorded and does not stop the others. */
+async function provisionFleet(ctx, phases, shared) {
+    const names = (0,settings/* accountNames */.Er)(ctx.inputs);
+    ctx.log.info(`${names.length} accounts on key ${shared.keyUri}, ${ctx.inputs.account.concurrency} at a time.`);
+    const results = await mapLimited(names, ctx.inputs.account.concurrency, async (name) => {
+        const actx = accountContext(ctx, name);
+        const refusal = shared.refused.get(name);
+        if (refusal) {
+            record(actx, { step: steps_names/* Step */.p.Account, observed: refusal, action: 'none', result: 'failed' });
+            return failedAccount(name, steps_names/* Step */.p.Observe, refusal, false);
+        }
+        const own = phases.forAccount(name);
+        try {
+            // The bootstrap grant is shared: removed once every account has moved off it (below).
+            const result = await provisionAccount(actx, own, shared, { removeBootstrap: false });
+            return { ...result, changed: actx.changed };
+        }
+        catch (error) {
+            const step = own.failedStep() ?? steps_names/* Step */.p.Account;
+            const message = (0,errors/* describeError */.Uc)(error);
+            record(actx, { step, observed: message, action: 'none', result: 'failed' });
+            return failedAccount(name, step, message, actx.changed);
+        }
+    });
+    ctx.changed ||= results.some(r => r.changed);
+    const removed = await removeSharedBootstrap(ctx, phases, shared, results);
+    return removed
+        ? results.map(r => ({ ...r, assignments: r.assignments.filter(a => a.id !== removed) }))
+        : results;
+}
+function failedAccount(name, step, message, changed) {
+    return { name, changed, assignments: [], failure: { step, message } };
+}
+/** With `remove-bootstrap-assignment`: once, when every account of the fleet reads back its own identity. */
+async function removeSharedBootstrap(ctx, { phase }, shared, results) {
+    if (!ctx.inputs.identity.removeBootstrapAssignment)
+        return undefined;
+    const last = results.at(-1);
+    if (!last?.account || results.some(r => r.failure || !r.verified)) {
+        record(ctx, {
+            step: steps_names/* Step */.p.Bootstrap,
+            observed: 'not every account of the fleet uses SystemAssignedIdentity yet',
+            action: 'remove the bootstrap grant once they all do',
+            result: ctx.plan ? 'would-change' : 'skipped'
+        });
+        return undefined;
+    }
+    return phase(steps_names/* Step */.p.Bootstrap, () => removeBootstrapAssignment(ctx, bootstrapRemoval(shared, last.account, true)));
+}
+/** Raised once every account of a fleet was tried, when one or more failed. */
+class FleetFailure extends Error {
+    failed;
+    outputs;
+    constructor(failed, total, outputs) {
+        super(`${failed.length} of ${total} accounts failed (the others are done; a re-run finishes only what is missing):\n` +
+            failed.map(f => `- ${f.name}: ${f.failure?.step}: ${f.failure?.message}`).join('\n'));
+        this.failed = failed;
+        this.outputs = outputs;
+        this.name = 'FleetFailure';
+    }
+}
+function outputsOf(ctx, shared, outcomes, fleet) {
+    const { hsm, access, keyUri, creation } = shared;
+    const one = fleet ? undefined : outcomes[0];
+    const removed = one?.removed?.toLowerCase();
+    const assignments = [...access.assignments, ...outcomes.flatMap(o => o.assignments)].filter(a => a.id.toLowerCase() !== removed);
+    return (0,outputs/* buildOutputs */.JZ)({
+        hsmUri: hsm?.hsmUri || `${dataPlaneUri(ctx, hsm)}/`,
+        keyUri,
+        key: access.key,
+        adminPrincipalId: ctx.principal.objectId,
+        keyHolder: one ? one.keyHolder : sharedKeyHolder(ctx, access),
+        userAssignedPrincipalId: creation.userAssigned?.principalId,
+        systemAssignedPrincipalId: one?.systemPrincipalId,
+        account: one?.account,
+        assignments: uniqueById(assignments),
+        changed: ctx.changed,
+        fleet: fleet ? outcomes : undefined
+    });
+}
+/** In a fleet, the key holder all accounts share, unless each holds the key with its own identity. */
+function sharedKeyHolder(ctx, access) {
+    return ctx.inputs.identity.mode === 'system-assigned' ? undefined : access.creationPrincipal;
+}
+function uniqueById(assignments) {
+    const seen = new Set();
+    return assignments.filter(a => {
+        const id = a.id.toLowerCase();
+        if (seen.has(id))
+            return false;
+        seen.add(id);
+        return true;
+    });
+}
+/** One account onto the key: created with it, or brought onto the identity and then the key. */
+async function provisionAccount(ctx, phases, shared, options) {
+    const { phase } = phases;
+    const { creation, gate, keyUri, plane } = shared;
+    const seenAccount = shared.seen.accounts.get(ctx.inputs.account.name);
     const early = ctx.inputs.identity.mode === 'system-assigned'
-        ? new EarlySystemGrant(ctx, plane?.rbac, work => phases.step(names/* Step */.p.SystemIdentity, work))
+        ? new EarlySystemGrant(ctx, plane?.rbac, work => phases.step(steps_names/* Step */.p.SystemIdentity, work))
         : undefined;
     const accountNamespaces = creation.userAssigned
         ? ['Microsoft.DocumentDB', 'Microsoft.ManagedIdentity']
         : ['Microsoft.DocumentDB'];
-    const account = await phase(names/* Step */.p.Account, async () => {
-        if (!seen.account)
+    const account = await phase(steps_names/* Step */.p.Account, async () => {
+        if (!seenAccount)
             await gate.registered(...accountNamespaces);
-        return ensureAccount(ctx, seen.account, {
+        return ensureAccount(ctx, seenAccount, {
             keyVaultKeyUri: keyUri,
             defaultIdentity: creationDefaultIdentity(creation),
             userAssignedIdentityId: creation.kind === 'user-assigned' ? creation.userAssigned?.id : undefined,
@@ -3310,44 +3511,40 @@ async function provision(ctx, phases) {
     await gate.registered(...accountNamespaces);
     const identity = await ensureAccountIdentity(ctx, phases, {
         account,
-        plane,
-        creation,
-        access,
-        keyUri,
-        early
+        shared,
+        early,
+        removeBootstrap: options.removeBootstrap
     });
     // An existing account moves to the key only once its identity holds the grant.
     const encrypted = identity.account
-        ? await phase(names/* Step */.p.AccountKey, () => ensureAccountKey(ctx, identity.account, keyUri))
+        ? await phase(steps_names/* Step */.p.AccountKey, () => ensureAccountKey(ctx, identity.account, keyUri))
         : undefined;
-    await providers.done();
-    return (0,outputs/* buildOutputs */.JZ)({
-        hsmUri: hsm?.hsmUri || `${dataPlaneUri(ctx, hsm)}/`,
-        keyUri,
-        key: access.key,
-        adminPrincipalId: ctx.principal.objectId,
-        keyHolder: identity.keyHolder,
-        userAssignedPrincipalId: creation.userAssigned?.principalId,
-        systemAssignedPrincipalId: identity.systemPrincipalId,
+    return {
+        name: ctx.inputs.account.name,
         account: encrypted,
-        assignments: [...access.assignments, ...identity.assignments].filter(a => a.id.toLowerCase() !== identity.removed?.toLowerCase()),
-        changed: ctx.changed
-    });
+        keyHolder: identity.keyHolder,
+        systemPrincipalId: identity.systemPrincipalId,
+        verified: identity.verified,
+        changed: ctx.changed,
+        assignments: identity.assignments,
+        removed: identity.removed
+    };
 }
 /** Every read up front, then every refusal before the first write. */
 async function observeAndCheck(ctx) {
     const firstParty = creationKind(ctx.inputs) === 'first-party';
     // Looked up before any write, so that a Graph refusal changes nothing; alongside the other
-    // reads, and only needed while the account does not exist (which the reads tell).
+    // reads, and only needed while an account does not exist (which the reads tell).
     const seen = await observe(ctx, account => {
-        if (firstParty && needsCreationGrant(ctx.inputs, account)) {
+        if (firstParty && needsCreationGrant(ctx.inputs, [account])) {
             firstPartyPrincipalId(ctx).catch(() => { });
         }
     });
-    preflight(ctx, seen, await missingPermissions(ctx, seen));
-    if (firstParty && needsCreationGrant(ctx.inputs, seen.account))
+    const refused = preflight(ctx, seen, await missingPermissions(ctx, seen));
+    if (firstParty && needsCreationGrant(ctx.inputs, [...seen.accounts.values()])) {
         await firstPartyPrincipalId(ctx);
-    return seen;
+    }
+    return { seen, refused };
 }
 function creationKind(inputs) {
     const { mode, bootstrap } = inputs.identity;
@@ -3356,14 +3553,14 @@ function creationKind(inputs) {
     return mode;
 }
 /** A system-assigned account needs the bootstrap identity's grant only until it exists. */
-function needsCreationGrant(inputs, account) {
-    return inputs.identity.mode !== 'system-assigned' || !account;
+function needsCreationGrant(inputs, accounts) {
+    return inputs.identity.mode !== 'system-assigned' || accounts.some(account => !account);
 }
 function apply_creationIdentity(inputs, seen) {
     const id = seen.userAssignedIdentity?.id || inputs.identity.userAssignedIdentity?.id;
     return {
         kind: creationKind(inputs),
-        needsGrant: needsCreationGrant(inputs, seen.account),
+        needsGrant: needsCreationGrant(inputs, [...seen.accounts.values()]),
         userAssigned: id ? { id, principalId: seen.userAssignedIdentity?.principalId } : undefined
     };
 }
@@ -3378,10 +3575,10 @@ function dataPlaneOf(ctx, hsm) {
 }
 /** Registration runs alongside; each write joins the namespace it needs right before it. */
 function registrationGate(providers, { step }) {
-    const failed = step(names/* Step */.p.Providers, () => providers.failed);
+    const failed = step(steps_names/* Step */.p.Providers, () => providers.failed);
     failed.catch(() => { });
     return {
-        registered: (...namespaces) => step(names/* Step */.p.Providers, async () => {
+        registered: (...namespaces) => step(steps_names/* Step */.p.Providers, async () => {
             await Promise.all(namespaces.map(ns => providers.ready(ns)));
         }),
         alongside: work => Promise.race([work, failed])
@@ -3389,7 +3586,8 @@ function registrationGate(providers, { step }) {
 }
 /** Brings an existing (or just created) account onto the identity `identity-mode` asks for. */
 async function ensureAccountIdentity(ctx, { phase }, given) {
-    const { account, creation, access } = given;
+    const { account, shared } = given;
+    const { creation, access, plane } = shared;
     const mode = ctx.inputs.identity.mode;
     const base = {
         account,
@@ -3404,36 +3602,41 @@ async function ensureAccountIdentity(ctx, { phase }, given) {
         return base;
     }
     if (mode === 'first-party') {
-        const updated = await phase(names/* Step */.p.DefaultIdentity, () => ensureDefaultIdentity(ctx, account, 'FirstPartyIdentity'));
+        const updated = await phase(steps_names/* Step */.p.DefaultIdentity, () => ensureDefaultIdentity(ctx, account, 'FirstPartyIdentity'));
         return { ...base, account: updated };
     }
     if (mode === 'user-assigned') {
         if (!uai)
             return base;
-        const updated = await phase(names/* Step */.p.DefaultIdentity, async () => {
+        const updated = await phase(steps_names/* Step */.p.DefaultIdentity, async () => {
             const attached = await ensureUserAssignedAttached(ctx, account, uai.id);
             return ensureDefaultIdentity(ctx, attached, `UserAssignedIdentity=${uai.id}`);
         });
         return { ...base, account: updated, keyHolder: uai.principalId };
     }
-    const outcome = await phase(names/* Step */.p.SystemIdentity, () => ensureSystemAssigned(ctx, account, given.plane?.rbac, given.early));
-    const removed = ctx.inputs.identity.removeBootstrapAssignment
-        ? await phase(names/* Step */.p.Bootstrap, () => removeBootstrapAssignment(ctx, {
-            rbac: given.plane?.rbac,
-            verified: outcome.verified,
-            account: outcome.account,
-            keyUri: given.keyUri,
-            userAssignedIdentity: uai?.principalId
-                ? { id: uai.id, principalId: uai.principalId }
-                : undefined
-        }))
+    const outcome = await phase(steps_names/* Step */.p.SystemIdentity, () => ensureSystemAssigned(ctx, account, plane?.rbac, given.early));
+    const removed = ctx.inputs.identity.removeBootstrapAssignment && given.removeBootstrap
+        ? await phase(steps_names/* Step */.p.Bootstrap, () => removeBootstrapAssignment(ctx, bootstrapRemoval(shared, outcome.account, outcome.verified)))
         : undefined;
     return {
         account: outcome.account,
         keyHolder: outcome.verified ? outcome.principalId : base.keyHolder,
         systemPrincipalId: outcome.principalId,
+        verified: outcome.verified,
         assignments: outcome.grant?.assignment ? [outcome.grant.assignment] : [],
         removed
+    };
+}
+function bootstrapRemoval({ plane, keyUri, creation }, account, verified) {
+    const uai = creation.userAssigned;
+    return {
+        rbac: plane?.rbac,
+        verified,
+        account,
+        keyUri,
+        userAssignedIdentity: uai?.principalId
+            ? { id: uai.id, principalId: uai.principalId }
+            : undefined
     };
 }
 
@@ -3460,7 +3663,7 @@ const pendingTag = (account) => `cmk-teardown-${account}`;
  * finishes the job when it runs again.
  */
 async function teardown(ctx, { phase }) {
-    const seen = await phase(names/* Step */.p.Observe, () => observe(ctx));
+    const seen = await phase(steps_names/* Step */.p.Observe, () => observe(ctx));
     const { account, hsm } = seen;
     const name = ctx.inputs.account.name;
     if (account)
@@ -3469,17 +3672,17 @@ async function teardown(ctx, { phase }) {
     const removals = account ? await grantsOf(ctx, seen, account) : parseNoted(noted);
     const kept = account ? await keptGrants(ctx, seen, account) : [];
     for (const reason of kept) {
-        record(ctx, { step: names/* Step */.p.GrantRemoval, observed: reason, action: 'keep it', result: 'skipped' });
+        record(ctx, { step: steps_names/* Step */.p.GrantRemoval, observed: reason, action: 'keep it', result: 'skipped' });
     }
-    await phase(names/* Step */.p.AccountDeletion, async () => {
+    await phase(steps_names/* Step */.p.AccountDeletion, async () => {
         if (!account) {
-            record(ctx, { step: names/* Step */.p.AccountDeletion, observed: 'absent', action: 'none', result: 'ok' });
+            record(ctx, { step: steps_names/* Step */.p.AccountDeletion, observed: 'absent', action: 'none', result: 'ok' });
             return;
         }
         const action = `delete Cosmos DB account '${name}' (its data with it)`;
         if (ctx.plan) {
             record(ctx, {
-                step: names/* Step */.p.AccountDeletion,
+                step: steps_names/* Step */.p.AccountDeletion,
                 observed: 'present',
                 action,
                 result: 'would-change'
@@ -3492,9 +3695,9 @@ async function teardown(ctx, { phase }) {
             });
         }
         await ctx.apis.cosmos.delete(ctx.inputs.resourceGroup, name);
-        record(ctx, { step: names/* Step */.p.AccountDeletion, observed: 'present', action, result: 'changed' });
+        record(ctx, { step: steps_names/* Step */.p.AccountDeletion, observed: 'present', action, result: 'changed' });
     });
-    const removed = await phase(names/* Step */.p.GrantRemoval, async () => {
+    const removed = await phase(steps_names/* Step */.p.GrantRemoval, async () => {
         const rbac = hsm?.activationStatus === 'Active' ? ctx.apis.hsm(dataPlaneUri(ctx, hsm)).rbac : undefined;
         const ids = [];
         for (const removal of removals) {
@@ -3508,7 +3711,7 @@ async function teardown(ctx, { phase }) {
         return ids;
     });
     record(ctx, {
-        step: names/* Step */.p.Teardown,
+        step: steps_names/* Step */.p.Teardown,
         observed: `key '${ctx.inputs.key.name}', its versions and Managed HSM '${ctx.inputs.hsm.name}'`,
         action: 'keep them: teardown never deletes, purges or disables a key or an HSM',
         result: 'skipped'
@@ -3608,7 +3811,7 @@ async function removeGrant(ctx, rbac, removal) {
     const observed = `${name} for ${removal.label} ${removal.principalId}`;
     if (!existing) {
         record(ctx, {
-            step: names/* Step */.p.GrantRemoval,
+            step: steps_names/* Step */.p.GrantRemoval,
             observed: `${observed} absent`,
             action: 'none',
             result: 'ok'
@@ -3617,11 +3820,11 @@ async function removeGrant(ctx, rbac, removal) {
     }
     const action = `remove '${role.name}' at ${scope}`;
     if (ctx.plan) {
-        record(ctx, { step: names/* Step */.p.GrantRemoval, observed, action, result: 'would-change' });
+        record(ctx, { step: steps_names/* Step */.p.GrantRemoval, observed, action, result: 'would-change' });
         return undefined;
     }
     await rbac.delete(scope, name);
-    record(ctx, { step: names/* Step */.p.GrantRemoval, observed, action, result: 'changed' });
+    record(ctx, { step: steps_names/* Step */.p.GrantRemoval, observed, action, result: 'changed' });
     return existing.id;
 }
 
@@ -3658,8 +3861,8 @@ const EXPIRY_WARNING_MS = 30 * 24 * 3600_000;
  * an identity that holds it, and whether the key and the HSM are fit. One finding per check.
  */
 async function verify(ctx, { phase }) {
-    const seen = await phase(names/* Step */.p.Observe, () => observe(ctx));
-    const findings = await phase(names/* Step */.p.Verify, () => checks(ctx, seen));
+    const seen = await phase(steps_names/* Step */.p.Observe, () => observe(ctx));
+    const findings = await phase(steps_names/* Step */.p.Verify, () => checks(ctx, seen));
     for (const f of findings) {
         record(ctx, {
             step: f.step,
@@ -3691,40 +3894,40 @@ async function checks(ctx, seen) {
     const { hsm, account } = seen;
     const key = seen.key?.key;
     if (!hsm) {
-        add(names/* Step */.p.Hsm, 'the HSM exists', false, `no Managed HSM '${ctx.inputs.hsm.name}'`);
+        add(steps_names/* Step */.p.Hsm, 'the HSM exists', false, `no Managed HSM '${ctx.inputs.hsm.name}'`);
     }
     else {
-        add(names/* Step */.p.Hsm, 'soft delete on', hsm.enableSoftDelete, `soft delete ${hsm.enableSoftDelete ? 'on' : 'off'}`);
-        add(names/* Step */.p.Hsm, 'purge protection on', hsm.enablePurgeProtection, `purge protection ${hsm.enablePurgeProtection ? 'on' : 'off'}`);
-        add(names/* Step */.p.Activation, 'the HSM is active', hsm.activationStatus === 'Active', `activationStatus ${hsm.activationStatus}`);
+        add(steps_names/* Step */.p.Hsm, 'soft delete on', hsm.enableSoftDelete, `soft delete ${hsm.enableSoftDelete ? 'on' : 'off'}`);
+        add(steps_names/* Step */.p.Hsm, 'purge protection on', hsm.enablePurgeProtection, `purge protection ${hsm.enablePurgeProtection ? 'on' : 'off'}`);
+        add(steps_names/* Step */.p.Activation, 'the HSM is active', hsm.activationStatus === 'Active', `activationStatus ${hsm.activationStatus}`);
     }
     if (!seen.key) {
-        add(names/* Step */.p.Key, 'the key is readable', false, 'the signed-in principal may not read the key (it needs Managed HSM Crypto User or Crypto Auditor)');
+        add(steps_names/* Step */.p.Key, 'the key is readable', false, 'the signed-in principal may not read the key (it needs Managed HSM Crypto User or Crypto Auditor)');
     }
     else if (!key) {
-        add(names/* Step */.p.Key, 'the key exists', false, `no key '${ctx.inputs.key.name}'`);
+        add(steps_names/* Step */.p.Key, 'the key exists', false, `no key '${ctx.inputs.key.name}'`);
     }
     else {
         const now = new Date(ctx.clock.now());
         const problems = keyMismatches(key, ctx.inputs.key.size, now);
-        add(names/* Step */.p.Key, 'RSA-HSM with wrapKey and unwrapKey, enabled, not expired', !problems.length, problems.join('; ') || verify_describeKey(key));
+        add(steps_names/* Step */.p.Key, 'RSA-HSM with wrapKey and unwrapKey, enabled, not expired', !problems.length, problems.join('; ') || verify_describeKey(key));
         if (key.expiresOn && !problems.length) {
             const left = key.expiresOn.getTime() - now.getTime();
-            add(names/* Step */.p.Key, 'not expiring within 30 days', left > EXPIRY_WARNING_MS || 'warning', `expires ${key.expiresOn.toISOString()}`);
+            add(steps_names/* Step */.p.Key, 'not expiring within 30 days', left > EXPIRY_WARNING_MS || 'warning', `expires ${key.expiresOn.toISOString()}`);
         }
         if (hsm)
             await checkRotationPolicy(ctx, dataPlaneUri(ctx, hsm), key, add);
     }
     if (!account) {
-        add(names/* Step */.p.Account, 'the account exists', false, `no Cosmos DB account '${ctx.inputs.account.name}'`);
+        add(steps_names/* Step */.p.Account, 'the account exists', false, `no Cosmos DB account '${ctx.inputs.account.name}'`);
         return findings;
     }
     const expected = keyUriFor(dataPlaneUri(ctx, hsm), ctx.inputs.key.name);
     const onKey = !!account.keyVaultKeyUri && sameKey(account.keyVaultKeyUri, expected);
-    add(names/* Step */.p.Account, `uses ${expected}`, onKey && account.keyVaultKeyUri === versionlessKeyUri(account.keyVaultKeyUri ?? ''), `key ${account.keyVaultKeyUri ?? 'none'}`);
-    add(names/* Step */.p.Account, 'provisioning succeeded', isSucceeded(account), `provisioningState ${account.provisioningState ?? 'unknown'}`);
+    add(steps_names/* Step */.p.Account, `uses ${expected}`, onKey && account.keyVaultKeyUri === versionlessKeyUri(account.keyVaultKeyUri ?? ''), `key ${account.keyVaultKeyUri ?? 'none'}`);
+    add(steps_names/* Step */.p.Account, 'provisioning succeeded', isSucceeded(account), `provisioningState ${account.provisioningState ?? 'unknown'}`);
     const code = (0,outputs/* keyStatusCode */.fQ)(account.customerManagedKeyStatus);
-    add(names/* Step */.p.AccountKey, 'customer-managed key status is healthy', !code && !/revoked/i.test(account.customerManagedKeyStatus ?? ''), code
+    add(steps_names/* Step */.p.AccountKey, 'customer-managed key status is healthy', !code && !/revoked/i.test(account.customerManagedKeyStatus ?? ''), code
         ? `revoked with code ${code}: ${revocationCodes[code] ?? 'see the Azure Cosmos DB CMK troubleshooting guide'} (${account.customerManagedKeyStatus})`
         : (account.customerManagedKeyStatus ?? 'no status reported'));
     if (key)
@@ -3746,28 +3949,28 @@ async function checkRotationPolicy(ctx, hsmUri, key, add) {
         const ok = !!policy &&
             same(policy.rotateAfter, wanted.rotateAfter) &&
             same(policy.expireAfter, wanted.expireAfter);
-        add(names/* Step */.p.RotationPolicy, `rotate ${wanted.rotateAfter} after creation${wanted.expireAfter ? `, expire after ${wanted.expireAfter}` : ''}`, ok, policy
+        add(steps_names/* Step */.p.RotationPolicy, `rotate ${wanted.rotateAfter} after creation${wanted.expireAfter ? `, expire after ${wanted.expireAfter}` : ''}`, ok, policy
             ? `rotate ${policy.rotateAfter ?? `${policy.rotateBeforeExpiry} before expiry`}, expire after ${policy.expireAfter ?? 'never'}`
             : 'no rotation policy');
     }
     catch (error) {
-        add(names/* Step */.p.RotationPolicy, 'the rotation policy is readable', false, (0,errors/* describeError */.Uc)(error));
+        add(steps_names/* Step */.p.RotationPolicy, 'the rotation policy is readable', false, (0,errors/* describeError */.Uc)(error));
     }
 }
 /** The version in use against the current one; a new version gets Azure Cosmos DB's 24 hours. */
 function checkVersionInUse(ctx, account, key, add) {
     const inUse = account.keyVaultKeyUriVersion;
     if (!inUse) {
-        add(names/* Step */.p.AccountKey, 'the key version in use is reported', 'warning', 'the account reports no key version in use');
+        add(steps_names/* Step */.p.AccountKey, 'the key version in use is reported', 'warning', 'the account reports no key version in use');
         return;
     }
     if (inUse.toLowerCase() === key.version.toLowerCase()) {
-        add(names/* Step */.p.AccountKey, 'uses the current key version', true, `version ${inUse}`);
+        add(steps_names/* Step */.p.AccountKey, 'uses the current key version', true, `version ${inUse}`);
         return;
     }
     const age = key.createdOn ? ctx.clock.now() - key.createdOn.getTime() : Infinity;
     const hours = Number.isFinite(age) ? `${Math.floor(age / 3600_000)} h` : 'an unknown time';
-    add(names/* Step */.p.AccountKey, 'uses the current key version (within 24 hours of a rotation)', age < CATCH_UP_MS ? 'warning' : false, `uses version ${inUse}; the current version ${key.version} is ${hours} old`);
+    add(steps_names/* Step */.p.AccountKey, 'uses the current key version (within 24 hours of a rotation)', age < CATCH_UP_MS ? 'warning' : false, `uses version ${inUse}; the current version ${key.version} is ${hours} old`);
 }
 /** The default identity is the one `identity-mode` asks for, and its principal holds the key. */
 async function checkIdentity(ctx, seen, account, add) {
@@ -3778,7 +3981,7 @@ async function checkIdentity(ctx, seen, account, add) {
         : mode === 'system-assigned'
             ? 'SystemAssignedIdentity'
             : `UserAssignedIdentity=${uaiId}`;
-    add(names/* Step */.p.DefaultIdentity, `default identity ${expected}`, sameIdentity(account.defaultIdentity, expected), account.defaultIdentity ?? 'none');
+    add(steps_names/* Step */.p.DefaultIdentity, `default identity ${expected}`, sameIdentity(account.defaultIdentity, expected), account.defaultIdentity ?? 'none');
     let principal;
     try {
         principal =
@@ -3789,11 +3992,11 @@ async function checkIdentity(ctx, seen, account, add) {
                     : seen.userAssignedIdentity?.principalId;
     }
     catch (error) {
-        add(names/* Step */.p.CosmosGrant, 'the default identity holds the key', false, (0,errors/* describeError */.Uc)(error));
+        add(steps_names/* Step */.p.CosmosGrant, 'the default identity holds the key', false, (0,errors/* describeError */.Uc)(error));
         return;
     }
     if (!principal || !seen.hsm) {
-        add(names/* Step */.p.CosmosGrant, 'the default identity holds the key', false, 'no principal for the default identity');
+        add(steps_names/* Step */.p.CosmosGrant, 'the default identity holds the key', false, 'no principal for the default identity');
         return;
     }
     const scope = keyScopeOf(ctx);
@@ -3803,10 +4006,10 @@ async function checkIdentity(ctx, seen, account, add) {
             .rbac.listForPrincipal(scope, principal);
         const holds = assignments.some(a => roleGuidOf(a.roleDefinitionId) === hsmRoles.cryptoServiceEncryptionUser.id &&
             scopeCovers(a.scope, scope));
-        add(names/* Step */.p.CosmosGrant, `${principal} holds '${hsmRoles.cryptoServiceEncryptionUser.name}' at ${scope}`, holds, holds ? 'assignment present' : `no such assignment (${assignments.length} other assignments)`);
+        add(steps_names/* Step */.p.CosmosGrant, `${principal} holds '${hsmRoles.cryptoServiceEncryptionUser.name}' at ${scope}`, holds, holds ? 'assignment present' : `no such assignment (${assignments.length} other assignments)`);
     }
     catch (error) {
-        add(names/* Step */.p.CosmosGrant, 'the grants are readable', false, (0,errors/* describeError */.Uc)(error));
+        add(steps_names/* Step */.p.CosmosGrant, 'the grants are readable', false, (0,errors/* describeError */.Uc)(error));
     }
 }
 
@@ -3944,7 +4147,7 @@ async function runProvisioning(inputs, deps) {
                 transport,
                 firstIdToken: deps.firstIdToken
             });
-        const principal = await blame.phase(names/* Step */.p.SignIn, () => signedInPrincipal(credential, cloud, signal));
+        const principal = await blame.phase(steps_names/* Step */.p.SignIn, () => signedInPrincipal(credential, cloud, signal));
         const ctx = {
             inputs,
             cloud,
@@ -3972,7 +4175,7 @@ async function runProvisioning(inputs, deps) {
             changed: false
         };
         record(ctx, {
-            step: names/* Step */.p.SignIn,
+            step: steps_names/* Step */.p.SignIn,
             observed: `${inputs.auth.type}: object ${principal.objectId}, tenant ${principal.tenantId}`,
             action: 'none',
             result: 'ok'
@@ -3989,6 +4192,10 @@ async function runProvisioning(inputs, deps) {
         };
     }
     catch (error) {
+        if (error instanceof FleetFailure) {
+            // Each failed account has its row already; the others' outputs stand.
+            throw new provisioning_error/* ProvisioningError */.m(error, steps_names/* Step */.p.Account, records, timeline.spans(), error.outputs);
+        }
         const step = blame.failedStep();
         records.push({ step, observed: '', action: '', result: 'failed' });
         throw new provisioning_error/* ProvisioningError */.m(error, step, records, timeline.spans());
@@ -4005,7 +4212,7 @@ async function runProvisioning(inputs, deps) {
 class Blame {
     runner;
     timeline;
-    current = names/* Step */.p.SignIn;
+    current = steps_names/* Step */.p.SignIn;
     // The step that failed first, when steps run side by side or one joins another.
     failedIn;
     constructor(runner, timeline) {
@@ -4024,6 +4231,19 @@ class Blame {
             this.failedIn ??= name;
             throw error;
         }
+    };
+    forAccount = (account) => {
+        let failedIn;
+        const step = async (name, work) => {
+            try {
+                return await this.timeline.within(name, work, account);
+            }
+            catch (error) {
+                failedIn ??= name;
+                throw error;
+            }
+        };
+        return { phase: step, step, forAccount: this.forAccount, failedStep: () => failedIn };
     };
     failedStep() {
         return this.failedIn ?? this.current;

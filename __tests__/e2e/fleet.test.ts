@@ -1,0 +1,179 @@
+/**
+ * A fleet: several accounts in one run of the bundled action, on one HSM and one key. The shared
+ * work is done once, the accounts side by side within `account-concurrency`; an account that
+ * fails does not stop the others, and a re-run finishes only what is missing.
+ */
+import { describe, expect, it } from '@jest/globals'
+import {
+  accountNameOf,
+  assertExit0,
+  cosmosAccount,
+  defaultNames,
+  isAccountCreation,
+  isKeyCreation,
+  isRoleAssignmentCreation,
+  KEY_NAME,
+  preparedScenario,
+  writes,
+  type RequestLogEntry,
+  type Scenario
+} from '../../testkit/index.js'
+import { labPerFile } from '../../testkit/jest-lab.js'
+
+const KEY_URI = `https://${defaultNames.hsmName}.managedhsm.azure.net/keys/${KEY_NAME}`
+
+/** An account of another resource group holds the name `fleet-taken` (names are global). */
+function withTakenName(s: Scenario): void {
+  s.subscriptions[0].resourceGroups!.push({
+    name: 'rg-elsewhere',
+    location: defaultNames.location,
+    cosmosAccounts: [{ name: 'fleet-taken' }]
+  })
+  s.subscriptions[0].resourceGroups![0].cosmosAccounts = [{ name: 'fleet-plain' }]
+}
+
+const lab = labPerFile(() => preparedScenario(withTakenName))
+
+interface AccountEntry {
+  id?: string
+  endpoint?: string
+  defaultIdentity?: string
+  principalId?: string
+  changed: boolean
+  error?: string
+}
+
+const accountsOutput = (outputs: Record<string, string>) =>
+  JSON.parse(outputs.accounts) as Record<string, AccountEntry>
+
+/** Requests on the account `name` that asked for a change. */
+const accountWrites = (log: RequestLogEntry[], name: string) =>
+  writes(log).filter(e => accountNameOf(e) === name)
+
+/** The most account creations that were under way at the same time (creation PUT to Succeeded). */
+function mostCreationsAtOnce(log: RequestLogEntry[]): number {
+  const spans = new Map<string, { start: number; end: number }>()
+  for (const entry of log) {
+    const name = accountNameOf(entry)
+    if (!name) continue
+    const at = entry.seq
+    if (isAccountCreation(entry)) spans.set(name, { start: at, end: at })
+    else if (spans.has(name)) spans.get(name)!.end = at
+  }
+  let most = 0
+  for (const { start } of spans.values()) {
+    const open = [...spans.values()].filter(s => s.start <= start && s.end >= start).length
+    most = Math.max(most, open)
+  }
+  return most
+}
+
+describe('a fleet of new accounts', () => {
+  const names = ['fleet-a', 'fleet-b', 'fleet-c', 'fleet-d', 'fleet-e']
+
+  it('creates every account on one key, sharing one key and one grant, a bounded number at once', async () => {
+    const result = await lab.run(
+      lab.inputs(names.join(','), 'first-party', { 'account-concurrency': '2' })
+    )
+    assertExit0(result)
+    const log = lab.emulator.requests()
+
+    expect(log.filter(isKeyCreation)).toHaveLength(1)
+    // The admin's grant and the Azure Cosmos DB principal's: once each, for all five accounts.
+    expect(log.filter(isRoleAssignmentCreation)).toHaveLength(2)
+    expect(log.filter(isAccountCreation).map(accountNameOf).sort()).toEqual(names)
+    expect(mostCreationsAtOnce(log)).toBe(2)
+
+    const accounts = accountsOutput(result.outputs)
+    expect(Object.keys(accounts)).toEqual(names)
+    for (const name of names) {
+      const account = cosmosAccount(lab.emulator, name)
+      expect(account.keyVaultKeyUri).toBe(KEY_URI)
+      expect(accounts[name]).toEqual({
+        id: account.id,
+        endpoint: `https://${name}.documents.azure.com:443/`,
+        defaultIdentity: 'FirstPartyIdentity',
+        principalId: result.outputs['cosmos-principal-id'],
+        changed: true
+      })
+    }
+    // The outputs of one account stay empty: there are five.
+    expect(result.outputs['account-id']).toBe('')
+    expect(result.outputs['key-uri']).toBe(KEY_URI)
+    expect(result.outputs.changed).toBe('true')
+
+    expect(result.summary).toContain('**5 accounts**: 5 done, 0 failed.')
+    for (const name of names) {
+      expect(result.summary).toMatch(new RegExp(`\\| ${name} \\| 🛠️ changed \\|`))
+      expect(result.summary).toContain(`| Cosmos DB account (${name}) |`)
+      expect(result.summary).toContain(`section account ${name}`)
+    }
+    expect(result.stdout).toContain('[fleet-c] ')
+
+    lab.emulator.clearRequests()
+    const again = await lab.run(
+      lab.inputs(names.join(','), 'first-party', { 'account-concurrency': '2' })
+    )
+    assertExit0(again)
+    expect(writes(lab.emulator.requests())).toEqual([])
+    expect(again.outputs.changed).toBe('false')
+    expect(Object.values(accountsOutput(again.outputs)).map(a => a.changed)).toEqual(
+      names.map(() => false)
+    )
+  })
+})
+
+describe('a fleet in which some accounts cannot be done', () => {
+  const names = ['fleet-one', 'fleet-taken', 'fleet-plain', 'fleet-two']
+
+  it('does the others, fails naming each failed account and why, and a re-run finishes only those', async () => {
+    const first = await lab.run(lab.inputs(names.join('\n'), 'first-party'))
+    expect(first.code).toBe(1)
+    const message = first.stdout + first.stderr
+    expect(message).toContain('2 of 4 accounts failed')
+    expect(message).toMatch(/- fleet-taken: Cosmos DB account: .*already taken/)
+    expect(message).toMatch(/- fleet-plain: Observe: .*enable-on-existing: true/)
+
+    for (const name of ['fleet-one', 'fleet-two']) {
+      expect(cosmosAccount(lab.emulator, name).keyVaultKeyUri).toBe(KEY_URI)
+    }
+    // Refused before any write of its own.
+    expect(accountWrites(lab.emulator.requests(), 'fleet-plain')).toEqual([])
+    expect(cosmosAccount(lab.emulator, 'fleet-plain').keyVaultKeyUri).toBeFalsy()
+
+    const accounts = accountsOutput(first.outputs)
+    expect(accounts['fleet-one'].changed).toBe(true)
+    expect(accounts['fleet-one'].error).toBeUndefined()
+    expect(accounts['fleet-taken'].error).toMatch(/^Cosmos DB account: .*already taken/)
+    expect(accounts['fleet-plain'].error).toMatch(/^Observe: .*enable-on-existing/)
+    expect(first.summary).toContain('**4 accounts**: 2 done, 2 failed.')
+    expect(first.summary).toMatch(/\| fleet-taken \| ❌ failed: /)
+
+    // The causes go away: the other account gives the name back, and enable-on-existing is set.
+    const world = lab.emulator.store.world
+    for (const [id, account] of Object.entries(world.cosmosAccounts)) {
+      if (account.name === 'fleet-taken') delete world.cosmosAccounts[id]
+    }
+    lab.emulator.clearRequests()
+    const again = await lab.run(
+      lab.inputs(names.join('\n'), 'first-party', { 'enable-on-existing': 'true' })
+    )
+    assertExit0(again)
+    const log = lab.emulator.requests()
+    expect(accountWrites(log, 'fleet-one')).toEqual([])
+    expect(accountWrites(log, 'fleet-two')).toEqual([])
+    expect(log.filter(isAccountCreation).map(accountNameOf)).toEqual(['fleet-taken'])
+    expect(accountWrites(log, 'fleet-plain')).toEqual([
+      expect.objectContaining({ method: 'PATCH', bodyFields: ['properties.keyVaultKeyUri'] })
+    ])
+    expect(log.filter(isKeyCreation)).toEqual([])
+    expect(log.filter(isRoleAssignmentCreation)).toEqual([])
+    const after = accountsOutput(again.outputs)
+    expect(Object.entries(after).map(([name, a]) => [name, a.changed])).toEqual([
+      ['fleet-one', false],
+      ['fleet-taken', true],
+      ['fleet-plain', true],
+      ['fleet-two', false]
+    ])
+  })
+})
