@@ -177,3 +177,54 @@ describe('a fleet in which some accounts cannot be done', () => {
     ])
   })
 })
+
+describe('a fleet of accounts on their own system-assigned identities', () => {
+  const names = ['fleet-sa-1', 'fleet-sa-2', 'fleet-sa-3']
+
+  it('grants each identity the key, and removes the shared bootstrap grant once, after the last account', async () => {
+    const result = await lab.run(
+      lab.inputs(names.join(','), 'system-assigned', {
+        'account-concurrency': '2',
+        'remove-bootstrap-assignment': 'true'
+      })
+    )
+    assertExit0(result)
+    const log = lab.emulator.requests()
+    const deletions = log.filter(
+      e => e.method === 'DELETE' && /roleAssignments/i.test(e.path) && e.status < 300
+    )
+    expect(deletions).toHaveLength(1)
+    const lastAccountWrite = Math.max(
+      ...names.flatMap(name => accountWrites(log, name).map(e => e.seq))
+    )
+    expect(deletions[0].seq).toBeGreaterThan(lastAccountWrite)
+
+    const accounts = accountsOutput(result.outputs)
+    const ids = JSON.parse(result.outputs['role-assignment-ids']) as string[]
+    expect(ids).not.toContainEqual(expect.stringContaining(deletions[0].path.split('/').pop()!))
+    for (const name of names) {
+      const account = cosmosAccount(lab.emulator, name)
+      expect(account.defaultIdentity).toBe('SystemAssignedIdentity')
+      expect(accounts[name].principalId).toBe(account.systemAssignedPrincipalId)
+      expect(accounts[name].principalId).toMatch(/^[0-9a-f-]{36}$/)
+    }
+    expect(new Set(names.map(name => accounts[name].principalId)).size).toBe(3)
+    // The admin's assignment and one for each account's identity stand.
+    expect(ids).toHaveLength(4)
+  })
+})
+
+describe('a fleet in plan mode', () => {
+  it('reads every account, writes nothing, and fails naming the account apply would refuse', async () => {
+    const result = await lab.run(
+      lab.inputs('fleet-p1,fleet-plain', 'first-party', { mode: 'plan' })
+    )
+    expect(result.code).toBe(1)
+    expect(result.stdout + result.stderr).toMatch(
+      /1 of 2 accounts failed[^]*- fleet-plain: Observe: /
+    )
+    expect(writes(lab.emulator.requests())).toEqual([])
+    expect(result.summary).toContain('| fleet-p1 | 📝 would change |')
+    expect(result.summary).toMatch(/\| fleet-plain \| ❌ failed: Observe: .*enable-on-existing/)
+  })
+})

@@ -469,3 +469,43 @@ describe('parseInputs: security domain', () => {
     )
   })
 })
+
+describe('parseInputs: a fleet of accounts', () => {
+  it('reads several names, separated by commas or new lines, in their order', () => {
+    const inputs = parse({
+      'account-name': 'fleet-a, fleet-b\nfleet-c',
+      'account-concurrency': '3'
+    })
+    expect(inputs.account.name).toBe('fleet-a')
+    expect(inputs.account.others).toEqual(['fleet-b', 'fleet-c'])
+    expect(inputs.account.concurrency).toBe(3)
+  })
+
+  it('names each bad or repeated entry, and every other problem with it', () => {
+    expect(
+      problems({ 'account-name': 'fleet-a,Fleet-B,fleet-a', 'account-concurrency': '0' })
+    ).toEqual([
+      "Input 'account-name' is 'Fleet-B': every name must be 3-44 characters: lowercase letters, digits and hyphens, not starting or ending with a hyphen.",
+      "Input 'account-name' is 'fleet-a': lists fleet-a twice.",
+      "Input 'account-concurrency' is '0': must be a whole number from 1 to 50."
+    ])
+  })
+
+  it('refuses more accounts than one run takes', () => {
+    const names = Array.from({ length: 201 }, (_, i) => `fleet-${i}`).join(',')
+    expect(problems({ 'account-name': names })).toEqual([
+      "Input 'account-name' is 'fleet-0, fleet-1, fleet-2, ...': lists 201 accounts: one run takes at most 200; split them over a matrix of jobs."
+    ])
+  })
+
+  it.each(['verify', 'teardown', 'plan-teardown'])('refuses several accounts in mode %s', mode => {
+    const found = problems({
+      'account-name': 'fleet-a,fleet-b',
+      mode,
+      'confirm-teardown': mode === 'teardown' ? 'fleet-a' : ''
+    })
+    expect(found).toContain(
+      `Input 'account-name' is 'fleet-a,fleet-b': lists 2 accounts: mode '${mode}' takes one account (several are for apply and plan).`
+    )
+  })
+})

@@ -57,12 +57,12 @@ interface Shared {
 export async function provision(ctx: StepContext, phases: Phases): Promise<ActionOutputs> {
   const shared = await prepare(ctx, phases)
   const fleet = ctx.inputs.account.others.length > 0
-  const outcomes = fleet
+  const { outcomes, removed } = fleet
     ? await provisionFleet(ctx, phases, shared)
-    : [await provisionAccount(ctx, phases, shared, { removeBootstrap: true })]
+    : oneAccount(await provisionAccount(ctx, phases, shared, { removeBootstrap: true }))
   await shared.providers.done()
   const failed = outcomes.filter(o => o.failure)
-  const outputs = outputsOf(ctx, shared, outcomes, fleet)
+  const outputs = outputsOf(ctx, shared, { outcomes, removed }, fleet)
   if (failed.length) throw new FleetFailure(failed, outcomes.length, outputs)
   return outputs
 }
@@ -98,7 +98,7 @@ async function provisionFleet(
   ctx: StepContext,
   phases: Phases,
   shared: Shared
-): Promise<AccountResult[]> {
+): Promise<AccountsDone> {
   const names = accountNames(ctx.inputs)
   ctx.log.info(
     `${names.length} accounts on key ${shared.keyUri}, ${ctx.inputs.account.concurrency} at a time.`
@@ -123,10 +123,17 @@ async function provisionFleet(
     }
   })
   ctx.changed ||= results.some(r => r.changed)
-  const removed = await removeSharedBootstrap(ctx, phases, shared, results)
-  return removed
-    ? results.map(r => ({ ...r, assignments: r.assignments.filter(a => a.id !== removed) }))
-    : results
+  return { outcomes: results, removed: await removeSharedBootstrap(ctx, phases, shared, results) }
+}
+
+/** What the accounts' steps produced, and the bootstrap assignment the run removed, if it did. */
+interface AccountsDone {
+  outcomes: AccountResult[]
+  removed?: string
+}
+
+function oneAccount(result: AccountResult): AccountsDone {
+  return { outcomes: [result], removed: result.removed }
 }
 
 function failedAccount(
@@ -179,14 +186,13 @@ export class FleetFailure extends Error {
 function outputsOf(
   ctx: StepContext,
   shared: Shared,
-  outcomes: AccountResult[],
+  { outcomes, removed }: AccountsDone,
   fleet: boolean
 ): ActionOutputs {
   const { hsm, access, keyUri, creation } = shared
   const one = fleet ? undefined : outcomes[0]
-  const removed = one?.removed?.toLowerCase()
   const assignments = [...access.assignments, ...outcomes.flatMap(o => o.assignments)].filter(
-    a => a.id.toLowerCase() !== removed
+    a => a.id.toLowerCase() !== removed?.toLowerCase()
   )
   return buildOutputs({
     hsmUri: hsm?.hsmUri || `${dataPlaneUri(ctx, hsm)}/`,
