@@ -3359,12 +3359,12 @@ async function ensureEnabled(ctx, account) {
 async function provision(ctx, phases) {
     const shared = await prepare(ctx, phases);
     const fleet = ctx.inputs.account.others.length > 0;
-    const outcomes = fleet
+    const { outcomes, removed } = fleet
         ? await provisionFleet(ctx, phases, shared)
-        : [await provisionAccount(ctx, phases, shared, { removeBootstrap: true })];
+        : oneAccount(await provisionAccount(ctx, phases, shared, { removeBootstrap: true }));
     await shared.providers.done();
     const failed = outcomes.filter(o => o.failure);
-    const outputs = outputsOf(ctx, shared, outcomes, fleet);
+    const outputs = outputsOf(ctx, shared, { outcomes, removed }, fleet);
     if (failed.length)
         throw new FleetFailure(failed, outcomes.length, outputs);
     return outputs;
@@ -3414,10 +3414,10 @@ async function provisionFleet(ctx, phases, shared) {
         }
     });
     ctx.changed ||= results.some(r => r.changed);
-    const removed = await removeSharedBootstrap(ctx, phases, shared, results);
-    return removed
-        ? results.map(r => ({ ...r, assignments: r.assignments.filter(a => a.id !== removed) }))
-        : results;
+    return { outcomes: results, removed: await removeSharedBootstrap(ctx, phases, shared, results) };
+}
+function oneAccount(result) {
+    return { outcomes: [result], removed: result.removed };
 }
 function failedAccount(name, step, message, changed) {
     return { name, changed, assignments: [], failure: { step, message } };
@@ -3450,11 +3450,10 @@ class FleetFailure extends Error {
         this.name = 'FleetFailure';
     }
 }
-function outputsOf(ctx, shared, outcomes, fleet) {
+function outputsOf(ctx, shared, { outcomes, removed }, fleet) {
     const { hsm, access, keyUri, creation } = shared;
     const one = fleet ? undefined : outcomes[0];
-    const removed = one?.removed?.toLowerCase();
-    const assignments = [...access.assignments, ...outcomes.flatMap(o => o.assignments)].filter(a => a.id.toLowerCase() !== removed);
+    const assignments = [...access.assignments, ...outcomes.flatMap(o => o.assignments)].filter(a => a.id.toLowerCase() !== removed?.toLowerCase());
     return (0,outputs/* buildOutputs */.JZ)({
         hsmUri: hsm?.hsmUri || `${dataPlaneUri(ctx, hsm)}/`,
         keyUri,
