@@ -3354,11 +3354,12 @@ async function ensureEnabled(ctx, account) {
 
 /**
  * One call per phase, each returning what it produced; the phases that can overlap do. The
- * accounts come last: one in its own log groups, or a fleet `account-concurrency` at a time.
+ * accounts come last: one in its own log groups, or a fleet `account-concurrency` at a time (mode
+ * prepare: none, for the jobs of a matrix to do).
  */
 async function provision(ctx, phases) {
     const shared = await prepare(ctx, phases);
-    const fleet = ctx.inputs.account.others.length > 0;
+    const fleet = (0,settings/* accountNames */.Er)(ctx.inputs).length !== 1;
     const { outcomes, removed } = fleet
         ? await provisionFleet(ctx, phases, shared)
         : oneAccount(await provisionAccount(ctx, phases, shared, { removeBootstrap: true }));
@@ -3392,6 +3393,8 @@ async function prepare(ctx, phases) {
 /** The accounts of a fleet side by side; one that fails is recorded and does not stop the others. */
 async function provisionFleet(ctx, phases, shared) {
     const names = (0,settings/* accountNames */.Er)(ctx.inputs);
+    if (!names.length)
+        return { outcomes: [] };
     ctx.log.info(`${names.length} accounts on key ${shared.keyUri}, ${ctx.inputs.account.concurrency} at a time.`);
     const results = await mapLimited(names, ctx.inputs.account.concurrency, async (name) => {
         const actx = accountContext(ctx, name);
@@ -3553,7 +3556,10 @@ function creationKind(inputs) {
 }
 /** A system-assigned account needs the bootstrap identity's grant only until it exists. */
 function needsCreationGrant(inputs, accounts) {
-    return inputs.identity.mode !== 'system-assigned' || accounts.some(account => !account);
+    // No account at all (mode prepare): the accounts' jobs will create theirs.
+    return (inputs.identity.mode !== 'system-assigned' ||
+        !accounts.length ||
+        accounts.some(account => !account));
 }
 function apply_creationIdentity(inputs, seen) {
     const id = seen.userAssignedIdentity?.id || inputs.identity.userAssignedIdentity?.id;
@@ -4252,6 +4258,7 @@ class Blame {
 const modes = {
     apply: provision,
     plan: provision,
+    prepare: provision,
     verify: verify,
     teardown: teardown,
     'plan-teardown': teardown

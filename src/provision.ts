@@ -199,6 +199,7 @@ const modes: Record<Inputs['mode'], (ctx: StepContext, phases: Phases) => Promis
   {
     apply: provision,
     plan: provision,
+    prepare: provision,
     verify,
     teardown,
     'plan-teardown': teardown

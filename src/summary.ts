@@ -28,6 +28,7 @@ export interface SummaryInput {
 const modeTitles: Record<Mode, string> = {
   apply: 'apply',
   plan: 'plan: nothing was written',
+  prepare: 'prepare: the HSM, the key and the shared grants',
   verify: 'verify: nothing was written',
   teardown: 'teardown',
   'plan-teardown': 'teardown plan: nothing was deleted'

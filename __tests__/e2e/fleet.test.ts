@@ -228,3 +228,44 @@ describe('a fleet in plan mode', () => {
     expect(result.summary).toMatch(/\| fleet-plain \| ❌ failed: Observe: .*enable-on-existing/)
   })
 })
+
+describe('a matrix: one prepare job, then one job per account started together', () => {
+  it('lets the prepare job own the key and the shared grants; the account jobs write only their account', async () => {
+    const prepared = await lab.run(lab.inputs('', 'first-party', { mode: 'prepare' }))
+    assertExit0(prepared)
+    expect(prepared.outputs['key-uri']).toBe(KEY_URI)
+    expect(prepared.outputs['cosmos-principal-id']).toMatch(/^[0-9a-f-]{36}$/)
+    expect(prepared.outputs.accounts).toBe('')
+    const preparation = lab.emulator.requests()
+    expect(preparation.filter(isKeyCreation)).toHaveLength(1)
+    expect(preparation.filter(isRoleAssignmentCreation)).toHaveLength(2)
+    expect(preparation.filter(isAccountCreation)).toEqual([])
+
+    lab.emulator.clearRequests()
+    const names = ['matrix-1', 'matrix-2', 'matrix-3', 'matrix-4']
+    const jobs = await Promise.all(names.map(name => lab.run(lab.inputs(name, 'first-party'))))
+    for (const job of jobs) assertExit0(job)
+    const log = lab.emulator.requests()
+    expect(log.filter(isKeyCreation)).toEqual([])
+    expect(log.filter(isRoleAssignmentCreation)).toEqual([])
+    expect(
+      writes(log)
+        .map(e => accountNameOf(e))
+        .sort()
+    ).toEqual(names)
+    for (const [i, name] of names.entries()) {
+      expect(jobs[i].outputs['key-uri']).toBe(prepared.outputs['key-uri'])
+      expect(jobs[i].outputs['key-version']).toBe(prepared.outputs['key-version'])
+      expect(cosmosAccount(lab.emulator, name).keyVaultKeyUri).toBe(KEY_URI)
+    }
+  })
+
+  it('refuses an account name in the prepare job, before any request', async () => {
+    const result = await lab.run(lab.inputs('matrix-1', 'first-party', { mode: 'prepare' }))
+    expect(result.code).toBe(1)
+    expect(result.stdout + result.stderr).toContain(
+      "Input 'account-name' is 'matrix-1': is for the accounts' jobs: mode 'prepare' makes the HSM, the key and the shared grants, no account."
+    )
+    expect(lab.emulator.requests()).toEqual([])
+  })
+})

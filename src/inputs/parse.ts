@@ -47,15 +47,15 @@ export function parseInputs(source: InputSource, files: InputFiles = nodeFiles):
   const hsm = readHsm(r, where.resourceGroup)
   const securityDomain = readSecurityDomain(r)
   const key = readKey(r)
-  const account = readAccount(r, where.location)
+  const mode = r.oneOf('mode', modes)
+  const account = readAccount(r, where.location, mode)
   const identity = readIdentity(r, signIn, where.resourceGroup)
   const roleScope = r.oneOf('role-scope', roleScopes)
-  const mode = r.oneOf('mode', modes)
   const timeoutMinutes = r.integer('timeout-minutes', 1, 360) ?? 60
   const tags = readTags(r, 'tags')
   const teardown = readTeardown(r, mode, account.name)
   readModeConflicts(r, mode)
-  if (account.others.length && mode !== 'apply' && mode !== 'plan') {
+  if (account.others.length && !['apply', 'plan'].includes(mode)) {
     r.fail(
       'account-name',
       `lists ${account.others.length + 1} accounts: mode '${mode}' takes one account (several are for apply and plan)`
@@ -294,8 +294,17 @@ export function durationDays(value: string): number | undefined {
 /** Accounts one run works on at most; more belong to a matrix of jobs (README). */
 export const MAX_ACCOUNTS = 200
 
-function readAccountNames(r: InputReader): string[] {
+function readAccountNames(r: InputReader, mode: Inputs['mode']): string[] {
   const entries = r.list('account-name')
+  if (mode === 'prepare') {
+    if (entries.length) {
+      r.fail(
+        'account-name',
+        "is for the accounts' jobs: mode 'prepare' makes the HSM, the key and the shared grants, no account"
+      )
+    }
+    return ['']
+  }
   if (!entries.length) {
     r.missing('account-name')
     return ['']
@@ -321,8 +330,12 @@ function readAccountNames(r: InputReader): string[] {
   return names.length ? names : ['']
 }
 
-function readAccount(r: InputReader, location: string | undefined): Inputs['account'] {
-  const names = readAccountNames(r)
+function readAccount(
+  r: InputReader,
+  location: string | undefined,
+  mode: Inputs['mode']
+): Inputs['account'] {
+  const names = readAccountNames(r, mode)
   const concurrency =
     r.integer('account-concurrency', 1, 50, 'must be a whole number from 1 to 50') ?? 8
   const api = r.oneOf('api', apis)
@@ -525,6 +538,20 @@ function readTeardown(
 /** Inputs that ask for a write in a mode that makes none (verify) or only deletes (teardown). */
 function readModeConflicts(r: InputReader, mode: Inputs['mode']): void {
   if (mode === 'apply' || mode === 'plan') return
+  if (mode === 'prepare') {
+    for (const name of [
+      'enable-on-existing',
+      'key-switch',
+      'remove-bootstrap-assignment'
+    ] as const) {
+      if (r.given(name)) {
+        r.problem(
+          `Input '${name}' is about accounts, which mode 'prepare' never touches: set it on the accounts' jobs.`
+        )
+      }
+    }
+    return
+  }
   const writes = [
     'create-hsm',
     'enable-purge-protection',

@@ -14,7 +14,7 @@ export const apis = ['nosql', 'mongodb', 'cassandra', 'gremlin', 'table'] as con
 export const identityModes = ['first-party', 'user-assigned', 'system-assigned'] as const
 export const bootstrapIdentities = ['first-party', 'user-assigned'] as const
 export const roleScopes = ['key', 'keys'] as const
-export const modes = ['apply', 'plan', 'verify', 'teardown', 'plan-teardown'] as const
+export const modes = ['apply', 'plan', 'prepare', 'verify', 'teardown', 'plan-teardown'] as const
 
 export type AuthType = (typeof authTypes)[number]
 export type HsmSku = (typeof hsmSkus)[number]
@@ -160,7 +160,7 @@ export const inputDefaults = {
 
 export type InputName = keyof typeof inputDefaults
 
-/** Every account of the run, in the order `account-name` lists them. */
+/** Every account of the run, in the order `account-name` lists them (none in mode prepare). */
 export function accountNames(inputs: Pick<Inputs, 'account'>): string[] {
-  return [inputs.account.name, ...inputs.account.others]
+  return inputs.account.name ? [inputs.account.name, ...inputs.account.others] : []
 }

@@ -52,11 +52,12 @@ interface Shared {
 
 /**
  * One call per phase, each returning what it produced; the phases that can overlap do. The
- * accounts come last: one in its own log groups, or a fleet `account-concurrency` at a time.
+ * accounts come last: one in its own log groups, or a fleet `account-concurrency` at a time (mode
+ * prepare: none, for the jobs of a matrix to do).
  */
 export async function provision(ctx: StepContext, phases: Phases): Promise<ActionOutputs> {
   const shared = await prepare(ctx, phases)
-  const fleet = ctx.inputs.account.others.length > 0
+  const fleet = accountNames(ctx.inputs).length !== 1
   const { outcomes, removed } = fleet
     ? await provisionFleet(ctx, phases, shared)
     : oneAccount(await provisionAccount(ctx, phases, shared, { removeBootstrap: true }))
@@ -100,6 +101,7 @@ async function provisionFleet(
   shared: Shared
 ): Promise<AccountsDone> {
   const names = accountNames(ctx.inputs)
+  if (!names.length) return { outcomes: [] }
   ctx.log.info(
     `${names.length} accounts on key ${shared.keyUri}, ${ctx.inputs.account.concurrency} at a time.`
   )
@@ -315,7 +317,12 @@ function creationKind(inputs: Inputs): CreationIdentity['kind'] {
 
 /** A system-assigned account needs the bootstrap identity's grant only until it exists. */
 function needsCreationGrant(inputs: Inputs, accounts: (CosmosAccountState | undefined)[]): boolean {
-  return inputs.identity.mode !== 'system-assigned' || accounts.some(account => !account)
+  // No account at all (mode prepare): the accounts' jobs will create theirs.
+  return (
+    inputs.identity.mode !== 'system-assigned' ||
+    !accounts.length ||
+    accounts.some(account => !account)
+  )
 }
 
 function creationIdentity(inputs: Inputs, seen: Observation): CreationIdentity {
