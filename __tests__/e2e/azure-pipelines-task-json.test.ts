@@ -116,9 +116,10 @@ describe('the Azure Pipelines examples', () => {
   const inputs = new Set(taskJson.inputs.map(i => i.name))
   const outputs = new Set(taskJson.outputVariables.map(o => o.name))
 
-  it('exist: a deployment with an approval and a template with its pipeline', () => {
+  it('exist: a deployment with an approval, a template with its pipeline, and a fleet', () => {
     expect(files.sort()).toEqual([
       'azure-pipelines-extends.yml',
+      'azure-pipelines-fleet.yml',
       'azure-pipelines-template.yml',
       'azure-pipelines.yml'
     ])
