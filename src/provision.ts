@@ -1,6 +1,7 @@
 import type { TokenCredential } from '@azure/core-auth'
 import { createCredential } from './auth/credential.js'
 import { signedInPrincipal } from './auth/principal.js'
+import { warmTokens } from './auth/token-warmup.js'
 import type { AzureApis } from './azure/api.js'
 import { createAzureApis } from './azure/clients.js'
 import { sanitizeSdkLog } from './azure/sdk-log.js'
@@ -89,9 +90,10 @@ export async function runProvisioning(
         transport,
         firstIdToken: deps.firstIdToken
       })
-    const principal = await blame.phase(Step.SignIn, () =>
-      signedInPrincipal(credential, cloud, signal)
-    )
+    const principal = await blame.phase(Step.SignIn, () => {
+      warmTokens(credential, cloud, inputs, signal)
+      return signedInPrincipal(credential, cloud, signal)
+    })
     const ctx: StepContext = {
       inputs,
       cloud,

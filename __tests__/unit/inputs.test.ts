@@ -127,7 +127,7 @@ describe('parseInputs: one message per broken rule, naming input, value and rule
     [
       'mode',
       'dry-run',
-      "Input 'mode' is 'dry-run': must be one of apply, plan, verify, teardown, plan-teardown."
+      "Input 'mode' is 'dry-run': must be one of apply, plan, prepare, verify, teardown, plan-teardown."
     ],
     ['hsm-sku', 'Premium', "Input 'hsm-sku' is 'Premium': must be one of Standard_B1"],
     [

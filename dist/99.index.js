@@ -1,8 +1,8 @@
-export const id = 272;
-export const ids = [272];
+export const id = 99;
+export const ids = [99];
 export const modules = {
 
-/***/ 7272:
+/***/ 2099:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -448,6 +448,26 @@ async function signedInPrincipal(credential, cloud, signal) {
         throw new errors/* ActionError */.lZ('The access token has no oid/tid claim, so the signed-in principal is unknown.');
     }
     return { objectId: objectId.toLowerCase(), tenantId: tenantId.toLowerCase() };
+}
+
+;// CONCATENATED MODULE: ./src/auth/token-warmup.ts
+
+/**
+ * Asks for the access tokens the first reads need alongside ARM's at sign-in: each is an exchange
+ * of its own with Entra ID, which would otherwise wait for the read that needs it. The credential
+ * keeps them for those reads; a refusal here is left to the read to report.
+ */
+function warmTokens(credential, cloud, inputs, signal) {
+    const scopes = [(0,src_cloud/* scopeOf */.Od)(cloud.managedHsmResource)];
+    if (usesFirstParty(inputs))
+        scopes.push((0,src_cloud/* scopeOf */.Od)(cloud.graph));
+    for (const scope of scopes)
+        credential.getToken(scope, { abortSignal: signal }).catch(() => { });
+}
+/** Whether the run looks up the Azure Cosmos DB first-party principal (in Microsoft Graph). */
+function usesFirstParty({ identity }) {
+    return (identity.mode === 'first-party' ||
+        (identity.mode === 'system-assigned' && identity.bootstrap === 'first-party'));
 }
 
 // EXTERNAL MODULE: ./node_modules/@azure/arm-cosmosdb/dist/esm/index.js + 96 modules
@@ -4122,6 +4142,7 @@ var provisioning_error = __webpack_require__(6133);
 
 
 
+
 /**
  * The whole sequence: sign in, observe everything that can be read up front, refuse before any
  * write if the run cannot succeed, then let each step write only what differs. In plan mode every
@@ -4152,7 +4173,10 @@ async function runProvisioning(inputs, deps) {
                 transport,
                 firstIdToken: deps.firstIdToken
             });
-        const principal = await blame.phase(steps_names/* Step */.p.SignIn, () => signedInPrincipal(credential, cloud, signal));
+        const principal = await blame.phase(steps_names/* Step */.p.SignIn, () => {
+            warmTokens(credential, cloud, inputs, signal);
+            return signedInPrincipal(credential, cloud, signal);
+        });
         const ctx = {
             inputs,
             cloud,
