@@ -259,7 +259,7 @@ function createCredential(setup) {
             if (setup.firstIdToken)
                 presented.startWith(setup.firstIdToken);
             const credential = new esm/* ClientAssertionCredential */.XI(tenantId ?? '', clientId ?? '', () => presented.fetch(), options);
-            return new MaskingCredential(credential, runner, error => presented.explain(error, clientId ?? ''));
+            return new MaskingCredential(credential, runner, error => presented.explain(error, clientId ?? ''), Date.now, undefined, tenantId);
         }
         case 'azure-cli':
             return new MaskingCredential(new esm/* AzureCliCredential */.nG({ tenantId }), runner);
@@ -383,19 +383,23 @@ class MaskingCredential {
     explain;
     now;
     refreshBeforeMs;
+    homeTenantId;
     tokens = new Map();
     pending = new Map();
     masked = new Set();
-    constructor(inner, runner, explain = () => undefined, now = Date.now, refreshBeforeMs = 5 * 60_000) {
+    constructor(inner, runner, explain = () => undefined, now = Date.now, refreshBeforeMs = 5 * 60_000, 
+    /** The tenant the credential signs in to: a challenge that names it is no other tenant. */
+    homeTenantId) {
         this.inner = inner;
         this.runner = runner;
         this.explain = explain;
         this.now = now;
         this.refreshBeforeMs = refreshBeforeMs;
+        this.homeTenantId = homeTenantId;
     }
     async getToken(scopes, options) {
         // Claims challenges and other tenants always go to the inner credential.
-        if (options?.claims || options?.tenantId)
+        if (options?.claims || this.otherTenant(options?.tenantId))
             return this.acquire(scopes, options);
         const key = [scopes].flat().join(' ');
         const cached = this.tokens.get(key);
@@ -410,6 +414,9 @@ class MaskingCredential {
         if (token)
             this.tokens.set(key, token);
         return token;
+    }
+    otherTenant(tenantId) {
+        return !!tenantId && tenantId.toLowerCase() !== this.homeTenantId?.toLowerCase();
     }
     async acquire(scopes, options) {
         let token;
@@ -2752,11 +2759,8 @@ function requiredNamespaces(inputs) {
         namespaces.push('Microsoft.ManagedIdentity');
     return namespaces;
 }
-/**
- * Every read that depends on nothing else, in parallel. `accountSeen` learns each account's state
- * as soon as it is read, to start what depends on it alone.
- */
-async function observe(ctx, accountSeen) {
+/** Every read that depends on nothing else, in parallel; `early` learns each as it arrives. */
+async function observe(ctx, early = {}) {
     const { inputs, apis } = ctx;
     const uai = inputs.identity.userAssignedIdentity;
     const observeHsm = async () => {
@@ -2771,12 +2775,15 @@ async function observe(ctx, accountSeen) {
         return { hsm, key, adminGrants, rotationPolicy };
     };
     const [providers, { hsm, key, adminGrants, securityDomainDownload, rotationPolicy }, userAssignedIdentity, accounts] = await Promise.all([
-        Promise.all(requiredNamespaces(inputs).map(ns => apis.providers.get(ns))),
+        Promise.all(requiredNamespaces(inputs).map(ns => apis.providers.get(ns))).then(providers => {
+            early.providers?.(providers);
+            return providers;
+        }),
         observeHsm(),
         uai
             ? apis.identities.getUserAssigned(uai.subscriptionId, uai.resourceGroup, uai.name)
             : undefined,
-        readAccounts(ctx, accountSeen)
+        readAccounts(ctx, early)
     ]);
     return {
         providers,
@@ -2791,12 +2798,12 @@ async function observe(ctx, accountSeen) {
     };
 }
 /** Every account of the run, `account-concurrency` reads at a time. */
-async function readAccounts(ctx, accountSeen) {
+async function readAccounts(ctx, early) {
     const { inputs, apis } = ctx;
     const names = (0,settings/* accountNames */.Er)(inputs);
     const states = await mapLimited(names, inputs.account.concurrency, async (name) => {
         const account = await apis.cosmos.get(inputs.resourceGroup, name);
-        accountSeen?.(account);
+        early.account?.(name, account);
         return account;
     });
     return new Map(names.map((name, i) => [name, states[i]]));
@@ -2862,17 +2869,54 @@ async function readableKey(ctx, hsm) {
 
 
 /**
+ * The caller's permissions, read once per scope; undefined where they cannot be read. A scope is
+ * read as soon as a read of the observation shows that a write will need it (see `early`), so
+ * that the check does not wait for the slowest read to start.
+ */
+class PermissionReads {
+    ctx;
+    reads = new Map();
+    constructor(ctx) {
+        this.ctx = ctx;
+    }
+    at(scope) {
+        const key = scope.toLowerCase();
+        let read = this.reads.get(key);
+        if (!read) {
+            read = this.ctx.apis.permissions.at(scope).catch(() => undefined);
+            this.reads.set(key, read);
+        }
+        return read;
+    }
+    /** Starts the reads the first answers of the observation call for (none in plan mode). */
+    get early() {
+        const { inputs, plan } = this.ctx;
+        if (plan)
+            return {};
+        return {
+            providers: providers => {
+                if (providers.some(unregistered))
+                    this.at(subscriptionScope(inputs.subscriptionId));
+            },
+            account: (_, account) => {
+                if (!account)
+                    this.at(groupScope(inputs.subscriptionId, inputs.resourceGroup));
+            }
+        };
+    }
+}
+/**
  * The ARM actions the writes that the observation calls for need, with the caller's permissions
  * at each scope read side by side; answers one message per missing action. A scope whose
  * permissions cannot be read is left to the write itself. Plan mode checks nothing: plans often
  * run under a read-only identity.
  */
-async function missingPermissions(ctx, seen) {
+async function missingPermissions(ctx, seen, reads = new PermissionReads(ctx)) {
     if (ctx.plan)
         return [];
     const needed = neededPermissions(ctx, seen);
     const scopes = [...new Set(needed.map(n => n.scope))];
-    const granted = new Map(await Promise.all(scopes.map(async (scope) => [scope, await ctx.apis.permissions.at(scope).catch(() => undefined)])));
+    const granted = new Map(await Promise.all(scopes.map(async (scope) => [scope, await reads.at(scope)])));
     const messages = needed
         .filter(n => {
         const permissions = granted.get(n.scope);
@@ -2883,14 +2927,17 @@ async function missingPermissions(ctx, seen) {
     // The accounts of a fleet that are created all need the same action at the resource group.
     return [...new Set(messages)];
 }
+const subscriptionScope = (subscriptionId) => `/subscriptions/${subscriptionId}`;
+const groupScope = (subscriptionId, name) => `${subscriptionScope(subscriptionId)}/resourceGroups/${name}`;
+const unregistered = (provider) => !/^(registered|registering)$/i.test(provider.registrationState);
 function neededPermissions(ctx, seen) {
     const { inputs } = ctx;
-    const subscription = `/subscriptions/${inputs.subscriptionId}`;
-    const group = (name) => `${subscription}/resourceGroups/${name}`;
+    const subscription = subscriptionScope(inputs.subscriptionId);
+    const group = (name) => groupScope(inputs.subscriptionId, name);
     const needed = [];
     const need = (scope, where, action, why, role) => needed.push({ scope, where, action, why, role });
     for (const provider of seen.providers) {
-        if (/^(registered|registering)$/i.test(provider.registrationState))
+        if (!unregistered(provider))
             continue;
         need(subscription, `subscription ${inputs.subscriptionId}`, `${provider.namespace}/register/action`, `register the ${provider.namespace} resource provider`, 'Contributor on the subscription');
     }
@@ -3557,12 +3604,18 @@ async function observeAndCheck(ctx) {
     const firstParty = creationKind(ctx.inputs) === 'first-party';
     // Looked up before any write, so that a Graph refusal changes nothing; alongside the other
     // reads, and only needed while an account does not exist (which the reads tell).
-    const seen = await observe(ctx, account => {
-        if (firstParty && needsCreationGrant(ctx.inputs, [account])) {
-            firstPartyPrincipalId(ctx).catch(() => { });
+    const permissions = new PermissionReads(ctx);
+    const early = permissions.early;
+    const seen = await observe(ctx, {
+        ...early,
+        account: (name, account) => {
+            early.account?.(name, account);
+            if (firstParty && needsCreationGrant(ctx.inputs, [account])) {
+                firstPartyPrincipalId(ctx).catch(() => { });
+            }
         }
     });
-    const refused = preflight(ctx, seen, await missingPermissions(ctx, seen));
+    const refused = preflight(ctx, seen, await missingPermissions(ctx, seen, permissions));
     if (firstParty && needsCreationGrant(ctx.inputs, [...seen.accounts.values()])) {
         await firstPartyPrincipalId(ctx);
     }

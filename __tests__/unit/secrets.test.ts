@@ -83,6 +83,27 @@ describe('MaskingCredential', () => {
     expect(runner.secrets).toHaveLength(2)
   })
 
+  it("serves a challenge that names its own tenant from the kept token; another tenant's goes to the inner credential", async () => {
+    const runner = new FakeRunner()
+    const asked: (string | undefined)[] = []
+    const inner = {
+      getToken: async (_: string | string[], options?: { tenantId?: string }) => {
+        asked.push(options?.tenantId)
+        return { token: fakeJwt({ n: asked.length }), expiresOnTimestamp: Date.now() + 3_600_000 }
+      }
+    }
+    const home = '11111111-1111-1111-1111-111111111111'
+    const credential = new MaskingCredential(inner, runner, undefined, Date.now, undefined, home)
+    const hsm = 'https://managedhsm.azure.net/.default'
+    const warmed = await credential.getToken(hsm)
+    expect(await credential.getToken(hsm, { tenantId: home.toUpperCase() })).toBe(warmed)
+    expect(asked).toEqual([undefined])
+    const other = '22222222-2222-2222-2222-222222222222'
+    const foreign = await credential.getToken(hsm, { tenantId: other })
+    expect(foreign).not.toBe(warmed)
+    expect(asked).toEqual([undefined, other])
+  })
+
   it('rewrites sign-in errors through explain()', async () => {
     const runner = new FakeRunner()
     const failing = { getToken: async () => Promise.reject(new Error('AADSTS700213: no match')) }

@@ -44,8 +44,13 @@ export function createCredential(setup: CredentialSetup): TokenCredential {
         () => presented.fetch(),
         options
       )
-      return new MaskingCredential(credential, runner, error =>
-        presented.explain(error, clientId ?? '')
+      return new MaskingCredential(
+        credential,
+        runner,
+        error => presented.explain(error, clientId ?? ''),
+        Date.now,
+        undefined,
+        tenantId
       )
     }
     case 'azure-cli':
@@ -184,7 +189,9 @@ export class MaskingCredential implements TokenCredential {
     private readonly runner: Pick<Runner, 'setSecret'>,
     private readonly explain: (error: unknown) => Error | undefined = () => undefined,
     private readonly now: () => number = Date.now,
-    private readonly refreshBeforeMs = 5 * 60_000
+    private readonly refreshBeforeMs = 5 * 60_000,
+    /** The tenant the credential signs in to: a challenge that names it is no other tenant. */
+    private readonly homeTenantId?: string
   ) {}
 
   async getToken(
@@ -192,7 +199,7 @@ export class MaskingCredential implements TokenCredential {
     options?: GetTokenOptions
   ): Promise<AccessToken | null> {
     // Claims challenges and other tenants always go to the inner credential.
-    if (options?.claims || options?.tenantId) return this.acquire(scopes, options)
+    if (options?.claims || this.otherTenant(options?.tenantId)) return this.acquire(scopes, options)
     const key = [scopes].flat().join(' ')
     const cached = this.tokens.get(key)
     if (cached && cached.expiresOnTimestamp - this.now() > this.refreshBeforeMs) return cached
@@ -204,6 +211,10 @@ export class MaskingCredential implements TokenCredential {
     const token = await pending
     if (token) this.tokens.set(key, token)
     return token
+  }
+
+  private otherTenant(tenantId: string | undefined): boolean {
+    return !!tenantId && tenantId.toLowerCase() !== this.homeTenantId?.toLowerCase()
   }
 
   private async acquire(

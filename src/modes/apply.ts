@@ -26,7 +26,7 @@ import { ensureHsm } from '../steps/hsm.js'
 import { ensureDefaultIdentity, ensureUserAssignedAttached } from '../steps/identity.js'
 import { Step, type StepName } from '../steps/names.js'
 import { observe, type Observation } from '../steps/observe.js'
-import { missingPermissions } from '../steps/permissions.js'
+import { missingPermissions, PermissionReads } from '../steps/permissions.js'
 import { preflight } from '../steps/preflight.js'
 import { firstPartyPrincipalId } from '../steps/principals.js'
 import { ensureProviders, type ProviderRegistrations } from '../steps/providers.js'
@@ -297,12 +297,18 @@ async function observeAndCheck(
   const firstParty = creationKind(ctx.inputs) === 'first-party'
   // Looked up before any write, so that a Graph refusal changes nothing; alongside the other
   // reads, and only needed while an account does not exist (which the reads tell).
-  const seen = await observe(ctx, account => {
-    if (firstParty && needsCreationGrant(ctx.inputs, [account])) {
-      firstPartyPrincipalId(ctx).catch(() => {})
+  const permissions = new PermissionReads(ctx)
+  const early = permissions.early
+  const seen = await observe(ctx, {
+    ...early,
+    account: (name, account) => {
+      early.account?.(name, account)
+      if (firstParty && needsCreationGrant(ctx.inputs, [account])) {
+        firstPartyPrincipalId(ctx).catch(() => {})
+      }
     }
   })
-  const refused = preflight(ctx, seen, await missingPermissions(ctx, seen))
+  const refused = preflight(ctx, seen, await missingPermissions(ctx, seen, permissions))
   if (firstParty && needsCreationGrant(ctx.inputs, [...seen.accounts.values()])) {
     await firstPartyPrincipalId(ctx)
   }

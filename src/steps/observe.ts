@@ -37,14 +37,14 @@ function requiredNamespaces(inputs: Inputs): string[] {
   return namespaces
 }
 
-/**
- * Every read that depends on nothing else, in parallel. `accountSeen` learns each account's state
- * as soon as it is read, to start what depends on it alone.
- */
-export async function observe(
-  ctx: StepContext,
-  accountSeen?: (account: CosmosAccountState | undefined) => void
-): Promise<Observation> {
+/** Learns reads as they arrive, to start what depends on them alone. */
+export interface EarlyReads {
+  providers?(providers: ProviderState[]): void
+  account?(name: string, account: CosmosAccountState | undefined): void
+}
+
+/** Every read that depends on nothing else, in parallel; `early` learns each as it arrives. */
+export async function observe(ctx: StepContext, early: EarlyReads = {}): Promise<Observation> {
   const { inputs, apis } = ctx
   const uai = inputs.identity.userAssignedIdentity
   const observeHsm = async () => {
@@ -63,12 +63,15 @@ export async function observe(
     userAssignedIdentity,
     accounts
   ] = await Promise.all([
-    Promise.all(requiredNamespaces(inputs).map(ns => apis.providers.get(ns))),
+    Promise.all(requiredNamespaces(inputs).map(ns => apis.providers.get(ns))).then(providers => {
+      early.providers?.(providers)
+      return providers
+    }),
     observeHsm(),
     uai
       ? apis.identities.getUserAssigned(uai.subscriptionId, uai.resourceGroup, uai.name)
       : undefined,
-    readAccounts(ctx, accountSeen)
+    readAccounts(ctx, early)
   ])
   return {
     providers,
@@ -86,13 +89,13 @@ export async function observe(
 /** Every account of the run, `account-concurrency` reads at a time. */
 async function readAccounts(
   ctx: StepContext,
-  accountSeen?: (account: CosmosAccountState | undefined) => void
+  early: EarlyReads
 ): Promise<Map<string, CosmosAccountState | undefined>> {
   const { inputs, apis } = ctx
   const names = accountNames(inputs)
   const states = await mapLimited(names, inputs.account.concurrency, async name => {
     const account = await apis.cosmos.get(inputs.resourceGroup, name)
-    accountSeen?.(account)
+    early.account?.(name, account)
     return account
   })
   return new Map(names.map((name, i) => [name, states[i]]))

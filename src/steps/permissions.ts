@@ -1,7 +1,7 @@
-import type { CosmosAccountState, Permission } from '../azure/api.js'
+import type { CosmosAccountState, Permission, ProviderState } from '../azure/api.js'
 import { allows } from '../azure/permissions.js'
 import type { StepContext } from './context.js'
-import type { Observation } from './observe.js'
+import type { EarlyReads, Observation } from './observe.js'
 import { sameIdentity } from './account-state.js'
 
 /** One ARM action a write of this run needs, where, why, and a built-in role that grants it. */
@@ -14,21 +14,56 @@ interface Needed {
 }
 
 /**
+ * The caller's permissions, read once per scope; undefined where they cannot be read. A scope is
+ * read as soon as a read of the observation shows that a write will need it (see `early`), so
+ * that the check does not wait for the slowest read to start.
+ */
+export class PermissionReads {
+  private readonly reads = new Map<string, Promise<Permission[] | undefined>>()
+
+  constructor(private readonly ctx: StepContext) {}
+
+  at(scope: string): Promise<Permission[] | undefined> {
+    const key = scope.toLowerCase()
+    let read = this.reads.get(key)
+    if (!read) {
+      read = this.ctx.apis.permissions.at(scope).catch(() => undefined)
+      this.reads.set(key, read)
+    }
+    return read
+  }
+
+  /** Starts the reads the first answers of the observation call for (none in plan mode). */
+  get early(): EarlyReads {
+    const { inputs, plan } = this.ctx
+    if (plan) return {}
+    return {
+      providers: providers => {
+        if (providers.some(unregistered)) this.at(subscriptionScope(inputs.subscriptionId))
+      },
+      account: (_, account) => {
+        if (!account) this.at(groupScope(inputs.subscriptionId, inputs.resourceGroup))
+      }
+    }
+  }
+}
+
+/**
  * The ARM actions the writes that the observation calls for need, with the caller's permissions
  * at each scope read side by side; answers one message per missing action. A scope whose
  * permissions cannot be read is left to the write itself. Plan mode checks nothing: plans often
  * run under a read-only identity.
  */
-export async function missingPermissions(ctx: StepContext, seen: Observation): Promise<string[]> {
+export async function missingPermissions(
+  ctx: StepContext,
+  seen: Observation,
+  reads = new PermissionReads(ctx)
+): Promise<string[]> {
   if (ctx.plan) return []
   const needed = neededPermissions(ctx, seen)
   const scopes = [...new Set(needed.map(n => n.scope))]
   const granted = new Map<string, Permission[] | undefined>(
-    await Promise.all(
-      scopes.map(
-        async scope => [scope, await ctx.apis.permissions.at(scope).catch(() => undefined)] as const
-      )
-    )
+    await Promise.all(scopes.map(async scope => [scope, await reads.at(scope)] as const))
   )
   const messages = needed
     .filter(n => {
@@ -44,16 +79,22 @@ export async function missingPermissions(ctx: StepContext, seen: Observation): P
   return [...new Set(messages)]
 }
 
+const subscriptionScope = (subscriptionId: string) => `/subscriptions/${subscriptionId}`
+const groupScope = (subscriptionId: string, name: string) =>
+  `${subscriptionScope(subscriptionId)}/resourceGroups/${name}`
+const unregistered = (provider: ProviderState) =>
+  !/^(registered|registering)$/i.test(provider.registrationState)
+
 function neededPermissions(ctx: StepContext, seen: Observation): Needed[] {
   const { inputs } = ctx
-  const subscription = `/subscriptions/${inputs.subscriptionId}`
-  const group = (name: string) => `${subscription}/resourceGroups/${name}`
+  const subscription = subscriptionScope(inputs.subscriptionId)
+  const group = (name: string) => groupScope(inputs.subscriptionId, name)
   const needed: Needed[] = []
   const need = (scope: string, where: string, action: string, why: string, role: string) =>
     needed.push({ scope, where, action, why, role })
 
   for (const provider of seen.providers) {
-    if (/^(registered|registering)$/i.test(provider.registrationState)) continue
+    if (!unregistered(provider)) continue
     need(
       subscription,
       `subscription ${inputs.subscriptionId}`,
