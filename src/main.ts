@@ -1,9 +1,10 @@
 import { describeError } from './errors.js'
 import { parseInputs } from './inputs/parse.js'
+import type { InputSource } from './inputs/reader.js'
 import type { Inputs } from './inputs/settings.js'
 import type { ProvisioningDeps } from './provision.js'
 import { ProvisioningError } from './provisioning-error.js'
-import { githubRunner } from './runner/github.js'
+import { idTokenWithRetries } from './runner/github-id-token.js'
 import type { Runner } from './runner/runner.js'
 import { sanitize } from './sanitize.js'
 import { renderInputErrorSummary, renderSummary, setOutputs } from './summary.js'
@@ -15,16 +16,19 @@ import type { StepRecord } from './steps/context.js'
 
 /**
  * The action: validate every input, provision within `timeout-minutes`, set the outputs and the
- * job summary, and fail with a message (never a token) when anything goes wrong.
+ * job summary, and fail with a message (never a token) when anything goes wrong. Without a
+ * `runner`, it is GitHub Actions': the inputs are read and the first ID token asked for before the
+ * Actions toolkit loads.
  */
 export async function run(
-  runner: Runner = githubRunner(),
+  given?: Runner,
   deps: Omit<ProvisioningDeps, 'runner' | 'signal'> = {}
 ): Promise<void> {
   let inputs: Inputs
   try {
-    inputs = parseInputs(runner)
+    inputs = parseInputs(given ?? githubInputs())
   } catch (error) {
+    const runner = given ?? (await loadGitHubRunner())
     const message = describeError(error)
     await writeSummary(runner, renderInputErrorSummary(message))
     runner.setFailed(message)
@@ -39,12 +43,15 @@ export async function run(
   }, inputs.timeoutMinutes * 60_000)
   timer.unref?.()
 
-  // Asked for now, so that the runner's answer comes while the Azure SDKs load.
+  // Asked for now, so that the runner's answer comes while the toolkit and the Azure SDKs load.
   const firstIdToken =
     inputs.auth.type === 'oidc' && !deps.credential
-      ? runner.getIdToken(inputs.auth.audience)
+      ? given
+        ? given.getIdToken(inputs.auth.audience)
+        : idTokenWithRetries(inputs.auth.audience)
       : undefined
   firstIdToken?.catch(() => {})
+  const runner = given ?? (await loadGitHubRunner())
 
   try {
     const { runProvisioning } = await import('./provision.js')
@@ -171,4 +178,16 @@ async function writeSummary(runner: Runner, markdown: string): Promise<void> {
   } catch (error) {
     runner.warning(`Could not write the job summary: ${describeError(error)}`)
   }
+}
+
+/** The action's inputs as the runner passes them (INPUT_<NAME>), as `core.getInput` reads them. */
+function githubInputs(env: NodeJS.ProcessEnv = process.env): InputSource {
+  return {
+    getInput: name => (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim()
+  }
+}
+
+async function loadGitHubRunner(): Promise<Runner> {
+  const { githubRunner } = await import('./runner/github.js')
+  return githubRunner()
 }

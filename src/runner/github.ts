@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import { plainText } from '../escape.js'
+import { idTokenWithRetries } from './github-id-token.js'
 import type { Runner } from './runner.js'
 
 export function githubRunner(): Runner {
@@ -12,7 +13,7 @@ export function githubRunner(): Runner {
     debug: message => core.debug(plainText(message)),
     group: (name, fn) => core.group(plainText(name), fn),
     setSecret: value => core.setSecret(value),
-    getIdToken,
+    getIdToken: audience => idTokenWithRetries(audience, m => core.debug(m)),
     summary: async markdown => {
       if (!process.env.GITHUB_STEP_SUMMARY) return
       await core.summary.addRaw(markdown, true).write()
@@ -39,25 +40,6 @@ export function githubRunner(): Runner {
         marker: { account: comment.account, environment: comment.environment },
         log: { info: m => core.info(plainText(m)), debug: m => core.debug(plainText(m)) }
       })
-    }
-  }
-}
-
-/**
- * core.getIDToken retries only 5xx answers; a throttled (429) or cut-off request to the runner's
- * token endpoint is retried here with a short backoff. A missing permission is not retried.
- */
-async function getIdToken(audience: string): Promise<string> {
-  const delays = [1_000, 2_000, 4_000, 8_000]
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await core.getIDToken(audience)
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error)
-      const permanent = /ACTIONS_ID_TOKEN_REQUEST_(URL|TOKEN)/.test(message)
-      if (permanent || attempt >= delays.length) throw error
-      core.debug(`Getting an ID token failed (${message.split('\n')[0]}); retrying.`)
-      await new Promise(resolve => setTimeout(resolve, delays[attempt]))
     }
   }
 }
