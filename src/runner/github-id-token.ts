@@ -67,7 +67,7 @@ async function get(url: URL, bearer: string, env: Env): Promise<{ status: number
     method: 'GET',
     headers: { Authorization: `Bearer ${bearer}`, Accept: 'application/json' },
     timeout: RESPONSE_TIMEOUT_MS,
-    ...(socket ? { createConnection: () => socket, agent: false } : {})
+    ...(socket ? { createConnection: () => socket } : {})
   }
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest
   return new Promise((resolve, reject) => {
