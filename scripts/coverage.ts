@@ -85,8 +85,16 @@ function bundleCoverage(raw: string, bundle: string, into: string): number {
   const ours = (url: string) => url.startsWith(folder) && url.endsWith('.js')
   mkdirSync(into, { recursive: true })
   let kept = 0
+  let cutOff = 0
   for (const name of existsSync(raw) ? readdirSync(raw) : []) {
-    const data = JSON.parse(readFileSync(join(raw, name), 'utf8')) as RawCoverage
+    let data: RawCoverage
+    try {
+      data = JSON.parse(readFileSync(join(raw, name), 'utf8')) as RawCoverage
+    } catch {
+      // A process the resilience suites kill while it writes its coverage leaves the file cut off.
+      cutOff++
+      continue
+    }
     const result = data.result.filter(r => ours(r.url))
     if (!result.length) continue
     const cache = Object.fromEntries(
@@ -95,6 +103,7 @@ function bundleCoverage(raw: string, bundle: string, into: string): number {
     writeFileSync(join(into, name), JSON.stringify({ result, 'source-map-cache': cache }))
     kept++
   }
+  if (cutOff) console.log(`${cutOff} coverage file(s) cut off by a killed process: left out`)
   return kept
 }
 

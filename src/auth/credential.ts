@@ -79,6 +79,7 @@ export class FederatedAssertion {
   private claims: Record<string, unknown> | undefined
   private last: { token: string; at: number; expiresAt?: number } | undefined
   private first: Promise<string> | undefined
+  private pending: Promise<string> | undefined
 
   constructor(
     private readonly runner: Pick<Runner, 'getIdToken' | 'setSecret'>,
@@ -93,8 +94,14 @@ export class FederatedAssertion {
     this.first = token
   }
 
+  /** Callers at the same moment (the access tokens asked for side by side) share one ID token. */
   async fetch(): Promise<string> {
     if (this.last && this.reusable(this.last)) return this.last.token
+    this.pending ??= this.fetchFresh().finally(() => (this.pending = undefined))
+    return this.pending
+  }
+
+  private async fetchFresh(): Promise<string> {
     let token: string
     const first = this.first
     this.first = undefined

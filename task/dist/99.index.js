@@ -288,6 +288,7 @@ class FederatedAssertion {
     claims;
     last;
     first;
+    pending;
     constructor(runner, audience, now = Date.now, reuseWithinMs = 2_000) {
         this.runner = runner;
         this.audience = audience;
@@ -299,9 +300,14 @@ class FederatedAssertion {
         token.catch(() => { });
         this.first = token;
     }
+    /** Callers at the same moment (the access tokens asked for side by side) share one ID token. */
     async fetch() {
         if (this.last && this.reusable(this.last))
             return this.last.token;
+        this.pending ??= this.fetchFresh().finally(() => (this.pending = undefined));
+        return this.pending;
+    }
+    async fetchFresh() {
         let token;
         const first = this.first;
         this.first = undefined;
