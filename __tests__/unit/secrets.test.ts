@@ -127,6 +127,27 @@ describe('FederatedAssertion', () => {
     expect(runner.secrets).toEqual([first, second])
   })
 
+  it('gives callers at the same moment one ID token, and one failure', async () => {
+    const runner = new FakeRunner()
+    const assertion = new FederatedAssertion(runner, 'api://AzureADTokenExchange')
+    const tokens = await Promise.all([assertion.fetch(), assertion.fetch(), assertion.fetch()])
+    expect(new Set(tokens).size).toBe(1)
+    expect(runner.idTokens).toBe(1)
+
+    let asked = 0
+    const refusing = {
+      setSecret: () => {},
+      getIdToken: async () => {
+        asked++
+        throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable')
+      }
+    }
+    const failing = new FederatedAssertion(refusing, 'api://AzureADTokenExchange')
+    const outcomes = await Promise.allSettled([failing.fetch(), failing.fetch()])
+    expect(outcomes.map(o => o.status)).toEqual(['rejected', 'rejected'])
+    expect(asked).toBe(1)
+  })
+
   it('explains AADSTS700213 with the presented issuer, subject and audience, but never the token', async () => {
     const runner = new FakeRunner()
     const assertion = new FederatedAssertion(runner, 'api://AzureADTokenExchange')
