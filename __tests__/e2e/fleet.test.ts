@@ -269,3 +269,30 @@ describe('a matrix: one prepare job, then one job per account started together',
     expect(lab.emulator.requests()).toEqual([])
   })
 })
+
+describe('a fleet within the subscription write budget', () => {
+  it('waits out every 429 for its Retry-After and creates every account', async () => {
+    // Two writes in the bucket, two more a second: the fleet's account creations cannot all go at once.
+    lab.emulator.setTiming({ armWriteBucket: 2, armWriteRefillPerSecond: 2 })
+    const names = ['budget-1', 'budget-2', 'budget-3', 'budget-4', 'budget-5', 'budget-6']
+    const result = await lab.run(
+      lab.inputs(names.join(','), 'first-party', { 'account-concurrency': '6' })
+    )
+    assertExit0(result)
+    const log = lab.emulator.requests()
+    const throttled = log.filter(e => e.status === 429)
+    expect(throttled.length).toBeGreaterThan(0)
+    expect(throttled.every(e => e.retryAfterSeconds !== undefined)).toBe(true)
+    // Every account created once, each after its 429s.
+    expect(
+      log
+        .filter(e => isAccountCreation(e) && e.status < 300)
+        .map(accountNameOf)
+        .sort()
+    ).toEqual(names)
+    for (const name of names) {
+      expect(cosmosAccount(lab.emulator, name).keyVaultKeyUri).toBe(KEY_URI)
+    }
+    expect(Object.values(accountsOutput(result.outputs)).every(a => !a.error)).toBe(true)
+  })
+})
