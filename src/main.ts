@@ -75,7 +75,7 @@ export async function run(
     const unhealthy = result.records.filter(r => r.result === 'failed')
     if (inputs.mode === 'verify' && unhealthy.length) {
       runner.setFailed(
-        `Verify found ${unhealthy.length} problem(s):\n${unhealthy.map(r => `- ${r.step}: ${r.action.replace(/^check: /, '')}: ${r.observed}`).join('\n')}`
+        `Verify found ${unhealthy.length} problem(s):\n${unhealthy.map(r => `- ${r.account ? `${r.account}: ` : ''}${r.step}: ${r.action.replace(/^check: /, '')}: ${r.observed}`).join('\n')}`
       )
       return
     }

@@ -6,6 +6,7 @@
 import { describe, expect, it } from '@jest/globals'
 import {
   accountNameOf,
+  adminRequest,
   assertExit0,
   cosmosAccount,
   defaultNames,
@@ -294,5 +295,43 @@ describe('a fleet within the subscription write budget', () => {
       expect(cosmosAccount(lab.emulator, name).keyVaultKeyUri).toBe(KEY_URI)
     }
     expect(Object.values(accountsOutput(result.outputs)).every(a => !a.error)).toBe(true)
+  })
+})
+
+describe('verify over a fleet', () => {
+  const names = ['verify-sa-1', 'verify-sa-2', 'verify-sa-3']
+  const inputs = (mode: 'apply' | 'verify') =>
+    lab.inputs(names.join(','), 'system-assigned', { mode })
+
+  it('checks the HSM and the key once and each account on its own, and fails naming only the account that lost its grant', async () => {
+    assertExit0(await lab.run(inputs('apply')))
+    lab.emulator.clearRequests()
+    const healthy = await lab.run(inputs('verify'))
+    assertExit0(healthy)
+    expect(writes(lab.emulator.requests())).toEqual([])
+    expect(healthy.outputs.healthy).toBe('true')
+    const checks = JSON.parse(healthy.outputs.findings) as { account?: string; check: string }[]
+    // The key's own checks once; each account's checks with its name.
+    expect(checks.filter(c => /RSA-HSM with wrapKey/.test(c.check))).toHaveLength(1)
+    for (const name of names) {
+      expect(checks.filter(c => c.account === name).length).toBeGreaterThanOrEqual(5)
+    }
+
+    const lost = cosmosAccount(lab.emulator, 'verify-sa-2').systemAssignedPrincipalId!
+    const removed = await adminRequest(lab.emulator, '/hsm-role-assignments', 'DELETE', {
+      hsm: defaultNames.hsmName,
+      principalId: lost
+    })
+    expect(removed.json.removed?.length).toBe(1)
+    const revoked = await lab.run(inputs('verify'))
+    expect(revoked.code).toBe(1)
+    expect(revoked.outputs.healthy).toBe('false')
+    const message = revoked.stdout + revoked.stderr
+    expect(message).toMatch(new RegExp(`- verify-sa-2: Cosmos DB key access: ${lost} holds`))
+    expect(message).not.toMatch(/- verify-sa-[13]: /)
+    const accounts = accountsOutput(revoked.outputs)
+    expect(accounts['verify-sa-2'].error).toMatch(/^Verify: .*no such assignment/)
+    expect(accounts['verify-sa-1'].error).toBeUndefined()
+    expect(accounts['verify-sa-3'].error).toBeUndefined()
   })
 })

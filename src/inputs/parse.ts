@@ -55,10 +55,10 @@ export function parseInputs(source: InputSource, files: InputFiles = nodeFiles):
   const tags = readTags(r, 'tags')
   const teardown = readTeardown(r, mode, account.name)
   readModeConflicts(r, mode)
-  if (account.others.length && !['apply', 'plan'].includes(mode)) {
+  if (account.others.length && !['apply', 'plan', 'verify'].includes(mode)) {
     r.fail(
       'account-name',
-      `lists ${account.others.length + 1} accounts: mode '${mode}' takes one account (several are for apply and plan)`
+      `lists ${account.others.length + 1} accounts: mode '${mode}' takes one account (several are for apply, plan and verify)`
     )
   }
   const prComment = {

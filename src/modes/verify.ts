@@ -4,7 +4,15 @@ import { keyUriFor, sameKey, versionlessKeyUri } from '../key-uri.js'
 import { buildOutputs, keyStatusCode, type ActionOutputs } from '../outputs.js'
 import { hsmRoles, roleGuidOf, scopeCovers } from '../roles.js'
 import { isSucceeded, sameIdentity } from '../steps/account-state.js'
-import { dataPlaneUri, record, type Phases, type StepContext } from '../steps/context.js'
+import { mapLimited } from '../concurrency.js'
+import { accountNames } from '../inputs/settings.js'
+import {
+  accountContext,
+  dataPlaneUri,
+  record,
+  type Phases,
+  type StepContext
+} from '../steps/context.js'
 import { keyScopeOf } from '../steps/grants.js'
 import { keyMismatches } from '../steps/key.js'
 import { Step, type StepName } from '../steps/names.js'
@@ -15,6 +23,8 @@ import { wantedPolicy } from '../steps/rotation.js'
 /** One check of mode verify: what it expects, what it saw, and how it ended. */
 export interface Finding {
   step: StepName
+  /** In a fleet: the account checked; none for the checks of the HSM and the key. */
+  account?: string
   check: string
   result: 'ok' | 'warning' | 'failed'
   observed: string
@@ -38,44 +48,83 @@ const CATCH_UP_MS = 24 * 3600_000
 const EXPIRY_WARNING_MS = 30 * 24 * 3600_000
 
 /**
- * Reads everything and writes nothing: whether the account really uses the expected key through
- * an identity that holds it, and whether the key and the HSM are fit. One finding per check.
+ * Reads everything and writes nothing: whether each account really uses the expected key through
+ * an identity that holds it, and whether the key and the HSM are fit. One finding per check; the
+ * HSM's and the key's once, the accounts' for each account (a fleet side by side).
  */
 export async function verify(ctx: StepContext, { phase }: Phases): Promise<ActionOutputs> {
   const seen = await phase(Step.Observe, () => observe(ctx))
-  const findings = await phase(Step.Verify, () => checks(ctx, seen))
+  const names = accountNames(ctx.inputs)
+  const fleet = names.length > 1
+  const findings = await phase(Step.Verify, async () => {
+    const shared = await sharedChecks(ctx, seen)
+    // Looked up once for all the accounts that need it.
+    if (ctx.inputs.identity.mode === 'first-party') firstPartyPrincipalId(ctx).catch(() => {})
+    const perAccount = await mapLimited(names, ctx.inputs.account.concurrency, name =>
+      accountChecks(fleet ? accountContext(ctx, name) : ctx, seen, seen.accounts.get(name))
+    )
+    return [...shared, ...perAccount.flat()]
+  })
   for (const f of findings) {
     record(ctx, {
       step: f.step,
+      ...(f.account ? { account: f.account } : {}),
       observed: f.observed,
       action: `check: ${f.check}`,
       result: f.result
     })
   }
   const healthy = findings.every(f => f.result !== 'failed')
+  const failedChecks = (name: string) =>
+    findings.filter(f => f.account === name && f.result === 'failed')
   return buildOutputs({
     hsmUri: dataPlaneUri(ctx, seen.hsm),
     keyUri: keyUriFor(dataPlaneUri(ctx, seen.hsm), ctx.inputs.key.name),
     key: seen.key?.key,
     adminPrincipalId: ctx.principal.objectId,
-    account: seen.account,
+    account: fleet ? undefined : seen.account,
     assignments: [],
     changed: false,
-    verdict: { healthy, findings }
+    verdict: { healthy, findings },
+    fleet: fleet
+      ? names.map(name => {
+          const failed = failedChecks(name)
+          return {
+            name,
+            account: seen.accounts.get(name),
+            changed: false,
+            ...(failed.length
+              ? {
+                  failure: {
+                    step: Step.Verify,
+                    message: failed.map(f => `${f.check}: ${f.observed}`).join('; ')
+                  }
+                }
+              : {})
+          }
+        })
+      : undefined
   })
 }
 
-async function checks(ctx: StepContext, seen: Observation): Promise<Finding[]> {
+/** Collects findings; in an account's context each carries the account's name. */
+function findingsOf(ctx: StepContext): { findings: Finding[]; add: Add } {
   const findings: Finding[] = []
-  const add = (step: StepName, check: string, ok: boolean | 'warning', observed: string) =>
+  const add: Add = (step, check, ok, observed) =>
     findings.push({
       step,
+      ...(ctx.account ? { account: ctx.account } : {}),
       check,
       observed,
       result: ok === 'warning' ? 'warning' : ok ? 'ok' : 'failed'
     })
+  return { findings, add }
+}
 
-  const { hsm, account } = seen
+/** The HSM and the key, once for every account. */
+async function sharedChecks(ctx: StepContext, seen: Observation): Promise<Finding[]> {
+  const { findings, add } = findingsOf(ctx)
+  const { hsm } = seen
   const key = seen.key?.key
   if (!hsm) {
     add(Step.Hsm, 'the HSM exists', false, `no Managed HSM '${ctx.inputs.hsm.name}'`)
@@ -129,7 +178,18 @@ async function checks(ctx: StepContext, seen: Observation): Promise<Finding[]> {
     }
     if (hsm) await checkRotationPolicy(ctx, dataPlaneUri(ctx, hsm), key, add)
   }
+  return findings
+}
 
+/** One account: on the key, healthy, on the current version, through an identity that holds it. */
+async function accountChecks(
+  ctx: StepContext,
+  seen: Observation,
+  account: CosmosAccountState | undefined
+): Promise<Finding[]> {
+  const { findings, add } = findingsOf(ctx)
+  const { hsm } = seen
+  const key = seen.key?.key
   if (!account) {
     add(
       Step.Account,

@@ -3925,6 +3925,8 @@ async function removeGrant(ctx, rbac, removal) {
 
 
 
+
+
 /** What each revocation code of `customerManagedKeyStatus` means (Azure Cosmos DB's substatus codes). */
 const revocationCodes = {
     '4000': "Microsoft Entra ID gave the account's default identity no token",
@@ -3941,41 +3943,78 @@ const revocationCodes = {
 const CATCH_UP_MS = 24 * 3600_000;
 const EXPIRY_WARNING_MS = 30 * 24 * 3600_000;
 /**
- * Reads everything and writes nothing: whether the account really uses the expected key through
- * an identity that holds it, and whether the key and the HSM are fit. One finding per check.
+ * Reads everything and writes nothing: whether each account really uses the expected key through
+ * an identity that holds it, and whether the key and the HSM are fit. One finding per check; the
+ * HSM's and the key's once, the accounts' for each account (a fleet side by side).
  */
 async function verify(ctx, { phase }) {
     const seen = await phase(steps_names/* Step */.p.Observe, () => observe(ctx));
-    const findings = await phase(steps_names/* Step */.p.Verify, () => checks(ctx, seen));
+    const names = (0,settings/* accountNames */.Er)(ctx.inputs);
+    const fleet = names.length > 1;
+    const findings = await phase(steps_names/* Step */.p.Verify, async () => {
+        const shared = await sharedChecks(ctx, seen);
+        // Looked up once for all the accounts that need it.
+        if (ctx.inputs.identity.mode === 'first-party')
+            firstPartyPrincipalId(ctx).catch(() => { });
+        const perAccount = await mapLimited(names, ctx.inputs.account.concurrency, name => accountChecks(fleet ? accountContext(ctx, name) : ctx, seen, seen.accounts.get(name)));
+        return [...shared, ...perAccount.flat()];
+    });
     for (const f of findings) {
         record(ctx, {
             step: f.step,
+            ...(f.account ? { account: f.account } : {}),
             observed: f.observed,
             action: `check: ${f.check}`,
             result: f.result
         });
     }
     const healthy = findings.every(f => f.result !== 'failed');
+    const failedChecks = (name) => findings.filter(f => f.account === name && f.result === 'failed');
     return (0,outputs/* buildOutputs */.JZ)({
         hsmUri: dataPlaneUri(ctx, seen.hsm),
         keyUri: keyUriFor(dataPlaneUri(ctx, seen.hsm), ctx.inputs.key.name),
         key: seen.key?.key,
         adminPrincipalId: ctx.principal.objectId,
-        account: seen.account,
+        account: fleet ? undefined : seen.account,
         assignments: [],
         changed: false,
-        verdict: { healthy, findings }
+        verdict: { healthy, findings },
+        fleet: fleet
+            ? names.map(name => {
+                const failed = failedChecks(name);
+                return {
+                    name,
+                    account: seen.accounts.get(name),
+                    changed: false,
+                    ...(failed.length
+                        ? {
+                            failure: {
+                                step: steps_names/* Step */.p.Verify,
+                                message: failed.map(f => `${f.check}: ${f.observed}`).join('; ')
+                            }
+                        }
+                        : {})
+                };
+            })
+            : undefined
     });
 }
-async function checks(ctx, seen) {
+/** Collects findings; in an account's context each carries the account's name. */
+function findingsOf(ctx) {
     const findings = [];
     const add = (step, check, ok, observed) => findings.push({
         step,
+        ...(ctx.account ? { account: ctx.account } : {}),
         check,
         observed,
         result: ok === 'warning' ? 'warning' : ok ? 'ok' : 'failed'
     });
-    const { hsm, account } = seen;
+    return { findings, add };
+}
+/** The HSM and the key, once for every account. */
+async function sharedChecks(ctx, seen) {
+    const { findings, add } = findingsOf(ctx);
+    const { hsm } = seen;
     const key = seen.key?.key;
     if (!hsm) {
         add(steps_names/* Step */.p.Hsm, 'the HSM exists', false, `no Managed HSM '${ctx.inputs.hsm.name}'`);
@@ -4002,6 +4041,13 @@ async function checks(ctx, seen) {
         if (hsm)
             await checkRotationPolicy(ctx, dataPlaneUri(ctx, hsm), key, add);
     }
+    return findings;
+}
+/** One account: on the key, healthy, on the current version, through an identity that holds it. */
+async function accountChecks(ctx, seen, account) {
+    const { findings, add } = findingsOf(ctx);
+    const { hsm } = seen;
+    const key = seen.key?.key;
     if (!account) {
         add(steps_names/* Step */.p.Account, 'the account exists', false, `no Cosmos DB account '${ctx.inputs.account.name}'`);
         return findings;
