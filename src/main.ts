@@ -1,7 +1,7 @@
 import { describeError } from './errors.js'
 import { parseInputs } from './inputs/parse.js'
 import type { InputSource } from './inputs/reader.js'
-import type { Inputs } from './inputs/settings.js'
+import { accountNames, type Inputs } from './inputs/settings.js'
 import type { ProvisioningDeps } from './provision.js'
 import { ProvisioningError } from './provisioning-error.js'
 import { idTokenWithRetries } from './runner/github-id-token.js'
@@ -131,11 +131,11 @@ async function commentOnPullRequest(
       token,
       markdown: renderPlanComment({
         mode: inputs.mode,
-        account: inputs.account.name,
+        account: accountNames(inputs).join(', '),
         environment: `${inputs.environment}/${inputs.subscriptionId}`,
         ...result
       }),
-      account: inputs.account.name,
+      account: accountNames(inputs).join(', '),
       environment: `${inputs.environment}/${inputs.subscriptionId}`
     })
     const said =

@@ -72,7 +72,8 @@ export function renderSummary(input: SummaryInput): string {
   return lines.join('\n')
 }
 
-function stepLabel(r: StepRecord): string {
+/** The step of a record, with the account it worked on in a fleet. */
+export function stepLabel(r: StepRecord): string {
   return r.account ? `${r.step} (${r.account})` : r.step
 }
 

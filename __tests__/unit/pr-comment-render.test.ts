@@ -155,3 +155,28 @@ describe('runLink', () => {
     ).toEqual({ url: 'https://ghes.example.com/o/r/actions/runs/7', label: 'Run 7 on abcdef0' })
   })
 })
+
+describe('renderPlanComment for a fleet', () => {
+  it('names every account in the title and each account step with its account', () => {
+    const markdown = renderPlanComment({
+      mode: 'plan',
+      account: 'fleet-a, fleet-b',
+      environment: 'prod',
+      records: [
+        { step: Step.Key, observed: 'present', action: 'none', result: 'ok' },
+        { ...planRecords[4], account: 'fleet-a' },
+        {
+          step: Step.Account,
+          account: 'fleet-b',
+          observed: 'present',
+          action: 'none',
+          result: 'ok'
+        }
+      ],
+      outputs
+    })
+    expect(markdown).toContain('### 📝 Plan: Cosmos DB accounts ` fleet-a, fleet-b `')
+    expect(markdown).toMatch(/1\. ⚠️ \*\*irreversible\*\* · \*\*Cosmos DB account \(fleet-a\)\*\*/)
+    expect(markdown).toContain('| Cosmos DB account (fleet-b) | present | ✅ no change |')
+  })
+})

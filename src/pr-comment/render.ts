@@ -1,7 +1,7 @@
 import { markdownCode, markdownFence, markdownText } from '../escape.js'
 import { outputNames, type ActionOutputs } from '../outputs.js'
 import type { StepRecord } from '../steps/context.js'
-import { resultLabels } from '../summary.js'
+import { resultLabels, stepLabel } from '../summary.js'
 import { Step } from '../steps/names.js'
 
 export interface RunCommentInput {
@@ -88,7 +88,7 @@ export function renderPlanComment(input: RunCommentInput): string {
   const title = modeTitles[input.mode] ?? markdownText(input.mode)
   const environment = input.environment ? `, environment ${markdownCode(input.environment)}` : ''
   const lines = [
-    `### ${title}: Cosmos DB account ${markdownCode(input.account)}${environment}`,
+    `### ${title}: Cosmos DB account${input.account.includes(',') ? 's' : ''} ${markdownCode(input.account)}${environment}`,
     '',
     headline(input.mode, attention.length, flagged, input.failure !== undefined),
     ''
@@ -97,7 +97,7 @@ export function renderPlanComment(input: RunCommentInput): string {
     const why = lasting(r)
     const flag = why ? '⚠️ **irreversible** · ' : ''
     lines.push(
-      `${i + 1}. ${flag}**${markdownText(r.step)}**: ${markdownText(r.action)} ` +
+      `${i + 1}. ${flag}**${markdownText(stepLabel(r))}**: ${markdownText(r.action)} ` +
         `(${resultLabels[r.result]}; observed: ${markdownText(r.observed)})`
     )
     if (why) lines.push(`   <br>⚠️ ${markdownText(why)}`)
@@ -110,7 +110,8 @@ export function renderPlanComment(input: RunCommentInput): string {
       '| Step | Observed | Result |',
       '| --- | --- | --- |',
       ...quiet.map(
-        r => `| ${markdownText(r.step)} | ${markdownText(r.observed)} | ${resultLabels[r.result]} |`
+        r =>
+          `| ${markdownText(stepLabel(r))} | ${markdownText(r.observed)} | ${resultLabels[r.result]} |`
       ),
       '',
       '</details>',
