@@ -71,9 +71,10 @@ export function instantScenario(patch: (scenario: Scenario) => void = () => {}):
  */
 export function useLocalAzure(scenario: () => Scenario = () => instantScenario()): LocalAzure {
   let started: LocalAzure | undefined
+  let lab: Lab | undefined
   let restoreEnv = () => {}
   beforeAll(async () => {
-    const lab = await startLab(scenario())
+    lab = await startLab(scenario())
     trustEmulatorCa(lab.emulator.caCertPem)
     restoreEnv = applyEnv(lab.env)
     const cloud = getCloud('AzureCloud')
@@ -104,7 +105,8 @@ export function useLocalAzure(scenario: () => Scenario = () => instantScenario()
   })
   afterAll(async () => {
     restoreEnv()
-    await started?.lab.stop()
+    // Stopped even when the setup after its start failed, so that no server outlives the file.
+    await lab?.stop()
   })
   const get = (): LocalAzure => {
     if (!started) throw new Error('the local Azure starts in beforeAll')

@@ -65,7 +65,8 @@ async function get(url: URL, bearer: string, env: Env): Promise<{ status: number
     : undefined
   const options: RequestOptions = {
     method: 'GET',
-    headers: { Authorization: `Bearer ${bearer}`, Accept: 'application/json' },
+    // One request on this connection: nothing may keep the process alive after the run.
+    headers: { Authorization: `Bearer ${bearer}`, Accept: 'application/json', Connection: 'close' },
     timeout: RESPONSE_TIMEOUT_MS,
     ...(socket ? { createConnection: () => socket } : {})
   }
@@ -74,9 +75,10 @@ async function get(url: URL, bearer: string, env: Env): Promise<{ status: number
     const req = send(url, options, res => {
       const chunks: Buffer[] = []
       res.on('data', (chunk: Buffer) => chunks.push(chunk))
-      res.on('end', () =>
+      res.on('end', () => {
+        res.socket?.destroy()
         resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') })
-      )
+      })
       res.on('error', reject)
     })
     req.on('timeout', () => req.destroy(new Error('The ID token request timed out')))
