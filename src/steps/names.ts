@@ -38,7 +38,7 @@ export const stepGuide: { step: StepName; observes: string; writes: string }[] =
     step: Step.SignIn,
     observes: '—',
     writes:
-      "exchanges a fresh GitHub ID token for each access token (ID tokens live 5 minutes, an HSM creation takes 20-30); the signed-in object id comes from the token's `oid` claim, not Graph `/me`"
+      "exchanges a fresh GitHub ID token for access tokens (ID tokens live 5 minutes, an HSM creation takes 20-30); ARM's, the HSM's and (for the first-party identity) Graph's are asked for side by side on one ID token; the signed-in object id comes from the token's `oid` claim, not Graph `/me`"
   },
   {
     step: Step.Observe,
