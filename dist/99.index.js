@@ -159,6 +159,21 @@ function changesAzure(request) {
         return false;
     return !/\/oauth2\/(v2\.0\/)?token$/i.test(new URL(request.url).pathname);
 }
+/** The pause an answer asks for: retry-after-ms, x-ms-retry-after-ms, or Retry-After (seconds or a date). */
+function retryAfterMs(headers) {
+    for (const name of ['retry-after-ms', 'x-ms-retry-after-ms']) {
+        const ms = Number(headers.get(name));
+        if (headers.get(name) && Number.isFinite(ms) && ms >= 0)
+            return ms;
+    }
+    const value = headers.get('retry-after')?.trim();
+    if (!value)
+        return undefined;
+    if (/^\d+$/.test(value))
+        return Number(value) * 1000;
+    const at = Date.parse(value);
+    return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
 
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __webpack_require__(3916);
@@ -483,6 +498,8 @@ function usesFirstParty({ identity }) {
         (identity.mode === 'system-assigned' && identity.bootstrap === 'first-party'));
 }
 
+// EXTERNAL MODULE: external "node:timers/promises"
+var promises_ = __webpack_require__(8500);
 // EXTERNAL MODULE: ./node_modules/@azure/arm-cosmosdb/dist/esm/index.js + 96 modules
 var arm_cosmosdb_dist_esm = __webpack_require__(9386);
 // EXTERNAL MODULE: ./node_modules/@azure/arm-keyvault/dist/esm/index.js + 35 modules
@@ -491,7 +508,116 @@ var arm_keyvault_dist_esm = __webpack_require__(4950);
 var arm_msi_dist_esm = __webpack_require__(4361);
 // EXTERNAL MODULE: ./node_modules/@azure/arm-resources/dist/esm/index.js + 24 modules
 var arm_resources_dist_esm = __webpack_require__(6033);
+// EXTERNAL MODULE: external "node:async_hooks"
+var external_node_async_hooks_ = __webpack_require__(6698);
+;// CONCATENATED MODULE: ./src/concurrency.ts
+
+/**
+ * `work` for every item, at most `limit` at a time, answers in the items' order. The first
+ * failure rejects once every started item has settled (so none is left running unseen).
+ */
+async function mapLimited(items, limit, work) {
+    const settled = await settleLimited(items, limit, work);
+    const failed = settled.find(s => s.status === 'rejected');
+    if (failed)
+        throw failed.reason;
+    return settled.map(s => s.value);
+}
+/** `work` for every item, at most `limit` at a time; every outcome, in the items' order. */
+async function settleLimited(items, limit, work) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const index = next++;
+            try {
+                results[index] = { status: 'fulfilled', value: await work(items[index], index) };
+            }
+            catch (reason) {
+                results[index] = { status: 'rejected', reason };
+            }
+        }
+    };
+    const workers = Math.max(1, Math.min(limit, items.length));
+    await Promise.all(Array.from({ length: workers }, worker));
+    return results;
+}
+/** Places for work, taken in the order asked for. */
+class Slots {
+    free;
+    waiting = [];
+    constructor(size) {
+        this.free = Math.max(1, size);
+    }
+    async take() {
+        if (this.free > 0) {
+            this.free--;
+            return;
+        }
+        await new Promise(resolve => this.waiting.push(resolve));
+    }
+    give() {
+        const next = this.waiting.shift();
+        if (next)
+            next();
+        else
+            this.free++;
+    }
+    /** A holder of one place, which it gives up while it waits (see Turn). */
+    turn() {
+        return new Turn(this);
+    }
+}
+/**
+ * One worker's place: taken before its work, given to the next worker while it only waits for
+ * something else (a long-running operation, a propagation), taken again after.
+ */
+class Turn {
+    slots;
+    held = false;
+    constructor(slots) {
+        this.slots = slots;
+    }
+    async take() {
+        await this.slots.take();
+        this.held = true;
+    }
+    give() {
+        if (!this.held)
+            return;
+        this.held = false;
+        this.slots.give();
+    }
+    /** `waiting` with the place given up meanwhile; a wait within a wait keeps nothing to give. */
+    async during(waiting) {
+        if (!this.held)
+            return waiting;
+        this.give();
+        try {
+            return await waiting;
+        }
+        finally {
+            await this.take();
+        }
+    }
+}
+const turns = new external_node_async_hooks_.AsyncLocalStorage();
+/** Runs `work` as the holder of `turn`: waits within it (see whileWaiting) give the place up. */
+function inTurn(turn, work) {
+    return turns.run(turn, work);
+}
+/**
+ * A wait for Azure (a long-running operation after its starting request was answered, a
+ * propagation): the work running it gives its place to the next worker meanwhile, if it holds one.
+ */
+function whileWaiting(waiting) {
+    const turn = turns.getStore();
+    return turn ? turn.during(waiting()) : waiting();
+}
+
 ;// CONCATENATED MODULE: ./src/azure/arm.ts
+
+
 
 
 
@@ -514,8 +640,41 @@ function regionName(displayName) {
 function armClient(Client, setup) {
     return {
         client: new Client(setup.credential, setup.subscriptionId, typeSpecOptions(setup)),
-        // Polled at the interval Azure asks for, else at the transport's.
-        lro: { abortSignal: setup.signal, updateIntervalInMs: setup.transport.pollIntervalMs }
+        operation: () => longRunning(setup)
+    };
+}
+/**
+ * One long-running operation: the options of the request that starts it, and its end, polled at
+ * the interval Azure asks for (else at the transport's). core-lro polls at once after the starting
+ * request, whatever its Retry-After said; the first poll waits for it here.
+ */
+function longRunning(setup) {
+    let firstPollAfterMs;
+    let onStart;
+    return {
+        options: {
+            abortSignal: setup.signal,
+            updateIntervalInMs: setup.transport.pollIntervalMs,
+            // Called for the starting request only, not for the polls.
+            onResponse: (response) => {
+                firstPollAfterMs = retryAfterMs(response.headers);
+                onStart?.(response);
+            }
+        },
+        /** Also learns the starting request's answer. */
+        onStart(callback) {
+            onStart = callback;
+            return this;
+        },
+        async done(poller) {
+            await poller.submitted();
+            return whileWaiting(async () => {
+                if (!poller.isDone && firstPollAfterMs) {
+                    await (0,promises_.setTimeout)(firstPollAfterMs, undefined, { signal: setup.signal });
+                }
+                return poller.pollUntilDone({ abortSignal: setup.signal });
+            });
+        }
     };
 }
 /** A read in a namespace that is not registered yet cannot find anything. */
@@ -550,11 +709,11 @@ function createProvidersApi(setup) {
     };
 }
 function createManagedHsmsApi(setup) {
-    const { client, lro } = armClient(arm_keyvault_dist_esm/* KeyVaultManagementClient */.ch, setup);
-    const { client: resources } = armClient(arm_resources_dist_esm/* ResourceManagementClient */.h0, setup);
+    const { client, operation } = armClient(arm_keyvault_dist_esm/* KeyVaultManagementClient */.ch, setup);
+    const { client: resources, operation: tagsOperation } = armClient(arm_resources_dist_esm/* ResourceManagementClient */.h0, setup);
     const updateTags = async (id, operation, tags) => {
-        const poller = resources.tagsOperations.updateAtScope(id, { operation, properties: { tags } }, lro);
-        await poller.pollUntilDone({ abortSignal: setup.signal });
+        const lro = tagsOperation();
+        await lro.done(resources.tagsOperations.updateAtScope(id, { operation, properties: { tags } }, lro.options));
     };
     return {
         mergeTags: (hsmId, tags) => updateTags(hsmId, 'Merge', tags),
@@ -578,6 +737,7 @@ function createManagedHsmsApi(setup) {
             }
         },
         async create(resourceGroup, name, spec) {
+            const lro = operation();
             const poller = client.managedHsms.createOrUpdate(resourceGroup, name, {
                 location: spec.location,
                 tags: spec.tags,
@@ -594,12 +754,13 @@ function createManagedHsmsApi(setup) {
                     createMode: 'default',
                     publicNetworkAccess: 'Enabled'
                 }
-            }, lro);
-            return toHsmState(await poller.pollUntilDone({ abortSignal: setup.signal }));
+            }, lro.options);
+            return toHsmState(await lro.done(poller));
         },
         async enablePurgeProtection(resourceGroup, name) {
-            const poller = client.managedHsms.update(resourceGroup, name, { properties: { enablePurgeProtection: true } }, lro);
-            return toHsmState(await poller.pollUntilDone({ abortSignal: setup.signal }));
+            const lro = operation();
+            const poller = client.managedHsms.update(resourceGroup, name, { properties: { enablePurgeProtection: true } }, lro.options);
+            return toHsmState(await lro.done(poller));
         },
         async getKey(resourceGroup, hsmName, keyName) {
             const key = await (0,errors/* unlessAbsent */.QY)(() => client.managedHsmKeys.get(resourceGroup, hsmName, keyName, { abortSignal: setup.signal }));
@@ -683,13 +844,18 @@ function createIdentitiesApi(setup) {
     };
 }
 function createCosmosAccountsApi(setup) {
-    const { client, lro } = armClient(arm_cosmosdb_dist_esm/* CosmosDBManagementClient */.vq, setup);
+    const { client, operation } = armClient(arm_cosmosdb_dist_esm/* CosmosDBManagementClient */.vq, setup);
     return {
         async get(resourceGroup, name) {
             const account = await (0,errors/* unlessAbsent */.QY)(() => client.databaseAccounts.get(resourceGroup, name, { abortSignal: setup.signal }), isAbsent);
             return account && toAccountState(account);
         },
         async create(resourceGroup, name, spec, accepted) {
+            const lro = operation().onStart(response => {
+                if (!accepted || response.status < 200 || response.status > 202)
+                    return;
+                accepted({ systemPrincipalId: systemPrincipalOf(response.parsedBody) });
+            });
             const poller = client.databaseAccounts.createOrUpdate(resourceGroup, name, {
                 location: spec.location,
                 tags: spec.tags,
@@ -704,16 +870,8 @@ function createCosmosAccountsApi(setup) {
                 capabilities: spec.capabilities.map(capability => ({ name: capability })),
                 keyVaultKeyUri: spec.keyVaultKeyUri,
                 defaultIdentity: spec.defaultIdentity
-            }, {
-                ...lro,
-                // Called for the creating request only (not for the polls).
-                onResponse: response => {
-                    if (!accepted || response.status < 200 || response.status > 202)
-                        return;
-                    accepted({ systemPrincipalId: systemPrincipalOf(response.parsedBody) });
-                }
-            });
-            return toAccountState(await poller.pollUntilDone({ abortSignal: setup.signal }));
+            }, lro.options);
+            return toAccountState(await lro.done(poller));
         },
         async update(resourceGroup, name, patch) {
             const body = 'identity' in patch
@@ -728,12 +886,12 @@ function createCosmosAccountsApi(setup) {
                 : 'keyVaultKeyUri' in patch
                     ? { keyVaultKeyUri: patch.keyVaultKeyUri }
                     : { defaultIdentity: patch.defaultIdentity };
-            const poller = client.databaseAccounts.update(resourceGroup, name, body, lro);
-            return toAccountState(await poller.pollUntilDone({ abortSignal: setup.signal }));
+            const lro = operation();
+            return toAccountState(await lro.done(client.databaseAccounts.update(resourceGroup, name, body, lro.options)));
         },
         async delete(resourceGroup, name) {
-            const poller = client.databaseAccounts.delete(resourceGroup, name, lro);
-            await poller.pollUntilDone({ abortSignal: setup.signal });
+            const lro = operation();
+            await lro.done(client.databaseAccounts.delete(resourceGroup, name, lro.options));
         },
         async list() {
             const accounts = [];
@@ -1345,6 +1503,7 @@ var wait = __webpack_require__(910);
 
 
 
+
 const defaultWaitLimits = {
     providerRegistrationMs: 15 * 60_000,
     hsmProvisioningMs: 60 * 60_000,
@@ -1367,10 +1526,10 @@ function record(ctx, entry) {
     return entry;
 }
 function waitIn(ctx, options) {
-    return (0,wait/* waitFor */.fm)({ ...waitSettings(ctx), ...options });
+    return whileWaiting(() => (0,wait/* waitFor */.fm)({ ...waitSettings(ctx), ...options }));
 }
 function retryIn(ctx, operation, pending, options) {
-    return (0,wait/* retryWhile */.i9)(operation, pending, { ...waitSettings(ctx), ...options });
+    return whileWaiting(() => (0,wait/* retryWhile */.i9)(operation, pending, { ...waitSettings(ctx), ...options }));
 }
 function waitSettings(ctx) {
     return {
@@ -1833,38 +1992,6 @@ function markSaved(ctx, hsm) {
     return ctx.apis.managedHsms.mergeTags(hsm.id, {
         [securityDomainTag]: `saved ${new Date(ctx.clock.now()).toISOString()}`
     });
-}
-
-;// CONCATENATED MODULE: ./src/concurrency.ts
-/**
- * `work` for every item, at most `limit` at a time, answers in the items' order. The first
- * failure rejects once every started item has settled (so none is left running unseen).
- */
-async function mapLimited(items, limit, work) {
-    const settled = await settleLimited(items, limit, work);
-    const failed = settled.find(s => s.status === 'rejected');
-    if (failed)
-        throw failed.reason;
-    return settled.map(s => s.value);
-}
-/** `work` for every item, at most `limit` at a time; every outcome, in the items' order. */
-async function settleLimited(items, limit, work) {
-    const results = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const index = next++;
-            try {
-                results[index] = { status: 'fulfilled', value: await work(items[index], index) };
-            }
-            catch (reason) {
-                results[index] = { status: 'rejected', reason };
-            }
-        }
-    };
-    const workers = Math.max(1, Math.min(limit, items.length));
-    await Promise.all(Array.from({ length: workers }, worker));
-    return results;
 }
 
 // EXTERNAL MODULE: ./src/inputs/settings.ts
@@ -3469,17 +3596,22 @@ async function provisionFleet(ctx, phases, shared) {
     if (!names.length)
         return { outcomes: [] };
     ctx.log.info(`${names.length} accounts on key ${shared.keyUri}, ${ctx.inputs.account.concurrency} at a time.`);
-    const results = await mapLimited(names, ctx.inputs.account.concurrency, async (name) => {
+    // Every account starts at once and takes one of `account-concurrency` places; an account that
+    // waits for Azure (its creation, a propagation) gives its place to the next meanwhile.
+    const slots = new Slots(ctx.inputs.account.concurrency);
+    const results = await mapLimited(names, names.length, async (name) => {
         const actx = accountContext(ctx, name);
+        const turn = slots.turn();
         const refusal = shared.refused.get(name);
         if (refusal) {
             record(actx, { step: steps_names/* Step */.p.Account, observed: refusal, action: 'none', result: 'failed' });
             return failedAccount(name, steps_names/* Step */.p.Observe, refusal, false);
         }
         const own = phases.forAccount(name);
+        await turn.take();
         try {
             // The bootstrap grant is shared: removed once every account has moved off it (below).
-            const result = await provisionAccount(actx, own, shared, { removeBootstrap: false });
+            const result = await inTurn(turn, () => provisionAccount(actx, own, shared, { removeBootstrap: false }));
             return { ...result, changed: actx.changed };
         }
         catch (error) {
@@ -3487,6 +3619,9 @@ async function provisionFleet(ctx, phases, shared) {
             const message = (0,errors/* describeError */.Uc)(error);
             record(actx, { step, observed: message, action: 'none', result: 'failed' });
             return failedAccount(name, step, message, actx.changed);
+        }
+        finally {
+            turn.give();
         }
     });
     ctx.changed ||= results.some(r => r.changed);
@@ -4146,7 +4281,7 @@ async function checkIdentity(ctx, seen, account, add) {
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __webpack_require__(3024);
 // EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __webpack_require__(1455);
+var external_node_fs_promises_ = __webpack_require__(1455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __webpack_require__(6760);
 ;// CONCATENATED MODULE: ./src/secret-file.ts
@@ -4171,8 +4306,8 @@ const nodeSecretFiles = {
     async reserve(path) {
         const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_TRUNC } = external_node_fs_.constants;
         const handle = nodeSecretFiles.state(path) === 'empty'
-            ? await (0,promises_.open)(path, O_WRONLY | O_NOFOLLOW | O_TRUNC)
-            : await (0,promises_.open)(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+            ? await (0,external_node_fs_promises_.open)(path, O_WRONLY | O_NOFOLLOW | O_TRUNC)
+            : await (0,external_node_fs_promises_.open)(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
         try {
             await handle.chmod(0o600);
             await handle.sync();
@@ -4189,7 +4324,7 @@ const nodeSecretFiles = {
                 // run would take it for all of it.
                 const aside = `${path}.${(0,external_node_crypto_.randomUUID)()}.partial`;
                 try {
-                    const partial = await (0,promises_.open)(aside, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+                    const partial = await (0,external_node_fs_promises_.open)(aside, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
                     try {
                         await partial.chmod(0o600);
                         await partial.writeFile(content);
@@ -4199,14 +4334,14 @@ const nodeSecretFiles = {
                         await partial.close();
                     }
                     // Still the empty file reserved here, never another one (or content) put there since.
-                    const [reserved, current] = await Promise.all([handle.stat(), (0,promises_.lstat)(path)]);
+                    const [reserved, current] = await Promise.all([handle.stat(), (0,external_node_fs_promises_.lstat)(path)]);
                     if (current.ino !== reserved.ino || current.dev !== reserved.dev || current.size > 0) {
                         throw new Error(`${path} was replaced or written to after it was reserved`);
                     }
-                    await (0,promises_.rename)(aside, path);
+                    await (0,external_node_fs_promises_.rename)(aside, path);
                 }
                 catch (error) {
-                    await (0,promises_.rm)(aside, { force: true }).catch(() => { });
+                    await (0,external_node_fs_promises_.rm)(aside, { force: true }).catch(() => { });
                     throw error;
                 }
                 finally {
@@ -4220,7 +4355,7 @@ const nodeSecretFiles = {
 };
 /** Makes the file's entry in its folder durable too. */
 async function syncFolder(path) {
-    const folder = await (0,promises_.open)((0,external_node_path_.dirname)(path), external_node_fs_.constants.O_RDONLY);
+    const folder = await (0,external_node_fs_promises_.open)((0,external_node_path_.dirname)(path), external_node_fs_.constants.O_RDONLY);
     try {
         await folder.sync();
     }

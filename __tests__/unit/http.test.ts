@@ -7,7 +7,12 @@ import {
 } from '@azure/core-rest-pipeline'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { attemptTimeoutPolicy, isNonIdempotent, transportOptions } from '../../src/azure/http.js'
+import {
+  attemptTimeoutPolicy,
+  isNonIdempotent,
+  retryAfterMs,
+  transportOptions
+} from '../../src/azure/http.js'
 import type { TransportSettings } from '../../src/azure/transport.js'
 
 const settings: TransportSettings = {
@@ -162,5 +167,30 @@ describe('transport: one retry policy, per-attempt timeouts', () => {
     const response = await send('/keys/k2/create', 'POST', '{}')
     expect(response.status).toBe(200)
     expect(hits['/keys/k2/create']).toBe(2)
+  })
+})
+
+describe('retryAfterMs', () => {
+  const headers = (values: Record<string, string>) => ({
+    get: (name: string) => values[name.toLowerCase()]
+  })
+
+  it.each([
+    [{ 'retry-after': '3' }, 3000],
+    [{ 'retry-after': '0' }, 0],
+    [{ 'retry-after-ms': '250', 'retry-after': '3' }, 250],
+    [{ 'x-ms-retry-after-ms': '120' }, 120],
+    [{ 'retry-after': 'soon' }, undefined],
+    [{}, undefined]
+  ])('%j: %s ms', (values, expected) => {
+    expect(retryAfterMs(headers(values))).toBe(expected)
+  })
+
+  it('reads an HTTP date as the time until then', () => {
+    const at = new Date(Date.now() + 60_000).toUTCString()
+    const ms = retryAfterMs(headers({ 'retry-after': at }))!
+    expect(ms).toBeGreaterThan(55_000)
+    expect(ms).toBeLessThanOrEqual(60_000)
+    expect(retryAfterMs(headers({ 'retry-after': 'Thu, 01 Jan 2026 00:00:00 GMT' }))).toBe(0)
   })
 })

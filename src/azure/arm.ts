@@ -1,4 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { TokenCredential } from '@azure/core-auth'
+import type { FullOperationResponse } from '@azure/core-client'
 import { CosmosDBManagementClient } from '@azure/arm-cosmosdb'
 import type { DatabaseAccountGetResults } from '@azure/arm-cosmosdb'
 import { KeyVaultManagementClient } from '@azure/arm-keyvault'
@@ -6,6 +8,7 @@ import type { JsonWebKeyOperation, ManagedHsm, ManagedHsmKey } from '@azure/arm-
 import { ManagedServiceIdentityClient } from '@azure/arm-msi'
 import { ResourceManagementClient } from '@azure/arm-resources'
 import { scopeOf, type AzureCloud } from '../cloud.js'
+import { whileWaiting } from '../concurrency.js'
 import { codeOf, isNotFound, unlessAbsent } from '../errors.js'
 import type {
   CosmosAccountCreateSpec,
@@ -17,7 +20,7 @@ import type {
   ManagedHsmState,
   ProvidersApi
 } from './api.js'
-import { transportOptions } from './http.js'
+import { retryAfterMs, transportOptions } from './http.js'
 import type { TransportSettings } from './transport.js'
 
 export interface ArmSetup {
@@ -52,8 +55,48 @@ function armClient<T>(
 ) {
   return {
     client: new Client(setup.credential, setup.subscriptionId, typeSpecOptions(setup)),
-    // Polled at the interval Azure asks for, else at the transport's.
-    lro: { abortSignal: setup.signal, updateIntervalInMs: setup.transport.pollIntervalMs }
+    operation: () => longRunning(setup)
+  }
+}
+
+interface Poller<T> {
+  submitted(): Promise<void>
+  readonly isDone: boolean
+  pollUntilDone(options: { abortSignal?: AbortSignal }): Promise<T>
+}
+
+/**
+ * One long-running operation: the options of the request that starts it, and its end, polled at
+ * the interval Azure asks for (else at the transport's). core-lro polls at once after the starting
+ * request, whatever its Retry-After said; the first poll waits for it here.
+ */
+function longRunning(setup: ArmSetup) {
+  let firstPollAfterMs: number | undefined
+  let onStart: ((response: FullOperationResponse) => void) | undefined
+  return {
+    options: {
+      abortSignal: setup.signal,
+      updateIntervalInMs: setup.transport.pollIntervalMs,
+      // Called for the starting request only, not for the polls.
+      onResponse: (response: FullOperationResponse) => {
+        firstPollAfterMs = retryAfterMs(response.headers)
+        onStart?.(response)
+      }
+    },
+    /** Also learns the starting request's answer. */
+    onStart(callback: (response: FullOperationResponse) => void) {
+      onStart = callback
+      return this
+    },
+    async done<T>(poller: Poller<T>): Promise<T> {
+      await poller.submitted()
+      return whileWaiting(async () => {
+        if (!poller.isDone && firstPollAfterMs) {
+          await sleep(firstPollAfterMs, undefined, { signal: setup.signal })
+        }
+        return poller.pollUntilDone({ abortSignal: setup.signal })
+      })
+    }
   }
 }
 
@@ -90,19 +133,17 @@ export function createProvidersApi(setup: ArmSetup): ProvidersApi {
 }
 
 export function createManagedHsmsApi(setup: ArmSetup): ManagedHsmsApi {
-  const { client, lro } = armClient(KeyVaultManagementClient, setup)
-  const { client: resources } = armClient(ResourceManagementClient, setup)
+  const { client, operation } = armClient(KeyVaultManagementClient, setup)
+  const { client: resources, operation: tagsOperation } = armClient(ResourceManagementClient, setup)
   const updateTags = async (
     id: string,
     operation: 'Merge' | 'Delete',
     tags: Record<string, string>
   ) => {
-    const poller = resources.tagsOperations.updateAtScope(
-      id,
-      { operation, properties: { tags } },
-      lro
+    const lro = tagsOperation()
+    await lro.done(
+      resources.tagsOperations.updateAtScope(id, { operation, properties: { tags } }, lro.options)
     )
-    await poller.pollUntilDone({ abortSignal: setup.signal })
   }
   return {
     mergeTags: (hsmId, tags) => updateTags(hsmId, 'Merge', tags),
@@ -124,6 +165,7 @@ export function createManagedHsmsApi(setup: ArmSetup): ManagedHsmsApi {
       }
     },
     async create(resourceGroup, name, spec) {
+      const lro = operation()
       const poller = client.managedHsms.createOrUpdate(
         resourceGroup,
         name,
@@ -144,18 +186,19 @@ export function createManagedHsmsApi(setup: ArmSetup): ManagedHsmsApi {
             publicNetworkAccess: 'Enabled'
           }
         },
-        lro
+        lro.options
       )
-      return toHsmState(await poller.pollUntilDone({ abortSignal: setup.signal }))
+      return toHsmState(await lro.done(poller))
     },
     async enablePurgeProtection(resourceGroup, name) {
+      const lro = operation()
       const poller = client.managedHsms.update(
         resourceGroup,
         name,
         { properties: { enablePurgeProtection: true } },
-        lro
+        lro.options
       )
-      return toHsmState(await poller.pollUntilDone({ abortSignal: setup.signal }))
+      return toHsmState(await lro.done(poller))
     },
     async getKey(resourceGroup, hsmName, keyName) {
       const key = await unlessAbsent(() =>
@@ -257,7 +300,7 @@ export function createIdentitiesApi(setup: ArmSetup): IdentitiesApi {
 }
 
 export function createCosmosAccountsApi(setup: ArmSetup): CosmosAccountsApi {
-  const { client, lro } = armClient(CosmosDBManagementClient, setup)
+  const { client, operation } = armClient(CosmosDBManagementClient, setup)
   return {
     async get(resourceGroup, name) {
       const account = await unlessAbsent(
@@ -267,6 +310,10 @@ export function createCosmosAccountsApi(setup: ArmSetup): CosmosAccountsApi {
       return account && toAccountState(account)
     },
     async create(resourceGroup, name, spec, accepted) {
+      const lro = operation().onStart(response => {
+        if (!accepted || response.status < 200 || response.status > 202) return
+        accepted({ systemPrincipalId: systemPrincipalOf(response.parsedBody) })
+      })
       const poller = client.databaseAccounts.createOrUpdate(
         resourceGroup,
         name,
@@ -285,16 +332,9 @@ export function createCosmosAccountsApi(setup: ArmSetup): CosmosAccountsApi {
           keyVaultKeyUri: spec.keyVaultKeyUri,
           defaultIdentity: spec.defaultIdentity
         },
-        {
-          ...lro,
-          // Called for the creating request only (not for the polls).
-          onResponse: response => {
-            if (!accepted || response.status < 200 || response.status > 202) return
-            accepted({ systemPrincipalId: systemPrincipalOf(response.parsedBody) })
-          }
-        }
+        lro.options
       )
-      return toAccountState(await poller.pollUntilDone({ abortSignal: setup.signal }))
+      return toAccountState(await lro.done(poller))
     },
     async update(resourceGroup, name, patch) {
       const body =
@@ -310,12 +350,14 @@ export function createCosmosAccountsApi(setup: ArmSetup): CosmosAccountsApi {
           : 'keyVaultKeyUri' in patch
             ? { keyVaultKeyUri: patch.keyVaultKeyUri }
             : { defaultIdentity: patch.defaultIdentity }
-      const poller = client.databaseAccounts.update(resourceGroup, name, body, lro)
-      return toAccountState(await poller.pollUntilDone({ abortSignal: setup.signal }))
+      const lro = operation()
+      return toAccountState(
+        await lro.done(client.databaseAccounts.update(resourceGroup, name, body, lro.options))
+      )
     },
     async delete(resourceGroup, name) {
-      const poller = client.databaseAccounts.delete(resourceGroup, name, lro)
-      await poller.pollUntilDone({ abortSignal: setup.signal })
+      const lro = operation()
+      await lro.done(client.databaseAccounts.delete(resourceGroup, name, lro.options))
     },
     async list() {
       const accounts: CosmosAccountState[] = []

@@ -147,3 +147,18 @@ function changesAzure(request: Pick<PipelineRequest, 'method' | 'url'>): boolean
   if (request.method === 'GET' || request.method === 'HEAD') return false
   return !/\/oauth2\/(v2\.0\/)?token$/i.test(new URL(request.url).pathname)
 }
+
+/** The pause an answer asks for: retry-after-ms, x-ms-retry-after-ms, or Retry-After (seconds or a date). */
+export function retryAfterMs(headers: {
+  get(name: string): string | undefined
+}): number | undefined {
+  for (const name of ['retry-after-ms', 'x-ms-retry-after-ms']) {
+    const ms = Number(headers.get(name))
+    if (headers.get(name) && Number.isFinite(ms) && ms >= 0) return ms
+  }
+  const value = headers.get('retry-after')?.trim()
+  if (!value) return undefined
+  if (/^\d+$/.test(value)) return Number(value) * 1000
+  const at = Date.parse(value)
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now())
+}

@@ -10,7 +10,7 @@ import { buildOutputs, type AccountOutcome, type ActionOutputs } from '../output
 import { ensureAccount } from '../steps/account.js'
 import { ensureAccountKey } from '../steps/account-key.js'
 import { ensureActivated } from '../steps/activation.js'
-import { mapLimited } from '../concurrency.js'
+import { inTurn, mapLimited, Slots } from '../concurrency.js'
 import { describeError } from '../errors.js'
 import { accountNames } from '../inputs/settings.js'
 import { removeBootstrapAssignment, type BootstrapRemoval } from '../steps/bootstrap.js'
@@ -105,23 +105,32 @@ async function provisionFleet(
   ctx.log.info(
     `${names.length} accounts on key ${shared.keyUri}, ${ctx.inputs.account.concurrency} at a time.`
   )
-  const results = await mapLimited(names, ctx.inputs.account.concurrency, async name => {
+  // Every account starts at once and takes one of `account-concurrency` places; an account that
+  // waits for Azure (its creation, a propagation) gives its place to the next meanwhile.
+  const slots = new Slots(ctx.inputs.account.concurrency)
+  const results = await mapLimited(names, names.length, async name => {
     const actx = accountContext(ctx, name)
+    const turn = slots.turn()
     const refusal = shared.refused.get(name)
     if (refusal) {
       record(actx, { step: Step.Account, observed: refusal, action: 'none', result: 'failed' })
       return failedAccount(name, Step.Observe, refusal, false)
     }
     const own = phases.forAccount(name)
+    await turn.take()
     try {
       // The bootstrap grant is shared: removed once every account has moved off it (below).
-      const result = await provisionAccount(actx, own, shared, { removeBootstrap: false })
+      const result = await inTurn(turn, () =>
+        provisionAccount(actx, own, shared, { removeBootstrap: false })
+      )
       return { ...result, changed: actx.changed }
     } catch (error) {
       const step = own.failedStep() ?? Step.Account
       const message = describeError(error)
       record(actx, { step, observed: message, action: 'none', result: 'failed' })
       return failedAccount(name, step, message, actx.changed)
+    } finally {
+      turn.give()
     }
   })
   ctx.changed ||= results.some(r => r.changed)

@@ -1,4 +1,5 @@
 import type { AzureApis } from '../azure/api.js'
+import { whileWaiting } from '../concurrency.js'
 import type { Clock } from '../clock.js'
 import type { AzureCloud } from '../cloud.js'
 import type { Inputs } from '../inputs/settings.js'
@@ -88,6 +89,7 @@ export interface StepContext {
   changed: boolean
   /** In a fleet: the account this context's steps work on (see accountContext). */
   account?: string
+
   /** The Azure Cosmos DB first-party principal, once looked up. */
   firstPartyPrincipal?: Promise<string>
 }
@@ -109,7 +111,7 @@ export function waitIn<T>(
   ctx: StepContext,
   options: Omit<WaitOptions<T>, WaitSettings> & StepWait
 ): Promise<T> {
-  return waitFor({ ...waitSettings(ctx), ...options })
+  return whileWaiting(() => waitFor({ ...waitSettings(ctx), ...options }))
 }
 
 export function retryIn<T>(
@@ -118,7 +120,7 @@ export function retryIn<T>(
   pending: (error: unknown) => string | Pending | undefined,
   options: Omit<WaitOptions<T>, 'poll' | WaitSettings> & StepWait
 ): Promise<T> {
-  return retryWhile(operation, pending, { ...waitSettings(ctx), ...options })
+  return whileWaiting(() => retryWhile(operation, pending, { ...waitSettings(ctx), ...options }))
 }
 
 function waitSettings(ctx: StepContext) {
