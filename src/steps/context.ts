@@ -111,7 +111,7 @@ export function waitIn<T>(
   ctx: StepContext,
   options: Omit<WaitOptions<T>, WaitSettings> & StepWait
 ): Promise<T> {
-  return whileWaiting(() => waitFor({ ...waitSettings(ctx), ...options }))
+  return waitFor({ ...waitSettings(ctx), ...options })
 }
 
 export function retryIn<T>(
@@ -120,12 +120,13 @@ export function retryIn<T>(
   pending: (error: unknown) => string | Pending | undefined,
   options: Omit<WaitOptions<T>, 'poll' | WaitSettings> & StepWait
 ): Promise<T> {
-  return whileWaiting(() => retryWhile(operation, pending, { ...waitSettings(ctx), ...options }))
+  return retryWhile(operation, pending, { ...waitSettings(ctx), ...options })
 }
 
 function waitSettings(ctx: StepContext) {
   return {
-    clock: ctx.clock,
+    // A fleet's account gives its place to the next account while it pauses between polls.
+    clock: { now: () => ctx.clock.now(), sleep: pausing(ctx.clock) },
     log: (message: string) => ctx.log.info(message),
     signal: ctx.signal,
     minDelayMs: ctx.waits.minDelayMs,
@@ -158,6 +159,10 @@ export async function withHeartbeat<T>(
     clearInterval(timer)
     operation?.()
   }
+}
+
+function pausing(clock: Clock): Clock['sleep'] {
+  return (ms, signal) => whileWaiting(() => clock.sleep(ms, signal))
 }
 
 export function logFor(runner: {

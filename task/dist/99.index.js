@@ -1526,14 +1526,15 @@ function record(ctx, entry) {
     return entry;
 }
 function waitIn(ctx, options) {
-    return whileWaiting(() => (0,wait/* waitFor */.fm)({ ...waitSettings(ctx), ...options }));
+    return (0,wait/* waitFor */.fm)({ ...waitSettings(ctx), ...options });
 }
 function retryIn(ctx, operation, pending, options) {
-    return whileWaiting(() => (0,wait/* retryWhile */.i9)(operation, pending, { ...waitSettings(ctx), ...options }));
+    return (0,wait/* retryWhile */.i9)(operation, pending, { ...waitSettings(ctx), ...options });
 }
 function waitSettings(ctx) {
     return {
-        clock: ctx.clock,
+        // A fleet's account gives its place to the next account while it pauses between polls.
+        clock: { now: () => ctx.clock.now(), sleep: pausing(ctx.clock) },
         log: (message) => ctx.log.info(message),
         signal: ctx.signal,
         minDelayMs: ctx.waits.minDelayMs,
@@ -1562,6 +1563,9 @@ async function withHeartbeat(ctx, what, work) {
         clearInterval(timer);
         operation?.();
     }
+}
+function pausing(clock) {
+    return (ms, signal) => whileWaiting(() => clock.sleep(ms, signal));
 }
 function logFor(runner) {
     return {
