@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { mapLimited, settleLimited } from '../../src/concurrency.js'
+import { inTurn, mapLimited, settleLimited, Slots, whileWaiting } from '../../src/concurrency.js'
 
 /** Work that resolves when told to, counting how many run at once. */
 function gatedWork() {
@@ -58,5 +58,59 @@ describe('mapLimited', () => {
 
   it('answers the values in the order of the items', async () => {
     expect(await mapLimited([3, 1, 2], 8, async n => n * 2)).toEqual([6, 2, 4])
+  })
+})
+
+describe('Slots and Turn', () => {
+  const tick = () => new Promise(resolve => setImmediate(resolve))
+
+  it('gives places in the order they were asked for', async () => {
+    const slots = new Slots(1)
+    const order: string[] = []
+    await slots.take()
+    const b = slots.take().then(() => order.push('b'))
+    const c = slots.take().then(() => order.push('c'))
+    slots.give()
+    await b
+    slots.give()
+    await c
+    expect(order).toEqual(['b', 'c'])
+  })
+
+  it('gives the place up while its holder waits, and takes it again before going on', async () => {
+    const slots = new Slots(1)
+    const waiter = slots.turn()
+    await waiter.take()
+    let release!: () => void
+    const waiting = waiter.during(new Promise<string>(resolve => (release = () => resolve('done'))))
+    // The place is free while the holder waits: another worker takes it at once.
+    const other = slots.turn()
+    await other.take()
+    release()
+    let back = false
+    const returned = waiting.then(value => {
+      back = true
+      return value
+    })
+    await tick()
+    expect(back).toBe(false) // the waiter needs the place again first
+    other.give()
+    expect(await returned).toBe('done')
+    // A wait within a wait has nothing to give, and the holder keeps exactly one place.
+    expect(await waiter.during(inTurn(waiter, () => whileWaiting(async () => 'inner')))).toBe(
+      'inner'
+    )
+    const third = slots.turn()
+    let thirdGotIt = false
+    void third.take().then(() => (thirdGotIt = true))
+    await tick()
+    expect(thirdGotIt).toBe(false)
+    waiter.give()
+    await tick()
+    expect(thirdGotIt).toBe(true)
+  })
+
+  it('waits outside any turn just wait', async () => {
+    expect(await whileWaiting(async () => 42)).toBe(42)
   })
 })
