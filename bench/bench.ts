@@ -53,6 +53,7 @@ import {
   median,
   type ActionMeasurement,
   type MatrixMeasurement,
+  type OtherWork,
   type RequestCounts
 } from './measure.js'
 import {
@@ -141,6 +142,9 @@ type Measured = ActionMeasurement | MatrixMeasurement
 
 const isMatrix = (m: Measured): m is MatrixMeasurement => 'jobs' in m
 
+const otherWorkText = (w: OtherWork): string =>
+  `${w.cores.toFixed(2)} of ${cpus().length} cores (and ${w.nicedCores.toFixed(2)} niced)`
+
 interface ScenarioResult {
   scenario: BenchScenario
   critical: CriticalPath
@@ -209,9 +213,12 @@ async function runScenario(emulator: Emulator, s: BenchScenario): Promise<Scenar
     const parts = isMatrix(m)
       ? ` (prepare ${seconds(m.prepare.wallMs)}, then ${m.jobs.length} jobs ${seconds(m.fanOutMs)})`
       : ''
+    const others = m.otherWork
+      ? `, other work on the machine ${otherWorkText(m.otherWork)}${isMatrix(m) ? ' during the jobs' : ''}`
+      : ''
     process.stdout.write(
       `  ${s.id} run ${i + 1}/${count}: ${m.ok ? `${seconds(m.wallMs)}${parts}` : `FAILED`}, ` +
-        `cold start ${m.coldStartMs ?? '-'} ms, ${memory}\n`
+        `cold start ${m.coldStartMs ?? '-'} ms, ${memory}${others}\n`
     )
     if (!m.ok) console.log(m.tail.replace(/^/gm, '    | '))
   }
@@ -452,7 +459,8 @@ function printJobs(m: MatrixMeasurement, jobs: JobTiming[]): void {
     `  - the jobs used ${seconds(cpu)} of CPU in all, the bench's own process (the local Azure serving them) ` +
       `${seconds(m.benchCpuMs)}, on ${cores} cores: at least ${seconds((cpu + m.benchCpuMs) / cores)} of the ` +
       `${seconds(m.fanOutMs)} the ${jobs.length} jobs took is CPU time the machine had to find ` +
-      `(on GitHub each job has a runner of its own)`
+      `(on GitHub each job has a runner of its own)` +
+      (m.otherWork ? `; other work on the machine meanwhile: ${otherWorkText(m.otherWork)}` : '')
   )
 }
 
@@ -922,6 +930,7 @@ async function main(): Promise<void> {
           coldStartMs: m.coldStartMs,
           peakRssKb: m.peakRssKb,
           requests: m.counts,
+          otherWork: m.otherWork,
           ...(isMatrix(m)
             ? {
                 prepareWallMs: m.prepare.wallMs,

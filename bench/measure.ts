@@ -39,6 +39,8 @@ export interface ActionMeasurement extends ProcessMeasurement {
   coldStartMs: number | undefined
   counts: RequestCounts
   log: RequestLogEntry[]
+  /** The CPU the rest of the machine used while the run lasted. */
+  otherWork?: OtherWork
 }
 
 export function countRequests(log: RequestLogEntry[]): RequestCounts {
@@ -66,6 +68,54 @@ let clockTicks: number | undefined
 function ticksPerSecond(): number {
   clockTicks ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100
   return clockTicks
+}
+
+/**
+ * Busy time of all the machine's cores from /proc/stat, ms: at normal priority (user, system,
+ * interrupts, steal) and niced (processes that yield the CPU to ours), apart.
+ */
+function machineBusyMs(): { normal: number; niced: number } | undefined {
+  try {
+    const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number)
+    const ms = (ticks: number) => (ticks * 1000) / ticksPerSecond()
+    return { normal: ms(user! + system! + irq! + softirq! + steal!), niced: ms(nice!) }
+  } catch {
+    return undefined
+  }
+}
+
+/** The CPU the rest of the machine used during a run, in cores on average. */
+export interface OtherWork {
+  /** At normal priority: it competes with the run for the cores. */
+  cores: number
+  /** Niced: it gets what the run leaves. */
+  nicedCores: number
+}
+
+/**
+ * Starts counting the machine's CPU; the function returned gives what others used since, over
+ * `wallMs`, given the CPU of the processes measured (`ownMs`) and the bench's own (the local
+ * Azure runs in the bench's process).
+ */
+function otherWork(): (ownMs: number | undefined, wallMs: number) => OtherWork | undefined {
+  const before = machineBusyMs()
+  const benchBefore = process.cpuUsage()
+  return (ownMs, wallMs) => {
+    const after = machineBusyMs()
+    if (before === undefined || after === undefined || ownMs === undefined || wallMs <= 0)
+      return undefined
+    const bench = process.cpuUsage(benchBefore)
+    const others = after.normal - before.normal - ownMs - (bench.user + bench.system) / 1000
+    return {
+      cores: Math.max(0, others) / wallMs,
+      nicedCores: (after.niced - before.niced) / wallMs
+    }
+  }
 }
 
 /** User plus system CPU time of a live process in ms; undefined once it has exited. */
@@ -155,8 +205,14 @@ export async function measureAction(
   timeoutMs = 180_000
 ): Promise<ActionMeasurement> {
   emulator.clearRequests()
+  const others = otherWork()
   const p = await measureProcess(emulator, inputs, { timeoutMs })
-  return { ...p, ...withRequests(p, emulator.requests()) }
+  const other = others(p.cpuMs, p.wallMs)
+  return {
+    ...p,
+    ...withRequests(p, emulator.requests()),
+    ...(other !== undefined ? { otherWork: other } : {})
+  }
 }
 
 /** One account job of a matrix. */
@@ -179,6 +235,8 @@ export interface MatrixMeasurement {
   fanOutMs: number
   /** CPU time of the bench's own process (the local Azure serves every job) during the fan-out, ms. */
   benchCpuMs: number
+  /** The CPU the rest of the machine used during the fan-out. */
+  otherWork?: OtherWork
   /** Every request of the prepare job and of the account jobs. */
   counts: RequestCounts
   log: RequestLogEntry[]
@@ -213,7 +271,9 @@ export async function measureMatrix(
   let jobs: MatrixJob[] = []
   let fanOutMs = 0
   let benchCpuMs = 0
+  let other: OtherWork | undefined
   if (prepare.ok) {
+    const others = otherWork()
     const cpuBefore = process.cpuUsage()
     const started = Date.now()
     // 51 processes on a few cores: a coarser reading interval keeps the watching itself cheap
@@ -226,6 +286,10 @@ export async function measureMatrix(
     fanOutMs = Math.max(...jobs.map(j => j.spawnedAt + j.wallMs)) - started
     const cpu = process.cpuUsage(cpuBefore)
     benchCpuMs = Math.round((cpu.user + cpu.system) / 1000)
+    const jobsCpu = jobs.every(j => j.cpuMs !== undefined)
+      ? jobs.reduce((sum, j) => sum + j.cpuMs!, 0)
+      : undefined
+    other = others(jobsCpu, fanOutMs)
   }
   const log = emulator.requests()
   let solo: MatrixMeasurement['solo']
@@ -247,6 +311,7 @@ export async function measureMatrix(
     jobs,
     fanOutMs,
     benchCpuMs,
+    ...(other !== undefined ? { otherWork: other } : {}),
     counts: countRequests(log),
     log,
     spawnedAt: prepare.spawnedAt,
