@@ -259,7 +259,8 @@ async function writeChart(r: ScenarioResult, generatedAt: string): Promise<strin
     `The "where the time went" chart that ends the job summary of the median run ` +
     `(${seconds(m.wallMs)}; the median of ${r.runs.filter(x => x.ok).length} is ${seconds(r.medianWallMs)}) ` +
     `of \`npm run bench\`, ` +
-    `${generatedAt}. Times are ms since the run started.`
+    `${generatedAt}. Times are ms from when the action began its work (after its own start-up), as the ` +
+    `summary draws them; the process's wall time above includes the start-up and the exit.`
   const charts = isMatrix(m)
     ? (() => {
         const last = m.jobs.reduce((a, b) =>
