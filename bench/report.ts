@@ -33,3 +33,27 @@ export interface Target {
 export function targetLines(targets: Target[]): string[] {
   return targets.map(t => `${t.pass ? 'PASS' : 'MISS'}  ${t.name}: ${t.detail}`)
 }
+
+/** Bytes in decimal megabytes, as the memory targets are stated. */
+export const mb = (kb: number | undefined): string =>
+  kb === undefined ? '-' : `${((kb * 1024) / 1e6).toFixed(1)} MB`
+
+export const totalRequests = (c: RequestCounts): number => c.read + c.write + c.poll + c.token
+
+/** The "where the time went" Mermaid block that ends a job summary, fence included. */
+export function mermaidChart(summary: string): string | undefined {
+  return /```mermaid\n[\s\S]*?\n```/.exec(summary)?.[0]
+}
+
+/** A markdown file of charts: a heading, a line about the run, then each chart with its title. */
+export function chartFile(
+  title: string,
+  about: string,
+  charts: { title: string; summary: string }[]
+): string {
+  const parts = [`# ${title}`, about]
+  for (const c of charts) {
+    parts.push(`## ${c.title}`, mermaidChart(c.summary) ?? '(the job summary has no chart)')
+  }
+  return `${parts.join('\n\n')}\n`
+}
