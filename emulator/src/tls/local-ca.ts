@@ -16,6 +16,19 @@ const DAY = 24 * 60 * 60 * 1000
 const CA_CERT_FILE = 'ca.pem'
 const CA_KEY_FILE = 'ca-key.pem'
 
+interface LoadedCa {
+  certPem: string
+  keyPem: string
+  ca: LocalCa
+}
+
+/**
+ * The CAs loaded in this process, by state folder: local Azures started one after the other on one
+ * folder (a test suite starts hundreds) share the CA's leaf certificates instead of each issuing
+ * its own.
+ */
+const loadedCas = new Map<string, Promise<LoadedCa | undefined>>()
+
 /**
  * The local certificate authority: created on first start, kept in the state folder and re-used,
  * so that clients trust it once (NODE_EXTRA_CA_CERTS / REQUESTS_CA_BUNDLE point at ca.pem).
@@ -64,13 +77,34 @@ export class LocalCa {
     const certPem = cert.toString('pem') + '\n'
     writeStateFile(stateDir, CA_KEY_FILE, keyPem, 0o600)
     const certPath = writeStateFile(stateDir, CA_CERT_FILE, certPem)
-    return new LocalCa(certPem, certPath, x509, cert, keys.privateKey)
+    const ca = new LocalCa(certPem, certPath, x509, cert, keys.privateKey)
+    loadedCas.set(stateDir, Promise.resolve({ certPem, keyPem, ca }))
+    return ca
   }
 
   private static async load(stateDir: string, x509: X509Module): Promise<LocalCa | undefined> {
     const certPem = readStateFile(stateDir, CA_CERT_FILE)
     const keyPem = readStateFile(stateDir, CA_KEY_FILE)
     if (!certPem || !keyPem) return undefined
+    // The same CA in the same folder as before in this process: its certificates serve again.
+    const known = loadedCas.get(stateDir)
+    if (known) {
+      const same = await known
+      if (same && same.certPem === certPem && same.keyPem === keyPem) return same.ca
+    }
+    const loading = LocalCa.read(stateDir, x509, certPem, keyPem)
+    loadedCas.set(stateDir, loading)
+    const loaded = await loading
+    if (!loaded) loadedCas.delete(stateDir)
+    return loaded?.ca
+  }
+
+  private static async read(
+    stateDir: string,
+    x509: X509Module,
+    certPem: string,
+    keyPem: string
+  ): Promise<LoadedCa | undefined> {
     try {
       const cert = new x509.X509Certificate(certPem)
       if (cert.notAfter.getTime() < Date.now() + 30 * DAY) return undefined
@@ -81,7 +115,11 @@ export class LocalCa {
       const key = (await subtle.importKey('pkcs8', der, KEY_ALGORITHM, false, [
         'sign'
       ])) as CryptoKey
-      return new LocalCa(certPem, join(stateDir, CA_CERT_FILE), x509, cert, key)
+      return {
+        certPem,
+        keyPem,
+        ca: new LocalCa(certPem, join(stateDir, CA_CERT_FILE), x509, cert, key)
+      }
     } catch {
       return undefined
     }

@@ -5,7 +5,7 @@ import { connect as netConnect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect as tlsConnect, type TLSSocket } from 'node:tls'
-import { startEmulator } from '../../src/index.js'
+import { startEmulator, type Emulator } from '../../src/index.js'
 import { startTestEmulator, type TestEmulator } from './helpers.js'
 
 let t: TestEmulator
@@ -25,10 +25,11 @@ afterAll(async () => {
 
 /** Sends a CONNECT and returns the proxy's answer head, plus the socket when the tunnel opened. */
 function connectThroughProxy(
-  target: string
+  target: string,
+  port = t.emulator.port
 ): Promise<{ head: string; body: string; socket: Socket }> {
   return new Promise((resolve, reject) => {
-    const socket = netConnect(t.emulator.port, '127.0.0.1', () => {
+    const socket = netConnect(port, '127.0.0.1', () => {
       socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`)
     })
     let data = ''
@@ -52,11 +53,13 @@ function connectThroughProxy(
   })
 }
 
-function handshake(socket: Socket, servername: string): Promise<TLSSocket> {
+function handshake(
+  socket: Socket,
+  servername: string,
+  caCertPem = t.emulator.caCertPem
+): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
-    const secure = tlsConnect({ socket, servername, ca: [t.emulator.caCertPem] }, () =>
-      resolve(secure)
-    )
+    const secure = tlsConnect({ socket, servername, ca: [caCertPem] }, () => resolve(secure))
     secure.on('error', reject)
   })
 }
@@ -173,6 +176,48 @@ describe('the local CA', () => {
       expect(second.caCertPath).toBe(join(dir, 'ca.pem'))
       await second.stop()
       expect(pem).not.toBe(t.emulator.caCertPem)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('serves a host the same verified leaf certificate on later starts in one process', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'local-azure-ca-'))
+    const leafOf = async (emulator: Emulator) => {
+      const res = await connectThroughProxy('management.azure.com:443', emulator.port)
+      const secure = await handshake(res.socket, 'management.azure.com', emulator.caCertPem)
+      const leaf = secure.getPeerX509Certificate()!
+      secure.destroy()
+      return leaf
+    }
+    try {
+      const first = await startEmulator({ port: 0, stateDir: dir, quiet: true })
+      const leaf = await leafOf(first)
+      await first.stop()
+      const second = await startEmulator({ port: 0, stateDir: dir, quiet: true })
+      const again = await leafOf(second)
+      await second.stop()
+      expect(again.fingerprint256).toBe(leaf.fingerprint256)
+      expect(again.verify(new X509Certificate(second.caCertPem).publicKey)).toBe(true)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('issues new leaf certificates once the state folder holds another CA', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'local-azure-ca-'))
+    try {
+      const first = await startEmulator({ port: 0, stateDir: dir, quiet: true })
+      await first.stop()
+      rmSync(join(dir, 'ca.pem'))
+      const second = await startEmulator({ port: 0, stateDir: dir, quiet: true })
+      expect(second.caCertPem).not.toBe(first.caCertPem)
+      const res = await connectThroughProxy('management.azure.com:443', second.port)
+      const secure = await handshake(res.socket, 'management.azure.com', second.caCertPem)
+      const leaf = secure.getPeerX509Certificate()!
+      secure.destroy()
+      await second.stop()
+      expect(leaf.checkIssued(new X509Certificate(second.caCertPem))).toBe(true)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
