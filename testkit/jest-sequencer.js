@@ -1,19 +1,16 @@
 /**
  * The order Jest hands test files to its workers: Jest's own (files that failed last time first,
  * then the longest by the durations it recorded on this machine, then the largest), except that
- * the files below always start first. Their time goes to the action's own real waits, not to the
- * CPU, and one of them alone takes longer than everything else on one worker, so on a machine
- * where Jest has recorded no durations yet (a fresh clone, CI) they would otherwise start last and
- * the run would end waiting for them.
+ * the files below always start first. They take longer than all the others, mostly waiting on the
+ * action's own pauses rather than using the CPU, so on a machine where Jest has recorded no
+ * durations yet (a fresh clone, CI) they would otherwise start near the end (they are small files)
+ * and the run would end waiting for them.
  */
 import TestSequencer from '@jest/test-sequencer'
 
-/** Slowest first. */
 export const STARTED_FIRST = [
   // Five key creations cut off in turn: the action waits 10 s for each to show, then backs off.
-  '__tests__/resilience/cut-offs.test.ts',
-  // A Retry-After of one second before every ARM write of three runs.
-  '__tests__/resilience/arm-write-budget.test.ts'
+  '__tests__/resilience/cut-offs.test.ts'
 ]
 
 const rank = path => {
