@@ -1,8 +1,8 @@
 /** Self-signed RSA certificates for security-domain activation, written as PEM files. */
-import { webcrypto } from 'node:crypto'
+import { createPublicKey, webcrypto } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { loadX509 } from './emulator.js'
+import { keyPool, loadX509 } from './emulator.js'
 
 const algorithm = {
   name: 'RSASSA-PKCS1-v1_5',
@@ -19,10 +19,7 @@ export async function writeSecurityDomainCertificates(
   const x509 = await loadX509()
   const paths: string[] = []
   for (let i = 0; i < count; i++) {
-    const keys = (await webcrypto.subtle.generateKey(algorithm, true, [
-      'sign',
-      'verify'
-    ])) as webcrypto.CryptoKeyPair
+    const keys = await officerKeys()
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
       serialNumber: `0${i + 1}`,
       name: `CN=security-domain-officer-${i + 1}`,
@@ -36,4 +33,22 @@ export async function writeSecurityDomainCertificates(
     paths.push(path)
   }
   return paths
+}
+
+/** A new RSA key pair: from the key pool when one is in use (see useKeyPool), else generated. */
+async function officerKeys(): Promise<webcrypto.CryptoKeyPair> {
+  const subtle = webcrypto.subtle
+  const pooled = await keyPool()?.rsaKey(algorithm.modulusLength, 'officer')
+  if (!pooled) {
+    return (await subtle.generateKey(algorithm, true, [
+      'sign',
+      'verify'
+    ])) as webcrypto.CryptoKeyPair
+  }
+  const pkcs8 = pooled.export({ type: 'pkcs8', format: 'der' })
+  const spki = createPublicKey(pooled).export({ type: 'spki', format: 'der' })
+  return {
+    privateKey: await subtle.importKey('pkcs8', pkcs8, algorithm, true, ['sign']),
+    publicKey: await subtle.importKey('spki', spki, algorithm, true, ['verify'])
+  }
 }

@@ -11,7 +11,8 @@ Prints the shell variables a client needs (eval them, or use --env-file).
 Options:
   --port N          port to listen on (default 0: any free port)
   --scenario FILE   scenario JSON (default emulator/scenarios/default.json)
-  --state-dir DIR   where the CA and signing keys are kept (default .emulator-state)
+  --state-dir DIR   where the CA, its host certificates and the signing keys are kept
+                    (default .emulator-state)
   --env-file FILE   also write the export lines to FILE once listening (alias --write-env;
                     Node itself also reads --env-file and stops when FILE does not exist yet,
                     unless the options follow a '--')

@@ -29,7 +29,10 @@ import { armChargeOf, drainArmBudget } from './model/arm-throttle.js'
 export interface EmulatorOptions {
   /** 0 (default) picks any free port. Always bound to 127.0.0.1. */
   port?: number
-  /** Where the CA and signing keys are kept; default `.emulator-state` in the working directory. */
+  /**
+   * Where the CA, its host certificates and the signing keys are kept; default `.emulator-state` in
+   * the working directory.
+   */
   stateDir?: string
   /** A scenario or the path of a scenario JSON file; default emulator/scenarios/default.json. */
   scenario?: Scenario | string

@@ -20,6 +20,7 @@ export type { Store } from './core/store.js'
 export type { GitHubApiChanges } from './services/github/settings.js'
 export { applyEnv, exportLines, trustEmulatorCa, useEmulatorProxy } from './env.js'
 export { loadX509 } from './tls/x509.js'
+export { KeyPool, keyPool, useKeyPool } from './core/key-pool.js'
 
 // Azure DevOps (the pipeline run of a scenario's azureDevOps block) and the emulated clouds
 export {

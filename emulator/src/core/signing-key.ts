@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { keyIdOf } from './jwt.js'
+import { keyPool } from './key-pool.js'
 import { readStateFile, writeStateFile } from './state-dir.js'
 
 /** An RSA key that signs tokens (Entra access tokens, GitHub ID tokens), kept in the state folder. */
@@ -22,7 +23,9 @@ export function loadOrCreateSigningKey(stateDir: string, fileName: string): Sign
     }
   }
   if (!privateKey || privateKey.asymmetricKeyType !== 'rsa') {
-    privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey
+    privateKey =
+      keyPool()?.rsaKeySync(2048, 'signing') ??
+      generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey
     writeStateFile(
       stateDir,
       fileName,

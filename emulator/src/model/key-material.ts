@@ -10,6 +10,7 @@ import {
 } from 'node:crypto'
 import { promisify } from 'node:util'
 import type { EcCurve } from '../core/world.js'
+import { keyPool } from '../core/key-pool.js'
 
 const generateKeyPairAsync = promisify(generateKeyPair)
 
@@ -50,8 +51,13 @@ function material(privateKey: KeyObject): KeyMaterial {
     : { privateKeyPem: pem, n: jwk.n, e: jwk.e }
 }
 
-/** Real key material of the given shape, generated off the event loop. */
+/**
+ * Real key material of the given shape, generated off the event loop (an RSA key comes from the
+ * key pool instead when one is in use: see useKeyPool).
+ */
 export async function generateKeyMaterial(shape: KeyShape): Promise<KeyMaterial> {
+  const pool = keyPool()
+  if (shape.kty === 'RSA-HSM' && pool) return material(await pool.rsaKey(shape.size))
   const { privateKey } =
     shape.kty === 'EC-HSM'
       ? await generateKeyPairAsync('ec', { namedCurve: EC_CURVES[shape.curve].nodeName })
@@ -61,6 +67,8 @@ export async function generateKeyMaterial(shape: KeyShape): Promise<KeyMaterial>
 
 /** The synchronous variant, for seeding the world at start-up. */
 export function generateKeyMaterialSync(shape: KeyShape): KeyMaterial {
+  const pool = keyPool()
+  if (shape.kty === 'RSA-HSM' && pool) return material(pool.rsaKeySync(shape.size))
   const { privateKey } =
     shape.kty === 'EC-HSM'
       ? generateKeyPairSync('ec', { namedCurve: EC_CURVES[shape.curve].nodeName })

@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs'
 import { afterAll, beforeAll } from '@jest/globals'
-import { tmpdir } from 'node:os'
+import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import {
   createEmptyPipeline,
@@ -60,17 +60,41 @@ export const COSMOS_SP_ENTITY = {
   servicePrincipalType: 'Application'
 }
 
+let sharedStateDir: Promise<string> | undefined
+
 /**
- * Starts the local Azure in-process on a free port with a temporary state folder, trusts its CA and
+ * The state folder of every test emulator on this machine (the CA, the host certificates it issued
+ * and the token signing keys), so that a test file's local Azure neither creates a CA nor issues
+ * certificates: the first process builds it aside and renames it into place (whoever renames first
+ * wins), later ones only add the certificates of hosts it does not have yet.
+ */
+function stateDir(): Promise<string> {
+  sharedStateDir ??= (async () => {
+    const dir = join(tmpdir(), `local-azure-test-state-${userInfo().uid}`)
+    if (existsSync(join(dir, 'ca.pem'))) return dir
+    const aside = mkdtempSync(`${dir}-`)
+    const first = await startEmulator({ port: 0, stateDir: aside, quiet: true })
+    await first.stop()
+    try {
+      renameSync(aside, dir)
+    } catch {
+      rmSync(aside, { recursive: true, force: true })
+    }
+    return dir
+  })()
+  return sharedStateDir
+}
+
+/**
+ * Starts the local Azure in-process on a free port with the tests' state folder, trusts its CA and
  * points this process's clients at it (HTTPS_PROXY, ACTIONS_ID_TOKEN_*, AZURE_*).
  */
 export async function startTestEmulator(
   o: { scenario?: Scenario; extraServices?: Service[] } = {}
 ): Promise<TestEmulator> {
-  const stateDir = mkdtempSync(join(tmpdir(), 'local-azure-test-'))
   const emulator = await startEmulator({
     port: 0,
-    stateDir,
+    stateDir: await stateDir(),
     scenario: o.scenario ?? defaultScenario(),
     quiet: true,
     extraServices: o.extraServices
@@ -82,7 +106,6 @@ export async function startTestEmulator(
     async stop() {
       restore()
       await emulator.stop()
-      rmSync(stateDir, { recursive: true, force: true })
     }
   }
 }

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { X509Certificate } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
+import { X509Certificate, createPrivateKey, generateKeyPairSync, webcrypto } from 'node:crypto'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { connect as netConnect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect as tlsConnect, type TLSSocket } from 'node:tls'
-import { startEmulator } from '../../src/index.js'
+import { loadX509, startEmulator, type Emulator } from '../../src/index.js'
 import { startTestEmulator, type TestEmulator } from './helpers.js'
 
 let t: TestEmulator
@@ -25,10 +25,11 @@ afterAll(async () => {
 
 /** Sends a CONNECT and returns the proxy's answer head, plus the socket when the tunnel opened. */
 function connectThroughProxy(
-  target: string
+  target: string,
+  port = t.emulator.port
 ): Promise<{ head: string; body: string; socket: Socket }> {
   return new Promise((resolve, reject) => {
-    const socket = netConnect(t.emulator.port, '127.0.0.1', () => {
+    const socket = netConnect(port, '127.0.0.1', () => {
       socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`)
     })
     let data = ''
@@ -52,11 +53,58 @@ function connectThroughProxy(
   })
 }
 
-function handshake(socket: Socket, servername: string): Promise<TLSSocket> {
+/** The certificate `emulator` serves for `host`, through a handshake that verifies it. */
+async function leafOf(emulator: Emulator, host: string): Promise<X509Certificate> {
+  const res = await connectThroughProxy(`${host}:443`, emulator.port)
+  const secure = await handshake(res.socket, host, emulator.caCertPem)
+  const leaf = secure.getPeerX509Certificate()!
+  secure.destroy()
+  return leaf
+}
+
+/** A leaf certificate for `host` from the CA in `dir`, valid for `days` more days, and its key. */
+async function leafFromCa(
+  dir: string,
+  host: string,
+  days: number
+): Promise<{ certPem: string; keyPem: string }> {
+  const x509 = await loadX509()
+  const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' }
+  const caKeyDer = createPrivateKey(readFileSync(join(dir, 'ca-key.pem'), 'utf8')).export({
+    type: 'pkcs8',
+    format: 'der'
+  })
+  const caKey = await webcrypto.subtle.importKey('pkcs8', caKeyDer, algorithm, false, ['sign'])
+  const keys = (await webcrypto.subtle.generateKey(algorithm, true, [
+    'sign',
+    'verify'
+  ])) as webcrypto.CryptoKeyPair
+  const ca = new x509.X509Certificate(readFileSync(join(dir, 'ca.pem'), 'utf8'))
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: '01',
+    subject: `CN=${host}`,
+    issuer: ca.subject,
+    notBefore: new Date(Date.now() - 24 * 3600_000),
+    notAfter: new Date(Date.now() + days * 24 * 3600_000),
+    signingAlgorithm: algorithm,
+    publicKey: keys.publicKey,
+    signingKey: caKey,
+    extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: host }], false)]
+  })
+  const key = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey))
+  const keyPem = createPrivateKey({ key, format: 'der', type: 'pkcs8' })
+    .export({ type: 'pkcs8', format: 'pem' })
+    .toString()
+  return { certPem: `${cert.toString('pem')}\n`, keyPem }
+}
+
+function handshake(
+  socket: Socket,
+  servername: string,
+  caCertPem = t.emulator.caCertPem
+): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
-    const secure = tlsConnect({ socket, servername, ca: [t.emulator.caCertPem] }, () =>
-      resolve(secure)
-    )
+    const secure = tlsConnect({ socket, servername, ca: [caCertPem] }, () => resolve(secure))
     secure.on('error', reject)
   })
 }
@@ -173,6 +221,75 @@ describe('the local CA', () => {
       expect(second.caCertPath).toBe(join(dir, 'ca.pem'))
       await second.stop()
       expect(pem).not.toBe(t.emulator.caCertPem)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  /** Local Azures on one state folder, stopped at the end of the test however it ends. */
+  const started: Emulator[] = []
+  const start = async (dir: string) => {
+    const emulator = await startEmulator({ port: 0, stateDir: dir, quiet: true })
+    started.push(emulator)
+    return emulator
+  }
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map(e => e.stop()))
+  })
+
+  it('keeps the leaf certificates it issues in the state folder and serves them on later starts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'local-azure-ca-'))
+    try {
+      const first = await start(dir)
+      const leaf = await leafOf(first, 'management.azure.com')
+      await first.stop()
+      expect(readdirSync(dir)).toContain('leaf-management.azure.com.pem')
+      const second = await start(dir)
+      const again = await leafOf(second, 'management.azure.com')
+      await second.stop()
+      expect(again.fingerprint256).toBe(leaf.fingerprint256)
+      expect(again.verify(new X509Certificate(second.caCertPem).publicKey)).toBe(true)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('serves no kept certificate of another CA, for another host, about to expire or without its key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'local-azure-ca-'))
+    try {
+      const first = await start(dir)
+      const old = await leafOf(first, 'management.azure.com')
+      await first.stop()
+      // Another CA in the folder: the kept certificate does not chain to it.
+      rmSync(join(dir, 'ca.pem'))
+      const second = await start(dir)
+      expect(second.caCertPem).not.toBe(first.caCertPem)
+      const ca = new X509Certificate(second.caCertPem)
+      const renewed = await leafOf(second, 'management.azure.com')
+      expect(renewed.fingerprint256).not.toBe(old.fingerprint256)
+      expect(renewed.checkIssued(ca)).toBe(true)
+      // A certificate of this CA kept under another host's name.
+      const kept = readFileSync(join(dir, 'leaf-management.azure.com.pem'))
+      writeFileSync(join(dir, 'leaf-graph.microsoft.com.pem'), kept)
+      // One of this CA's for the host, but valid for ten more days only.
+      const soon = await leafFromCa(dir, 'login.microsoftonline.com', 10)
+      writeFileSync(join(dir, 'leaf-login.microsoftonline.com.pem'), soon.certPem + soon.keyPem)
+      // This CA's certificate for the host, kept with a key that is not its own.
+      const otherKey = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+        .privateKey.export({ type: 'pkcs8', format: 'pem' })
+        .toString()
+      const keyless = await leafFromCa(dir, 'dev.azure.com', 365)
+      writeFileSync(join(dir, 'leaf-dev.azure.com.pem'), keyless.certPem + otherKey)
+      await second.stop()
+      const third = await start(dir)
+      const graph = await leafOf(third, 'graph.microsoft.com')
+      const login = await leafOf(third, 'login.microsoftonline.com')
+      const devops = await leafOf(third, 'dev.azure.com')
+      await third.stop()
+      expect(devops.fingerprint256).not.toBe(new X509Certificate(keyless.certPem).fingerprint256)
+      expect(graph.subjectAltName).toBe('DNS:graph.microsoft.com')
+      expect(Date.parse(login.validTo)).toBeGreaterThan(Date.now() + 300 * 24 * 3600_000)
+      expect(login.checkIssued(ca)).toBe(true)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -3,6 +3,7 @@ import { KeyVaultManagementClient, type ManagedHsm } from '@azure/arm-keyvault'
 import { KeyClient } from '@azure/keyvault-keys'
 import {
   DEPLOYER_SP,
+  FAST_TIMING,
   LOCATION,
   POLL,
   READER_SP,
@@ -179,6 +180,9 @@ describe('Managed HSM activation through the Key Vault challenge policy', () => 
     const since = s.emulator.requests().at(-1)?.seq ?? 0
     const plane = hsmDataPlane(HSM, federatedCredential())
     const certificates = await securityDomainCertificates(3)
+    // The download takes a minute on the local Azure's clock, so that no pause of this process can
+    // let it finish before the first status read; the clock jumps past it after that read.
+    s.emulator.setTiming({ securityDomainDownload: 60_000 })
     const download = await plane.send('POST', '/securitydomain/download', {
       body: { certificates: certificates.map(c => c.jwk), required: 2 }
     })
@@ -201,8 +205,10 @@ describe('Managed HSM activation through the Key Vault challenge policy', () => 
       const pending = await plane.send('GET', '/securitydomain/download/pending')
       expect(pending.status).toBe(200)
       statuses.push(pending.json.status)
+      if (statuses.length === 1) s.emulator.advanceClock(60_000)
       return pending.json.status === 'Success'
     })
+    s.emulator.setTiming({ securityDomainDownload: FAST_TIMING.securityDomainDownload })
     expect(statuses[0]).toBe('InProgress')
     expect(statuses.at(-1)).toBe('Success')
 
