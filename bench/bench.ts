@@ -884,8 +884,8 @@ async function main(): Promise<void> {
       })
     if (allRuns.length) {
       targets.push({
-        name: 'cold start under 300 ms (median)',
-        pass: coldStartMedian !== undefined && coldStartMedian < 300,
+        name: 'cold start under 120 ms (median)',
+        pass: coldStartMedian !== undefined && coldStartMedian < 120,
         detail: `${coldStartMedian ?? '-'} ms`
       })
       targets.push({

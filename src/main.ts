@@ -4,7 +4,7 @@ import type { InputSource } from './inputs/reader.js'
 import { accountNames, type Inputs } from './inputs/settings.js'
 import type { ProvisioningDeps } from './provision.js'
 import { ProvisioningError } from './provisioning-error.js'
-import { idTokenWithRetries } from './runner/github-id-token.js'
+import { firstGitHubIdToken } from './runner/github-id-token.js'
 import type { Runner } from './runner/runner.js'
 import { sanitize } from './sanitize.js'
 import { renderInputErrorSummary, renderSummary, setOutputs } from './summary.js'
@@ -44,12 +44,15 @@ export async function run(
   timer.unref?.()
 
   // Asked for now, so that the runner's answer comes while the toolkit and the Azure SDKs load.
-  const firstIdToken =
-    inputs.auth.type === 'oidc' && !deps.credential
-      ? given
-        ? given.getIdToken(inputs.auth.audience)
-        : idTokenWithRetries(inputs.auth.audience)
-      : undefined
+  let firstIdToken: Promise<string> | undefined
+  if (inputs.auth.type === 'oidc' && !deps.credential) {
+    if (given) firstIdToken = given.getIdToken(inputs.auth.audience)
+    else {
+      const request = firstGitHubIdToken(inputs.auth.audience)
+      firstIdToken = request.token
+      await request.written
+    }
+  }
   firstIdToken?.catch(() => {})
   const runner = given ?? (await loadGitHubRunner())
 

@@ -5,6 +5,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { decodeJwtClaims } from '../../src/auth/jwt.js'
 import {
+  firstGitHubIdToken,
   idTokenWithRetries,
   proxyFor,
   requestGitHubIdToken
@@ -43,6 +44,27 @@ describe('requestGitHubIdToken', () => {
     ).rejects.toThrow('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable')
     expect(debug).toEqual([])
     expect(local.emulator.requests()).toEqual([])
+  })
+})
+
+describe('firstGitHubIdToken', () => {
+  it('says the request is on its way before the answer comes', async () => {
+    const order: string[] = []
+    const { token, written } = firstGitHubIdToken('api://AzureADTokenExchange', process.env, 60_000)
+    await Promise.all([
+      written.then(() => order.push('written')),
+      token.then(() => order.push('token'))
+    ])
+    expect(order).toEqual(['written', 'token'])
+    expect(decodeJwtClaims(await token).aud).toBe('api://AzureADTokenExchange')
+    expect(local.emulator.requests()).toHaveLength(1)
+  })
+
+  it('lets the run go on at once when the request cannot be made', async () => {
+    const env = { ...process.env, ACTIONS_ID_TOKEN_REQUEST_TOKEN: '' }
+    const { token, written } = firstGitHubIdToken('api://AzureADTokenExchange', env, 60_000)
+    await written
+    await expect(token).rejects.toThrow('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable')
   })
 })
 

@@ -16,14 +16,15 @@ type Env = Record<string, string | undefined>
 
 export async function requestGitHubIdToken(
   audience: string,
-  env: Env = process.env
+  env: Env = process.env,
+  onWritten?: () => void
 ): Promise<string> {
   const endpoint = env.ACTIONS_ID_TOKEN_REQUEST_URL
   if (!endpoint) throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable')
   const bearer = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN
   if (!bearer) throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable')
   const url = new URL(`${endpoint}&audience=${encodeURIComponent(audience)}`)
-  const { status, body } = await get(url, bearer, env)
+  const { status, body } = await get(url, bearer, env, onWritten)
   if (status !== 200) {
     throw new Error(`The runner's ID token endpoint answered ${status}: ${body.slice(0, 300)}`)
   }
@@ -41,12 +42,13 @@ export async function requestGitHubIdToken(
 export async function idTokenWithRetries(
   audience: string,
   debug: (message: string) => void = () => {},
-  env: Env = process.env
+  env: Env = process.env,
+  onWritten?: () => void
 ): Promise<string> {
   const delays = [1_000, 2_000, 4_000, 8_000]
   for (let attempt = 0; ; attempt++) {
     try {
-      return await requestGitHubIdToken(audience, env)
+      return await requestGitHubIdToken(audience, env, attempt === 0 ? onWritten : undefined)
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
       const permanent = /ACTIONS_ID_TOKEN_REQUEST_(URL|TOKEN)/.test(message)
@@ -57,7 +59,37 @@ export async function idTokenWithRetries(
   }
 }
 
-async function get(url: URL, bearer: string, env: Env): Promise<{ status: number; body: string }> {
+/** `onWritten`: called once the request has been handed to the connection (TLS set up). */
+/**
+ * The run's first ID token, and `written`: when its request is on its way (or has failed, or at
+ * most `maxWaitMs`). The action loads the toolkit and the Azure SDKs only then: compiling them
+ * holds the event loop, and with it the TLS handshake of a request already started, for their
+ * whole length.
+ */
+export function firstGitHubIdToken(
+  audience: string,
+  env: Env = process.env,
+  maxWaitMs = 250
+): { token: Promise<string>; written: Promise<void> } {
+  let signal: () => void = () => {}
+  const written = new Promise<void>(resolve => (signal = resolve))
+  const token = idTokenWithRetries(audience, undefined, env, () => signal())
+  token.then(
+    () => signal(),
+    () => signal()
+  )
+  const cap = setTimeout(() => signal(), maxWaitMs)
+  cap.unref?.()
+  void written.then(() => clearTimeout(cap))
+  return { token, written }
+}
+
+async function get(
+  url: URL,
+  bearer: string,
+  env: Env,
+  onWritten?: () => void
+): Promise<{ status: number; body: string }> {
   const proxy = url.protocol === 'https:' ? proxyFor(url, env) : undefined
   // TLS to the endpoint itself, inside the tunnel: the proxy sees only the host name.
   const socket = proxy
@@ -83,6 +115,7 @@ async function get(url: URL, bearer: string, env: Env): Promise<{ status: number
     })
     req.on('timeout', () => req.destroy(new Error('The ID token request timed out')))
     req.on('error', reject)
+    if (onWritten) req.once('finish', onWritten)
     req.end()
   })
 }
