@@ -8,7 +8,7 @@ import { sanitizeSdkLog } from './azure/sdk-log.js'
 import { defaultTransport, type TransportSettings } from './azure/transport.js'
 import { systemClock, type Clock } from './clock.js'
 import { getCloud } from './cloud.js'
-import type { Inputs } from './inputs/settings.js'
+import { accountNames, type Inputs } from './inputs/settings.js'
 import type { ActionOutputs } from './outputs.js'
 import { FleetFailure, provision } from './modes/apply.js'
 import { teardown } from './modes/teardown.js'
@@ -104,7 +104,8 @@ export async function runProvisioning(
           cloud,
           subscriptionId: inputs.subscriptionId,
           transport,
-          signal
+          signal,
+          fleet: accountNames(inputs).length > 1
         }),
       clock,
       signal,

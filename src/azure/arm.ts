@@ -20,6 +20,7 @@ import type {
   ManagedHsmState,
   ProvidersApi
 } from './api.js'
+import { AccountWatch, type ListedAccount } from './account-watch.js'
 import { retryAfterMs, transportOptions } from './http.js'
 import type { TransportSettings } from './transport.js'
 
@@ -87,6 +88,20 @@ function longRunning(setup: ArmSetup) {
     onStart(callback: (response: FullOperationResponse) => void) {
       onStart = callback
       return this
+    },
+    /** Its end as `watch` sees it among others (see AccountWatch), else as its operation says. */
+    async seenBy<T extends ListedAccount>(
+      poller: Poller<T>,
+      watch: AccountWatch<T>,
+      resourceGroup: string,
+      name: string
+    ): Promise<T> {
+      await poller.submitted()
+      if (poller.isDone) return poller.pollUntilDone({ abortSignal: setup.signal })
+      return whileWaiting(async () => {
+        const seen = await watch.until(resourceGroup, name, firstPollAfterMs)
+        return seen ?? poller.pollUntilDone({ abortSignal: setup.signal })
+      })
     },
     async done<T>(poller: Poller<T>): Promise<T> {
       await poller.submitted()
@@ -299,8 +314,29 @@ export function createIdentitiesApi(setup: ArmSetup): IdentitiesApi {
   }
 }
 
-export function createCosmosAccountsApi(setup: ArmSetup): CosmosAccountsApi {
+/**
+ * `watchCreations`: several accounts are created at once (a fleet), so their creations are seen
+ * through one list of their resource group per interval (see AccountWatch).
+ */
+export function createCosmosAccountsApi(
+  setup: ArmSetup,
+  watchCreations = false
+): CosmosAccountsApi {
   const { client, operation } = armClient(CosmosDBManagementClient, setup)
+  const watch = watchCreations
+    ? new AccountWatch(
+        async (resourceGroup: string) => {
+          const accounts: DatabaseAccountGetResults[] = []
+          const pages = client.databaseAccounts.listByResourceGroup(resourceGroup, {
+            abortSignal: setup.signal
+          })
+          for await (const account of pages) accounts.push(account)
+          return accounts
+        },
+        setup.transport.pollIntervalMs,
+        setup.signal
+      )
+    : undefined
   return {
     async get(resourceGroup, name) {
       const account = await unlessAbsent(
@@ -334,7 +370,9 @@ export function createCosmosAccountsApi(setup: ArmSetup): CosmosAccountsApi {
         },
         lro.options
       )
-      return toAccountState(await lro.done(poller))
+      return toAccountState(
+        await (watch ? lro.seenBy(poller, watch, resourceGroup, name) : lro.done(poller))
+      )
     },
     async update(resourceGroup, name, patch) {
       const body =

@@ -19,13 +19,15 @@ export function createAzureApis(setup: {
   subscriptionId: string
   transport: TransportSettings
   signal?: AbortSignal
+  /** Several accounts in this run (see createCosmosAccountsApi). */
+  fleet?: boolean
 }): AzureApis {
   const dataPlanes = new Map<string, HsmDataPlane>()
   return {
     providers: createProvidersApi(setup),
     managedHsms: createManagedHsmsApi(setup),
     identities: createIdentitiesApi(setup),
-    cosmos: createCosmosAccountsApi(setup),
+    cosmos: createCosmosAccountsApi(setup, setup.fleet),
     graph: createGraphApi(setup),
     permissions: createPermissionsApi(setup),
     hsm(hsmUri) {

@@ -1,8 +1,8 @@
-export const id = 99;
-export const ids = [99];
+export const id = 306;
+export const ids = [306];
 export const modules = {
 
-/***/ 2099:
+/***/ 1306:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -615,7 +615,116 @@ function whileWaiting(waiting) {
     return turn ? turn.during(waiting()) : waiting();
 }
 
+// EXTERNAL MODULE: ./src/clock.ts
+var src_clock = __webpack_require__(9373);
+;// CONCATENATED MODULE: ./src/azure/account-watch.ts
+
+/** Lists in a row that may miss an account the creation of which was accepted, before it is handed back. */
+const MISSES_BEFORE_HANDING_BACK = 3;
+/**
+ * Creations of several Cosmos DB accounts at once, seen through one list of their resource group
+ * per interval instead of one poll of each creation's operation. Azure Cosmos DB's operations send
+ * no Retry-After, so each would be polled at the transport's interval: for a fleet of 50, 50
+ * requests per interval where one list answers for all. ARM's outcome of a PUT is the resource's
+ * provisioningState; a creation that failed, an account the list keeps missing, or a list that
+ * fails is handed back (`undefined`) to be polled on its own operation, whose answer says why.
+ */
+class AccountWatch {
+    list;
+    intervalMs;
+    signal;
+    clock;
+    waiters = new Set();
+    running = false;
+    constructor(list, intervalMs, signal, clock = src_clock/* systemClock */.m) {
+        this.list = list;
+        this.intervalMs = intervalMs;
+        this.signal = signal;
+        this.clock = clock;
+    }
+    /** The account once its creation has Succeeded, or `undefined`: its operation will tell. */
+    until(resourceGroup, name, firstAfterMs = 0) {
+        return new Promise((resolve, reject) => {
+            if (this.signal?.aborted)
+                return reject(this.signal.reason);
+            this.waiters.add({
+                resourceGroup,
+                name,
+                notBefore: this.clock.now() + Math.max(firstAfterMs, this.intervalMs),
+                misses: 0,
+                resolve,
+                reject
+            });
+            if (this.running)
+                return;
+            this.running = true;
+            this.watch().catch((error) => {
+                const reason = this.signal?.aborted ? this.signal.reason : error;
+                for (const waiter of this.waiters)
+                    waiter.reject(reason);
+                this.waiters.clear();
+            });
+        });
+    }
+    async watch() {
+        try {
+            await this.lookUntilNoneWait();
+        }
+        finally {
+            this.running = false;
+        }
+    }
+    async lookUntilNoneWait() {
+        while (this.waiters.size) {
+            const due = Math.min(...[...this.waiters].map(w => w.notBefore));
+            const pause = Math.max(0, due - this.clock.now());
+            if (pause)
+                await this.clock.sleep(pause, this.signal);
+            const now = this.clock.now();
+            const ready = [...this.waiters].filter(w => w.notBefore <= now);
+            const groups = new Set(ready.map(w => w.resourceGroup.toLowerCase()));
+            await Promise.all([...groups].map(group => this.look(group, ready)));
+        }
+    }
+    async look(group, ready) {
+        const waiting = ready.filter(w => w.resourceGroup.toLowerCase() === group);
+        let listed;
+        try {
+            listed = await this.list(waiting[0].resourceGroup);
+        }
+        catch (error) {
+            if (this.signal?.aborted)
+                throw error;
+            for (const waiter of waiting)
+                this.handBack(waiter);
+            return;
+        }
+        const byName = new Map(listed.map(a => [(a.name ?? '').toLowerCase(), a]));
+        for (const waiter of waiting) {
+            const account = byName.get(waiter.name.toLowerCase());
+            const state = account?.provisioningState?.toLowerCase();
+            if (account && state === 'succeeded')
+                this.finish(waiter, account);
+            else if (!account && ++waiter.misses >= MISSES_BEFORE_HANDING_BACK)
+                this.handBack(waiter);
+            else if (state === 'failed' || state === 'canceled')
+                this.handBack(waiter);
+            else
+                waiter.notBefore = this.clock.now() + this.intervalMs;
+        }
+    }
+    finish(waiter, account) {
+        this.waiters.delete(waiter);
+        waiter.resolve(account);
+    }
+    handBack(waiter) {
+        this.waiters.delete(waiter);
+        waiter.resolve(undefined);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/azure/arm.ts
+
 
 
 
@@ -665,6 +774,16 @@ function longRunning(setup) {
         onStart(callback) {
             onStart = callback;
             return this;
+        },
+        /** Its end as `watch` sees it among others (see AccountWatch), else as its operation says. */
+        async seenBy(poller, watch, resourceGroup, name) {
+            await poller.submitted();
+            if (poller.isDone)
+                return poller.pollUntilDone({ abortSignal: setup.signal });
+            return whileWaiting(async () => {
+                const seen = await watch.until(resourceGroup, name, firstPollAfterMs);
+                return seen ?? poller.pollUntilDone({ abortSignal: setup.signal });
+            });
         },
         async done(poller) {
             await poller.submitted();
@@ -843,8 +962,23 @@ function createIdentitiesApi(setup) {
         }
     };
 }
-function createCosmosAccountsApi(setup) {
+/**
+ * `watchCreations`: several accounts are created at once (a fleet), so their creations are seen
+ * through one list of their resource group per interval (see AccountWatch).
+ */
+function createCosmosAccountsApi(setup, watchCreations = false) {
     const { client, operation } = armClient(arm_cosmosdb_dist_esm/* CosmosDBManagementClient */.vq, setup);
+    const watch = watchCreations
+        ? new AccountWatch(async (resourceGroup) => {
+            const accounts = [];
+            const pages = client.databaseAccounts.listByResourceGroup(resourceGroup, {
+                abortSignal: setup.signal
+            });
+            for await (const account of pages)
+                accounts.push(account);
+            return accounts;
+        }, setup.transport.pollIntervalMs, setup.signal)
+        : undefined;
     return {
         async get(resourceGroup, name) {
             const account = await (0,errors/* unlessAbsent */.QY)(() => client.databaseAccounts.get(resourceGroup, name, { abortSignal: setup.signal }), isAbsent);
@@ -871,7 +1005,7 @@ function createCosmosAccountsApi(setup) {
                 keyVaultKeyUri: spec.keyVaultKeyUri,
                 defaultIdentity: spec.defaultIdentity
             }, lro.options);
-            return toAccountState(await lro.done(poller));
+            return toAccountState(await (watch ? lro.seenBy(poller, watch, resourceGroup, name) : lro.done(poller)));
         },
         async update(resourceGroup, name, patch) {
             const body = 'identity' in patch
@@ -1396,7 +1530,7 @@ function createAzureApis(setup) {
         providers: createProvidersApi(setup),
         managedHsms: createManagedHsmsApi(setup),
         identities: createIdentitiesApi(setup),
-        cosmos: createCosmosAccountsApi(setup),
+        cosmos: createCosmosAccountsApi(setup, setup.fleet),
         graph: createGraphApi(setup),
         permissions: createPermissionsApi(setup),
         hsm(hsmUri) {
@@ -1432,8 +1566,8 @@ function sanitizeSdkLog(write) {
 
 // EXTERNAL MODULE: ./src/azure/transport.ts
 var azure_transport = __webpack_require__(6258);
-// EXTERNAL MODULE: ./src/clock.ts
-var src_clock = __webpack_require__(9373);
+// EXTERNAL MODULE: ./src/inputs/settings.ts
+var settings = __webpack_require__(900);
 ;// CONCATENATED MODULE: ./src/key-uri.ts
 
 /**
@@ -1998,8 +2132,6 @@ function markSaved(ctx, hsm) {
     });
 }
 
-// EXTERNAL MODULE: ./src/inputs/settings.ts
-var settings = __webpack_require__(900);
 ;// CONCATENATED MODULE: ./src/steps/key.ts
 
 
@@ -4387,6 +4519,7 @@ var provisioning_error = __webpack_require__(6133);
 
 
 
+
 /**
  * The whole sequence: sign in, observe everything that can be read up front, refuse before any
  * write if the run cannot succeed, then let each step write only what differs. In plan mode every
@@ -4430,7 +4563,8 @@ async function runProvisioning(inputs, deps) {
                     cloud,
                     subscriptionId: inputs.subscriptionId,
                     transport,
-                    signal
+                    signal,
+                    fleet: (0,settings/* accountNames */.Er)(inputs).length > 1
                 }),
             clock,
             signal,
