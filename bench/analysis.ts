@@ -113,6 +113,8 @@ function matchers(
   const accountPoll: Matcher = e => {
     if (e.host !== ARM || e.method !== 'GET') return false
     if (ownPoll.test(e.path)) return true
+    // a fleet sees its creations through lists of the resource group's accounts
+    if (/\/providers\/Microsoft\.DocumentDB\/databaseAccounts$/i.test(e.path)) return true
     const op = /\/operation(?:sStatus|Results)\/([^/]+)$/i.exec(e.path)?.[1]
     if (op === undefined) return false
     const about = operationAccount(op.toLowerCase())
@@ -373,7 +375,7 @@ export interface CreationGroup {
 
 export interface FleetTimeline {
   groups: CreationGroup[]
-  /** The most accounts between their creating PUT and the poll that saw them Succeeded at once. */
+  /** The most accounts between their creating PUT and the poll or list that saw them Succeeded at once. */
   mostAtOnce: number
   /** Refused creating PUTs (429 among them). */
   refusedCreations: number

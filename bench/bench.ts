@@ -385,7 +385,7 @@ function printFleet(r: ScenarioResult, t: FleetTimeline): void {
   )
   const concurrency = r.scenario.inputs['account-concurrency'] ?? '8 (the default)'
   console.log(
-    `  - at most ${t.mostAtOnce} accounts between their creating PUT and the poll that saw them Succeeded at once ` +
+    `  - at most ${t.mostAtOnce} accounts between their creating PUT and the poll or list that saw them Succeeded at once ` +
       `(account-concurrency ${concurrency}); ${t.groups.length} group(s); ${t.refusedCreations} creating PUTs refused`
   )
   const later = t.groups.slice(1)
