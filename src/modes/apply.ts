@@ -25,6 +25,7 @@ import { ensureKeyAccess, type CreationIdentity, type KeyAccess } from '../steps
 import { ensureHsm } from '../steps/hsm.js'
 import { ensureDefaultIdentity, ensureUserAssignedAttached } from '../steps/identity.js'
 import { Step, type StepName } from '../steps/names.js'
+import { StepGraph } from './step-graph.js'
 import { observe, type Observation } from '../steps/observe.js'
 import { missingPermissions, PermissionReads } from '../steps/permissions.js'
 import { preflight } from '../steps/preflight.js'
@@ -71,27 +72,54 @@ export async function provision(ctx: StepContext, phases: Phases): Promise<Actio
 /** Sign-in is done: the providers, the HSM and its activation, the admin grant, the key and its grant. */
 async function prepare(ctx: StepContext, phases: Phases): Promise<Shared> {
   const { phase } = phases
-  const { seen, refused } = await phase(Step.Observe, () => observeAndCheck(ctx))
-  const creation = creationIdentity(ctx.inputs, seen)
-  const providers = await phase(Step.Providers, async () => ensureProviders(ctx, seen.providers))
-  const gate = registrationGate(providers, phases)
-
-  const provisioned = await phase(Step.Hsm, async () => {
-    if (!seen.hsm?.enablePurgeProtection) await gate.registered('Microsoft.KeyVault')
-    return ensureHsm(ctx, seen.hsm)
-  })
-  const hsm = await phase(Step.Activation, () =>
-    gate.alongside(ensureActivated(ctx, provisioned, seen.securityDomainDownload))
-  )
-  const plane = dataPlaneOf(ctx, hsm)
-
-  const access = await phase(Step.KeyAccess, () =>
-    gate.alongside(ensureKeyAccess(ctx, phases, plane, seen, creation))
-  )
+  const done = await new StepGraph()
+    .add('observed', [], () => phase(Step.Observe, () => observeAndCheck(ctx)))
+    .add('providers', ['observed'], ({ observed }) =>
+      phase(Step.Providers, async () => {
+        const providers = ensureProviders(ctx, observed.seen.providers)
+        return { providers, gate: registrationGate(providers, phases) }
+      })
+    )
+    .add('provisioned', ['observed', 'providers'], ({ observed: { seen }, providers }) =>
+      phase(Step.Hsm, async () => {
+        if (!seen.hsm?.enablePurgeProtection) await providers.gate.registered('Microsoft.KeyVault')
+        return ensureHsm(ctx, seen.hsm)
+      })
+    )
+    .add('hsm', ['observed', 'providers', 'provisioned'], ({ observed, providers, provisioned }) =>
+      phase(Step.Activation, () =>
+        providers.gate.alongside(
+          ensureActivated(ctx, provisioned, observed.seen.securityDomainDownload)
+        )
+      )
+    )
+    .add('access', ['observed', 'providers', 'hsm'], ({ observed: { seen }, providers, hsm }) =>
+      phase(Step.KeyAccess, () =>
+        providers.gate.alongside(
+          ensureKeyAccess(
+            ctx,
+            phases,
+            dataPlaneOf(ctx, hsm),
+            seen,
+            creationIdentity(ctx.inputs, seen)
+          )
+        )
+      )
+    )
+    .run()
+  const { observed, providers, hsm, access } = done
   const keyUri = access.key
     ? versionlessKeyUri(access.key.id)
     : keyUriFor(dataPlaneUri(ctx, hsm), ctx.inputs.key.name)
-  return { seen, refused, creation, providers, gate, hsm, plane, access, keyUri }
+  return {
+    ...observed,
+    ...providers,
+    creation: creationIdentity(ctx.inputs, observed.seen),
+    hsm,
+    plane: dataPlaneOf(ctx, hsm),
+    access,
+    keyUri
+  }
 }
 
 /** The accounts of a fleet side by side; one that fails is recorded and does not stop the others. */
@@ -262,31 +290,39 @@ async function provisionAccount(
   const accountNamespaces = creation.userAssigned
     ? ['Microsoft.DocumentDB', 'Microsoft.ManagedIdentity']
     : ['Microsoft.DocumentDB']
-  const account = await phase(Step.Account, async () => {
-    if (!seenAccount) await gate.registered(...accountNamespaces)
-    return ensureAccount(ctx, seenAccount, {
-      keyVaultKeyUri: keyUri,
-      defaultIdentity: creationDefaultIdentity(creation),
-      userAssignedIdentityId:
-        creation.kind === 'user-assigned' ? creation.userAssigned?.id : undefined,
-      // Created with the account, so that its grant can start right away; the switch of the
-      // default identity to it stays a separate update.
-      systemAssigned: !!early,
-      systemPrincipalCreated: early?.created
+  const { identity, encrypted } = await new StepGraph()
+    .add('account', [], () =>
+      phase(Step.Account, async () => {
+        if (!seenAccount) await gate.registered(...accountNamespaces)
+        return ensureAccount(ctx, seenAccount, {
+          keyVaultKeyUri: keyUri,
+          defaultIdentity: creationDefaultIdentity(creation),
+          userAssignedIdentityId:
+            creation.kind === 'user-assigned' ? creation.userAssigned?.id : undefined,
+          // Created with the account, so that its grant can start right away; the switch of the
+          // default identity to it stays a separate update.
+          systemAssigned: !!early,
+          systemPrincipalCreated: early?.created
+        })
+      })
+    )
+    .add('identity', ['account'], async ({ account }) => {
+      // Updates of an existing account need the namespaces too.
+      await gate.registered(...accountNamespaces)
+      return ensureAccountIdentity(ctx, phases, {
+        account,
+        shared,
+        early,
+        removeBootstrap: options.removeBootstrap
+      })
     })
-  })
-  // Updates of an existing account need the namespaces too.
-  await gate.registered(...accountNamespaces)
-  const identity = await ensureAccountIdentity(ctx, phases, {
-    account,
-    shared,
-    early,
-    removeBootstrap: options.removeBootstrap
-  })
-  // An existing account moves to the key only once its identity holds the grant.
-  const encrypted = identity.account
-    ? await phase(Step.AccountKey, () => ensureAccountKey(ctx, identity.account!, keyUri))
-    : undefined
+    // An existing account moves to the key only once its identity holds the grant.
+    .add('encrypted', ['identity'], async ({ identity }) =>
+      identity.account
+        ? phase(Step.AccountKey, () => ensureAccountKey(ctx, identity.account!, keyUri))
+        : undefined
+    )
+    .run()
   return {
     name: ctx.inputs.account.name,
     account: encrypted,

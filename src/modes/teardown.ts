@@ -6,6 +6,7 @@ import { sameIdentity } from '../steps/account-state.js'
 import { dataPlaneUri, record, type Phases, type StepContext } from '../steps/context.js'
 import { keyScopeOf } from '../steps/grants.js'
 import { Step } from '../steps/names.js'
+import { StepGraph } from './step-graph.js'
 import { observe, type Observation } from '../steps/observe.js'
 import { firstPartyPrincipalId } from '../steps/principals.js'
 import { keyUriFor, sameKey } from '../key-uri.js'
@@ -30,54 +31,57 @@ interface Removal {
  * finishes the job when it runs again.
  */
 export async function teardown(ctx: StepContext, { phase }: Phases): Promise<ActionOutputs> {
-  const seen = await phase(Step.Observe, () => observe(ctx))
-  const { account, hsm } = seen
   const name = ctx.inputs.account.name
-  if (account) refuseForeign(ctx, account)
-  const noted = hsm?.tags[pendingTag(name)]
-  const removals = account ? await grantsOf(ctx, seen, account) : parseNoted(noted)
-  const kept = account ? await keptGrants(ctx, seen, account) : []
-  for (const reason of kept) {
-    record(ctx, { step: Step.GrantRemoval, observed: reason, action: 'keep it', result: 'skipped' })
-  }
-
-  await phase(Step.AccountDeletion, async () => {
-    if (!account) {
-      record(ctx, { step: Step.AccountDeletion, observed: 'absent', action: 'none', result: 'ok' })
-      return
-    }
-    const action = `delete Cosmos DB account '${name}' (its data with it)`
-    if (ctx.plan) {
-      record(ctx, {
-        step: Step.AccountDeletion,
-        observed: 'present',
-        action,
-        result: 'would-change'
+  const { seen, removed } = await new StepGraph()
+    .add('seen', [], () => phase(Step.Observe, () => observe(ctx)))
+    .add('targets', ['seen'], ({ seen }) => teardownTargets(ctx, seen))
+    .add('deleted', ['seen', 'targets'], ({ seen: { account, hsm }, targets: { removals } }) =>
+      phase(Step.AccountDeletion, async () => {
+        if (!account) {
+          record(ctx, {
+            step: Step.AccountDeletion,
+            observed: 'absent',
+            action: 'none',
+            result: 'ok'
+          })
+          return
+        }
+        const action = `delete Cosmos DB account '${name}' (its data with it)`
+        if (ctx.plan) {
+          record(ctx, {
+            step: Step.AccountDeletion,
+            observed: 'present',
+            action,
+            result: 'would-change'
+          })
+          return
+        }
+        if (hsm && removals.length) {
+          await ctx.apis.managedHsms.mergeTags(hsm.id, {
+            [pendingTag(name)]: removals.map(r => r.principalId).join(',')
+          })
+        }
+        await ctx.apis.cosmos.delete(ctx.inputs.resourceGroup, name)
+        record(ctx, { step: Step.AccountDeletion, observed: 'present', action, result: 'changed' })
       })
-      return
-    }
-    if (hsm && removals.length) {
-      await ctx.apis.managedHsms.mergeTags(hsm.id, {
-        [pendingTag(name)]: removals.map(r => r.principalId).join(',')
+    )
+    .add('removed', ['seen', 'targets', 'deleted'], ({ seen: { hsm }, targets }) =>
+      phase(Step.GrantRemoval, async () => {
+        const rbac =
+          hsm?.activationStatus === 'Active' ? ctx.apis.hsm(dataPlaneUri(ctx, hsm)).rbac : undefined
+        const ids: string[] = []
+        for (const removal of targets.removals) {
+          const id = rbac && (await removeGrant(ctx, rbac, removal))
+          if (id) ids.push(id)
+        }
+        if (hsm && targets.noted !== undefined && !ctx.plan) {
+          await ctx.apis.managedHsms.deleteTags(hsm.id, { [pendingTag(name)]: targets.noted })
+        }
+        return ids
       })
-    }
-    await ctx.apis.cosmos.delete(ctx.inputs.resourceGroup, name)
-    record(ctx, { step: Step.AccountDeletion, observed: 'present', action, result: 'changed' })
-  })
-
-  const removed = await phase(Step.GrantRemoval, async () => {
-    const rbac =
-      hsm?.activationStatus === 'Active' ? ctx.apis.hsm(dataPlaneUri(ctx, hsm)).rbac : undefined
-    const ids: string[] = []
-    for (const removal of removals) {
-      const id = rbac && (await removeGrant(ctx, rbac, removal))
-      if (id) ids.push(id)
-    }
-    if (hsm && noted !== undefined && !ctx.plan) {
-      await ctx.apis.managedHsms.deleteTags(hsm.id, { [pendingTag(name)]: noted })
-    }
-    return ids
-  })
+    )
+    .run()
+  const { account, hsm } = seen
   record(ctx, {
     step: Step.Teardown,
     observed: `key '${ctx.inputs.key.name}', its versions and Managed HSM '${ctx.inputs.hsm.name}'`,
@@ -95,6 +99,25 @@ export async function teardown(ctx: StepContext, { phase }: Phases): Promise<Act
     }),
     'role-assignment-ids': JSON.stringify(removed)
   }
+}
+
+/**
+ * What the teardown of the account removes: the grants this action made for it (from the account,
+ * or from the note left on the HSM by a run cut off after the deletion), and why any are kept.
+ */
+async function teardownTargets(
+  ctx: StepContext,
+  seen: Observation
+): Promise<{ removals: Removal[]; noted?: string }> {
+  const { account, hsm } = seen
+  if (account) refuseForeign(ctx, account)
+  const noted = hsm?.tags[pendingTag(ctx.inputs.account.name)]
+  const removals = account ? await grantsOf(ctx, seen, account) : parseNoted(noted)
+  const kept = account ? await keptGrants(ctx, seen, account) : []
+  for (const reason of kept) {
+    record(ctx, { step: Step.GrantRemoval, observed: reason, action: 'keep it', result: 'skipped' })
+  }
+  return { removals, noted }
 }
 
 /** Teardown touches only what this action provably created, and nothing protected. */

@@ -16,6 +16,7 @@ import {
 import { keyScopeOf } from '../steps/grants.js'
 import { keyMismatches } from '../steps/key.js'
 import { Step, type StepName } from '../steps/names.js'
+import { StepGraph } from './step-graph.js'
 import { observe, type Observation } from '../steps/observe.js'
 import { firstPartyPrincipalId } from '../steps/principals.js'
 import { wantedPolicy } from '../steps/rotation.js'
@@ -53,18 +54,22 @@ const EXPIRY_WARNING_MS = 30 * 24 * 3600_000
  * HSM's and the key's once, the accounts' for each account (a fleet side by side).
  */
 export async function verify(ctx: StepContext, { phase }: Phases): Promise<ActionOutputs> {
-  const seen = await phase(Step.Observe, () => observe(ctx))
   const names = accountNames(ctx.inputs)
   const fleet = names.length > 1
-  const findings = await phase(Step.Verify, async () => {
-    const shared = await sharedChecks(ctx, seen)
-    // Looked up once for all the accounts that need it.
-    if (ctx.inputs.identity.mode === 'first-party') firstPartyPrincipalId(ctx).catch(() => {})
-    const perAccount = await mapLimited(names, ctx.inputs.account.concurrency, name =>
-      accountChecks(fleet ? accountContext(ctx, name) : ctx, seen, seen.accounts.get(name))
+  const { seen, findings } = await new StepGraph()
+    .add('seen', [], () => phase(Step.Observe, () => observe(ctx)))
+    .add('findings', ['seen'], ({ seen }) =>
+      phase(Step.Verify, async () => {
+        const shared = await sharedChecks(ctx, seen)
+        // Looked up once for all the accounts that need it.
+        if (ctx.inputs.identity.mode === 'first-party') firstPartyPrincipalId(ctx).catch(() => {})
+        const perAccount = await mapLimited(names, ctx.inputs.account.concurrency, name =>
+          accountChecks(fleet ? accountContext(ctx, name) : ctx, seen, seen.accounts.get(name))
+        )
+        return [...shared, ...perAccount.flat()]
+      })
     )
-    return [...shared, ...perAccount.flat()]
-  })
+    .run()
   for (const f of findings) {
     record(ctx, {
       step: f.step,

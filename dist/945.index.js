@@ -1,8 +1,8 @@
-export const id = 306;
-export const ids = [306];
+export const id = 945;
+export const ids = [945];
 export const modules = {
 
-/***/ 1306:
+/***/ 4945:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -3017,6 +3017,60 @@ async function ensureDefaultIdentity(ctx, account, desired) {
     return verified;
 }
 
+;// CONCATENATED MODULE: ./src/modes/step-graph.ts
+/**
+ * A mode's steps and what each needs: every step starts once the steps it needs have produced
+ * their results, and steps whose needs are met run side by side. A step that fails stops the
+ * steps that need it (directly or not); the others run to their end, so that nothing is left
+ * running unseen, and the first failure is thrown once every step has settled.
+ *
+ * A step is added after the steps it needs, so a graph cannot have a cycle, and its work sees only
+ * the results it named: `graph.add('key', ['hsm'], ({ hsm }) => ...)`.
+ */
+class StepGraph {
+    steps = [];
+    add(name, needs, work) {
+        if (this.steps.some(s => s.name === name)) {
+            throw new Error(`Step '${name}' is in the graph already.`);
+        }
+        const missing = needs.filter(need => !this.steps.some(s => s.name === need));
+        if (missing.length) {
+            throw new Error(`Step '${name}' needs ${missing.join(', ')}, which no earlier step is.`);
+        }
+        this.steps.push({
+            name,
+            needs: [...needs],
+            work: work
+        });
+        return this;
+    }
+    /** The steps' names, in the order they were added. */
+    get names() {
+        return this.steps.map(s => s.name);
+    }
+    /** Every step's result, by name. */
+    async run() {
+        const done = {};
+        const running = new Map();
+        let first;
+        for (const step of this.steps) {
+            const needed = step.needs.map(need => running.get(need));
+            const result = Promise.all(needed).then(async () => {
+                const value = await step.work(Object.fromEntries(step.needs.map(n => [n, done[n]])));
+                done[step.name] = value;
+                return value;
+            });
+            // The first failure in time, not in the order of the steps.
+            result.catch((error) => (first ??= { error }));
+            running.set(step.name, result);
+        }
+        await Promise.allSettled(running.values());
+        if (first)
+            throw first.error;
+        return done;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/steps/observe.ts
 
 
@@ -3688,6 +3742,7 @@ async function ensureEnabled(ctx, account) {
 
 
 
+
 /**
  * One call per phase, each returning what it produced; the phases that can overlap do. The
  * accounts come last: one in its own log groups, or a fleet `account-concurrency` at a time (mode
@@ -3709,22 +3764,33 @@ async function provision(ctx, phases) {
 /** Sign-in is done: the providers, the HSM and its activation, the admin grant, the key and its grant. */
 async function prepare(ctx, phases) {
     const { phase } = phases;
-    const { seen, refused } = await phase(steps_names/* Step */.p.Observe, () => observeAndCheck(ctx));
-    const creation = apply_creationIdentity(ctx.inputs, seen);
-    const providers = await phase(steps_names/* Step */.p.Providers, async () => ensureProviders(ctx, seen.providers));
-    const gate = registrationGate(providers, phases);
-    const provisioned = await phase(steps_names/* Step */.p.Hsm, async () => {
+    const done = await new StepGraph()
+        .add('observed', [], () => phase(steps_names/* Step */.p.Observe, () => observeAndCheck(ctx)))
+        .add('providers', ['observed'], ({ observed }) => phase(steps_names/* Step */.p.Providers, async () => {
+        const providers = ensureProviders(ctx, observed.seen.providers);
+        return { providers, gate: registrationGate(providers, phases) };
+    }))
+        .add('provisioned', ['observed', 'providers'], ({ observed: { seen }, providers }) => phase(steps_names/* Step */.p.Hsm, async () => {
         if (!seen.hsm?.enablePurgeProtection)
-            await gate.registered('Microsoft.KeyVault');
+            await providers.gate.registered('Microsoft.KeyVault');
         return ensureHsm(ctx, seen.hsm);
-    });
-    const hsm = await phase(steps_names/* Step */.p.Activation, () => gate.alongside(ensureActivated(ctx, provisioned, seen.securityDomainDownload)));
-    const plane = dataPlaneOf(ctx, hsm);
-    const access = await phase(steps_names/* Step */.p.KeyAccess, () => gate.alongside(ensureKeyAccess(ctx, phases, plane, seen, creation)));
+    }))
+        .add('hsm', ['observed', 'providers', 'provisioned'], ({ observed, providers, provisioned }) => phase(steps_names/* Step */.p.Activation, () => providers.gate.alongside(ensureActivated(ctx, provisioned, observed.seen.securityDomainDownload))))
+        .add('access', ['observed', 'providers', 'hsm'], ({ observed: { seen }, providers, hsm }) => phase(steps_names/* Step */.p.KeyAccess, () => providers.gate.alongside(ensureKeyAccess(ctx, phases, dataPlaneOf(ctx, hsm), seen, apply_creationIdentity(ctx.inputs, seen)))))
+        .run();
+    const { observed, providers, hsm, access } = done;
     const keyUri = access.key
         ? versionlessKeyUri(access.key.id)
         : keyUriFor(dataPlaneUri(ctx, hsm), ctx.inputs.key.name);
-    return { seen, refused, creation, providers, gate, hsm, plane, access, keyUri };
+    return {
+        ...observed,
+        ...providers,
+        creation: apply_creationIdentity(ctx.inputs, observed.seen),
+        hsm,
+        plane: dataPlaneOf(ctx, hsm),
+        access,
+        keyUri
+    };
 }
 /** The accounts of a fleet side by side; one that fails is recorded and does not stop the others. */
 async function provisionFleet(ctx, phases, shared) {
@@ -3840,7 +3906,8 @@ async function provisionAccount(ctx, phases, shared, options) {
     const accountNamespaces = creation.userAssigned
         ? ['Microsoft.DocumentDB', 'Microsoft.ManagedIdentity']
         : ['Microsoft.DocumentDB'];
-    const account = await phase(steps_names/* Step */.p.Account, async () => {
+    const { identity, encrypted } = await new StepGraph()
+        .add('account', [], () => phase(steps_names/* Step */.p.Account, async () => {
         if (!seenAccount)
             await gate.registered(...accountNamespaces);
         return ensureAccount(ctx, seenAccount, {
@@ -3852,19 +3919,22 @@ async function provisionAccount(ctx, phases, shared, options) {
             systemAssigned: !!early,
             systemPrincipalCreated: early?.created
         });
-    });
-    // Updates of an existing account need the namespaces too.
-    await gate.registered(...accountNamespaces);
-    const identity = await ensureAccountIdentity(ctx, phases, {
-        account,
-        shared,
-        early,
-        removeBootstrap: options.removeBootstrap
-    });
-    // An existing account moves to the key only once its identity holds the grant.
-    const encrypted = identity.account
-        ? await phase(steps_names/* Step */.p.AccountKey, () => ensureAccountKey(ctx, identity.account, keyUri))
-        : undefined;
+    }))
+        .add('identity', ['account'], async ({ account }) => {
+        // Updates of an existing account need the namespaces too.
+        await gate.registered(...accountNamespaces);
+        return ensureAccountIdentity(ctx, phases, {
+            account,
+            shared,
+            early,
+            removeBootstrap: options.removeBootstrap
+        });
+    })
+        // An existing account moves to the key only once its identity holds the grant.
+        .add('encrypted', ['identity'], async ({ identity }) => identity.account
+        ? phase(steps_names/* Step */.p.AccountKey, () => ensureAccountKey(ctx, identity.account, keyUri))
+        : undefined)
+        .run();
     return {
         name: ctx.inputs.account.name,
         account: encrypted,
@@ -4006,6 +4076,7 @@ function bootstrapRemoval({ plane, keyUri, creation }, account, verified) {
 
 
 
+
 /** The tag the action puts on what it creates (see the runners' resourceTags). */
 const CREATED_BY = { name: 'created-by', value: 'cosmos-cmk-hsm-action' };
 /** Where a teardown notes, before it deletes the account, which grants it will remove next. */
@@ -4018,20 +4089,18 @@ const pendingTag = (account) => `cmk-teardown-${account}`;
  * finishes the job when it runs again.
  */
 async function teardown(ctx, { phase }) {
-    const seen = await phase(steps_names/* Step */.p.Observe, () => observe(ctx));
-    const { account, hsm } = seen;
     const name = ctx.inputs.account.name;
-    if (account)
-        refuseForeign(ctx, account);
-    const noted = hsm?.tags[pendingTag(name)];
-    const removals = account ? await grantsOf(ctx, seen, account) : parseNoted(noted);
-    const kept = account ? await keptGrants(ctx, seen, account) : [];
-    for (const reason of kept) {
-        record(ctx, { step: steps_names/* Step */.p.GrantRemoval, observed: reason, action: 'keep it', result: 'skipped' });
-    }
-    await phase(steps_names/* Step */.p.AccountDeletion, async () => {
+    const { seen, removed } = await new StepGraph()
+        .add('seen', [], () => phase(steps_names/* Step */.p.Observe, () => observe(ctx)))
+        .add('targets', ['seen'], ({ seen }) => teardownTargets(ctx, seen))
+        .add('deleted', ['seen', 'targets'], ({ seen: { account, hsm }, targets: { removals } }) => phase(steps_names/* Step */.p.AccountDeletion, async () => {
         if (!account) {
-            record(ctx, { step: steps_names/* Step */.p.AccountDeletion, observed: 'absent', action: 'none', result: 'ok' });
+            record(ctx, {
+                step: steps_names/* Step */.p.AccountDeletion,
+                observed: 'absent',
+                action: 'none',
+                result: 'ok'
+            });
             return;
         }
         const action = `delete Cosmos DB account '${name}' (its data with it)`;
@@ -4051,20 +4120,22 @@ async function teardown(ctx, { phase }) {
         }
         await ctx.apis.cosmos.delete(ctx.inputs.resourceGroup, name);
         record(ctx, { step: steps_names/* Step */.p.AccountDeletion, observed: 'present', action, result: 'changed' });
-    });
-    const removed = await phase(steps_names/* Step */.p.GrantRemoval, async () => {
+    }))
+        .add('removed', ['seen', 'targets', 'deleted'], ({ seen: { hsm }, targets }) => phase(steps_names/* Step */.p.GrantRemoval, async () => {
         const rbac = hsm?.activationStatus === 'Active' ? ctx.apis.hsm(dataPlaneUri(ctx, hsm)).rbac : undefined;
         const ids = [];
-        for (const removal of removals) {
+        for (const removal of targets.removals) {
             const id = rbac && (await removeGrant(ctx, rbac, removal));
             if (id)
                 ids.push(id);
         }
-        if (hsm && noted !== undefined && !ctx.plan) {
-            await ctx.apis.managedHsms.deleteTags(hsm.id, { [pendingTag(name)]: noted });
+        if (hsm && targets.noted !== undefined && !ctx.plan) {
+            await ctx.apis.managedHsms.deleteTags(hsm.id, { [pendingTag(name)]: targets.noted });
         }
         return ids;
-    });
+    }))
+        .run();
+    const { account, hsm } = seen;
     record(ctx, {
         step: steps_names/* Step */.p.Teardown,
         observed: `key '${ctx.inputs.key.name}', its versions and Managed HSM '${ctx.inputs.hsm.name}'`,
@@ -4082,6 +4153,22 @@ async function teardown(ctx, { phase }) {
         }),
         'role-assignment-ids': JSON.stringify(removed)
     };
+}
+/**
+ * What the teardown of the account removes: the grants this action made for it (from the account,
+ * or from the note left on the HSM by a run cut off after the deletion), and why any are kept.
+ */
+async function teardownTargets(ctx, seen) {
+    const { account, hsm } = seen;
+    if (account)
+        refuseForeign(ctx, account);
+    const noted = hsm?.tags[pendingTag(ctx.inputs.account.name)];
+    const removals = account ? await grantsOf(ctx, seen, account) : parseNoted(noted);
+    const kept = account ? await keptGrants(ctx, seen, account) : [];
+    for (const reason of kept) {
+        record(ctx, { step: steps_names/* Step */.p.GrantRemoval, observed: reason, action: 'keep it', result: 'skipped' });
+    }
+    return { removals, noted };
 }
 /** Teardown touches only what this action provably created, and nothing protected. */
 function refuseForeign(ctx, account) {
@@ -4198,6 +4285,7 @@ async function removeGrant(ctx, rbac, removal) {
 
 
 
+
 /** What each revocation code of `customerManagedKeyStatus` means (Azure Cosmos DB's substatus codes). */
 const revocationCodes = {
     '4000': "Microsoft Entra ID gave the account's default identity no token",
@@ -4219,17 +4307,19 @@ const EXPIRY_WARNING_MS = 30 * 24 * 3600_000;
  * HSM's and the key's once, the accounts' for each account (a fleet side by side).
  */
 async function verify(ctx, { phase }) {
-    const seen = await phase(steps_names/* Step */.p.Observe, () => observe(ctx));
     const names = (0,settings/* accountNames */.Er)(ctx.inputs);
     const fleet = names.length > 1;
-    const findings = await phase(steps_names/* Step */.p.Verify, async () => {
+    const { seen, findings } = await new StepGraph()
+        .add('seen', [], () => phase(steps_names/* Step */.p.Observe, () => observe(ctx)))
+        .add('findings', ['seen'], ({ seen }) => phase(steps_names/* Step */.p.Verify, async () => {
         const shared = await sharedChecks(ctx, seen);
         // Looked up once for all the accounts that need it.
         if (ctx.inputs.identity.mode === 'first-party')
             firstPartyPrincipalId(ctx).catch(() => { });
         const perAccount = await mapLimited(names, ctx.inputs.account.concurrency, name => accountChecks(fleet ? accountContext(ctx, name) : ctx, seen, seen.accounts.get(name)));
         return [...shared, ...perAccount.flat()];
-    });
+    }))
+        .run();
     for (const f of findings) {
         record(ctx, {
             step: f.step,
