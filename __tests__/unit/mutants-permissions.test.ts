@@ -48,9 +48,9 @@ class WatchedAzure extends FakeAzure {
     const cosmos = super.cosmos
     return {
       ...cosmos,
-      get: async (rg: string, name: string) => {
+      get: async () => {
         await this.held.account
-        return cosmos.get(rg, name)
+        return cosmos.get()
       }
     }
   }
@@ -59,9 +59,9 @@ class WatchedAzure extends FakeAzure {
     const hsms = super.managedHsms
     return {
       ...hsms,
-      get: async (rg: string, name: string) => {
+      get: async () => {
         await this.held.hsm
-        return hsms.get(rg, name)
+        return hsms.get()
       }
     }
   }
