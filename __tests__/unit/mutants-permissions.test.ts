@@ -1,0 +1,275 @@
+/** Which ARM permissions preflight reads, when, and what it says about each one that is missing. */
+import { describe, expect, it } from '@jest/globals'
+import type { Inputs } from '../../src/inputs/settings.js'
+import { FakeAzure, baseInputs, ids, uaiId, withUserAssigned } from './fakes.js'
+import { harness } from './helpers.js'
+import { failure } from './outcomes.js'
+
+const subscription = `/subscriptions/${ids.subscription}`
+const group = (name: string) => `${subscription}/resourceGroups/${name}`
+const readOnly = [{ actions: ['*/read'], notActions: [] }]
+const hsmId = `${group('rg-cmk')}/providers/Microsoft.KeyVault/managedHSMs/hsm-cmk`
+const accountId = `${group('rg-cmk')}/providers/Microsoft.DocumentDB/databaseAccounts/cosmos-cmk`
+
+const missing = (action: string, where: string, why: string, role: string) =>
+  `The signed-in principal ${ids.signedIn} may not perform ${action} on ${where}, which it needs to ` +
+  `${why}. A role that grants it: ${role}.`
+
+const refusal = (...problems: string[]) =>
+  `Nothing was changed, because:\n${problems.map(p => `- ${p}`).join('\n')}`
+
+const securityDomain: Inputs['securityDomain'] = {
+  certificates: [],
+  quorum: 2,
+  file: '/work/sd.json'
+}
+
+/** A FakeAzure that tells which scopes were read, and can hold back the account and HSM reads. */
+class WatchedAzure extends FakeAzure {
+  scopes: string[] = []
+  private release: Record<string, () => void> = {}
+  private held: Record<string, Promise<void>> = {}
+
+  hold(read: 'account' | 'hsm'): () => void {
+    this.held[read] = new Promise(resolve => (this.release[read] = resolve))
+    return () => this.release[read]()
+  }
+
+  override get permissions() {
+    return {
+      at: async (scope: string) => {
+        this.scopes.push(scope)
+        return super.permissions.at(scope)
+      }
+    }
+  }
+
+  override get cosmos() {
+    const cosmos = super.cosmos
+    return {
+      ...cosmos,
+      get: async () => {
+        await this.held.account
+        return cosmos.get()
+      }
+    }
+  }
+
+  override get managedHsms() {
+    const hsms = super.managedHsms
+    return {
+      ...hsms,
+      get: async () => {
+        await this.held.hsm
+        return hsms.get()
+      }
+    }
+  }
+}
+
+/** Lets every pending promise callback and I/O callback run (no timer, no wall-clock wait). */
+const settle = async () => {
+  for (let i = 0; i < 5; i++) await new Promise(resolve => setImmediate(resolve))
+}
+
+describe('the ARM permissions a new HSM needs', () => {
+  it('names the HSM creation and its tag at the HSM resource group, and the account at its own', async () => {
+    const azure = new FakeAzure()
+    azure.permissionsAt[group('rg-hsm')] = readOnly
+    azure.permissionsAt[group('rg-cmk')] = readOnly
+    const inputs = baseInputs({
+      hsm: { ...baseInputs().hsm, create: true, resourceGroup: 'rg-hsm' },
+      securityDomain
+    })
+    const error = await failure(harness(azure).run(inputs))
+    expect(error.message).toBe(
+      refusal(
+        missing(
+          'Microsoft.KeyVault/managedHSMs/write',
+          "resource group 'rg-hsm'",
+          'create the Managed HSM',
+          'Managed HSM Contributor'
+        ),
+        missing(
+          'Microsoft.Resources/tags/write',
+          "resource group 'rg-hsm'",
+          'record on the HSM whether its security domain was saved',
+          'Tag Contributor'
+        ),
+        missing(
+          'Microsoft.DocumentDB/databaseAccounts/write',
+          "resource group 'rg-cmk'",
+          'create the Cosmos DB account',
+          'DocumentDB Account Contributor'
+        )
+      )
+    )
+    expect(azure.writes()).toEqual([])
+  })
+})
+
+describe('the ARM permissions an existing HSM needs', () => {
+  it('names purge protection and the tag at the HSM itself when it is neither protected nor active', async () => {
+    const azure = new FakeAzure().withActiveHsm({
+      enablePurgeProtection: false,
+      activationStatus: 'NotActivated'
+    })
+    azure.permissionsAt[hsmId] = readOnly
+    const inputs = baseInputs({
+      hsm: { ...baseInputs().hsm, enablePurgeProtection: true },
+      securityDomain
+    })
+    const error = await failure(harness(azure).run(inputs))
+    expect(error.message).toBe(
+      refusal(
+        missing(
+          'Microsoft.KeyVault/managedHSMs/write',
+          "Managed HSM 'hsm-cmk'",
+          'turn purge protection on',
+          'Managed HSM Contributor'
+        ),
+        missing(
+          'Microsoft.Resources/tags/write',
+          "Managed HSM 'hsm-cmk'",
+          'record on the HSM whether its security domain was saved',
+          'Tag Contributor'
+        )
+      )
+    )
+    expect(azure.writes()).toEqual([])
+  })
+
+  it('needs nothing on an HSM that is protected and active', async () => {
+    const azure = new FakeAzure().withActiveHsm().withKey().withAccount()
+    azure.permissionsAt[hsmId] = readOnly
+    await expect(harness(azure).run()).resolves.toMatchObject({ mode: 'apply' })
+  })
+})
+
+describe('the ARM permissions an existing account needs', () => {
+  it('names the account update and the identity assignment for an account to move to a user-assigned identity', async () => {
+    const azure = new FakeAzure().withActiveHsm().withKey().withUai().withAccount()
+    azure.permissionsAt[accountId] = readOnly
+    azure.permissionsAt[uaiId] = readOnly
+    const error = await failure(harness(azure).run(withUserAssigned('user-assigned')))
+    expect(error.message).toBe(
+      refusal(
+        missing(
+          'Microsoft.DocumentDB/databaseAccounts/write',
+          "Cosmos DB account 'cosmos-cmk'",
+          'update the Cosmos DB account',
+          'DocumentDB Account Contributor'
+        ),
+        missing(
+          'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action',
+          "user-assigned identity 'id-cmk'",
+          'give the identity to the Cosmos DB account',
+          'Managed Identity Operator on the identity'
+        )
+      )
+    )
+    expect(azure.writes()).toEqual([])
+  })
+
+  it('needs nothing on an account that uses the user-assigned identity already, whatever its case', async () => {
+    const azure = new FakeAzure()
+      .withActiveHsm()
+      .withKey()
+      .withUai()
+      .withAccount({
+        defaultIdentity: `UserAssignedIdentity=${uaiId.toUpperCase()}`,
+        identity: {
+          type: 'UserAssigned',
+          userAssignedIdentities: { [uaiId]: { principalId: ids.uaiPrincipal } }
+        }
+      })
+    azure.permissionsAt[accountId] = readOnly
+    azure.permissionsAt[uaiId] = readOnly
+    await harness(azure).run(withUserAssigned('user-assigned'))
+    expect(azure.writes().filter(w => w.startsWith('account.'))).toEqual([])
+  })
+
+  it('needs nothing on an account that uses its system-assigned identity already', async () => {
+    const azure = new FakeAzure()
+      .withActiveHsm()
+      .withKey()
+      .withAccount({
+        defaultIdentity: 'SystemAssignedIdentity',
+        identity: {
+          type: 'SystemAssigned',
+          principalId: ids.systemPrincipal,
+          userAssignedIdentities: {}
+        }
+      })
+    azure.permissionsAt[accountId] = readOnly
+    const inputs = baseInputs({
+      identity: {
+        mode: 'system-assigned',
+        bootstrap: 'first-party',
+        removeBootstrapAssignment: false
+      }
+    })
+    await harness(azure).run(inputs)
+    expect(azure.writes().filter(w => w.startsWith('account.'))).toEqual([])
+  })
+
+  it('names the account update for an account to move to its system-assigned identity', async () => {
+    const azure = new FakeAzure().withActiveHsm().withKey().withAccount()
+    azure.permissionsAt[accountId] = readOnly
+    const inputs = baseInputs({
+      identity: {
+        mode: 'system-assigned',
+        bootstrap: 'first-party',
+        removeBootstrapAssignment: false
+      }
+    })
+    const error = await failure(harness(azure).run(inputs))
+    expect(error.message).toBe(
+      missing(
+        'Microsoft.DocumentDB/databaseAccounts/write',
+        "Cosmos DB account 'cosmos-cmk'",
+        'update the Cosmos DB account',
+        'DocumentDB Account Contributor'
+      )
+    )
+  })
+})
+
+describe('permission reads start as soon as a read shows a write will need them', () => {
+  it("reads the subscription's permissions once the providers show one unregistered, before the account is read", async () => {
+    const azure = new WatchedAzure().withActiveHsm()
+    azure.providerStates['Microsoft.DocumentDB'] = 'NotRegistered'
+    const release = azure.hold('account')
+    const run = harness(azure).run()
+    try {
+      await settle()
+      expect(azure.scopes).toEqual([subscription])
+    } finally {
+      release()
+    }
+    await run
+    expect(azure.scopes).toEqual([subscription, group('rg-cmk')])
+  })
+
+  it("reads the resource group's permissions once the account shows absent, before the HSM is read", async () => {
+    const azure = new WatchedAzure().withActiveHsm()
+    const release = azure.hold('hsm')
+    const run = harness(azure).run()
+    try {
+      await settle()
+      expect(azure.scopes).toEqual([group('rg-cmk')])
+    } finally {
+      release()
+    }
+    await run
+    expect(azure.scopes).toEqual([group('rg-cmk')])
+  })
+
+  it('reads each scope once, whatever the case in which it is asked for', async () => {
+    const azure = new WatchedAzure().withActiveHsm()
+    azure.providerStates['Microsoft.DocumentDB'] = 'NotRegistered'
+    azure.providerStates['Microsoft.KeyVault'] = 'NotRegistered'
+    await harness(azure).run()
+    expect(azure.scopes).toEqual([subscription, group('rg-cmk')])
+  })
+})
