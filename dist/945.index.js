@@ -3657,11 +3657,12 @@ async function ensureSystemAssigned(ctx, account, rbac, early) {
             ? await ensureSystemGrant(ctx, rbac, principalId)
             : undefined;
     if (ctx.plan && !grant?.assignment) {
+        const already = sameIdentity(enabled.defaultIdentity, SYSTEM_ASSIGNED);
         record(ctx, {
             step: steps_names/* Step */.p.DefaultIdentity,
             observed: enabled.defaultIdentity ?? 'none',
-            action: `set to ${SYSTEM_ASSIGNED}`,
-            result: sameIdentity(enabled.defaultIdentity, SYSTEM_ASSIGNED) ? 'ok' : 'would-change'
+            action: already ? 'none' : `set to ${SYSTEM_ASSIGNED}`,
+            result: already ? 'ok' : 'would-change'
         });
         return { account: enabled, principalId, grant, verified: false };
     }

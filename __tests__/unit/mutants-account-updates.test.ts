@@ -257,13 +257,7 @@ describe('the system-assigned identity', () => {
     it('with the default identity set already but no grant, says so without an action to take', async () => {
       const azure = systemEnabled({ defaultIdentity: 'SystemAssignedIdentity' })
       const result = await harness(azure).run(plan())
-      expectRow(
-        result.records,
-        'Default identity',
-        'SystemAssignedIdentity',
-        'set to SystemAssignedIdentity',
-        'ok'
-      )
+      expectRow(result.records, 'Default identity', 'SystemAssignedIdentity', 'none', 'ok')
     })
 
     it('keeps the bootstrap grant until the account is verified on its identity', async () => {

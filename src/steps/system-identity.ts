@@ -79,11 +79,12 @@ export async function ensureSystemAssigned(
       ? await ensureSystemGrant(ctx, rbac, principalId)
       : undefined
   if (ctx.plan && !grant?.assignment) {
+    const already = sameIdentity(enabled.defaultIdentity, SYSTEM_ASSIGNED)
     record(ctx, {
       step: Step.DefaultIdentity,
       observed: enabled.defaultIdentity ?? 'none',
-      action: `set to ${SYSTEM_ASSIGNED}`,
-      result: sameIdentity(enabled.defaultIdentity, SYSTEM_ASSIGNED) ? 'ok' : 'would-change'
+      action: already ? 'none' : `set to ${SYSTEM_ASSIGNED}`,
+      result: already ? 'ok' : 'would-change'
     })
     return { account: enabled, principalId, grant, verified: false }
   }
