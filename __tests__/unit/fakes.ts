@@ -38,12 +38,24 @@ export function restError(
   return error
 }
 
-/** A fake clock: sleeping advances time at once. */
+/** An account on its system-assigned identity (principal ids.systemPrincipal) as its default identity. */
+export function onSystemIdentity(): Partial<CosmosAccountState> {
+  return {
+    defaultIdentity: 'SystemAssignedIdentity',
+    identity: {
+      type: 'SystemAssigned',
+      principalId: ids.systemPrincipal,
+      userAssignedIdentities: {}
+    }
+  }
+}
+
 /** A wait that keeps sleeping without moving fake time: it would spin instead of failing. */
 export class FakeClockStalledError extends Error {
   override name = 'FakeClockStalledError'
 }
 
+/** A fake clock: sleeping advances time at once. */
 export class FakeClock implements Clock {
   /** Sleeps in a row that may pass without advancing time before the clock calls it a stall. */
   static readonly STALL_LIMIT = 1_000

@@ -25,7 +25,10 @@ export interface Harness {
   run(inputs?: Inputs): Promise<ProvisioningResult>
 }
 
-export function harness(azure = new FakeAzure()): Harness {
+export function harness(
+  azure = new FakeAzure(),
+  options: { secretFiles?: SecretFiles } = {}
+): Harness {
   const runner = new FakeRunner()
   const clock = new FakeClock()
   const files: Record<string, { content: string }> = {}
@@ -41,7 +44,7 @@ export function harness(azure = new FakeAzure()): Harness {
         credential,
         apis: azure,
         clock,
-        secretFiles: memorySecretFiles(files)
+        secretFiles: options.secretFiles ?? memorySecretFiles(files)
       })
   }
 }

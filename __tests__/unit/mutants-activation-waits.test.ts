@@ -2,11 +2,10 @@
 import { describe, expect, it } from '@jest/globals'
 import { RestError } from '@azure/core-rest-pipeline'
 import type { Inputs } from '../../src/inputs/settings.js'
-import { runProvisioning } from '../../src/provision.js'
 import type { SecretFiles } from '../../src/secret-file.js'
 import { WaitTimeoutError } from '../../src/wait.js'
-import { FakeAzure, FakeClock, FakeRunner, baseInputs } from './fakes.js'
-import { fakeCredential, harness } from './helpers.js'
+import { FakeAzure, baseInputs } from './fakes.js'
+import { harness } from './helpers.js'
 import { certificates, expectRow, failure } from './outcomes.js'
 
 const securityDomain = { certificates: certificates(), quorum: 2, file: '/work/sd.json' }
@@ -16,6 +15,17 @@ const cutOff = () => new RestError('the connection was reset', { code: 'OutcomeU
 const afterElapsed = (message: string) => message.replace(/^Gave up after .+? waiting for /, '')
 
 const inactive = () => new FakeAzure().withActiveHsm({ activationStatus: 'NotActivated' })
+
+/** An active HSM whose download was started, and the file that holds its security domain. */
+function withDomainKept() {
+  const azure = new FakeAzure()
+    .withActiveHsm({ tags: { 'cmk-security-domain': started } })
+    .withKey()
+    .withAccount()
+  const h = harness(azure)
+  h.files['/work/sd.json'] = { content: '{"EncData":"kept"}' }
+  return { azure, h }
+}
 
 describe('a download an earlier run started and never saved', () => {
   it('stops a run without security-domain inputs, naming no file', async () => {
@@ -33,24 +43,14 @@ describe('a download an earlier run started and never saved', () => {
   })
 
   it('lets a run through whose file holds the security domain, and marks it saved', async () => {
-    const azure = new FakeAzure()
-      .withActiveHsm({ tags: { 'cmk-security-domain': started } })
-      .withKey()
-      .withAccount()
-    const h = harness(azure)
-    h.files['/work/sd.json'] = { content: '{"EncData":"kept"}' }
+    const { azure, h } = withDomainKept()
     const result = await h.run(withDomain())
     expect(azure.hsmState?.tags['cmk-security-domain']).toBe('saved 2026-11-28T12:00:00.000Z')
     expectRow(result.records, 'HSM activation', 'Active', 'none', 'ok')
   })
 
   it('in plan mode, marks nothing saved', async () => {
-    const azure = new FakeAzure()
-      .withActiveHsm({ tags: { 'cmk-security-domain': started } })
-      .withKey()
-      .withAccount()
-    const h = harness(azure)
-    h.files['/work/sd.json'] = { content: '{"EncData":"kept"}' }
+    const { azure, h } = withDomainKept()
     await h.run(withDomain('plan'))
     expect(azure.writes()).toEqual([])
     expect(azure.hsmState?.tags['cmk-security-domain']).toBe(started)
@@ -81,15 +81,7 @@ describe('the security-domain file', () => {
           })
         )
     }
-    const error = await failure(
-      runProvisioning(withDomain(), {
-        runner: new FakeRunner(),
-        credential: fakeCredential(),
-        apis: azure,
-        clock: new FakeClock(),
-        secretFiles
-      })
-    )
+    const error = await failure(harness(azure, { secretFiles }).run(withDomain()))
     expect(error.message).toBe(
       "Input 'security-domain-file' is '/work/sd.json': it cannot be created (EACCES: permission denied, open " +
         "'/work/sd.json'), so the security domain was not downloaded. Choose a path in a folder this job may " +

@@ -4,7 +4,7 @@ import type { CosmosAccountState } from '../../src/azure/api.js'
 import type { Inputs } from '../../src/inputs/settings.js'
 import { hsmRoles, roleAssignmentName } from '../../src/roles.js'
 import { removeBootstrapAssignment } from '../../src/steps/bootstrap.js'
-import { FakeAzure, baseInputs, ids, restError, uaiId } from './fakes.js'
+import { FakeAzure, baseInputs, ids, restError, uaiId, onSystemIdentity } from './fakes.js'
 import { expectRow } from './outcomes.js'
 import { stepContext } from './step-context.js'
 
@@ -37,14 +37,7 @@ const inputs = (
 
 /** The account once it is verified on its system-assigned identity. */
 const verifiedAccount = (azure: FakeAzure): CosmosAccountState =>
-  azure.withAccount({
-    defaultIdentity: 'SystemAssignedIdentity',
-    identity: {
-      type: 'SystemAssigned',
-      principalId: ids.systemPrincipal,
-      userAssignedIdentities: {}
-    }
-  }).account!
+  azure.withAccount(onSystemIdentity()).account!
 
 const other = (name: string, overrides: Partial<CosmosAccountState> = {}): CosmosAccountState => ({
   ...new FakeAzure().withAccount().account!,

@@ -1,13 +1,12 @@
 /** Creating, waiting for and activating the HSM, beyond the main paths. */
 import { describe, expect, it } from '@jest/globals'
 import type { Inputs } from '../../src/inputs/settings.js'
-import { runProvisioning } from '../../src/provision.js'
 import type { SecretFiles } from '../../src/secret-file.js'
 import { ActionError } from '../../src/errors.js'
 import { WaitTimeoutError } from '../../src/wait.js'
-import { FakeAzure, FakeClock, FakeRunner, baseInputs, ids, restError } from './fakes.js'
+import { FakeAzure, baseInputs, ids, restError } from './fakes.js'
 import { certificates, expectRow, failure } from './outcomes.js'
-import { fakeCredential, harness } from './helpers.js'
+import { harness } from './helpers.js'
 
 const securityDomain = { certificates: certificates(), quorum: 2, file: '/work/sd.json' }
 
@@ -251,15 +250,7 @@ describe('activating the HSM', () => {
         release: async () => {}
       })
     }
-    const error = await failure(
-      runProvisioning(newHsm(), {
-        runner: new FakeRunner(),
-        credential: fakeCredential(),
-        apis: azure,
-        clock: new FakeClock(),
-        secretFiles
-      })
-    )
+    const error = await failure(harness(azure, { secretFiles }).run(newHsm()))
     expect(error.message).toBe(
       "The security domain of 'hsm-cmk' was downloaded, but writing it to /work/sd.json failed (ENOSPC: no " +
         'space left on device), so no copy of the security domain exists. Once the HSM is active, download it ' +
@@ -276,15 +267,7 @@ describe('activating the HSM', () => {
       state: () => 'not-a-file',
       reserve: () => Promise.reject(new Error('not reached'))
     }
-    const error = await failure(
-      runProvisioning(newHsm(), {
-        runner: new FakeRunner(),
-        credential: fakeCredential(),
-        apis: azure,
-        clock: new FakeClock(),
-        secretFiles
-      })
-    )
+    const error = await failure(harness(azure, { secretFiles }).run(newHsm()))
     expect(error.message).toBe(
       'security-domain-file /work/sd.json is not a regular file (a link, a folder or a device): the security ' +
         'domain is written to a new regular file only. Choose another path.'

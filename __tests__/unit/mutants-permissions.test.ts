@@ -1,7 +1,7 @@
 /** Which ARM permissions preflight reads, when, and what it says about each one that is missing. */
 import { describe, expect, it } from '@jest/globals'
 import type { Inputs } from '../../src/inputs/settings.js'
-import { FakeAzure, baseInputs, ids, uaiId, withUserAssigned } from './fakes.js'
+import { FakeAzure, baseInputs, ids, uaiId, withUserAssigned, onSystemIdentity } from './fakes.js'
 import { harness } from './helpers.js'
 import { failure } from './outcomes.js'
 
@@ -190,17 +190,7 @@ describe('the ARM permissions an existing account needs', () => {
   })
 
   it('needs nothing on an account that uses its system-assigned identity already', async () => {
-    const azure = new FakeAzure()
-      .withActiveHsm()
-      .withKey()
-      .withAccount({
-        defaultIdentity: 'SystemAssignedIdentity',
-        identity: {
-          type: 'SystemAssigned',
-          principalId: ids.systemPrincipal,
-          userAssignedIdentities: {}
-        }
-      })
+    const azure = new FakeAzure().withActiveHsm().withKey().withAccount(onSystemIdentity())
     azure.permissionsAt[accountId] = readOnly
     const inputs = baseInputs({
       identity: {

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import type { Inputs } from '../../src/inputs/settings.js'
 import { ProvisioningError } from '../../src/provisioning-error.js'
 import { hsmRoles, roleAssignmentName } from '../../src/roles.js'
-import { FakeAzure, baseInputs, ids } from './fakes.js'
+import { FakeAzure, baseInputs, ids, onSystemIdentity } from './fakes.js'
 import { harness } from './helpers.js'
 
 const scope = '/keys/cosmos-key'
@@ -23,14 +23,7 @@ function environment(azure = new FakeAzure()): FakeAzure {
   azure
     .withActiveHsm()
     .withKey()
-    .withAccount({
-      defaultIdentity: 'SystemAssignedIdentity',
-      identity: {
-        type: 'SystemAssigned',
-        principalId: ids.systemPrincipal,
-        userAssignedIdentities: {}
-      }
-    })
+    .withAccount(onSystemIdentity())
     .grant(encryptionUser, ids.systemPrincipal, scope, grantName(ids.systemPrincipal))
     .grant(encryptionUser, ids.cosmosSp, scope, grantName(ids.cosmosSp))
     .grant(hsmRoles.cryptoUser.id, ids.signedIn, '/keys', 'admin-grant')
