@@ -20,7 +20,7 @@ import type {
   ManagedHsmState,
   ProvidersApi
 } from './api.js'
-import { AccountWatch, type ListedAccount } from './account-watch.js'
+import { AccountWatch } from './account-watch.js'
 import { retryAfterMs, transportOptions } from './http.js'
 import type { TransportSettings } from './transport.js'
 
@@ -89,24 +89,20 @@ function longRunning(setup: ArmSetup) {
       onStart = callback
       return this
     },
-    /** Its end as `watch` sees it among others (see AccountWatch), else as its operation says. */
-    async seenBy<T extends ListedAccount>(
+    /**
+     * Its end. `seenElsewhere` may tell it first (a fleet's list, see AccountWatch), waiting the
+     * starting request's Retry-After itself; when it cannot, the operation is polled.
+     */
+    async done<T>(
       poller: Poller<T>,
-      watch: AccountWatch<T>,
-      resourceGroup: string,
-      name: string
+      seenElsewhere?: (firstAfterMs: number | undefined) => Promise<T | undefined>
     ): Promise<T> {
       await poller.submitted()
-      if (poller.isDone) return poller.pollUntilDone({ abortSignal: setup.signal })
       return whileWaiting(async () => {
-        const seen = await watch.until(resourceGroup, name, firstPollAfterMs)
-        return seen ?? poller.pollUntilDone({ abortSignal: setup.signal })
-      })
-    },
-    async done<T>(poller: Poller<T>): Promise<T> {
-      await poller.submitted()
-      return whileWaiting(async () => {
-        if (!poller.isDone && firstPollAfterMs) {
+        if (!poller.isDone && seenElsewhere) {
+          const seen = await seenElsewhere(firstPollAfterMs)
+          if (seen) return seen
+        } else if (!poller.isDone && firstPollAfterMs) {
           await sleep(firstPollAfterMs, undefined, { signal: setup.signal })
         }
         return poller.pollUntilDone({ abortSignal: setup.signal })
@@ -371,7 +367,7 @@ export function createCosmosAccountsApi(
         lro.options
       )
       return toAccountState(
-        await (watch ? lro.seenBy(poller, watch, resourceGroup, name) : lro.done(poller))
+        await lro.done(poller, watch && (after => watch.until(resourceGroup, name, after)))
       )
     },
     async update(resourceGroup, name, patch) {

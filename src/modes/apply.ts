@@ -72,8 +72,13 @@ export async function provision(ctx: StepContext, phases: Phases): Promise<Actio
 /** Sign-in is done: the providers, the HSM and its activation, the admin grant, the key and its grant. */
 async function prepare(ctx: StepContext, phases: Phases): Promise<Shared> {
   const { phase } = phases
-  const done = await new StepGraph()
-    .add('observed', [], () => phase(Step.Observe, () => observeAndCheck(ctx)))
+  const { observed, providers, activated, access } = await new StepGraph()
+    .add('observed', [], () =>
+      phase(Step.Observe, async () => {
+        const { seen, refused } = await observeAndCheck(ctx)
+        return { seen, refused, creation: creationIdentity(ctx.inputs, seen) }
+      })
+    )
     .add('providers', ['observed'], ({ observed }) =>
       phase(Step.Providers, async () => {
         const providers = ensureProviders(ctx, observed.seen.providers)
@@ -86,40 +91,29 @@ async function prepare(ctx: StepContext, phases: Phases): Promise<Shared> {
         return ensureHsm(ctx, seen.hsm)
       })
     )
-    .add('hsm', ['observed', 'providers', 'provisioned'], ({ observed, providers, provisioned }) =>
-      phase(Step.Activation, () =>
-        providers.gate.alongside(
-          ensureActivated(ctx, provisioned, observed.seen.securityDomainDownload)
-        )
-      )
+    .add(
+      'activated',
+      ['observed', 'providers', 'provisioned'],
+      ({ observed, providers, provisioned }) =>
+        phase(Step.Activation, async () => {
+          const hsm = await providers.gate.alongside(
+            ensureActivated(ctx, provisioned, observed.seen.securityDomainDownload)
+          )
+          return { hsm, plane: dataPlaneOf(ctx, hsm) }
+        })
     )
-    .add('access', ['observed', 'providers', 'hsm'], ({ observed: { seen }, providers, hsm }) =>
+    .add('access', ['observed', 'providers', 'activated'], ({ observed, providers, activated }) =>
       phase(Step.KeyAccess, () =>
         providers.gate.alongside(
-          ensureKeyAccess(
-            ctx,
-            phases,
-            dataPlaneOf(ctx, hsm),
-            seen,
-            creationIdentity(ctx.inputs, seen)
-          )
+          ensureKeyAccess(ctx, phases, activated.plane, observed.seen, observed.creation)
         )
       )
     )
     .run()
-  const { observed, providers, hsm, access } = done
   const keyUri = access.key
     ? versionlessKeyUri(access.key.id)
-    : keyUriFor(dataPlaneUri(ctx, hsm), ctx.inputs.key.name)
-  return {
-    ...observed,
-    ...providers,
-    creation: creationIdentity(ctx.inputs, observed.seen),
-    hsm,
-    plane: dataPlaneOf(ctx, hsm),
-    access,
-    keyUri
-  }
+    : keyUriFor(dataPlaneUri(ctx, activated.hsm), ctx.inputs.key.name)
+  return { ...observed, ...providers, ...activated, access, keyUri }
 }
 
 /** The accounts of a fleet side by side; one that fails is recorded and does not stop the others. */

@@ -59,7 +59,6 @@ export async function idTokenWithRetries(
   }
 }
 
-/** `onWritten`: called once the request has been handed to the connection (TLS set up). */
 /**
  * The run's first ID token, and `written`: when its request is on its way (or has failed, or at
  * most `maxWaitMs`). The action loads the toolkit and the Azure SDKs only then: compiling them
@@ -84,6 +83,7 @@ export function firstGitHubIdToken(
   return { token, written }
 }
 
+/** `onWritten`: called once the request has been handed to the connection (TLS set up). */
 async function get(
   url: URL,
   bearer: string,

@@ -775,20 +775,19 @@ function longRunning(setup) {
             onStart = callback;
             return this;
         },
-        /** Its end as `watch` sees it among others (see AccountWatch), else as its operation says. */
-        async seenBy(poller, watch, resourceGroup, name) {
-            await poller.submitted();
-            if (poller.isDone)
-                return poller.pollUntilDone({ abortSignal: setup.signal });
-            return whileWaiting(async () => {
-                const seen = await watch.until(resourceGroup, name, firstPollAfterMs);
-                return seen ?? poller.pollUntilDone({ abortSignal: setup.signal });
-            });
-        },
-        async done(poller) {
+        /**
+         * Its end. `seenElsewhere` may tell it first (a fleet's list, see AccountWatch), waiting the
+         * starting request's Retry-After itself; when it cannot, the operation is polled.
+         */
+        async done(poller, seenElsewhere) {
             await poller.submitted();
             return whileWaiting(async () => {
-                if (!poller.isDone && firstPollAfterMs) {
+                if (!poller.isDone && seenElsewhere) {
+                    const seen = await seenElsewhere(firstPollAfterMs);
+                    if (seen)
+                        return seen;
+                }
+                else if (!poller.isDone && firstPollAfterMs) {
                     await (0,promises_.setTimeout)(firstPollAfterMs, undefined, { signal: setup.signal });
                 }
                 return poller.pollUntilDone({ abortSignal: setup.signal });
@@ -1005,7 +1004,7 @@ function createCosmosAccountsApi(setup, watchCreations = false) {
                 keyVaultKeyUri: spec.keyVaultKeyUri,
                 defaultIdentity: spec.defaultIdentity
             }, lro.options);
-            return toAccountState(await (watch ? lro.seenBy(poller, watch, resourceGroup, name) : lro.done(poller)));
+            return toAccountState(await lro.done(poller, watch && (after => watch.until(resourceGroup, name, after))));
         },
         async update(resourceGroup, name, patch) {
             const body = 'identity' in patch
@@ -3765,8 +3764,11 @@ async function provision(ctx, phases) {
 /** Sign-in is done: the providers, the HSM and its activation, the admin grant, the key and its grant. */
 async function prepare(ctx, phases) {
     const { phase } = phases;
-    const done = await new StepGraph()
-        .add('observed', [], () => phase(steps_names/* Step */.p.Observe, () => observeAndCheck(ctx)))
+    const { observed, providers, activated, access } = await new StepGraph()
+        .add('observed', [], () => phase(steps_names/* Step */.p.Observe, async () => {
+        const { seen, refused } = await observeAndCheck(ctx);
+        return { seen, refused, creation: apply_creationIdentity(ctx.inputs, seen) };
+    }))
         .add('providers', ['observed'], ({ observed }) => phase(steps_names/* Step */.p.Providers, async () => {
         const providers = ensureProviders(ctx, observed.seen.providers);
         return { providers, gate: registrationGate(providers, phases) };
@@ -3776,22 +3778,16 @@ async function prepare(ctx, phases) {
             await providers.gate.registered('Microsoft.KeyVault');
         return ensureHsm(ctx, seen.hsm);
     }))
-        .add('hsm', ['observed', 'providers', 'provisioned'], ({ observed, providers, provisioned }) => phase(steps_names/* Step */.p.Activation, () => providers.gate.alongside(ensureActivated(ctx, provisioned, observed.seen.securityDomainDownload))))
-        .add('access', ['observed', 'providers', 'hsm'], ({ observed: { seen }, providers, hsm }) => phase(steps_names/* Step */.p.KeyAccess, () => providers.gate.alongside(ensureKeyAccess(ctx, phases, dataPlaneOf(ctx, hsm), seen, apply_creationIdentity(ctx.inputs, seen)))))
+        .add('activated', ['observed', 'providers', 'provisioned'], ({ observed, providers, provisioned }) => phase(steps_names/* Step */.p.Activation, async () => {
+        const hsm = await providers.gate.alongside(ensureActivated(ctx, provisioned, observed.seen.securityDomainDownload));
+        return { hsm, plane: dataPlaneOf(ctx, hsm) };
+    }))
+        .add('access', ['observed', 'providers', 'activated'], ({ observed, providers, activated }) => phase(steps_names/* Step */.p.KeyAccess, () => providers.gate.alongside(ensureKeyAccess(ctx, phases, activated.plane, observed.seen, observed.creation))))
         .run();
-    const { observed, providers, hsm, access } = done;
     const keyUri = access.key
         ? versionlessKeyUri(access.key.id)
-        : keyUriFor(dataPlaneUri(ctx, hsm), ctx.inputs.key.name);
-    return {
-        ...observed,
-        ...providers,
-        creation: apply_creationIdentity(ctx.inputs, observed.seen),
-        hsm,
-        plane: dataPlaneOf(ctx, hsm),
-        access,
-        keyUri
-    };
+        : keyUriFor(dataPlaneUri(ctx, activated.hsm), ctx.inputs.key.name);
+    return { ...observed, ...providers, ...activated, access, keyUri };
 }
 /** The accounts of a fleet side by side; one that fails is recorded and does not stop the others. */
 async function provisionFleet(ctx, phases, shared) {
