@@ -38,7 +38,7 @@ export default {
   htmlReporter: { fileName: 'reports/mutation/index.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   thresholds: { high: 90, low: 80, break: null },
-  timeoutMS: 10_000,
+  timeoutMS: 5_000,
   // Re-runs test only the mutants whose code or covering tests changed (`--force` for all).
   incremental: true,
   incrementalFile: 'reports/stryker-incremental.json',
