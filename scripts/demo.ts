@@ -49,40 +49,41 @@ console.log(exportLines(env))
 
 const inputs = actionInputs(env, 'cosmos-cmk-demo', identityMode)
 
-/**
- * Shows the action's stdout as a runner's log view would: workflow commands are consumed by the
- * runner (`::add-mask::` registers a secret and is never displayed), groups become headings.
- */
-function runnerView(): (chunk: string) => void {
-  let pending = ''
-  return chunk => {
-    pending += chunk
-    const lines = pending.split('\n')
-    pending = lines.pop() ?? ''
-    for (const line of lines) {
-      if (line.startsWith('::group::')) console.log(`\x1b[36m> ${line.slice(9)}\x1b[0m`)
-      else if (line.startsWith('::warning'))
-        console.log(`\x1b[33mwarning: ${line.replace(/^::warning[^:]*::/, '')}\x1b[0m`)
-      else if (!line.startsWith('::')) console.log(`  ${line}`)
-    }
-  }
+/** How a CI host's log view treats the commands a step writes to its stdout. */
+interface LogCommands {
+  /** Every command starts with this; the host consumes it (a mask is registered, never shown). */
+  prefix: string
+  group: string
+  warning: RegExp
 }
 
-/**
- * Shows the task's stdout as an agent's log view would: logging commands are consumed by the agent
- * (`task.setsecret` registers a secret and is never displayed), groups become headings.
- */
-function agentView(): (chunk: string) => void {
+/** The runner's workflow commands (`::add-mask::` registers a secret), groups become headings. */
+const runnerCommands: LogCommands = {
+  prefix: '::',
+  group: '::group::',
+  warning: /^::warning[^:]*::/
+}
+
+/** The agent's logging commands (`task.setsecret` registers a secret), groups become headings. */
+const agentCommands: LogCommands = {
+  prefix: '##',
+  group: '##[group]',
+  warning: /^##vso\[task\.issue type=warning[^\]]*\]/
+}
+
+/** Shows a step's stdout as the host's log view would. */
+function logView(commands: LogCommands): (chunk: string) => void {
   let pending = ''
   return chunk => {
     pending += chunk
     const lines = pending.split('\n')
     pending = lines.pop() ?? ''
     for (const line of lines) {
-      if (line.startsWith('##[group]')) console.log(`\x1b[36m> ${line.slice(9)}\x1b[0m`)
-      else if (line.startsWith('##vso[task.issue type=warning'))
-        console.log(`\x1b[33mwarning: ${line.replace(/^##vso\[[^\]]*\]/, '')}\x1b[0m`)
-      else if (!line.startsWith('##')) console.log(`  ${line}`)
+      if (line.startsWith(commands.group))
+        console.log(`\x1b[36m> ${line.slice(commands.group.length)}\x1b[0m`)
+      else if (commands.warning.test(line))
+        console.log(`\x1b[33mwarning: ${line.replace(commands.warning, '')}\x1b[0m`)
+      else if (!line.startsWith(commands.prefix)) console.log(`  ${line}`)
     }
   }
 }
@@ -98,7 +99,7 @@ async function azurePipelinesDemo(): Promise<number> {
   const inputs = taskInputs(agent, 'cosmos-cmk-demo', identityMode)
   try {
     rule(`Task run 1: identityMode ${identityMode}`)
-    const first = await runTask(inputs, { env: agent, onStdout: agentView() })
+    const first = await runTask(inputs, { env: agent, onStdout: logView(agentCommands) })
     process.stderr.write(first.stderr)
     if (first.result !== 'Succeeded') throw new Error(`the task ended ${first.result}`)
     rule('Output variables')
@@ -114,7 +115,7 @@ async function azurePipelinesDemo(): Promise<number> {
     emulator.clearRequests()
     const second = await runTask(inputs, { env: agent })
     if (second.result !== 'Succeeded') {
-      agentView()(second.stdout)
+      logView(agentCommands)(second.stdout)
       throw new Error(`the re-run ended ${second.result}`)
     }
     const again = emulator.requests()
@@ -129,8 +130,8 @@ async function azurePipelinesDemo(): Promise<number> {
   }
 }
 
-if (values['azure-pipelines']) {
-  const code = await azurePipelinesDemo()
+/** With --keep-running after a good run, the local Azure stays up until Ctrl-C; then it stops. */
+async function finish(code: number): Promise<never> {
   if (values['keep-running'] && code === 0) {
     rule('Still running')
     console.log('The local Azure keeps the state above until Ctrl-C.')
@@ -140,10 +141,12 @@ if (values['azure-pipelines']) {
   process.exit(code)
 }
 
+if (values['azure-pipelines']) await finish(await azurePipelinesDemo())
+
 let exitCode = 0
 try {
   rule(`Run 1: identity-mode ${identityMode}`)
-  const first = await runAction(inputs, { env, onStdout: runnerView() })
+  const first = await runAction(inputs, { env, onStdout: logView(runnerCommands) })
   process.stderr.write(first.stderr)
   if (first.code !== 0) throw new Error(`the action failed with exit code ${first.code}`)
   rule('Outputs')
@@ -158,7 +161,7 @@ try {
   emulator.clearRequests()
   const second = await runAction(inputs, { env })
   if (second.code !== 0) {
-    runnerView()(second.stdout)
+    logView(runnerCommands)(second.stdout)
     throw new Error(`the re-run failed with exit code ${second.code}`)
   }
   const again = emulator.requests()
@@ -170,11 +173,4 @@ try {
   console.error(`\ndemo failed: ${(error as Error).message}`)
   exitCode = 1
 }
-
-if (values['keep-running'] && exitCode === 0) {
-  rule('Still running')
-  console.log('The local Azure keeps the state above until Ctrl-C.')
-  await new Promise<void>(resolve => process.once('SIGINT', () => resolve()))
-}
-await lab.stop()
-process.exit(exitCode)
+await finish(exitCode)

@@ -99,7 +99,7 @@ export function commitProblems(bundle: string, sources: string[]): string[] {
   const folder = relative(ROOT, dirname(bundle))
   const commit = git(['log', '-1', '--format=%H', '--', folder])
   const asCommitted = commit && git(['status', '--porcelain', '--', folder]) === ''
-  // The bundle as committed was built from src/ as committed with it (scripts/check-dist.sh).
+  // The bundle as committed was built from src/ as committed with it (npm run check-dist).
   const changed = asCommitted ? git(['diff', '--name-only', commit, '--', ...files]) : undefined
   if (changed !== undefined) {
     return changed

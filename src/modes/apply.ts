@@ -10,13 +10,13 @@ import { buildOutputs, type AccountOutcome, type ActionOutputs } from '../output
 import { ensureAccount } from '../steps/account.js'
 import { ensureAccountKey } from '../steps/account-key.js'
 import { ensureActivated } from '../steps/activation.js'
-import { inTurn, mapLimited, Slots } from '../concurrency.js'
+import { inTurn, Slots } from '../concurrency.js'
 import { describeError } from '../errors.js'
 import { accountNames } from '../inputs/settings.js'
 import { removeBootstrapAssignment, type BootstrapRemoval } from '../steps/bootstrap.js'
 import {
-  accountContext,
   dataPlaneUri,
+  eachAccount,
   record,
   type Phases,
   type StepContext
@@ -130,8 +130,7 @@ async function provisionFleet(
   // Every account starts at once and takes one of `account-concurrency` places; an account that
   // waits for Azure (its creation, a propagation) gives its place to the next meanwhile.
   const slots = new Slots(ctx.inputs.account.concurrency)
-  const results = await mapLimited(names, names.length, async name => {
-    const actx = accountContext(ctx, name)
+  const results = await eachAccount(ctx, names.length, async (actx, name) => {
     const turn = slots.turn()
     const refusal = shared.refused.get(name)
     if (refusal) {

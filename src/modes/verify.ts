@@ -4,11 +4,10 @@ import { keyUriFor, sameKey, versionlessKeyUri } from '../key-uri.js'
 import { buildOutputs, keyStatusCode, type ActionOutputs } from '../outputs.js'
 import { hsmRoles, roleGuidOf, scopeCovers } from '../roles.js'
 import { isSucceeded, sameIdentity } from '../steps/account-state.js'
-import { mapLimited } from '../concurrency.js'
 import { accountNames } from '../inputs/settings.js'
 import {
-  accountContext,
   dataPlaneUri,
+  eachAccount,
   record,
   type Phases,
   type StepContext
@@ -63,8 +62,8 @@ export async function verify(ctx: StepContext, { phase }: Phases): Promise<Actio
         const shared = await sharedChecks(ctx, seen)
         // Looked up once for all the accounts that need it.
         if (ctx.inputs.identity.mode === 'first-party') firstPartyPrincipalId(ctx).catch(() => {})
-        const perAccount = await mapLimited(names, ctx.inputs.account.concurrency, name =>
-          accountChecks(fleet ? accountContext(ctx, name) : ctx, seen, seen.accounts.get(name))
+        const perAccount = await eachAccount(ctx, ctx.inputs.account.concurrency, (actx, name) =>
+          accountChecks(actx, seen, seen.accounts.get(name))
         )
         return [...shared, ...perAccount.flat()]
       })

@@ -1,8 +1,8 @@
 import type { AzureApis } from '../azure/api.js'
-import { whileWaiting } from '../concurrency.js'
+import { mapLimited, whileWaiting } from '../concurrency.js'
 import type { Clock } from '../clock.js'
 import type { AzureCloud } from '../cloud.js'
-import type { Inputs } from '../inputs/settings.js'
+import { accountNames, type Inputs } from '../inputs/settings.js'
 import { hsmBaseUri } from '../key-uri.js'
 import { sanitize } from '../sanitize.js'
 import type { SecretFiles } from '../secret-file.js'
@@ -212,6 +212,20 @@ export function accountContext(ctx: StepContext, account: string): StepContext {
     changed: false,
     account
   }
+}
+
+/**
+ * Runs `work` for each account the inputs name, `limit` at a time; in a fleet each gets its own
+ * context (log lines prefixed with its name, its own `changed`), a single account the run's.
+ */
+export function eachAccount<R>(
+  ctx: StepContext,
+  limit: number,
+  work: (actx: StepContext, name: string) => Promise<R>
+): Promise<R[]> {
+  const names = accountNames(ctx.inputs)
+  const fleet = names.length > 1
+  return mapLimited(names, limit, name => work(fleet ? accountContext(ctx, name) : ctx, name))
 }
 
 /** Base URI of the run's HSM data plane, without a trailing slash: ARM's `hsmUri` once it is known. */

@@ -1637,6 +1637,7 @@ var wait = __webpack_require__(910);
 
 
 
+
 const defaultWaitLimits = {
     providerRegistrationMs: 15 * 60_000,
     hsmProvisioningMs: 60 * 60_000,
@@ -1724,6 +1725,15 @@ function accountContext(ctx, account) {
         changed: false,
         account
     };
+}
+/**
+ * Runs `work` for each account the inputs name, `limit` at a time; in a fleet each gets its own
+ * context (log lines prefixed with its name, its own `changed`), a single account the run's.
+ */
+function eachAccount(ctx, limit, work) {
+    const names = (0,settings/* accountNames */.Er)(ctx.inputs);
+    const fleet = names.length > 1;
+    return mapLimited(names, limit, name => work(fleet ? accountContext(ctx, name) : ctx, name));
 }
 /** Base URI of the run's HSM data plane, without a trailing slash: ARM's `hsmUri` once it is known. */
 function dataPlaneUri(ctx, hsm) {
@@ -3798,8 +3808,7 @@ async function provisionFleet(ctx, phases, shared) {
     // Every account starts at once and takes one of `account-concurrency` places; an account that
     // waits for Azure (its creation, a propagation) gives its place to the next meanwhile.
     const slots = new Slots(ctx.inputs.account.concurrency);
-    const results = await mapLimited(names, names.length, async (name) => {
-        const actx = accountContext(ctx, name);
+    const results = await eachAccount(ctx, names.length, async (actx, name) => {
         const turn = slots.turn();
         const refusal = shared.refused.get(name);
         if (refusal) {
@@ -4282,7 +4291,6 @@ async function removeGrant(ctx, rbac, removal) {
 
 
 
-
 /** What each revocation code of `customerManagedKeyStatus` means (Azure Cosmos DB's substatus codes). */
 const revocationCodes = {
     '4000': "Microsoft Entra ID gave the account's default identity no token",
@@ -4313,7 +4321,7 @@ async function verify(ctx, { phase }) {
         // Looked up once for all the accounts that need it.
         if (ctx.inputs.identity.mode === 'first-party')
             firstPartyPrincipalId(ctx).catch(() => { });
-        const perAccount = await mapLimited(names, ctx.inputs.account.concurrency, name => accountChecks(fleet ? accountContext(ctx, name) : ctx, seen, seen.accounts.get(name)));
+        const perAccount = await eachAccount(ctx, ctx.inputs.account.concurrency, (actx, name) => accountChecks(actx, seen, seen.accounts.get(name)));
         return [...shared, ...perAccount.flat()];
     }))
         .run();

@@ -75,6 +75,21 @@ export interface EmuRequest {
   body: Buffer
 }
 
+/** What a request's Authorization header presents under one of the given schemes. */
+export type PresentedCredential =
+  { kind: 'missing' } | { kind: 'malformed' } | { kind: 'token'; token: string }
+
+/** `schemes` are matched without case, as HTTP does; the token is one run of non-space. */
+export function presentedCredential(
+  req: EmuRequest,
+  schemes: readonly string[]
+): PresentedCredential {
+  const header = req.headers.authorization
+  if (!header) return { kind: 'missing' }
+  const token = new RegExp(`^(?:${schemes.join('|')})\\s+(\\S+)\\s*$`, 'i').exec(header)?.[1]
+  return token ? { kind: 'token', token } : { kind: 'malformed' }
+}
+
 export interface EmuResponse {
   status: number
   headers?: Record<string, string>

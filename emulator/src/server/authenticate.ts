@@ -1,4 +1,9 @@
-import type { EmuRequest, Principal, Service } from '../core/service.js'
+import {
+  presentedCredential,
+  type EmuRequest,
+  type Principal,
+  type Service
+} from '../core/service.js'
 import type { TokenAuthority } from '../core/tokens.js'
 import { stsIssuer } from '../core/tokens.js'
 import { AzureError, azureError } from '../core/errors.js'
@@ -38,11 +43,10 @@ function check(
   req: EmuRequest,
   env: AuthEnv
 ): Failure | { principal: Principal } {
-  const header = req.headers.authorization
-  if (!header) return { kind: 'missing' }
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header)
-  if (!m) return { kind: 'format' }
-  const result = env.tokens.verifyAccessToken(m[1]!, env.now)
+  const presented = presentedCredential(req, ['Bearer'])
+  if (presented.kind === 'missing') return { kind: 'missing' }
+  if (presented.kind === 'malformed') return { kind: 'format' }
+  const result = env.tokens.verifyAccessToken(presented.token, env.now)
   if (!result.ok) {
     if (result.reason === 'expired')
       return { kind: 'expired', exp: Number(result.claims?.exp ?? 0) }

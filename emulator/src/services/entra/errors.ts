@@ -38,6 +38,16 @@ export function entraError(
 
 const WIF_DOCS = 'https://learn.microsoft.com/entra/workload-id/workload-identity-federation'
 
+/** Entra's answer when no federated credential matches one claim of the presented assertion. */
+function noFederatedRecord(code: number, claim: string, value: string, advice: string) {
+  return [
+    code,
+    `No matching federated identity record found for presented assertion ${claim} '${value}'. ` +
+      `${advice} your federated identity credential Subject, Audience and Issuer against the ` +
+      `presented assertion. ${WIF_DOCS}`
+  ] as const
+}
+
 export const AADSTS = {
   tenantNotFound: (tenant: string) =>
     [
@@ -75,27 +85,9 @@ export const AADSTS = {
       "Client assertion type is not supported. Use 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'."
     ] as const,
   malformedAssertion: () => [50027, 'JWT token is invalid or malformed.'] as const,
-  issuerMismatch: (iss: string) =>
-    [
-      700211,
-      `No matching federated identity record found for presented assertion issuer '${iss}'. Please ` +
-        'check your federated identity credential Subject, Audience and Issuer against the ' +
-        `presented assertion. ${WIF_DOCS}`
-    ] as const,
-  subjectMismatch: (sub: string) =>
-    [
-      700213,
-      `No matching federated identity record found for presented assertion subject '${sub}'. ` +
-        'Check your federated identity credential Subject, Audience and Issuer against the ' +
-        `presented assertion. ${WIF_DOCS}`
-    ] as const,
-  audienceMismatch: (aud: string) =>
-    [
-      700212,
-      `No matching federated identity record found for presented assertion audience '${aud}'. ` +
-        'Please check your federated identity credential Subject, Audience and Issuer against the ' +
-        `presented assertion. ${WIF_DOCS}`
-    ] as const,
+  issuerMismatch: (iss: string) => noFederatedRecord(700211, 'issuer', iss, 'Please check'),
+  subjectMismatch: (sub: string) => noFederatedRecord(700213, 'subject', sub, 'Check'),
+  audienceMismatch: (aud: string) => noFederatedRecord(700212, 'audience', aud, 'Please check'),
   externalIssuerUnreachable: (iss: string) =>
     [
       50166,

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto'
-import type { EmuRequest, ServiceContext } from '../../core/service.js'
+import { presentedCredential, type EmuRequest, type ServiceContext } from '../../core/service.js'
 import type { GitHubPermission, GitHubState, GitHubUser } from '../../core/world.js'
 import { GITHUB_ACTIONS_BOT, tokenDigest } from '../../model/github-repository.js'
 import { notAccessible, notFound } from './errors.js'
@@ -37,9 +37,9 @@ export function callerOf(
   state: GitHubState,
   workflowToken: string
 ): ApiCaller | { unauthenticated: string } {
-  const header = req.headers.authorization
-  if (!header) return { unauthenticated: 'Requires authentication' }
-  const presented = /^(?:token|bearer)\s+(\S+)\s*$/i.exec(header)?.[1]
+  const credential = presentedCredential(req, ['token', 'bearer'])
+  if (credential.kind === 'missing') return { unauthenticated: 'Requires authentication' }
+  const presented = credential.kind === 'token' ? credential.token : undefined
   if (presented && workflowToken && sameSecret(presented, workflowToken)) {
     return {
       bucket: 'workflow',
