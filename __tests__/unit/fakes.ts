@@ -27,6 +27,13 @@ export const ids = {
 
 export const uaiId = `/subscriptions/${ids.subscription}/resourceGroups/rg-cmk/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-cmk`
 
+/** The id, name and region of a resource `type/name` in rg-cmk, in westeurope. */
+const inResourceGroup = (type: string, name: string) => ({
+  id: `/subscriptions/${ids.subscription}/resourceGroups/rg-cmk/providers/${type}/${name}`,
+  name,
+  location: 'westeurope'
+})
+
 export function restError(
   status: number,
   code: string,
@@ -250,15 +257,28 @@ export class FakeAzure implements AzureApis {
     this.before[operation]?.()
   }
 
+  /**
+   * Wraps operation `op` of `api` from now on: `wrap` is given the operation as it was, e.g. to
+   * hold back or change its answer.
+   */
+  around<A extends 'cosmos' | 'managedHsms' | 'permissions', K extends keyof FakeAzure[A]>(
+    api: A,
+    op: K,
+    wrap: (inner: FakeAzure[A][K]) => FakeAzure[A][K]
+  ): this {
+    const inner = this[api]
+    const wrapped = { ...inner, [op]: wrap(inner[op]) }
+    Object.defineProperty(this, api, { configurable: true, get: () => wrapped })
+    return this
+  }
+
   writes(): string[] {
     return this.calls.filter(c => c.startsWith('write ')).map(c => c.slice(6))
   }
 
   withActiveHsm(overrides: Partial<ManagedHsmState> = {}): this {
     this.hsmState = {
-      id: `/subscriptions/${ids.subscription}/resourceGroups/rg-cmk/providers/Microsoft.KeyVault/managedHSMs/hsm-cmk`,
-      name: 'hsm-cmk',
-      location: 'westeurope',
+      ...inResourceGroup('Microsoft.KeyVault/managedHSMs', 'hsm-cmk'),
       hsmUri: 'https://hsm-cmk.managedhsm.azure.net/',
       provisioningState: 'Succeeded',
       enableSoftDelete: true,
@@ -293,9 +313,7 @@ export class FakeAzure implements AzureApis {
 
   withAccount(overrides: Partial<CosmosAccountState> = {}): this {
     this.account = {
-      id: `/subscriptions/${ids.subscription}/resourceGroups/rg-cmk/providers/Microsoft.DocumentDB/databaseAccounts/cosmos-cmk`,
-      name: 'cosmos-cmk',
-      location: 'westeurope',
+      ...inResourceGroup('Microsoft.DocumentDB/databaseAccounts', 'cosmos-cmk'),
       kind: 'GlobalDocumentDB',
       capabilities: [],
       provisioningState: 'Succeeded',
@@ -700,6 +718,13 @@ export function withUserAssigned(
         id: uaiId
       }
     }
+  })
+}
+
+/** The base inputs in system-assigned mode, bootstrapped by the first-party identity. */
+export function systemAssignedInputs(removeBootstrapAssignment = false): Inputs {
+  return baseInputs({
+    identity: { mode: 'system-assigned', bootstrap: 'first-party', removeBootstrapAssignment }
   })
 }
 

@@ -4,7 +4,14 @@ import { describe, expect, it } from '@jest/globals'
 import { ActionError } from '../../src/errors.js'
 import { hsmRoles, roleAssignmentName } from '../../src/roles.js'
 import { WaitTimeoutError } from '../../src/wait.js'
-import { FakeAzure, baseInputs, ids, restError, withUserAssigned } from './fakes.js'
+import {
+  FakeAzure,
+  baseInputs,
+  ids,
+  restError,
+  systemAssignedInputs,
+  withUserAssigned
+} from './fakes.js'
 import { expectRow, failure } from './outcomes.js'
 import { harness } from './helpers.js'
 
@@ -68,16 +75,7 @@ describe('the Azure Cosmos DB principal', () => {
 
   it('is looked up once per run, however many steps need it', async () => {
     const azure = new FakeAzure().withActiveHsm()
-    const inputs = {
-      ...baseInputs({
-        identity: {
-          mode: 'system-assigned',
-          bootstrap: 'first-party',
-          removeBootstrapAssignment: true
-        }
-      })
-    }
-    await harness(azure).run(inputs)
+    await harness(azure).run(systemAssignedInputs(true))
     expect(azure.calls.filter(c => c === 'read graph.servicePrincipal')).toHaveLength(1)
   })
 })
