@@ -57,6 +57,20 @@ export function onSystemIdentity(): Partial<CosmosAccountState> {
   }
 }
 
+/**
+ * An account on the user-assigned identity id-cmk, attached under the id `attachedAs`; its default
+ * identity names it in upper case, as Azure may.
+ */
+export function onUserAssignedIdentity(
+  attachedAs = uaiId,
+  attached: { principalId?: string } = {}
+): Partial<CosmosAccountState> {
+  return {
+    defaultIdentity: `UserAssignedIdentity=${uaiId.toUpperCase()}`,
+    identity: { type: 'UserAssigned', userAssignedIdentities: { [attachedAs]: attached } }
+  }
+}
+
 /** A wait that keeps sleeping without moving fake time: it would spin instead of failing. */
 export class FakeClockStalledError extends Error {
   override name = 'FakeClockStalledError'

@@ -7,7 +7,15 @@ import { describe, expect, it } from '@jest/globals'
 import { hsmRoles, roleAssignmentName } from '../../src/roles.js'
 import { ActionError } from '../../src/errors.js'
 import { WaitTimeoutError } from '../../src/wait.js'
-import { FakeAzure, baseInputs, ids, uaiId, withUserAssigned } from './fakes.js'
+import {
+  FakeAzure,
+  baseInputs,
+  ids,
+  onSystemIdentity,
+  onUserAssignedIdentity,
+  uaiId,
+  withUserAssigned
+} from './fakes.js'
 import { failure } from './outcomes.js'
 import { harness } from './helpers.js'
 
@@ -111,17 +119,8 @@ describe('an existing account in user-assigned mode', () => {
   })
 
   it('keeps a system-assigned identity the account has when attaching one', async () => {
-    const azure = new FakeAzure()
-      .withActiveHsm()
-      .withKey()
-      .withUai()
-      .withAccount({
-        identity: {
-          type: 'SystemAssigned',
-          principalId: ids.systemPrincipal,
-          userAssignedIdentities: {}
-        }
-      })
+    const { identity } = onSystemIdentity()
+    const azure = new FakeAzure().withActiveHsm().withKey().withUai().withAccount({ identity })
     await harness(azure).run(withUserAssigned('user-assigned'))
     expect(azure.account?.identity.type).toBe('SystemAssigned,UserAssigned')
   })
@@ -142,10 +141,7 @@ describe('an existing account in user-assigned mode', () => {
       .withActiveHsm()
       .withKey()
       .withUai()
-      .withAccount({
-        defaultIdentity: `UserAssignedIdentity=${uaiId.toUpperCase()}`,
-        identity: { type: 'UserAssigned', userAssignedIdentities: { [uaiId.toLowerCase()]: {} } }
-      })
+      .withAccount(onUserAssignedIdentity(uaiId.toLowerCase()))
       .grant(hsmRoles.cryptoUser.id, ids.signedIn, '/keys')
       .grant(hsmRoles.cryptoServiceEncryptionUser.id, ids.uaiPrincipal, keyScope)
     const result = await harness(azure).run(withUserAssigned('user-assigned'))

@@ -8,6 +8,7 @@ import {
   uaiId,
   withUserAssigned,
   onSystemIdentity,
+  onUserAssignedIdentity,
   systemAssignedInputs
 } from './fakes.js'
 import { harness } from './helpers.js'
@@ -154,17 +155,8 @@ describe('the ARM permissions an existing account needs', () => {
   })
 
   it('needs nothing on an account that uses the user-assigned identity already, whatever its case', async () => {
-    const azure = new FakeAzure()
-      .withActiveHsm()
-      .withKey()
-      .withUai()
-      .withAccount({
-        defaultIdentity: `UserAssignedIdentity=${uaiId.toUpperCase()}`,
-        identity: {
-          type: 'UserAssigned',
-          userAssignedIdentities: { [uaiId]: { principalId: ids.uaiPrincipal } }
-        }
-      })
+    const account = onUserAssignedIdentity(uaiId, { principalId: ids.uaiPrincipal })
+    const azure = new FakeAzure().withActiveHsm().withKey().withUai().withAccount(account)
     azure.permissionsAt[accountId] = readOnly
     azure.permissionsAt[uaiId] = readOnly
     await harness(azure).run(withUserAssigned('user-assigned'))
