@@ -250,6 +250,17 @@ export class FakeAzure implements AzureApis {
     return this
   }
 
+  /**
+   * Makes the next call of an operation lose a race: `winner` makes what it would have made, then
+   * the call fails with 409 Conflict.
+   */
+  loseRace(operation: string, winner: () => void, message: string): this {
+    return this.failNext(operation, () => {
+      winner()
+      return restError(409, 'Conflict', message)
+    })
+  }
+
   /** Makes the next calls of an operation take effect and then fail: their answers are lost. */
   loseAnswers(operation: string, ...errors: Failure[]): this {
     ;(this.lostAnswers[operation] ??= []).push(...errors)
@@ -303,6 +314,13 @@ export class FakeAzure implements AzureApis {
       tags: {},
       ...overrides
     }
+    return this
+  }
+
+  /** An HSM not activated yet, with a security domain download under way. */
+  withDownloadUnderWay(): this {
+    this.withActiveHsm({ activationStatus: 'NotActivated' })
+    this.sdStatus = { status: 'InProgress' }
     return this
   }
 

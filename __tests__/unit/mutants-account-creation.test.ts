@@ -88,10 +88,8 @@ describe('a creation that fails', () => {
 
   it('reads back the account a concurrent run created when the creation conflicts', async () => {
     const azure = ready()
-    azure.failNext('account.create', () => {
-      azure.withAccount({ documentEndpoint: 'https://raced.documents.azure.com:443/' })
-      return restError(409, 'Conflict', 'the account exists')
-    })
+    const raced = { documentEndpoint: 'https://raced.documents.azure.com:443/' }
+    azure.loseRace('account.create', () => azure.withAccount(raced), 'the account exists')
     const result = await harness(azure).run()
     expect(result.outputs['account-endpoint']).toBe('https://raced.documents.azure.com:443/')
   })

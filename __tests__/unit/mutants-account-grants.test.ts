@@ -7,15 +7,8 @@ import { describe, expect, it } from '@jest/globals'
 import { hsmRoles, roleAssignmentName } from '../../src/roles.js'
 import { ActionError } from '../../src/errors.js'
 import { WaitTimeoutError } from '../../src/wait.js'
-import {
-  FakeAzure,
-  baseInputs,
-  ids,
-  onSystemIdentity,
-  onUserAssignedIdentity,
-  uaiId,
-  withUserAssigned
-} from './fakes.js'
+import { FakeAzure, baseInputs, ids, uaiId, withUserAssigned } from './fakes.js'
+import { onSystemIdentity, onUserAssignedIdentity } from './fakes.js'
 import { failure } from './outcomes.js'
 import { harness } from './helpers.js'
 

@@ -156,8 +156,7 @@ describe('activating the HSM', () => {
   })
 
   it('waits for a download under way that this machine has no file of, warning about it', async () => {
-    const azure = new FakeAzure().withActiveHsm({ activationStatus: 'NotActivated' })
-    azure.sdStatus = { status: 'InProgress' }
+    const azure = new FakeAzure().withDownloadUnderWay()
     const h = harness(azure)
     await h.run(newHsm())
     expect(azure.writes()).not.toContain('sd.download')
@@ -171,8 +170,7 @@ describe('activating the HSM', () => {
   })
 
   it('marks the security domain saved when the file of a download under way is here', async () => {
-    const azure = new FakeAzure().withActiveHsm({ activationStatus: 'NotActivated' })
-    azure.sdStatus = { status: 'InProgress' }
+    const azure = new FakeAzure().withDownloadUnderWay()
     const h = harness(azure)
     h.files['/work/sd.json'] = { content: 'from the run that started it' }
     await h.run(newHsm())

@@ -15,6 +15,17 @@ import {
 import { expectRow, failure } from './outcomes.js'
 import { harness } from './helpers.js'
 
+/** The base inputs with the Azure Cosmos DB principal given as cosmos-principal-id. */
+const givenPrincipal = () =>
+  baseInputs({ identity: { ...baseInputs().identity, cosmosPrincipalId: ids.cosmosSp } })
+
+/** An Azure with an active HSM whose Microsoft.DocumentDB provider is in `state`. */
+const documentDbProvider = (state: string) => {
+  const azure = new FakeAzure().withActiveHsm()
+  azure.providerStates['Microsoft.DocumentDB'] = state
+  return azure
+}
+
 describe('the Azure Cosmos DB principal', () => {
   it('is refused when the tenant has none, saying how one comes about', async () => {
     const azure = new FakeAzure().withActiveHsm()
@@ -47,10 +58,7 @@ describe('the Azure Cosmos DB principal', () => {
     azure.failAlways('graph.servicePrincipalById', () =>
       restError(403, 'Authorization_RequestDenied', 'no')
     )
-    const given = baseInputs({
-      identity: { ...baseInputs().identity, cosmosPrincipalId: ids.cosmosSp }
-    })
-    const result = await harness(azure).run(given)
+    const result = await harness(azure).run(givenPrincipal())
     expectRow(
       result.records,
       'Cosmos DB principal',
@@ -66,10 +74,7 @@ describe('the Azure Cosmos DB principal', () => {
     azure.failAlways('graph.servicePrincipalById', () =>
       restError(500, 'InternalError', 'Graph broke')
     )
-    const given = baseInputs({
-      identity: { ...baseInputs().identity, cosmosPrincipalId: ids.cosmosSp }
-    })
-    const error = await failure(harness(azure).run(given))
+    const error = await failure(harness(azure).run(givenPrincipal()))
     expect(error.cause).toMatchObject({ statusCode: 500, message: 'Graph broke' })
   })
 
@@ -82,8 +87,7 @@ describe('the Azure Cosmos DB principal', () => {
 
 describe('resource providers', () => {
   it('waits for one that is already registering without registering it again', async () => {
-    const azure = new FakeAzure().withActiveHsm()
-    azure.providerStates['Microsoft.DocumentDB'] = 'Registering'
+    const azure = documentDbProvider('Registering')
     azure.registeringPolls = 2
     const h = harness(azure)
     await h.run()
@@ -95,8 +99,7 @@ describe('resource providers', () => {
   })
 
   it('fails a run whose registration never completes, blaming the providers step', async () => {
-    const azure = new FakeAzure().withActiveHsm()
-    azure.providerStates['Microsoft.DocumentDB'] = 'NotRegistered'
+    const azure = documentDbProvider('NotRegistered')
     azure.registeringPolls = Infinity
     const error = await failure(harness(azure).run())
     expect(error.step).toBe('Resource providers')
@@ -108,8 +111,7 @@ describe('resource providers', () => {
   })
 
   it('fails as it is when a registration fails for another reason than a refusal', async () => {
-    const azure = new FakeAzure().withActiveHsm()
-    azure.providerStates['Microsoft.DocumentDB'] = 'NotRegistered'
+    const azure = documentDbProvider('NotRegistered')
     azure.failAlways('providers.register Microsoft.DocumentDB', () =>
       restError(409, 'Conflict', 'busy')
     )
@@ -119,10 +121,10 @@ describe('resource providers', () => {
   })
 
   it('in plan mode lists what it would register, and registers nothing', async () => {
-    const azure = new FakeAzure().withActiveHsm()
-    azure.providerStates['Microsoft.DocumentDB'] = 'NotRegistered'
+    const azure = documentDbProvider('NotRegistered')
     azure.providerStates['Microsoft.KeyVault'] = 'Unregistered'
     const result = await harness(azure).run({ ...baseInputs(), mode: 'plan' })
+    expect(azure.writes()).toEqual([])
     expectRow(
       result.records,
       'Resource providers',
@@ -130,7 +132,6 @@ describe('resource providers', () => {
       'register Microsoft.DocumentDB, Microsoft.KeyVault',
       'would-change'
     )
-    expect(azure.writes()).toEqual([])
   })
 })
 
@@ -138,10 +139,7 @@ describe('role assignments', () => {
   it('a principal the directory does not know, when it cannot be new, fails at once naming the input', async () => {
     const azure = new FakeAzure().withActiveHsm()
     azure.unknownPrincipals.add(ids.cosmosSp)
-    const given = baseInputs({
-      identity: { ...baseInputs().identity, cosmosPrincipalId: ids.cosmosSp }
-    })
-    const error = await failure(harness(azure).run(given))
+    const error = await failure(harness(azure).run(givenPrincipal()))
     expect(error.message).toMatch(
       new RegExp(
         `^The directory does not know the Azure Cosmos DB service principal ${ids.cosmosSp} \\(input 'cosmos-principal-id'\\), ` +

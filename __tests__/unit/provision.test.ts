@@ -334,8 +334,7 @@ describe('runProvisioning: an existing HSM', () => {
   })
 
   it('waits for a security domain download begun by an earlier run instead of starting another', async () => {
-    const azure = new FakeAzure().withActiveHsm({ activationStatus: 'NotActivated' })
-    azure.sdStatus = { status: 'InProgress' }
+    const azure = new FakeAzure().withDownloadUnderWay()
     const h = harness(azure)
     h.files['/work/sd.json'] = { content: 'from the earlier run' }
     await h.run(newHsmInputs())
