@@ -261,6 +261,11 @@ export class FakeAzure implements AzureApis {
     })
   }
 
+  /** Makes the next `times` calls of an operation fail with `error`. */
+  failTimes(operation: string, times: number, error: Failure): this {
+    return this.failNext(operation, ...Array.from({ length: times }, () => error))
+  }
+
   /** Makes the next calls of an operation take effect and then fail: their answers are lost. */
   loseAnswers(operation: string, ...errors: Failure[]): this {
     ;(this.lostAnswers[operation] ??= []).push(...errors)

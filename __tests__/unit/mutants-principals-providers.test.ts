@@ -12,7 +12,7 @@ import {
   systemAssignedInputs,
   withUserAssigned
 } from './fakes.js'
-import { expectRow, failure } from './outcomes.js'
+import { expectRow, failure, rowOf } from './outcomes.js'
 import { harness } from './helpers.js'
 
 /** The base inputs with the Azure Cosmos DB principal given as cosmos-principal-id. */
@@ -124,14 +124,13 @@ describe('resource providers', () => {
     const azure = documentDbProvider('NotRegistered')
     azure.providerStates['Microsoft.KeyVault'] = 'Unregistered'
     const result = await harness(azure).run({ ...baseInputs(), mode: 'plan' })
+    expect(rowOf(result.records, 'Resource providers')).toEqual({
+      step: 'Resource providers',
+      observed: 'Microsoft.DocumentDB NotRegistered, Microsoft.KeyVault Unregistered',
+      action: 'register Microsoft.DocumentDB, Microsoft.KeyVault',
+      result: 'would-change'
+    })
     expect(azure.writes()).toEqual([])
-    expectRow(
-      result.records,
-      'Resource providers',
-      'Microsoft.DocumentDB NotRegistered, Microsoft.KeyVault Unregistered',
-      'register Microsoft.DocumentDB, Microsoft.KeyVault',
-      'would-change'
-    )
   })
 })
 
