@@ -27,6 +27,13 @@ export const ids = {
 
 export const uaiId = `/subscriptions/${ids.subscription}/resourceGroups/rg-cmk/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-cmk`
 
+/** The id, name and region of a resource `type/name` in rg-cmk, in westeurope. */
+const inResourceGroup = (type: string, name: string) => ({
+  id: `/subscriptions/${ids.subscription}/resourceGroups/rg-cmk/providers/${type}/${name}`,
+  name,
+  location: 'westeurope'
+})
+
 export function restError(
   status: number,
   code: string,
@@ -47,6 +54,20 @@ export function onSystemIdentity(): Partial<CosmosAccountState> {
       principalId: ids.systemPrincipal,
       userAssignedIdentities: {}
     }
+  }
+}
+
+/**
+ * An account on the user-assigned identity id-cmk, attached under the id `attachedAs`; its default
+ * identity names it in upper case, as Azure may.
+ */
+export function onUserAssignedIdentity(
+  attachedAs = uaiId,
+  attached: { principalId?: string } = {}
+): Partial<CosmosAccountState> {
+  return {
+    defaultIdentity: `UserAssignedIdentity=${uaiId.toUpperCase()}`,
+    identity: { type: 'UserAssigned', userAssignedIdentities: { [attachedAs]: attached } }
   }
 }
 
@@ -229,6 +250,22 @@ export class FakeAzure implements AzureApis {
     return this
   }
 
+  /**
+   * Makes the next call of an operation lose a race: `winner` makes what it would have made, then
+   * the call fails with 409 Conflict.
+   */
+  loseRace(operation: string, winner: () => void, message: string): this {
+    return this.failNext(operation, () => {
+      winner()
+      return restError(409, 'Conflict', message)
+    })
+  }
+
+  /** Makes the next `times` calls of an operation fail with `error`. */
+  failTimes(operation: string, times: number, error: Failure): this {
+    return this.failNext(operation, ...Array.from({ length: times }, () => error))
+  }
+
   /** Makes the next calls of an operation take effect and then fail: their answers are lost. */
   loseAnswers(operation: string, ...errors: Failure[]): this {
     ;(this.lostAnswers[operation] ??= []).push(...errors)
@@ -250,15 +287,28 @@ export class FakeAzure implements AzureApis {
     this.before[operation]?.()
   }
 
+  /**
+   * Wraps operation `op` of `api` from now on: `wrap` is given the operation as it was, e.g. to
+   * hold back or change its answer.
+   */
+  around<A extends 'cosmos' | 'managedHsms' | 'permissions', K extends keyof FakeAzure[A]>(
+    api: A,
+    op: K,
+    wrap: (inner: FakeAzure[A][K]) => FakeAzure[A][K]
+  ): this {
+    const inner = this[api]
+    const wrapped = { ...inner, [op]: wrap(inner[op]) }
+    Object.defineProperty(this, api, { configurable: true, get: () => wrapped })
+    return this
+  }
+
   writes(): string[] {
     return this.calls.filter(c => c.startsWith('write ')).map(c => c.slice(6))
   }
 
   withActiveHsm(overrides: Partial<ManagedHsmState> = {}): this {
     this.hsmState = {
-      id: `/subscriptions/${ids.subscription}/resourceGroups/rg-cmk/providers/Microsoft.KeyVault/managedHSMs/hsm-cmk`,
-      name: 'hsm-cmk',
-      location: 'westeurope',
+      ...inResourceGroup('Microsoft.KeyVault/managedHSMs', 'hsm-cmk'),
       hsmUri: 'https://hsm-cmk.managedhsm.azure.net/',
       provisioningState: 'Succeeded',
       enableSoftDelete: true,
@@ -269,6 +319,13 @@ export class FakeAzure implements AzureApis {
       tags: {},
       ...overrides
     }
+    return this
+  }
+
+  /** An HSM not activated yet, with a security domain download under way. */
+  withDownloadUnderWay(): this {
+    this.withActiveHsm({ activationStatus: 'NotActivated' })
+    this.sdStatus = { status: 'InProgress' }
     return this
   }
 
@@ -293,9 +350,7 @@ export class FakeAzure implements AzureApis {
 
   withAccount(overrides: Partial<CosmosAccountState> = {}): this {
     this.account = {
-      id: `/subscriptions/${ids.subscription}/resourceGroups/rg-cmk/providers/Microsoft.DocumentDB/databaseAccounts/cosmos-cmk`,
-      name: 'cosmos-cmk',
-      location: 'westeurope',
+      ...inResourceGroup('Microsoft.DocumentDB/databaseAccounts', 'cosmos-cmk'),
       kind: 'GlobalDocumentDB',
       capabilities: [],
       provisioningState: 'Succeeded',
@@ -700,6 +755,13 @@ export function withUserAssigned(
         id: uaiId
       }
     }
+  })
+}
+
+/** The base inputs in system-assigned mode, bootstrapped by the first-party identity. */
+export function systemAssignedInputs(removeBootstrapAssignment = false): Inputs {
+  return baseInputs({
+    identity: { mode: 'system-assigned', bootstrap: 'first-party', removeBootstrapAssignment }
   })
 }
 

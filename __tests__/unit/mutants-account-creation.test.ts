@@ -88,10 +88,8 @@ describe('a creation that fails', () => {
 
   it('reads back the account a concurrent run created when the creation conflicts', async () => {
     const azure = ready()
-    azure.failNext('account.create', () => {
-      azure.withAccount({ documentEndpoint: 'https://raced.documents.azure.com:443/' })
-      return restError(409, 'Conflict', 'the account exists')
-    })
+    const raced = { documentEndpoint: 'https://raced.documents.azure.com:443/' }
+    azure.loseRace('account.create', () => azure.withAccount(raced), 'the account exists')
     const result = await harness(azure).run()
     expect(result.outputs['account-endpoint']).toBe('https://raced.documents.azure.com:443/')
   })
@@ -116,20 +114,12 @@ describe('the system-assigned identity of an account being created', () => {
   it('is granted the key as soon as the creation is accepted, while the creation still runs', async () => {
     let release = () => {}
     const held = new Promise<void>(resolve => (release = resolve))
-    class SlowCreation extends FakeAzure {
-      override get cosmos() {
-        const cosmos = super.cosmos
-        return {
-          ...cosmos,
-          create: async (...args: Parameters<typeof cosmos.create>) => {
-            const account = await cosmos.create(...args)
-            await held
-            return account
-          }
-        }
-      }
-    }
-    const azure = new SlowCreation().withActiveHsm().withKey()
+    const azure = new FakeAzure().withActiveHsm().withKey()
+    azure.around('cosmos', 'create', create => async (...args) => {
+      const account = await create(...args)
+      await held
+      return account
+    })
     const run = harness(azure).run(systemAssigned())
     try {
       for (let i = 0; i < 20; i++) await new Promise(resolve => setImmediate(resolve))

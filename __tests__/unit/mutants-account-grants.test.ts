@@ -8,6 +8,7 @@ import { hsmRoles, roleAssignmentName } from '../../src/roles.js'
 import { ActionError } from '../../src/errors.js'
 import { WaitTimeoutError } from '../../src/wait.js'
 import { FakeAzure, baseInputs, ids, uaiId, withUserAssigned } from './fakes.js'
+import { onSystemIdentity, onUserAssignedIdentity } from './fakes.js'
 import { failure } from './outcomes.js'
 import { harness } from './helpers.js'
 
@@ -111,17 +112,8 @@ describe('an existing account in user-assigned mode', () => {
   })
 
   it('keeps a system-assigned identity the account has when attaching one', async () => {
-    const azure = new FakeAzure()
-      .withActiveHsm()
-      .withKey()
-      .withUai()
-      .withAccount({
-        identity: {
-          type: 'SystemAssigned',
-          principalId: ids.systemPrincipal,
-          userAssignedIdentities: {}
-        }
-      })
+    const { identity } = onSystemIdentity()
+    const azure = new FakeAzure().withActiveHsm().withKey().withUai().withAccount({ identity })
     await harness(azure).run(withUserAssigned('user-assigned'))
     expect(azure.account?.identity.type).toBe('SystemAssigned,UserAssigned')
   })
@@ -142,10 +134,7 @@ describe('an existing account in user-assigned mode', () => {
       .withActiveHsm()
       .withKey()
       .withUai()
-      .withAccount({
-        defaultIdentity: `UserAssignedIdentity=${uaiId.toUpperCase()}`,
-        identity: { type: 'UserAssigned', userAssignedIdentities: { [uaiId.toLowerCase()]: {} } }
-      })
+      .withAccount(onUserAssignedIdentity(uaiId.toLowerCase()))
       .grant(hsmRoles.cryptoUser.id, ids.signedIn, '/keys')
       .grant(hsmRoles.cryptoServiceEncryptionUser.id, ids.uaiPrincipal, keyScope)
     const result = await harness(azure).run(withUserAssigned('user-assigned'))
@@ -174,13 +163,23 @@ describe('a new account in plan mode', () => {
 })
 
 describe('a grant held at another scope', () => {
-  it('a Crypto User grant on one key does not stand in for the one at /keys', async () => {
-    const azure = new FakeAzure()
+  const encryptionUser = hsmRoles.cryptoServiceEncryptionUser.id
+
+  /** An HSM, key and account; the signed-in principal holds Crypto User at `adminScope`. */
+  const deployed = (adminScope = '/keys', adminName = 'admin') =>
+    new FakeAzure()
       .withActiveHsm()
       .withKey()
       .withAccount()
-      .grant(hsmRoles.cryptoUser.id, ids.signedIn, keyScope, 'key-only')
-      .grant(hsmRoles.cryptoServiceEncryptionUser.id, ids.cosmosSp, keyScope, 'cosmos')
+      .grant(hsmRoles.cryptoUser.id, ids.signedIn, adminScope, adminName)
+
+  it('a Crypto User grant on one key does not stand in for the one at /keys', async () => {
+    const azure = deployed(keyScope, 'key-only').grant(
+      encryptionUser,
+      ids.cosmosSp,
+      keyScope,
+      'cosmos'
+    )
     await harness(azure).run()
     const wanted = roleAssignmentName('hsm-cmk', '/keys', hsmRoles.cryptoUser.id, ids.signedIn)
     expect(azure.writes()).toEqual(['rbac.create'])
@@ -188,38 +187,21 @@ describe('a grant held at another scope', () => {
   })
 
   it('a grant on one key does not stand in for role-scope keys, one at / does', async () => {
-    const onOneKey = new FakeAzure()
-      .withActiveHsm()
-      .withKey()
-      .withAccount()
-      .grant(hsmRoles.cryptoUser.id, ids.signedIn, '/keys', 'admin')
-      .grant(hsmRoles.cryptoServiceEncryptionUser.id, ids.cosmosSp, keyScope, 'narrow')
+    const onOneKey = deployed().grant(encryptionUser, ids.cosmosSp, keyScope, 'narrow')
     await harness(onOneKey).run({ ...baseInputs(), roleScope: 'keys' })
     expect(onOneKey.writes()).toEqual(['rbac.create'])
     expect(onOneKey.assignments.at(-1)).toMatchObject({ principalId: ids.cosmosSp, scope: '/keys' })
 
-    const atRoot = new FakeAzure()
-      .withActiveHsm()
-      .withKey()
-      .withAccount()
-      .grant(hsmRoles.cryptoUser.id, ids.signedIn, '/keys', 'admin')
-      .grant(hsmRoles.cryptoServiceEncryptionUser.id, ids.cosmosSp, '/', 'wide')
+    const atRoot = deployed().grant(encryptionUser, ids.cosmosSp, '/', 'wide')
     await harness(atRoot).run({ ...baseInputs(), roleScope: 'keys' })
     expect(atRoot.writes()).toEqual([])
   })
 
   it('a grant of another role at the scope does not count either', async () => {
-    const azure = new FakeAzure()
-      .withActiveHsm()
-      .withKey()
-      .withAccount()
-      .grant(hsmRoles.cryptoUser.id, ids.signedIn, '/keys', 'admin')
-      .grant(hsmRoles.cryptoUser.id, ids.cosmosSp, keyScope, 'wrong-role')
+    const azure = deployed().grant(hsmRoles.cryptoUser.id, ids.cosmosSp, keyScope, 'wrong-role')
     await harness(azure).run()
     expect(azure.writes()).toEqual(['rbac.create'])
-    expect(azure.assignments.at(-1)?.roleDefinitionId).toMatch(
-      new RegExp(`${hsmRoles.cryptoServiceEncryptionUser.id}$`)
-    )
+    expect(azure.assignments.at(-1)?.roleDefinitionId).toMatch(new RegExp(`${encryptionUser}$`))
   })
 })
 

@@ -102,26 +102,25 @@ describe('removing the bootstrap grant', () => {
     expect(azure.writes()).toEqual(['rbac.delete'])
   })
 
-  it('with role-scope key, removes a grant that accounts on other keys of the HSM do not use', async () => {
-    const azure = new FakeAzure()
-    verifiedAccount(azure)
-    azure.otherAccounts = [
-      other('cosmos-other', {
-        keyVaultKeyUri: 'https://hsm-cmk.managedhsm.azure.net/keys/other-key'
-      })
-    ]
-    await removal(azure, inputs('key'))
-    expect(azure.writes()).toEqual(['rbac.delete'])
-  })
+  it.each<[Inputs['roleScope'], string, string]>([
+    ['key', 'another key of the same HSM', 'https://hsm-cmk.managedhsm.azure.net/keys/other-key'],
+    ['keys', 'a key of another HSM', 'https://hsm-other.managedhsm.azure.net/keys/cosmos-key']
+  ])(
+    'with role-scope %s, removes a grant that an account on %s does not use',
+    async (roleScope, _where, keyVaultKeyUri) => {
+      const azure = new FakeAzure()
+      verifiedAccount(azure)
+      azure.otherAccounts = [other('cosmos-other', { keyVaultKeyUri })]
+      await removal(azure, inputs(roleScope))
+      expect(azure.writes()).toEqual(['rbac.delete'])
+    }
+  )
 
   it('with role-scope keys, keeps it for an account on another key of the same HSM, saying why', async () => {
     const azure = new FakeAzure()
     verifiedAccount(azure)
-    azure.otherAccounts = [
-      other('cosmos-other', {
-        keyVaultKeyUri: 'https://HSM-CMK.managedhsm.azure.net/keys/other-key'
-      })
-    ]
+    const otherKey = 'https://HSM-CMK.managedhsm.azure.net/keys/other-key'
+    azure.otherAccounts = [other('cosmos-other', { keyVaultKeyUri: otherKey })]
     const { ctx, runner, name } = await removal(azure, inputs('keys'))
     expect(azure.writes()).toEqual([])
     expect(runner.logs).toContain(
@@ -134,18 +133,6 @@ describe('removing the bootstrap grant', () => {
       'keep it',
       'skipped'
     )
-  })
-
-  it('with role-scope keys, removes it when the other account uses a key of another HSM', async () => {
-    const azure = new FakeAzure()
-    verifiedAccount(azure)
-    azure.otherAccounts = [
-      other('cosmos-other', {
-        keyVaultKeyUri: 'https://hsm-other.managedhsm.azure.net/keys/cosmos-key'
-      })
-    ]
-    await removal(azure, inputs('keys'))
-    expect(azure.writes()).toEqual(['rbac.delete'])
   })
 
   it('keeps a user-assigned bootstrap grant that another account uses with that identity, naming it', async () => {

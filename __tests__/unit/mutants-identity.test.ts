@@ -37,24 +37,26 @@ function onSystemIdentity(defaultIdentity = 'FirstPartyIdentity'): FakeAzure {
     })
 }
 
+/** The account as an answer that does not show its system-assigned principal yet. */
+const withoutPrincipal = (account: CosmosAccountState): CosmosAccountState => ({
+  ...account,
+  identity: { ...account.identity, principalId: undefined }
+})
+
 /** An Azure whose account updates answer without the system-assigned principal. */
 class QuietPrincipalAzure extends FakeAzure {
   /** Whether a read of the account shows the principal. */
   readShowsPrincipal = true
-  override get cosmos() {
-    const base = super.cosmos
-    return {
-      ...base,
-      update: async (...args: Parameters<typeof base.update>) => {
-        const answer = await base.update(...args)
-        return { ...answer, identity: { ...answer.identity, principalId: undefined } }
-      },
-      get: async (...args: Parameters<typeof base.get>) => {
-        const account = await base.get(...args)
-        if (!account || this.readShowsPrincipal) return account
-        return { ...account, identity: { ...account.identity, principalId: undefined } }
-      }
-    }
+
+  constructor() {
+    super()
+    this.around('cosmos', 'update', update => async (...args) => {
+      return withoutPrincipal(await update(...args))
+    })
+    this.around('cosmos', 'get', get => async () => {
+      const account = await get()
+      return account && !this.readShowsPrincipal ? withoutPrincipal(account) : account
+    })
   }
 }
 

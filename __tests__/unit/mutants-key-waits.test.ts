@@ -16,6 +16,11 @@ const cutOff = () => new RestError('the connection was reset', { code: 'OutcomeU
 /** A give-up message without its first words, which tell how long the wait took. */
 const afterElapsed = (message: string) => message.replace(/^Gave up after .+? waiting for /, '')
 
+/** The last observation of a wait on the HSM's 403, and how to check the grants it waits for. */
+const hsmRefused =
+  'HSM answered 403 (Forbidden). Check the assignments: ' +
+  `az keyvault role assignment list --hsm-name hsm-cmk --assignee ${ids.signedIn}`
+
 describe('the key row', () => {
   it('describes an existing key of unknown size with its operations, state and version', async () => {
     const azure = new FakeAzure().withActiveHsm().withKey({ keySize: undefined }).withAccount()
@@ -60,9 +65,7 @@ describe('giving up on the key', () => {
     expect(error.step).toBe('Key')
     expect(error.cause).toBeInstanceOf(WaitTimeoutError)
     expect(afterElapsed(error.message)).toBe(
-      `'Managed HSM Crypto User' on /keys to take effect for ${ids.signedIn}. Last observation: HSM answered ` +
-        '403 (Forbidden). Check the assignments: az keyvault role assignment list --hsm-name hsm-cmk ' +
-        `--assignee ${ids.signedIn}`
+      `'Managed HSM Crypto User' on /keys to take effect for ${ids.signedIn}. Last observation: ${hsmRefused}`
     )
     expect(azure.writes()).not.toContain('key.create')
   })
@@ -73,9 +76,7 @@ describe('giving up on the key', () => {
     const error = await failure(harness(azure).run())
     expect(error.cause).toBeInstanceOf(WaitTimeoutError)
     expect(afterElapsed(error.message)).toBe(
-      `Managed HSM 'hsm-cmk' to let ${ids.signedIn} create key 'cosmos-key'. Last observation: HSM answered ` +
-        '403 (Forbidden). Check the assignments: az keyvault role assignment list --hsm-name hsm-cmk ' +
-        `--assignee ${ids.signedIn}`
+      `Managed HSM 'hsm-cmk' to let ${ids.signedIn} create key 'cosmos-key'. Last observation: ${hsmRefused}`
     )
     expect(azure.writes()).not.toContain('key.create')
   })

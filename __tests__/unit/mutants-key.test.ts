@@ -117,7 +117,6 @@ describe('the key step', () => {
     const result = await harness(azure).run(
       baseInputs({ hsm: { ...baseInputs().hsm, allowArmKeyManagement: true } })
     )
-    expect(azure.writes()).not.toContain('settings.update AllowKeyManagementOperationsThroughARM')
     expectRow(
       result.records,
       'Key management through ARM',
@@ -125,6 +124,7 @@ describe('the key step', () => {
       'none',
       'ok'
     )
+    expect(azure.writes()).not.toContain('settings.update AllowKeyManagementOperationsThroughARM')
   })
 
   it('calls an unset HSM setting unset', async () => {
@@ -141,13 +141,10 @@ describe('the key step', () => {
 
   it('fails at once when ARM refuses for another reason than a missing grant or trust', async () => {
     const azure = new FakeAzure().withActiveHsm()
-    azure.failAlways('armKey.create', () => restError(500, 'InternalServerError', 'ARM broke'))
+    const cause = { statusCode: 500, code: 'InternalServerError', message: 'ARM broke' }
+    azure.failAlways('armKey.create', () => restError(cause.statusCode, cause.code, cause.message))
     const error = await failure(harness(azure).run())
-    expect(error.cause).toMatchObject({
-      statusCode: 500,
-      code: 'InternalServerError',
-      message: 'ARM broke'
-    })
+    expect(error.cause).toMatchObject(cause)
     expect(azure.writes()).not.toContain('key.create')
   })
 
@@ -164,10 +161,8 @@ describe('the key step', () => {
   it('on the data plane, reads back a key a conflict says exists', async () => {
     const azure = new FakeAzure().withActiveHsm()
     azure.failAlways('armKey.create', armDenied)
-    azure.failNext('key.create', () => {
-      azure.withKey({ version: 'cccccccccccccccccccccccccccccccc' })
-      return restError(409, 'Conflict', 'the key exists')
-    })
+    const raced = { version: 'cccccccccccccccccccccccccccccccc' }
+    azure.loseRace('key.create', () => azure.withKey(raced), 'the key exists')
     const result = await harness(azure).run()
     expect(result.outputs['key-version']).toBe('cccccccccccccccccccccccccccccccc')
   })
@@ -188,13 +183,10 @@ describe('the key step', () => {
   it('on the data plane, fails at once on another failure of the creation', async () => {
     const azure = new FakeAzure().withActiveHsm()
     azure.failAlways('armKey.create', armDenied)
-    azure.failAlways('key.create', () => restError(400, 'BadParameter', 'bad size'))
+    const cause = { statusCode: 400, code: 'BadParameter', message: 'bad size' }
+    azure.failAlways('key.create', () => restError(cause.statusCode, cause.code, cause.message))
     const error = await failure(harness(azure).run())
-    expect(error.cause).toMatchObject({
-      statusCode: 400,
-      code: 'BadParameter',
-      message: 'bad size'
-    })
+    expect(error.cause).toMatchObject(cause)
     expect(azure.calls.filter(c => c === 'write key.create')).toHaveLength(1)
   })
 })

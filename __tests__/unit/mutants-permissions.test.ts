@@ -1,7 +1,16 @@
 /** Which ARM permissions preflight reads, when, and what it says about each one that is missing. */
 import { describe, expect, it } from '@jest/globals'
 import type { Inputs } from '../../src/inputs/settings.js'
-import { FakeAzure, baseInputs, ids, uaiId, withUserAssigned, onSystemIdentity } from './fakes.js'
+import {
+  FakeAzure,
+  baseInputs,
+  ids,
+  uaiId,
+  withUserAssigned,
+  onSystemIdentity,
+  onUserAssignedIdentity,
+  systemAssignedInputs
+} from './fakes.js'
 import { harness } from './helpers.js'
 import { failure } from './outcomes.js'
 
@@ -18,6 +27,28 @@ const missing = (action: string, where: string, why: string, role: string) =>
 const refusal = (...problems: string[]) =>
   `Nothing was changed, because:\n${problems.map(p => `- ${p}`).join('\n')}`
 
+const hsmCreation = missing(
+  'Microsoft.KeyVault/managedHSMs/write',
+  "resource group 'rg-hsm'",
+  'create the Managed HSM',
+  'Managed HSM Contributor'
+)
+const tagWrite = (where: string) =>
+  missing(
+    'Microsoft.Resources/tags/write',
+    where,
+    'record on the HSM whether its security domain was saved',
+    'Tag Contributor'
+  )
+const accountWrite = (where: string, why: string) =>
+  missing(
+    'Microsoft.DocumentDB/databaseAccounts/write',
+    where,
+    why,
+    'DocumentDB Account Contributor'
+  )
+const accountUpdate = accountWrite("Cosmos DB account 'cosmos-cmk'", 'update the Cosmos DB account')
+
 const securityDomain: Inputs['securityDomain'] = {
   certificates: [],
   quorum: 2,
@@ -27,43 +58,28 @@ const securityDomain: Inputs['securityDomain'] = {
 /** A FakeAzure that tells which scopes were read, and can hold back the account and HSM reads. */
 class WatchedAzure extends FakeAzure {
   scopes: string[] = []
-  private release: Record<string, () => void> = {}
-  private held: Record<string, Promise<void>> = {}
+  private held: Partial<Record<'account' | 'hsm', Promise<void>>> = {}
+
+  constructor() {
+    super()
+    this.around('permissions', 'at', at => async scope => {
+      this.scopes.push(scope)
+      return at(scope)
+    })
+    this.around('cosmos', 'get', get => async () => {
+      await this.held.account
+      return get()
+    })
+    this.around('managedHsms', 'get', get => async () => {
+      await this.held.hsm
+      return get()
+    })
+  }
 
   hold(read: 'account' | 'hsm'): () => void {
-    this.held[read] = new Promise(resolve => (this.release[read] = resolve))
-    return () => this.release[read]()
-  }
-
-  override get permissions() {
-    return {
-      at: async (scope: string) => {
-        this.scopes.push(scope)
-        return super.permissions.at(scope)
-      }
-    }
-  }
-
-  override get cosmos() {
-    const cosmos = super.cosmos
-    return {
-      ...cosmos,
-      get: async () => {
-        await this.held.account
-        return cosmos.get()
-      }
-    }
-  }
-
-  override get managedHsms() {
-    const hsms = super.managedHsms
-    return {
-      ...hsms,
-      get: async () => {
-        await this.held.hsm
-        return hsms.get()
-      }
-    }
+    let release = () => {}
+    this.held[read] = new Promise(resolve => (release = resolve))
+    return () => release()
   }
 }
 
@@ -84,24 +100,9 @@ describe('the ARM permissions a new HSM needs', () => {
     const error = await failure(harness(azure).run(inputs))
     expect(error.message).toBe(
       refusal(
-        missing(
-          'Microsoft.KeyVault/managedHSMs/write',
-          "resource group 'rg-hsm'",
-          'create the Managed HSM',
-          'Managed HSM Contributor'
-        ),
-        missing(
-          'Microsoft.Resources/tags/write',
-          "resource group 'rg-hsm'",
-          'record on the HSM whether its security domain was saved',
-          'Tag Contributor'
-        ),
-        missing(
-          'Microsoft.DocumentDB/databaseAccounts/write',
-          "resource group 'rg-cmk'",
-          'create the Cosmos DB account',
-          'DocumentDB Account Contributor'
-        )
+        hsmCreation,
+        tagWrite("resource group 'rg-hsm'"),
+        accountWrite("resource group 'rg-cmk'", 'create the Cosmos DB account')
       )
     )
     expect(azure.writes()).toEqual([])
@@ -120,22 +121,13 @@ describe('the ARM permissions an existing HSM needs', () => {
       securityDomain
     })
     const error = await failure(harness(azure).run(inputs))
-    expect(error.message).toBe(
-      refusal(
-        missing(
-          'Microsoft.KeyVault/managedHSMs/write',
-          "Managed HSM 'hsm-cmk'",
-          'turn purge protection on',
-          'Managed HSM Contributor'
-        ),
-        missing(
-          'Microsoft.Resources/tags/write',
-          "Managed HSM 'hsm-cmk'",
-          'record on the HSM whether its security domain was saved',
-          'Tag Contributor'
-        )
-      )
+    const purgeProtection = missing(
+      'Microsoft.KeyVault/managedHSMs/write',
+      "Managed HSM 'hsm-cmk'",
+      'turn purge protection on',
+      'Managed HSM Contributor'
     )
+    expect(error.message).toBe(refusal(purgeProtection, tagWrite("Managed HSM 'hsm-cmk'")))
     expect(azure.writes()).toEqual([])
   })
 
@@ -152,37 +144,19 @@ describe('the ARM permissions an existing account needs', () => {
     azure.permissionsAt[accountId] = readOnly
     azure.permissionsAt[uaiId] = readOnly
     const error = await failure(harness(azure).run(withUserAssigned('user-assigned')))
-    expect(error.message).toBe(
-      refusal(
-        missing(
-          'Microsoft.DocumentDB/databaseAccounts/write',
-          "Cosmos DB account 'cosmos-cmk'",
-          'update the Cosmos DB account',
-          'DocumentDB Account Contributor'
-        ),
-        missing(
-          'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action',
-          "user-assigned identity 'id-cmk'",
-          'give the identity to the Cosmos DB account',
-          'Managed Identity Operator on the identity'
-        )
-      )
+    const identityAssignment = missing(
+      'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action',
+      "user-assigned identity 'id-cmk'",
+      'give the identity to the Cosmos DB account',
+      'Managed Identity Operator on the identity'
     )
+    expect(error.message).toBe(refusal(accountUpdate, identityAssignment))
     expect(azure.writes()).toEqual([])
   })
 
   it('needs nothing on an account that uses the user-assigned identity already, whatever its case', async () => {
-    const azure = new FakeAzure()
-      .withActiveHsm()
-      .withKey()
-      .withUai()
-      .withAccount({
-        defaultIdentity: `UserAssignedIdentity=${uaiId.toUpperCase()}`,
-        identity: {
-          type: 'UserAssigned',
-          userAssignedIdentities: { [uaiId]: { principalId: ids.uaiPrincipal } }
-        }
-      })
+    const account = onUserAssignedIdentity(uaiId, { principalId: ids.uaiPrincipal })
+    const azure = new FakeAzure().withActiveHsm().withKey().withUai().withAccount(account)
     azure.permissionsAt[accountId] = readOnly
     azure.permissionsAt[uaiId] = readOnly
     await harness(azure).run(withUserAssigned('user-assigned'))
@@ -192,36 +166,15 @@ describe('the ARM permissions an existing account needs', () => {
   it('needs nothing on an account that uses its system-assigned identity already', async () => {
     const azure = new FakeAzure().withActiveHsm().withKey().withAccount(onSystemIdentity())
     azure.permissionsAt[accountId] = readOnly
-    const inputs = baseInputs({
-      identity: {
-        mode: 'system-assigned',
-        bootstrap: 'first-party',
-        removeBootstrapAssignment: false
-      }
-    })
-    await harness(azure).run(inputs)
+    await harness(azure).run(systemAssignedInputs())
     expect(azure.writes().filter(w => w.startsWith('account.'))).toEqual([])
   })
 
   it('names the account update for an account to move to its system-assigned identity', async () => {
     const azure = new FakeAzure().withActiveHsm().withKey().withAccount()
     azure.permissionsAt[accountId] = readOnly
-    const inputs = baseInputs({
-      identity: {
-        mode: 'system-assigned',
-        bootstrap: 'first-party',
-        removeBootstrapAssignment: false
-      }
-    })
-    const error = await failure(harness(azure).run(inputs))
-    expect(error.message).toBe(
-      missing(
-        'Microsoft.DocumentDB/databaseAccounts/write',
-        "Cosmos DB account 'cosmos-cmk'",
-        'update the Cosmos DB account',
-        'DocumentDB Account Contributor'
-      )
-    )
+    const error = await failure(harness(azure).run(systemAssignedInputs()))
+    expect(error.message).toBe(accountUpdate)
   })
 })
 

@@ -4,9 +4,27 @@ import { describe, expect, it } from '@jest/globals'
 import { ActionError } from '../../src/errors.js'
 import { hsmRoles, roleAssignmentName } from '../../src/roles.js'
 import { WaitTimeoutError } from '../../src/wait.js'
-import { FakeAzure, baseInputs, ids, restError, withUserAssigned } from './fakes.js'
-import { expectRow, failure } from './outcomes.js'
+import {
+  FakeAzure,
+  baseInputs,
+  ids,
+  restError,
+  systemAssignedInputs,
+  withUserAssigned
+} from './fakes.js'
+import { expectRow, failure, rowOf } from './outcomes.js'
 import { harness } from './helpers.js'
+
+/** The base inputs with the Azure Cosmos DB principal given as cosmos-principal-id. */
+const givenPrincipal = () =>
+  baseInputs({ identity: { ...baseInputs().identity, cosmosPrincipalId: ids.cosmosSp } })
+
+/** An Azure with an active HSM whose Microsoft.DocumentDB provider is in `state`. */
+const documentDbProvider = (state: string) => {
+  const azure = new FakeAzure().withActiveHsm()
+  azure.providerStates['Microsoft.DocumentDB'] = state
+  return azure
+}
 
 describe('the Azure Cosmos DB principal', () => {
   it('is refused when the tenant has none, saying how one comes about', async () => {
@@ -40,10 +58,7 @@ describe('the Azure Cosmos DB principal', () => {
     azure.failAlways('graph.servicePrincipalById', () =>
       restError(403, 'Authorization_RequestDenied', 'no')
     )
-    const given = baseInputs({
-      identity: { ...baseInputs().identity, cosmosPrincipalId: ids.cosmosSp }
-    })
-    const result = await harness(azure).run(given)
+    const result = await harness(azure).run(givenPrincipal())
     expectRow(
       result.records,
       'Cosmos DB principal',
@@ -59,33 +74,20 @@ describe('the Azure Cosmos DB principal', () => {
     azure.failAlways('graph.servicePrincipalById', () =>
       restError(500, 'InternalError', 'Graph broke')
     )
-    const given = baseInputs({
-      identity: { ...baseInputs().identity, cosmosPrincipalId: ids.cosmosSp }
-    })
-    const error = await failure(harness(azure).run(given))
+    const error = await failure(harness(azure).run(givenPrincipal()))
     expect(error.cause).toMatchObject({ statusCode: 500, message: 'Graph broke' })
   })
 
   it('is looked up once per run, however many steps need it', async () => {
     const azure = new FakeAzure().withActiveHsm()
-    const inputs = {
-      ...baseInputs({
-        identity: {
-          mode: 'system-assigned',
-          bootstrap: 'first-party',
-          removeBootstrapAssignment: true
-        }
-      })
-    }
-    await harness(azure).run(inputs)
+    await harness(azure).run(systemAssignedInputs(true))
     expect(azure.calls.filter(c => c === 'read graph.servicePrincipal')).toHaveLength(1)
   })
 })
 
 describe('resource providers', () => {
   it('waits for one that is already registering without registering it again', async () => {
-    const azure = new FakeAzure().withActiveHsm()
-    azure.providerStates['Microsoft.DocumentDB'] = 'Registering'
+    const azure = documentDbProvider('Registering')
     azure.registeringPolls = 2
     const h = harness(azure)
     await h.run()
@@ -97,8 +99,7 @@ describe('resource providers', () => {
   })
 
   it('fails a run whose registration never completes, blaming the providers step', async () => {
-    const azure = new FakeAzure().withActiveHsm()
-    azure.providerStates['Microsoft.DocumentDB'] = 'NotRegistered'
+    const azure = documentDbProvider('NotRegistered')
     azure.registeringPolls = Infinity
     const error = await failure(harness(azure).run())
     expect(error.step).toBe('Resource providers')
@@ -110,8 +111,7 @@ describe('resource providers', () => {
   })
 
   it('fails as it is when a registration fails for another reason than a refusal', async () => {
-    const azure = new FakeAzure().withActiveHsm()
-    azure.providerStates['Microsoft.DocumentDB'] = 'NotRegistered'
+    const azure = documentDbProvider('NotRegistered')
     azure.failAlways('providers.register Microsoft.DocumentDB', () =>
       restError(409, 'Conflict', 'busy')
     )
@@ -121,17 +121,15 @@ describe('resource providers', () => {
   })
 
   it('in plan mode lists what it would register, and registers nothing', async () => {
-    const azure = new FakeAzure().withActiveHsm()
-    azure.providerStates['Microsoft.DocumentDB'] = 'NotRegistered'
+    const azure = documentDbProvider('NotRegistered')
     azure.providerStates['Microsoft.KeyVault'] = 'Unregistered'
     const result = await harness(azure).run({ ...baseInputs(), mode: 'plan' })
-    expectRow(
-      result.records,
-      'Resource providers',
-      'Microsoft.DocumentDB NotRegistered, Microsoft.KeyVault Unregistered',
-      'register Microsoft.DocumentDB, Microsoft.KeyVault',
-      'would-change'
-    )
+    expect(rowOf(result.records, 'Resource providers')).toEqual({
+      step: 'Resource providers',
+      observed: 'Microsoft.DocumentDB NotRegistered, Microsoft.KeyVault Unregistered',
+      action: 'register Microsoft.DocumentDB, Microsoft.KeyVault',
+      result: 'would-change'
+    })
     expect(azure.writes()).toEqual([])
   })
 })
@@ -140,10 +138,7 @@ describe('role assignments', () => {
   it('a principal the directory does not know, when it cannot be new, fails at once naming the input', async () => {
     const azure = new FakeAzure().withActiveHsm()
     azure.unknownPrincipals.add(ids.cosmosSp)
-    const given = baseInputs({
-      identity: { ...baseInputs().identity, cosmosPrincipalId: ids.cosmosSp }
-    })
-    const error = await failure(harness(azure).run(given))
+    const error = await failure(harness(azure).run(givenPrincipal()))
     expect(error.message).toMatch(
       new RegExp(
         `^The directory does not know the Azure Cosmos DB service principal ${ids.cosmosSp} \\(input 'cosmos-principal-id'\\), ` +

@@ -33,6 +33,14 @@ export function expectRow(
   expect(rowOf(records, step)).toEqual({ step, observed, action, result })
 }
 
+/** The bootstrap grant's row in a plan whose account is not on its system-assigned identity yet. */
+export const bootstrapKeptUntilSwitch: StepRecord = {
+  step: 'Bootstrap assignment',
+  observed: 'the account does not use SystemAssignedIdentity yet',
+  action: 'remove the bootstrap grant once it does',
+  result: 'would-change'
+}
+
 /** Three security-domain certificates (the fixtures sd0 to sd2). */
 export function certificates(): SecurityDomainCertificate[] {
   return ['sd0', 'sd1', 'sd2'].map(name => {

@@ -334,8 +334,7 @@ describe('runProvisioning: an existing HSM', () => {
   })
 
   it('waits for a security domain download begun by an earlier run instead of starting another', async () => {
-    const azure = new FakeAzure().withActiveHsm({ activationStatus: 'NotActivated' })
-    azure.sdStatus = { status: 'InProgress' }
+    const azure = new FakeAzure().withDownloadUnderWay()
     const h = harness(azure)
     h.files['/work/sd.json'] = { content: 'from the earlier run' }
     await h.run(newHsmInputs())
@@ -388,7 +387,7 @@ describe('runProvisioning: the key', () => {
         'AccessDenied',
         '[AccessDenied (Forbidden)] Not authorized to access Microsoft.KeyVault/managedHsm/keys/create/action on /keys/cosmos-key'
       )
-    azure.failNext('armKey.create', passedOn, passedOn)
+    azure.failTimes('armKey.create', 2, passedOn)
     const h = harness(azure)
     const result = await h.run()
     expect(azure.calls.filter(c => c === 'write armKey.create')).toHaveLength(3)
@@ -666,15 +665,12 @@ describe('runProvisioning: the Cosmos DB principal', () => {
 })
 
 describe('runProvisioning: the account', () => {
+  const cannotWrapYet =
+    'Database account creation failed: KeyVaultAuthenticationFailure: cannot wrap yet'
+
   it('retries the creation while the service reports KeyVaultAuthenticationFailure', async () => {
     const azure = new FakeAzure().withActiveHsm()
-    const pending = () =>
-      restError(
-        400,
-        'BadRequest',
-        'Database account creation failed: KeyVaultAuthenticationFailure: cannot wrap yet'
-      )
-    azure.failNext('account.create', pending, pending)
+    azure.failTimes('account.create', 2, () => restError(400, 'BadRequest', cannotWrapYet))
     const h = harness(azure)
     await h.run()
     expect(azure.calls.filter(c => c === 'write account.create')).toHaveLength(3)

@@ -15,10 +15,15 @@ import { FakeClock } from './fakes.js'
 
 const quiet = { info() {}, warning() {}, debug() {} }
 
+/** A run timeline on a fake clock of its own. */
+function timelineOnFakeClock(): { clock: FakeClock; timeline: Timeline } {
+  const clock = new FakeClock()
+  return { clock, timeline: new Timeline(clock) }
+}
+
 describe('the run timeline', () => {
   it('gives each span to the step running where it began, on the run clock, from the run start', async () => {
-    const clock = new FakeClock()
-    const timeline = new Timeline(clock)
+    const { clock, timeline } = timelineOnFakeClock()
     clock.time += 100
     await timeline.within(Step.KeyAccess, async () => {
       const phaseRead = beginSpan('read', 'GET /phase')
@@ -47,8 +52,7 @@ describe('the run timeline', () => {
   })
 
   it('ends a lingering span with its step, and a span still open when the spans are read', async () => {
-    const clock = new FakeClock()
-    const timeline = new Timeline(clock)
+    const { clock, timeline } = timelineOnFakeClock()
     let open: (() => void) | undefined
     await timeline.within(Step.Observe, async () => {
       beginLingeringSpan('throttling', 'GET /throttled')
@@ -82,8 +86,7 @@ describe('waits on the timeline', () => {
   })
 
   it('is a span from the first answer that is not done until the wait ends', async () => {
-    const clock = new FakeClock()
-    const timeline = new Timeline(clock)
+    const { clock, timeline } = timelineOnFakeClock()
     await timeline.within(Step.Key, () =>
       waitFor({
         ...settings(clock),
@@ -104,8 +107,7 @@ describe('waits on the timeline', () => {
   })
 
   it('draws nothing for a wait that was over at the first answer', async () => {
-    const clock = new FakeClock()
-    const timeline = new Timeline(clock)
+    const { clock, timeline } = timelineOnFakeClock()
     await timeline.within(Step.Key, () =>
       waitFor({ ...settings(clock), what: 'x', kind: 'operation', poll: polls() })
     )
@@ -113,8 +115,7 @@ describe('waits on the timeline', () => {
   })
 
   it('starts a new span when an answer says it waits for something else', async () => {
-    const clock = new FakeClock()
-    const timeline = new Timeline(clock)
+    const { clock, timeline } = timelineOnFakeClock()
     const failures = ['key access pending', 'lock held', 'lock held']
     await timeline.within(Step.Account, () =>
       retryWhile(
@@ -137,8 +138,7 @@ describe('waits on the timeline', () => {
   })
 
   it('ends the span when the wait gives up', async () => {
-    const clock = new FakeClock()
-    const timeline = new Timeline(clock)
+    const { clock, timeline } = timelineOnFakeClock()
     const waiting = timeline.within(Step.Providers, () =>
       waitFor({
         ...settings(clock),
@@ -155,8 +155,7 @@ describe('waits on the timeline', () => {
   })
 
   it('puts an SDK operation watched with a heartbeat on the timeline as an operation', async () => {
-    const clock = new FakeClock()
-    const timeline = new Timeline(clock)
+    const { clock, timeline } = timelineOnFakeClock()
     let finish: (value: string) => void = () => {}
     const work = new Promise<string>(resolve => (finish = resolve))
     const watched = timeline.within(Step.Hsm, () =>
@@ -222,8 +221,7 @@ describe('requests on the timeline', () => {
   }
 
   it('counts each attempt as a read or a write, and a token request as a read', async () => {
-    const clock = new FakeClock()
-    const timeline = new Timeline(clock)
+    const { clock, timeline } = timelineOnFakeClock()
     await timeline.within(Step.Observe, async () => {
       await send(clock, azure(clock), 'GET', 'https://management.azure.com/a?api-version=1')
       await send(clock, azure(clock), 'PUT', 'https://management.azure.com/b')
@@ -248,8 +246,7 @@ describe('requests on the timeline', () => {
   })
 
   it('draws a 429 answer as throttling until the next attempt', async () => {
-    const clock = new FakeClock()
-    const timeline = new Timeline(clock)
+    const { clock, timeline } = timelineOnFakeClock()
     const response = await timeline.within(Step.Account, () =>
       send(clock, azure(clock, 429, 429), 'PUT', 'https://management.azure.com/account')
     )
@@ -264,8 +261,7 @@ describe('requests on the timeline', () => {
   })
 
   it('ends the throttling of a request the retry policy gave up on with the step', async () => {
-    const clock = new FakeClock()
-    const timeline = new Timeline(clock)
+    const { clock, timeline } = timelineOnFakeClock()
     await timeline.within(Step.Account, async () => {
       const response = await send(clock, azure(clock, 429), 'GET', 'https://x.test/a', 0)
       expect(response.status).toBe(429)
