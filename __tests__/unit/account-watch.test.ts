@@ -30,7 +30,7 @@ describe('AccountWatch', () => {
       'rg/b': ['Creating', 'Succeeded'],
       'rg/c': ['Creating', 'Creating', 'Succeeded']
     })
-    const watch = new AccountWatch(list, 1_000, undefined, new FakeClock())
+    const watch = new AccountWatch(list, () => 1_000, undefined, new FakeClock())
     const seen = await Promise.all(['a', 'B', 'c'].map(name => watch.until('rg', name)))
     expect(seen.map(a => a?.name)).toEqual(['a', 'b', 'c'])
     expect(seen.every(a => a?.provisioningState === 'Succeeded')).toBe(true)
@@ -43,7 +43,7 @@ describe('AccountWatch', () => {
       'one/b': ['Creating', 'Succeeded'],
       'two/c': ['Succeeded']
     })
-    const watch = new AccountWatch(list, 1_000, undefined, new FakeClock())
+    const watch = new AccountWatch(list, () => 1_000, undefined, new FakeClock())
     await Promise.all([watch.until('one', 'a'), watch.until('one', 'b'), watch.until('two', 'c')])
     expect(lists.sort()).toEqual(['one', 'one', 'two'])
   })
@@ -53,7 +53,7 @@ describe('AccountWatch', () => {
       'rg/bad': ['Creating', 'Failed'],
       'rg/good': ['Creating', 'Creating', 'Succeeded']
     })
-    const watch = new AccountWatch(list, 1_000, undefined, new FakeClock())
+    const watch = new AccountWatch(list, () => 1_000, undefined, new FakeClock())
     const [bad, good] = await Promise.all([watch.until('rg', 'bad'), watch.until('rg', 'good')])
     expect(bad).toBeUndefined()
     expect(good).toMatchObject({ name: 'good', provisioningState: 'Succeeded' })
@@ -61,7 +61,7 @@ describe('AccountWatch', () => {
 
   it('hands back an account the list keeps missing, after three lists', async () => {
     const { lists, list } = listing({ 'rg/other': ['Creating'] })
-    const watch = new AccountWatch(list, 1_000, undefined, new FakeClock())
+    const watch = new AccountWatch(list, () => 1_000, undefined, new FakeClock())
     await expect(watch.until('rg', 'missing')).resolves.toBeUndefined()
     expect(lists).toHaveLength(3)
   })
@@ -71,7 +71,7 @@ describe('AccountWatch', () => {
       async () => {
         throw Object.assign(new Error('AuthorizationFailed'), { statusCode: 403 })
       },
-      1_000,
+      () => 1_000,
       undefined,
       new FakeClock()
     )
@@ -90,7 +90,7 @@ describe('AccountWatch', () => {
         lookedAt.push(clock.now() - started)
         return [{ name: 'a', provisioningState: lookedAt.length > 1 ? 'Succeeded' : 'Creating' }]
       },
-      1_000,
+      () => 1_000,
       undefined,
       clock
     )
@@ -98,9 +98,31 @@ describe('AccountWatch', () => {
     expect(lookedAt).toEqual([7_000, 8_000])
   })
 
+  it('looks again after a pause that follows the time each creation has waited', async () => {
+    const clock = new FakeClock()
+    const started = clock.now()
+    const lookedAt: number[] = []
+    const waited: number[] = []
+    const watch = new AccountWatch(
+      async () => {
+        lookedAt.push(clock.now() - started)
+        return [{ name: 'a', provisioningState: lookedAt.length > 3 ? 'Succeeded' : 'Creating' }]
+      },
+      waitedMs => {
+        waited.push(waitedMs)
+        return 100 + waitedMs
+      },
+      undefined,
+      clock
+    )
+    await watch.until('rg', 'a')
+    expect(waited).toEqual([0, 100, 300, 700])
+    expect(lookedAt).toEqual([100, 300, 700, 1_500])
+  })
+
   it('watches again for a creation that comes after the others were seen', async () => {
     const { lists, list } = listing({ 'rg/a': ['Succeeded'], 'rg/b': ['Succeeded'] })
-    const watch = new AccountWatch(list, 1_000, undefined, new FakeClock())
+    const watch = new AccountWatch(list, () => 1_000, undefined, new FakeClock())
     await watch.until('rg', 'a')
     await expect(watch.until('rg', 'b')).resolves.toMatchObject({ name: 'b' })
     expect(lists).toHaveLength(2)
@@ -109,7 +131,7 @@ describe('AccountWatch', () => {
   it('stops every wait when the run is cancelled', async () => {
     const controller = new AbortController()
     const { list } = listing({ 'rg/a': ['Creating'], 'rg/b': ['Creating'] })
-    const watch = new AccountWatch(list, 5, controller.signal)
+    const watch = new AccountWatch(list, () => 5, controller.signal)
     const waits = [watch.until('rg', 'a'), watch.until('rg', 'b')]
     const reason = Object.assign(new Error('timeout-minutes (1) reached'), { name: 'AbortError' })
     setTimeout(() => controller.abort(reason), 20)

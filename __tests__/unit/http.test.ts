@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net'
 import {
   attemptTimeoutPolicy,
   isNonIdempotent,
+  pollAsking,
   retryAfterMs,
   transportOptions
 } from '../../src/azure/http.js'
@@ -40,6 +41,10 @@ beforeAll(async () => {
     if (next === '429') {
       res.writeHead(429, { 'retry-after': '0', 'content-type': 'application/json' })
       return res.end('{"error":{"code":"TooManyRequests","message":"slow down"}}')
+    }
+    if (next === 'asks-3') {
+      res.writeHead(200, { 'retry-after': '3', 'content-type': 'application/json' })
+      return res.end('{"status":"InProgress"}')
     }
     if (next === '503') {
       res.writeHead(503, { 'content-type': 'application/json' })
@@ -167,6 +172,38 @@ describe('transport: one retry policy, per-attempt timeouts', () => {
     const response = await send('/keys/k2/create', 'POST', '{}')
     expect(response.status).toBe(200)
     expect(hits['/keys/k2/create']).toBe(2)
+  })
+})
+
+describe('pollAsking', () => {
+  /** A pipeline with the transport's own policies, as an SDK client has them. */
+  function pollingPipeline() {
+    const { retryOptions, additionalPolicies } = transportOptions(settings)
+    const pipeline = createPipelineFromOptions({ retryOptions })
+    for (const { policy, position } of additionalPolicies) {
+      pipeline.addPolicy(policy, position === 'perCall' ? {} : { afterPhase: 'Retry' })
+    }
+    return (path: string) =>
+      pipeline.sendRequest(
+        createDefaultHttpClient(),
+        createPipelineRequest({ url: `${base}${path}`, allowInsecureConnection: true })
+      )
+  }
+
+  it("answers the Retry-After of the poll's last response, after the transport's retries", async () => {
+    const send = pollingPipeline()
+    scripts['/poll-asks'] = ['503', 'asks-3']
+    await expect(pollAsking(() => send('/poll-asks'))).resolves.toBe(3_000)
+    expect(hits['/poll-asks']).toBe(2)
+  })
+
+  it('answers nothing for a poll that asks for no pause, and ignores requests sent outside it', async () => {
+    const send = pollingPipeline()
+    scripts['/poll-quiet'] = []
+    scripts['/elsewhere'] = ['asks-3']
+    const outside = send('/elsewhere')
+    await expect(pollAsking(() => send('/poll-quiet'))).resolves.toBeUndefined()
+    expect((await outside).headers.get('retry-after')).toBe('3')
   })
 })
 

@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from '../clock.js'
+import type { PollPace } from './transport.js'
 
 /** What the watch needs of an account in its resource group's list. */
 export interface ListedAccount {
@@ -11,6 +12,7 @@ interface Waiter<A> {
   name: string
   /** Epoch ms before which this creation is not looked for (its starting request's Retry-After). */
   notBefore: number
+  since: number
   misses: number
   resolve: (account: A | undefined) => void
   reject: (error: unknown) => void
@@ -21,9 +23,9 @@ const MISSES_BEFORE_HANDING_BACK = 3
 
 /**
  * Creations of several Cosmos DB accounts at once, seen through one list of their resource group
- * per interval instead of one poll of each creation's operation. Azure Cosmos DB's operations send
- * no Retry-After, so each would be polled at the transport's interval: for a fleet of 50, 50
- * requests per interval where one list answers for all. ARM's outcome of a PUT is the resource's
+ * per pause instead of one poll of each creation's operation. Azure Cosmos DB's operations send
+ * no Retry-After, so each would be polled at the transport's pace: for a fleet of 50, 50
+ * requests per pause where one list answers for all. ARM's outcome of a PUT is the resource's
  * provisioningState; a creation that failed, an account the list keeps missing, or a list that
  * fails is handed back (`undefined`) to be polled on its own operation, whose answer says why.
  */
@@ -33,7 +35,7 @@ export class AccountWatch<A extends ListedAccount> {
 
   constructor(
     private readonly list: (resourceGroup: string) => Promise<A[]>,
-    private readonly intervalMs: number,
+    private readonly pace: PollPace,
     private readonly signal?: AbortSignal,
     private readonly clock: Clock = systemClock
   ) {}
@@ -42,10 +44,12 @@ export class AccountWatch<A extends ListedAccount> {
   until(resourceGroup: string, name: string, firstAfterMs = 0): Promise<A | undefined> {
     return new Promise<A | undefined>((resolve, reject) => {
       if (this.signal?.aborted) return reject(this.signal.reason)
+      const now = this.clock.now()
       this.waiters.add({
         resourceGroup,
         name,
-        notBefore: this.clock.now() + Math.max(firstAfterMs, this.intervalMs),
+        notBefore: now + Math.max(firstAfterMs, this.pace(0)),
+        since: now,
         misses: 0,
         resolve,
         reject
@@ -97,7 +101,7 @@ export class AccountWatch<A extends ListedAccount> {
       if (account && state === 'succeeded') this.finish(waiter, account)
       else if (!account && ++waiter.misses >= MISSES_BEFORE_HANDING_BACK) this.handBack(waiter)
       else if (state === 'failed' || state === 'canceled') this.handBack(waiter)
-      else waiter.notBefore = this.clock.now() + this.intervalMs
+      else waiter.notBefore = this.clock.now() + this.pace(this.clock.now() - waiter.since)
     }
   }
 

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { TokenCredential } from '@azure/core-auth'
 import type { FullOperationResponse } from '@azure/core-client'
 import { CosmosDBManagementClient } from '@azure/arm-cosmosdb'
@@ -21,8 +20,9 @@ import type {
   ProvidersApi
 } from './api.js'
 import { AccountWatch } from './account-watch.js'
-import { retryAfterMs, transportOptions } from './http.js'
-import type { TransportSettings } from './transport.js'
+import { operationEnd, type OperationPoller } from './operation-end.js'
+import { pollAsking, retryAfterMs, transportOptions } from './http.js'
+import { pollPace, type TransportSettings } from './transport.js'
 
 export interface ArmSetup {
   credential: TokenCredential
@@ -60,24 +60,23 @@ function armClient<T>(
   }
 }
 
-interface Poller<T> {
+interface Poller<T> extends OperationPoller<T> {
   submitted(): Promise<void>
-  readonly isDone: boolean
-  pollUntilDone(options: { abortSignal?: AbortSignal }): Promise<T>
+  poll(options: { abortSignal?: AbortSignal }): Promise<unknown>
 }
 
 /**
- * One long-running operation: the options of the request that starts it, and its end, polled at
- * the interval Azure asks for (else at the transport's). core-lro polls at once after the starting
- * request, whatever its Retry-After said; the first poll waits for it here.
+ * One long-running operation: the options of the request that starts it, and its end (see
+ * operationEnd), where Azure asks for no pause, as Azure Cosmos DB's operations, polled at a pause
+ * that grows with the time waited (pollPace).
  */
 function longRunning(setup: ArmSetup) {
   let firstPollAfterMs: number | undefined
   let onStart: ((response: FullOperationResponse) => void) | undefined
+  const pace = pollPace(setup.transport)
   return {
     options: {
       abortSignal: setup.signal,
-      updateIntervalInMs: setup.transport.pollIntervalMs,
       // Called for the starting request only, not for the polls.
       onResponse: (response: FullOperationResponse) => {
         firstPollAfterMs = retryAfterMs(response.headers)
@@ -89,24 +88,21 @@ function longRunning(setup: ArmSetup) {
       onStart = callback
       return this
     },
-    /**
-     * Its end. `seenElsewhere` may tell it first (a fleet's list, see AccountWatch), waiting the
-     * starting request's Retry-After itself; when it cannot, the operation is polled.
-     */
+    /** Its end; `seenElsewhere` may tell it first (a fleet's list, see AccountWatch). */
     async done<T>(
       poller: Poller<T>,
       seenElsewhere?: (firstAfterMs: number | undefined) => Promise<T | undefined>
     ): Promise<T> {
       await poller.submitted()
-      return whileWaiting(async () => {
-        if (!poller.isDone && seenElsewhere) {
-          const seen = await seenElsewhere(firstPollAfterMs)
-          if (seen) return seen
-        } else if (!poller.isDone && firstPollAfterMs) {
-          await sleep(firstPollAfterMs, undefined, { signal: setup.signal })
-        }
-        return poller.pollUntilDone({ abortSignal: setup.signal })
-      })
+      return whileWaiting(() =>
+        operationEnd(poller, {
+          poll: () => pollAsking(() => poller.poll({ abortSignal: setup.signal })),
+          firstPollAfterMs,
+          pace,
+          seenElsewhere,
+          signal: setup.signal
+        })
+      )
     }
   }
 }
@@ -329,7 +325,7 @@ export function createCosmosAccountsApi(
           for await (const account of pages) accounts.push(account)
           return accounts
         },
-        setup.transport.pollIntervalMs,
+        pollPace(setup.transport),
         setup.signal
       )
     : undefined

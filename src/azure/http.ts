@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import {
   isRestError,
   RestError,
@@ -18,6 +19,7 @@ export function transportOptions(settings: TransportSettings) {
       maxRetryDelayInMs: settings.maxRetryDelayMs
     },
     additionalPolicies: [
+      { policy: pollAnswerPolicy(), position: 'perCall' as const },
       { policy: timelinePolicy(), position: 'perRetry' as const },
       { policy: attemptTimeoutPolicy(settings), position: 'perRetry' as const }
     ],
@@ -146,6 +148,30 @@ export function timelinePolicy(): PipelinePolicy {
 function changesAzure(request: Pick<PipelineRequest, 'method' | 'url'>): boolean {
   if (request.method === 'GET' || request.method === 'HEAD') return false
   return !/\/oauth2\/(v2\.0\/)?token$/i.test(new URL(request.url).pathname)
+}
+
+const pollAnswers = new AsyncLocalStorage<{ retryAfterMs?: number }>()
+
+/**
+ * Sends one poll of a long-running operation and answers the pause its last response asked for
+ * (after the SDK's own retries): the SDK's poller keeps the Retry-After of a poll to itself.
+ */
+export async function pollAsking(poll: () => Promise<unknown>): Promise<number | undefined> {
+  const answer: { retryAfterMs?: number } = {}
+  await pollAnswers.run(answer, poll)
+  return answer.retryAfterMs
+}
+
+function pollAnswerPolicy(): PipelinePolicy {
+  return {
+    name: 'pollAnswer',
+    async sendRequest(request, next) {
+      const response = await next(request)
+      const answer = pollAnswers.getStore()
+      if (answer) answer.retryAfterMs = retryAfterMs(response.headers)
+      return response
+    }
+  }
 }
 
 /** The pause an answer asks for: retry-after-ms, x-ms-retry-after-ms, or Retry-After (seconds or a date). */

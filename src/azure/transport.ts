@@ -1,3 +1,5 @@
+import { nextDelay, waitDefaults } from '../wait.js'
+
 /**
  * How every client talks to Azure: one place for retry and timeout settings. Transient failures
  * (429 with Retry-After, 500/502/503/504, connection resets, stalled responses) are retried by the
@@ -11,7 +13,10 @@ export interface TransportSettings {
   maxRetries: number
   retryDelayMs: number
   maxRetryDelayMs: number
-  /** Poll interval of long-running operations when the service sends no Retry-After. */
+  /**
+   * The first pause between polls of a long-running operation whose service sends no
+   * Retry-After; later pauses grow with the time waited (see pollPace).
+   */
   pollIntervalMs: number
 }
 
@@ -21,14 +26,14 @@ export const defaultTransport: TransportSettings = {
   maxRetries: 10,
   retryDelayMs: 500,
   maxRetryDelayMs: 15_000,
-  pollIntervalMs: 1_000
+  pollIntervalMs: 200
 }
 
 /** Sets the per-attempt timeout of every request (reads and writes), in milliseconds. */
 const requestTimeoutVariable = 'COSMOS_CMK_REQUEST_TIMEOUT_MS'
 /**
- * Sets the poll interval for when a service sends no Retry-After (or Retry-After: 0), in
- * milliseconds; the action's own waits then pause no longer than that between polls either.
+ * Sets the first pause between polls for when a service sends no Retry-After (or Retry-After: 0),
+ * in milliseconds; the action's own waits then pause no longer than that at first either.
  */
 const pollIntervalVariable = 'COSMOS_CMK_POLL_INTERVAL_MS'
 
@@ -48,4 +53,20 @@ function positiveMs(text: string | undefined): number | undefined {
   const value = text?.trim()
   if (!value || !/^\d+$/.test(value) || Number(value) <= 0) return undefined
   return Number(value)
+}
+
+/** The pause before the next poll of an operation that asks for none, from the time waited so far. */
+export type PollPace = (waitedMs: number) => number
+
+/**
+ * Polls the way the action's own waits do (see nextDelay): a share of the time waited, from the
+ * transport's first pause up to the waits' longest, so that a poll sees the end of an operation
+ * late by a small fraction of its length, and a long operation is polled gently.
+ */
+export function pollPace(settings: Pick<TransportSettings, 'pollIntervalMs'>): PollPace {
+  const limits = {
+    minDelayMs: settings.pollIntervalMs,
+    maxDelayMs: Math.max(waitDefaults.maxDelayMs, settings.pollIntervalMs)
+  }
+  return waitedMs => nextDelay(waitedMs, limits, Math.random)
 }

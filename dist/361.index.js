@@ -1,8 +1,8 @@
-export const id = 945;
-export const ids = [945];
+export const id = 361;
+export const ids = [361];
 export const modules = {
 
-/***/ 4945:
+/***/ 361:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -13,11 +13,14 @@ __webpack_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./node_modules/@azure/identity/dist/esm/index.js + 165 modules
 var esm = __webpack_require__(3016);
+// EXTERNAL MODULE: external "node:async_hooks"
+var external_node_async_hooks_ = __webpack_require__(6698);
 // EXTERNAL MODULE: ./node_modules/@azure/core-rest-pipeline/dist/esm/index.js + 37 modules
 var dist_esm = __webpack_require__(1818);
 // EXTERNAL MODULE: ./src/timeline.ts
 var src_timeline = __webpack_require__(1472);
 ;// CONCATENATED MODULE: ./src/azure/http.ts
+
 
 
 const userAgentPrefix = 'cosmos-cmk-hsm-action';
@@ -30,6 +33,7 @@ function transportOptions(settings) {
             maxRetryDelayInMs: settings.maxRetryDelayMs
         },
         additionalPolicies: [
+            { policy: pollAnswerPolicy(), position: 'perCall' },
             { policy: timelinePolicy(), position: 'perRetry' },
             { policy: attemptTimeoutPolicy(settings), position: 'perRetry' }
         ],
@@ -158,6 +162,28 @@ function changesAzure(request) {
     if (request.method === 'GET' || request.method === 'HEAD')
         return false;
     return !/\/oauth2\/(v2\.0\/)?token$/i.test(new URL(request.url).pathname);
+}
+const pollAnswers = new external_node_async_hooks_.AsyncLocalStorage();
+/**
+ * Sends one poll of a long-running operation and answers the pause its last response asked for
+ * (after the SDK's own retries): the SDK's poller keeps the Retry-After of a poll to itself.
+ */
+async function pollAsking(poll) {
+    const answer = {};
+    await pollAnswers.run(answer, poll);
+    return answer.retryAfterMs;
+}
+function pollAnswerPolicy() {
+    return {
+        name: 'pollAnswer',
+        async sendRequest(request, next) {
+            const response = await next(request);
+            const answer = pollAnswers.getStore();
+            if (answer)
+                answer.retryAfterMs = retryAfterMs(response.headers);
+            return response;
+        }
+    };
 }
 /** The pause an answer asks for: retry-after-ms, x-ms-retry-after-ms, or Retry-After (seconds or a date). */
 function retryAfterMs(headers) {
@@ -498,8 +524,6 @@ function usesFirstParty({ identity }) {
         (identity.mode === 'system-assigned' && identity.bootstrap === 'first-party'));
 }
 
-// EXTERNAL MODULE: external "node:timers/promises"
-var promises_ = __webpack_require__(8500);
 // EXTERNAL MODULE: ./node_modules/@azure/arm-cosmosdb/dist/esm/index.js + 96 modules
 var arm_cosmosdb_dist_esm = __webpack_require__(9386);
 // EXTERNAL MODULE: ./node_modules/@azure/arm-keyvault/dist/esm/index.js + 35 modules
@@ -508,8 +532,6 @@ var arm_keyvault_dist_esm = __webpack_require__(4950);
 var arm_msi_dist_esm = __webpack_require__(4361);
 // EXTERNAL MODULE: ./node_modules/@azure/arm-resources/dist/esm/index.js + 24 modules
 var arm_resources_dist_esm = __webpack_require__(6033);
-// EXTERNAL MODULE: external "node:async_hooks"
-var external_node_async_hooks_ = __webpack_require__(6698);
 ;// CONCATENATED MODULE: ./src/concurrency.ts
 
 /**
@@ -623,22 +645,22 @@ var src_clock = __webpack_require__(9373);
 const MISSES_BEFORE_HANDING_BACK = 3;
 /**
  * Creations of several Cosmos DB accounts at once, seen through one list of their resource group
- * per interval instead of one poll of each creation's operation. Azure Cosmos DB's operations send
- * no Retry-After, so each would be polled at the transport's interval: for a fleet of 50, 50
- * requests per interval where one list answers for all. ARM's outcome of a PUT is the resource's
+ * per pause instead of one poll of each creation's operation. Azure Cosmos DB's operations send
+ * no Retry-After, so each would be polled at the transport's pace: for a fleet of 50, 50
+ * requests per pause where one list answers for all. ARM's outcome of a PUT is the resource's
  * provisioningState; a creation that failed, an account the list keeps missing, or a list that
  * fails is handed back (`undefined`) to be polled on its own operation, whose answer says why.
  */
 class AccountWatch {
     list;
-    intervalMs;
+    pace;
     signal;
     clock;
     waiters = new Set();
     running = false;
-    constructor(list, intervalMs, signal, clock = src_clock/* systemClock */.m) {
+    constructor(list, pace, signal, clock = src_clock/* systemClock */.m) {
         this.list = list;
-        this.intervalMs = intervalMs;
+        this.pace = pace;
         this.signal = signal;
         this.clock = clock;
     }
@@ -647,10 +669,12 @@ class AccountWatch {
         return new Promise((resolve, reject) => {
             if (this.signal?.aborted)
                 return reject(this.signal.reason);
+            const now = this.clock.now();
             this.waiters.add({
                 resourceGroup,
                 name,
-                notBefore: this.clock.now() + Math.max(firstAfterMs, this.intervalMs),
+                notBefore: now + Math.max(firstAfterMs, this.pace(0)),
+                since: now,
                 misses: 0,
                 resolve,
                 reject
@@ -710,7 +734,7 @@ class AccountWatch {
             else if (state === 'failed' || state === 'canceled')
                 this.handBack(waiter);
             else
-                waiter.notBefore = this.clock.now() + this.intervalMs;
+                waiter.notBefore = this.clock.now() + this.pace(this.clock.now() - waiter.since);
         }
     }
     finish(waiter, account) {
@@ -723,7 +747,36 @@ class AccountWatch {
     }
 }
 
+;// CONCATENATED MODULE: ./src/azure/operation-end.ts
+
+/**
+ * The end of a started operation. Each poll waits for the Retry-After the previous answer asked
+ * for (the first poll too, which core-lro would send at once), or for the pace's pause.
+ */
+async function operationEnd(poller, schedule) {
+    const { firstPollAfterMs, pace, seenElsewhere, signal, clock = src_clock/* systemClock */.m } = schedule;
+    const started = clock.now();
+    let asked = firstPollAfterMs;
+    let pollNow = false;
+    if (!poller.isDone && seenElsewhere) {
+        const seen = await seenElsewhere(firstPollAfterMs);
+        if (seen)
+            return seen;
+        pollNow = true;
+    }
+    while (!poller.isDone) {
+        if (!pollNow)
+            await clock.sleep(asked || pace(clock.now() - started), signal);
+        pollNow = false;
+        asked = await schedule.poll();
+    }
+    return poller.pollUntilDone({ abortSignal: signal });
+}
+
+// EXTERNAL MODULE: ./src/azure/transport.ts
+var azure_transport = __webpack_require__(6258);
 ;// CONCATENATED MODULE: ./src/azure/arm.ts
+
 
 
 
@@ -753,17 +806,17 @@ function armClient(Client, setup) {
     };
 }
 /**
- * One long-running operation: the options of the request that starts it, and its end, polled at
- * the interval Azure asks for (else at the transport's). core-lro polls at once after the starting
- * request, whatever its Retry-After said; the first poll waits for it here.
+ * One long-running operation: the options of the request that starts it, and its end (see
+ * operationEnd), where Azure asks for no pause, as Azure Cosmos DB's operations, polled at a pause
+ * that grows with the time waited (pollPace).
  */
 function longRunning(setup) {
     let firstPollAfterMs;
     let onStart;
+    const pace = (0,azure_transport/* pollPace */.ND)(setup.transport);
     return {
         options: {
             abortSignal: setup.signal,
-            updateIntervalInMs: setup.transport.pollIntervalMs,
             // Called for the starting request only, not for the polls.
             onResponse: (response) => {
                 firstPollAfterMs = retryAfterMs(response.headers);
@@ -775,23 +828,16 @@ function longRunning(setup) {
             onStart = callback;
             return this;
         },
-        /**
-         * Its end. `seenElsewhere` may tell it first (a fleet's list, see AccountWatch), waiting the
-         * starting request's Retry-After itself; when it cannot, the operation is polled.
-         */
+        /** Its end; `seenElsewhere` may tell it first (a fleet's list, see AccountWatch). */
         async done(poller, seenElsewhere) {
             await poller.submitted();
-            return whileWaiting(async () => {
-                if (!poller.isDone && seenElsewhere) {
-                    const seen = await seenElsewhere(firstPollAfterMs);
-                    if (seen)
-                        return seen;
-                }
-                else if (!poller.isDone && firstPollAfterMs) {
-                    await (0,promises_.setTimeout)(firstPollAfterMs, undefined, { signal: setup.signal });
-                }
-                return poller.pollUntilDone({ abortSignal: setup.signal });
-            });
+            return whileWaiting(() => operationEnd(poller, {
+                poll: () => pollAsking(() => poller.poll({ abortSignal: setup.signal })),
+                firstPollAfterMs,
+                pace,
+                seenElsewhere,
+                signal: setup.signal
+            }));
         }
     };
 }
@@ -976,7 +1022,7 @@ function createCosmosAccountsApi(setup, watchCreations = false) {
             for await (const account of pages)
                 accounts.push(account);
             return accounts;
-        }, setup.transport.pollIntervalMs, setup.signal)
+        }, (0,azure_transport/* pollPace */.ND)(setup.transport), setup.signal)
         : undefined;
     return {
         async get(resourceGroup, name) {
@@ -1563,8 +1609,6 @@ function sanitizeSdkLog(write) {
     logger_dist_esm/* AzureLogger */.i2.log = (...args) => write(`${(0,sanitize/* sanitize */.a)((0,external_node_util_.format)(...args))}\n`);
 }
 
-// EXTERNAL MODULE: ./src/azure/transport.ts
-var azure_transport = __webpack_require__(6258);
 // EXTERNAL MODULE: ./src/inputs/settings.ts
 var settings = __webpack_require__(900);
 ;// CONCATENATED MODULE: ./src/key-uri.ts
@@ -4512,7 +4556,7 @@ async function checkIdentity(ctx, seen, account, add) {
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __webpack_require__(3024);
 // EXTERNAL MODULE: external "node:fs/promises"
-var external_node_fs_promises_ = __webpack_require__(1455);
+var promises_ = __webpack_require__(1455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __webpack_require__(6760);
 ;// CONCATENATED MODULE: ./src/secret-file.ts
@@ -4537,8 +4581,8 @@ const nodeSecretFiles = {
     async reserve(path) {
         const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_TRUNC } = external_node_fs_.constants;
         const handle = nodeSecretFiles.state(path) === 'empty'
-            ? await (0,external_node_fs_promises_.open)(path, O_WRONLY | O_NOFOLLOW | O_TRUNC)
-            : await (0,external_node_fs_promises_.open)(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+            ? await (0,promises_.open)(path, O_WRONLY | O_NOFOLLOW | O_TRUNC)
+            : await (0,promises_.open)(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
         try {
             await handle.chmod(0o600);
             await handle.sync();
@@ -4555,7 +4599,7 @@ const nodeSecretFiles = {
                 // run would take it for all of it.
                 const aside = `${path}.${(0,external_node_crypto_.randomUUID)()}.partial`;
                 try {
-                    const partial = await (0,external_node_fs_promises_.open)(aside, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+                    const partial = await (0,promises_.open)(aside, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
                     try {
                         await partial.chmod(0o600);
                         await partial.writeFile(content);
@@ -4565,14 +4609,14 @@ const nodeSecretFiles = {
                         await partial.close();
                     }
                     // Still the empty file reserved here, never another one (or content) put there since.
-                    const [reserved, current] = await Promise.all([handle.stat(), (0,external_node_fs_promises_.lstat)(path)]);
+                    const [reserved, current] = await Promise.all([handle.stat(), (0,promises_.lstat)(path)]);
                     if (current.ino !== reserved.ino || current.dev !== reserved.dev || current.size > 0) {
                         throw new Error(`${path} was replaced or written to after it was reserved`);
                     }
-                    await (0,external_node_fs_promises_.rename)(aside, path);
+                    await (0,promises_.rename)(aside, path);
                 }
                 catch (error) {
-                    await (0,external_node_fs_promises_.rm)(aside, { force: true }).catch(() => { });
+                    await (0,promises_.rm)(aside, { force: true }).catch(() => { });
                     throw error;
                 }
                 finally {
@@ -4586,7 +4630,7 @@ const nodeSecretFiles = {
 };
 /** Makes the file's entry in its folder durable too. */
 async function syncFolder(path) {
-    const folder = await (0,external_node_fs_promises_.open)((0,external_node_path_.dirname)(path), external_node_fs_.constants.O_RDONLY);
+    const folder = await (0,promises_.open)((0,external_node_path_.dirname)(path), external_node_fs_.constants.O_RDONLY);
     try {
         await folder.sync();
     }
@@ -4624,7 +4668,7 @@ async function runProvisioning(inputs, deps) {
     if (deps.sdkLog)
         sanitizeSdkLog(deps.sdkLog);
     const cloud = (0,src_cloud/* getCloud */.ED)(inputs.environment);
-    const transport = { ...azure_transport/* defaultTransport */.J, ...deps.transport };
+    const transport = { ...azure_transport/* defaultTransport */.JT, ...deps.transport };
     const records = [];
     const clock = deps.clock ?? src_clock/* systemClock */.m;
     const timeline = new src_timeline/* Timeline */.Kf(clock);
