@@ -63,7 +63,7 @@ describe('isNonIdempotent', () => {
 })
 
 describe('transportOptions', () => {
-  it('passes the retry settings and a user agent prefix; times and records each attempt', () => {
+  it('passes the retry settings and a user agent prefix; learns each poll, times and records each attempt', () => {
     const options = transportOptions(defaultTransport)
     expect(options.retryOptions).toEqual({
       maxRetries: 10,
@@ -72,6 +72,7 @@ describe('transportOptions', () => {
     })
     expect(options.userAgentOptions).toEqual({ userAgentPrefix: 'cosmos-cmk-hsm-action' })
     expect(options.additionalPolicies).toEqual([
+      { policy: expect.objectContaining({ name: 'pollAnswer' }), position: 'perCall' },
       { policy: expect.objectContaining({ name: 'timeline' }), position: 'perRetry' },
       { policy: expect.objectContaining({ name: 'attemptTimeout' }), position: 'perRetry' }
     ])
