@@ -72,6 +72,12 @@ const runFleet = (names: string[], accountConcurrency: number) =>
     })
   )
 
+/** The requests of a successful `runFleet`. */
+async function requestsOfFleet(names: string[], accountConcurrency: number) {
+  assertExit0(await runFleet(names, accountConcurrency))
+  return lab.emulator.requests()
+}
+
 describe('a fleet of new accounts', () => {
   const names = ['fleet-a', 'fleet-b', 'fleet-c', 'fleet-d', 'fleet-e']
 
@@ -135,9 +141,7 @@ describe('account-concurrency', () => {
     // Every answer takes 150 ms and a creation 1.5 s, so that what overlaps shows in the log.
     lab.emulator.setTiming({ requestLatency: 150, cosmosCreate: 1500 })
     const names = ['slot-1', 'slot-2', 'slot-3', 'slot-4', 'slot-5', 'slot-6']
-    const result = await runFleet(names, 2)
-    assertExit0(result)
-    const log = lab.emulator.requests()
+    const log = await requestsOfFleet(names, 2)
     const creations = log.filter(isAccountCreation)
     expect(creations.map(accountNameOf).sort()).toEqual(names)
     // Two creating requests in flight at most: each account's place is taken until its answer.
