@@ -1,4 +1,6 @@
 import { afterAll, beforeAll } from '@jest/globals'
+import { getIDToken } from '@actions/core'
+import { ClientAssertionCredential } from '@azure/identity'
 import {
   createEmptyPipeline,
   createHttpHeaders,
@@ -107,6 +109,18 @@ export function useTestEmulator(
       return started.emulator
     }
   }
+}
+
+/** Workload identity federation: the GitHub ID token from the runner endpoint is the assertion. */
+export function federatedCredential(clientId: string = DEPLOYER_APP): ClientAssertionCredential {
+  return new ClientAssertionCredential(TENANT, clientId, () =>
+    getIDToken('api://AzureADTokenExchange')
+  )
+}
+
+/** useTestEmulator on the default scenario with one more app registration, `app`. */
+export function useTestEmulatorWithApp(app: ScenarioApplication): { readonly emulator: Emulator } {
+  return useTestEmulator(() => ({ scenario: scenarioWithApp(app) }))
 }
 
 export interface RawResponse {
