@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { outcomeOf } from './child-process.js'
 import { assertBundleFresh } from './dist-check.js'
 import type { GitHubEvent } from './github.js'
 
@@ -143,23 +144,12 @@ export async function runAction(
       : ['prlimit', [`--fsize=${limit}`, '--', process.execPath, ACTION_ENTRY]]
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
   options.onSpawn?.(child)
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk
-    options.onStdout?.(chunk)
+  const outcome = await outcomeOf(child, {
+    timeoutMs: options.timeoutMs ?? 120_000,
+    onStdout: options.onStdout
   })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000)
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>(done =>
-    child.on('close', (c, s) => done([c, s]))
-  )
-  clearTimeout(timer)
   const run: ActionRun = {
-    code,
-    signal,
-    stdout,
-    stderr,
+    ...outcome,
     outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
     summary: readFileSync(summaryFile, 'utf8'),
     durationMs: Date.now() - started

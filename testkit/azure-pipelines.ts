@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { ActionRun } from './action.js'
+import { outcomeOf } from './child-process.js'
 import type { IssuedTokens } from './emulator.js'
 import { actionInputs, createHsmInputs, type IdentityMode } from './inputs.js'
 import type { Lab } from './lab.js'
@@ -100,14 +101,12 @@ export function taskInputEnv(inputs: Record<string, string>): Record<string, str
 }
 
 /**
- * The task's inputs for `account` (camelCase task.json names), from the action's: the sign-in
- * inputs give way to the service connection of `AZURE_DEVOPS_SERVICE_CONNECTION`.
+ * The task's inputs for `account` (camelCase task.json names), from the action's (`actionInputs`,
+ * with the same parameters): the sign-in inputs give way to the service connection of
+ * `AZURE_DEVOPS_SERVICE_CONNECTION`.
  */
 export function taskInputs(
-  env: Record<string, string>,
-  account: string,
-  mode?: IdentityMode,
-  extra: Record<string, string> = {}
+  ...[env, account, mode, extra]: Parameters<typeof actionInputs>
 ): Record<string, string> {
   const action = actionInputs(env, account, mode)
   delete action['client-id']
@@ -164,19 +163,11 @@ export async function runTask(
     cwd: temp,
     stdio: ['ignore', 'pipe', 'pipe']
   })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk
-    options.onStdout?.(chunk)
+  const outcome = await outcomeOf(child, {
+    timeoutMs: options.timeoutMs ?? 150_000,
+    onStdout: options.onStdout
   })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 150_000)
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>(done =>
-    child.on('close', (c, s) => done([c, s]))
-  )
-  clearTimeout(timer)
-  const commands = parseLoggingCommands(stdout)
+  const commands = parseLoggingCommands(outcome.stdout)
   const of = (name: string) => commands.filter(c => c.command === name)
   const complete = of('task.complete').pop()
   const summaries = of('task.addattachment')
@@ -184,10 +175,7 @@ export async function runTask(
     .map(c => ({ name: c.properties.name ?? '', text: readFileSync(c.message, 'utf8') }))
   rmSync(temp, { recursive: true, force: true })
   return {
-    code,
-    signal,
-    stdout,
-    stderr,
+    ...outcome,
     commands,
     variables: Object.fromEntries(
       of('task.setvariable')
@@ -213,6 +201,21 @@ export async function runTask(
 /** The local Azure's variables for a task run with service connection `connectionId` (default: the first). */
 export function agentEnvOf(lab: Lab, connectionId?: string): Record<string, string> {
   return { ...lab.env, ...lab.emulator.azurePipelinesAgentEnv(connectionId) }
+}
+
+/**
+ * Runs the task against `lab` for `account` (see `taskInputs`) with the agent variables of its
+ * first service connection.
+ */
+export function runTaskOn(
+  lab: Lab,
+  account: string,
+  mode?: IdentityMode,
+  extra: Record<string, string> = {},
+  options: Omit<TaskRunOptions, 'env'> = {}
+): Promise<TaskRun> {
+  const env = agentEnvOf(lab)
+  return runTask(taskInputs(env, account, mode, extra), { env, ...options })
 }
 
 /** Throws, with the end of the task's output, unless it succeeded. */
@@ -246,6 +249,13 @@ export function taskLeaks(
     durationMs: run.durationMs
   }
   return secretLeaks(visible, issued, extraSecrets)
+}
+
+/** Every secret of `lab` (its issued tokens, the job access token) that the task runs showed. */
+export function taskLeaksIn(lab: Lab, ...runs: TaskRun[]): string[] {
+  const issued = lab.emulator.tokens.issued()
+  const jobToken = jobAccessTokenOf(agentEnvOf(lab))
+  return runs.flatMap(run => taskLeaks(run, issued, [jobToken]))
 }
 
 /** The job access token (System.AccessToken) the local Azure's agent variables carry. */

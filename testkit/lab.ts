@@ -3,14 +3,12 @@
  * and the secrets it issued at hand. All labs share their CA and signing keys, so that any number
  * can run side by side.
  */
-import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs'
-import { tmpdir, userInfo } from 'node:os'
-import { join } from 'node:path'
 import { runAction, type ActionRun, type ActionRunOptions } from './action.js'
 import { defaultScenario, startEmulator, type Emulator, type Scenario } from './emulator.js'
 import { endState, type EndState } from './end-state.js'
 import { actionInputs, type IdentityMode } from './inputs.js'
 import { secretLeaks } from './secrets.js'
+import { sharedStateDir } from './state-dir.js'
 
 /** A short per-attempt timeout for the action, so that a stalled response costs little. */
 export const REQUEST_TIMEOUT_MS = 2_000
@@ -23,36 +21,18 @@ export interface LabRunOptions extends Omit<ActionRunOptions, 'env'> {
   requestTimeoutMs?: number
 }
 
-let sharedStateDir: Promise<string> | undefined
-
-/**
- * The directory for the CA and signing keys of every lab, in this process and the next: the first
- * process builds it aside and renames it into place (whoever renames first wins), later labs only
- * read it, so that labs started side by side agree on the CA.
- */
-function stateDir(): Promise<string> {
-  sharedStateDir ??= (async () => {
-    const dir = join(tmpdir(), `cmk-testkit-state-${userInfo().uid}`)
-    if (existsSync(join(dir, 'ca.pem'))) return dir
-    const aside = mkdtempSync(`${dir}-`)
-    const first = await startEmulator({ scenario: defaultScenario(), stateDir: aside, quiet: true })
-    await first.stop()
-    try {
-      renameSync(aside, dir)
-    } catch {
-      rmSync(aside, { recursive: true, force: true })
-    }
-    return dir
-  })()
-  return sharedStateDir
-}
-
 export class Lab {
   private constructor(readonly emulator: Emulator) {}
 
   /** Starts a local Azure on a free port from `scenario` (default: the default scenario). */
   static async start(scenario: Scenario = defaultScenario()): Promise<Lab> {
-    return new Lab(await startEmulator({ scenario, stateDir: await stateDir(), quiet: true }))
+    return new Lab(
+      await startEmulator({
+        scenario,
+        stateDir: await sharedStateDir('cmk-testkit-state'),
+        quiet: true
+      })
+    )
   }
 
   /**

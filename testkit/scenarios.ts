@@ -1,5 +1,5 @@
 /** The worlds the action runs against: the default scenario and variations of it. */
-import { defaultScenario, type Scenario } from './emulator.js'
+import { defaultNames, defaultScenario, type Scenario } from './emulator.js'
 
 export const KEY_NAME = 'cosmos-cmk'
 
@@ -63,5 +63,16 @@ export function preparedScenario(patch: (scenario: Scenario) => void = () => {})
 export function withKey(scenario: Scenario, overrides: Partial<ScenarioKey> = {}): void {
   hsmOf(scenario).keys = [
     { name: KEY_NAME, size: 3072, ops: ['wrapKey', 'unwrapKey'], ...overrides }
+  ]
+}
+
+/**
+ * The action's key on the HSM (see `withKey`), and the pipeline's grant to read keys: as an earlier
+ * run leaves them, so that the key's flaws show before any write.
+ */
+export function withReadableKey(scenario: Scenario, overrides: Partial<ScenarioKey> = {}): void {
+  withKey(scenario, overrides)
+  hsmOf(scenario).roleAssignments = [
+    { role: 'Managed HSM Crypto User', principalId: defaultNames.clientObjectId, scope: '/keys' }
   ]
 }

@@ -6,7 +6,7 @@
  * nothing. And a self-hosted agent's network: the task reaches Azure only through Agent.ProxyUrl
  * (its credentials masked) and trusts Agent.CAInfo; bypass entries that name hosts go to NO_PROXY.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import { createDefaultHttpClient, type HttpClient } from '@azure/core-rest-pipeline'
 import { trustEmulatorCa, useEmulatorProxy } from '../../emulator/src/index.js'
 import { useAgentProxy } from '../../src/auth/agent-network.js'
@@ -15,30 +15,16 @@ import {
   agentEnvOf,
   assertSucceeded,
   defaultScenario,
-  jobAccessTokenOf,
   runTask,
-  startLab,
+  runTaskOn,
   taskInputs,
-  taskLeaks,
+  taskLeaksIn,
   writes,
-  type Lab,
   type TaskRun
 } from '../../testkit/index.js'
+import { labPerFile } from '../../testkit/jest-lab.js'
 
-let lab: Lab
-
-beforeAll(async () => {
-  lab = await startLab(defaultScenario())
-})
-
-afterAll(async () => {
-  await lab?.stop()
-})
-
-beforeEach(() => {
-  lab.emulator.reset()
-  lab.emulator.clearRequests()
-})
+const lab = labPerFile(defaultScenario)
 
 const ORG_ID = () => lab.emulator.azureDevOps!.organizationId
 const connection = () => lab.emulator.azureDevOps!.serviceConnections[0]!
@@ -47,11 +33,7 @@ function run(
   inputs: Record<string, string> = {},
   agentEnv: Record<string, string> = {}
 ): Promise<TaskRun> {
-  const env = agentEnvOf(lab)
-  return runTask(taskInputs(env, 'cosmos-ado-signin', undefined, { mode: 'plan', ...inputs }), {
-    env,
-    agentEnv
-  })
+  return runTaskOn(lab, 'cosmos-ado-signin', undefined, { mode: 'plan', ...inputs }, { agentEnv })
 }
 
 /** The failure as the agent shows it: the message of `task.complete result=Failed`. */
@@ -62,8 +44,7 @@ function failure(result: TaskRun): string {
 }
 
 function noLeaks(result: TaskRun): void {
-  const issued = lab.emulator.tokens.issued()
-  expect(taskLeaks(result, issued, [jobAccessTokenOf(agentEnvOf(lab))])).toEqual([])
+  expect(taskLeaksIn(lab, result)).toEqual([])
 }
 
 function federatedCredentials() {

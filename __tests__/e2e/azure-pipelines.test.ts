@@ -4,54 +4,24 @@
  * local Azure: every identity mode from an empty subscription, the no-op re-run, plan mode, ID tokens
  * that live shorter than an HSM creation, both issuer formats, and Node 20.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import {
-  agentEnvOf,
   assertSucceeded,
   defaultNames,
   emptySubscriptionScenario,
-  jobAccessTokenOf,
-  runTask,
-  startLab,
-  taskCreateHsmInputs,
-  taskInputs,
-  taskLeaks,
+  runTaskOn,
+  taskLeaksIn,
   writes,
-  writeSecurityDomainCertificates,
   type IdentityMode,
-  type Lab,
   type TaskRun
 } from '../../testkit/index.js'
+import { hsmCreationPerFile, labPerFile } from '../../testkit/jest-lab.js'
 
-let lab: Lab
-let workDir: string
-let certificates: string[]
-
-beforeAll(async () => {
-  workDir = mkdtempSync(join(tmpdir(), 'cmk-ado-'))
-  certificates = await writeSecurityDomainCertificates(workDir, 3)
-  lab = await startLab(emptySubscriptionScenario())
-})
-
-afterAll(async () => {
-  await lab?.stop()
-})
-
-beforeEach(() => {
-  lab.emulator.reset()
-  lab.emulator.clearRequests()
-})
+const createHsm = hsmCreationPerFile()
+const lab = labPerFile(emptySubscriptionScenario)
 
 const DEVOPS_APP_NAME = 'azure-devops-deployer'
-
-/** The task's inputs that create and activate the HSM. */
-function createHsm(account: string): Record<string, string> {
-  return taskCreateHsmInputs(certificates, join(workDir, `${account}-security-domain.json`))
-}
 
 function run(
   account: string,
@@ -59,17 +29,7 @@ function run(
   extra: Record<string, string> = {},
   options: { node?: string } = {}
 ): Promise<TaskRun> {
-  const env = agentEnvOf(lab)
-  return runTask(taskInputs(env, account, mode, { ...createHsm(account), ...extra }), {
-    env,
-    ...options
-  })
-}
-
-function leaks(...runs: TaskRun[]): string[] {
-  const issued = lab.emulator.tokens.issued()
-  const jobToken = jobAccessTokenOf(agentEnvOf(lab))
-  return runs.flatMap(r => taskLeaks(r, issued, [jobToken]))
+  return runTaskOn(lab, account, mode, { ...createHsm.taskInputs(account), ...extra }, options)
 }
 
 function accountOf(name: string) {
@@ -121,7 +81,7 @@ describe('fresh provisioning from an empty subscription', () => {
     expect(result.summaries[0]!.text).toContain('| keyUri |')
     // every token masked, none printed
     expect(result.secrets.length).toBeGreaterThan(2)
-    expect(leaks(result)).toEqual([])
+    expect(taskLeaksIn(lab, result)).toEqual([])
   }, 120_000)
 
   it('user-assigned identity: the account uses the identity as its default identity', async () => {
@@ -132,7 +92,7 @@ describe('fresh provisioning from an empty subscription', () => {
     expect(result.variables.cosmosPrincipalId).toBe(identity?.principalId)
     expect(result.variables.defaultIdentity).toBe(`UserAssignedIdentity=${identity?.id}`)
     expect(accountOf('cosmos-ado-ua')?.defaultIdentity).toBe(`UserAssignedIdentity=${identity?.id}`)
-    expect(leaks(result)).toEqual([])
+    expect(taskLeaksIn(lab, result)).toEqual([])
   }, 120_000)
 
   it('system-assigned identity: switches the account to its own identity', async () => {
@@ -144,7 +104,7 @@ describe('fresh provisioning from an empty subscription', () => {
     expect(account?.defaultIdentity).toBe('SystemAssignedIdentity')
     expect(result.variables.systemAssignedPrincipalId).toBe(account?.systemAssignedPrincipalId)
     expect(result.variables.defaultIdentity).toBe('SystemAssignedIdentity')
-    expect(leaks(result)).toEqual([])
+    expect(taskLeaksIn(lab, result)).toEqual([])
   }, 120_000)
 })
 
@@ -192,7 +152,7 @@ describe('ID tokens', () => {
     expect(idTokenRequests.every(r => r.status === 200)).toBe(true)
     const assertions = new Set(lab.emulator.tokens.issued().idTokens.slice(issuedBefore))
     expect(assertions.size).toBe(idTokenRequests.length)
-    expect(leaks(result)).toEqual([])
+    expect(taskLeaksIn(lab, result)).toEqual([])
   }, 120_000)
 
   it("signs in with a connection of Azure DevOps' own issuer (sc:// subject) as well", async () => {
@@ -203,7 +163,7 @@ describe('ID tokens', () => {
     const claims = JSON.parse(Buffer.from(idToken!.split('.')[1]!, 'base64url').toString())
     expect(claims.iss).toMatch(/^https:\/\/vstoken\.dev\.azure\.com\/[0-9a-f-]{36}$/)
     expect(claims.sub).toBe('sc://contoso/cosmos-cmk/sc-cosmos-cmk')
-    expect(leaks(result)).toEqual([])
+    expect(taskLeaksIn(lab, result)).toEqual([])
   }, 60_000)
 })
 
@@ -227,7 +187,7 @@ describe('the Node20_1 handler', () => {
       const result = await run('cosmos-ado-node20', undefined, { mode: 'plan' }, { node })
       assertSucceeded(result, 'task on Node 20')
       expect(result.variables.changed).toBe('true')
-      expect(leaks(result)).toEqual([])
+      expect(taskLeaksIn(lab, result)).toEqual([])
     },
     60_000
   )

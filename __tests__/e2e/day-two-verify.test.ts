@@ -7,30 +7,19 @@
  */
 import { describe, expect, it } from '@jest/globals'
 import {
-  adminRequest,
   assertExit0,
-  cosmosAccountNow,
   cosmosServicePrincipal,
   defaultNames,
   describeRequest,
   errorMessage,
   isRoleAssignmentCreation,
   KEY_NAME,
-  preparedScenario,
   writes,
   type ActionRun
 } from '../../testkit/index.js'
-import { labPerFile } from '../../testkit/jest-lab.js'
+import { dayTwoLab, HOUR } from './day-two-lab.js'
 
-const HOUR = 3_600_000
-
-const lab = labPerFile(() => preparedScenario())
-
-const admin = (path: string, method: string, body: unknown) =>
-  adminRequest(lab.emulator, path, method, body)
-
-/** The account as of now: `/_emulator/state` first moves the world to the emulator's clock. */
-const stateOf = (name: string) => cosmosAccountNow(lab.emulator, name)
+const { lab, admin, stateOf } = dayTwoLab()
 
 const findings = (run: ActionRun): { result: string }[] => JSON.parse(run.outputs.findings ?? '[]')
 

@@ -64,13 +64,25 @@ const spanOf = (e: RequestLogEntry) => {
   return { start, end: start + e.durationMs }
 }
 
+/** One run of the action for the accounts `names`, `accountConcurrency` at a time. */
+const runFleet = (names: string[], accountConcurrency: number) =>
+  lab.run(
+    lab.inputs(names.join(','), 'first-party', {
+      'account-concurrency': String(accountConcurrency)
+    })
+  )
+
+/** The requests of a successful `runFleet`. */
+async function requestsOfFleet(names: string[], accountConcurrency: number) {
+  assertExit0(await runFleet(names, accountConcurrency))
+  return lab.emulator.requests()
+}
+
 describe('a fleet of new accounts', () => {
   const names = ['fleet-a', 'fleet-b', 'fleet-c', 'fleet-d', 'fleet-e']
 
   it('creates every account on one key, sharing one key and one grant', async () => {
-    const result = await lab.run(
-      lab.inputs(names.join(','), 'first-party', { 'account-concurrency': '2' })
-    )
+    const result = await runFleet(names, 2)
     assertExit0(result)
     const log = lab.emulator.requests()
 
@@ -114,9 +126,7 @@ describe('a fleet of new accounts', () => {
     expect(result.stdout).toContain('[fleet-c] ')
 
     lab.emulator.clearRequests()
-    const again = await lab.run(
-      lab.inputs(names.join(','), 'first-party', { 'account-concurrency': '2' })
-    )
+    const again = await runFleet(names, 2)
     assertExit0(again)
     expect(writes(lab.emulator.requests())).toEqual([])
     expect(again.outputs.changed).toBe('false')
@@ -131,11 +141,7 @@ describe('account-concurrency', () => {
     // Every answer takes 150 ms and a creation 1.5 s, so that what overlaps shows in the log.
     lab.emulator.setTiming({ requestLatency: 150, cosmosCreate: 1500 })
     const names = ['slot-1', 'slot-2', 'slot-3', 'slot-4', 'slot-5', 'slot-6']
-    const result = await lab.run(
-      lab.inputs(names.join(','), 'first-party', { 'account-concurrency': '2' })
-    )
-    assertExit0(result)
-    const log = lab.emulator.requests()
+    const log = await requestsOfFleet(names, 2)
     const creations = log.filter(isAccountCreation)
     expect(creations.map(accountNameOf).sort()).toEqual(names)
     // Two creating requests in flight at most: each account's place is taken until its answer.
@@ -299,9 +305,7 @@ describe('a fleet within the subscription write budget', () => {
     // Two writes in the bucket, two more a second: the fleet's account creations cannot all go at once.
     lab.emulator.setTiming({ armWriteBucket: 2, armWriteRefillPerSecond: 2 })
     const names = ['budget-1', 'budget-2', 'budget-3', 'budget-4', 'budget-5', 'budget-6']
-    const result = await lab.run(
-      lab.inputs(names.join(','), 'first-party', { 'account-concurrency': '6' })
-    )
+    const result = await runFleet(names, 6)
     assertExit0(result)
     const log = lab.emulator.requests()
     const throttled = log.filter(e => e.status === 429)

@@ -2,43 +2,21 @@
  * The bundled action, run as the runner runs it, against the local Azure over HTTPS: every identity
  * mode from an empty subscription, the no-op re-run, and plan mode.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { describe, expect, it } from '@jest/globals'
 import {
   assertExit0,
   cosmosServicePrincipal,
-  createHsmInputs,
   emptySubscriptionScenario,
   defaultNames,
-  startLab,
   summaryChart,
   writes,
-  writeSecurityDomainCertificates,
   type ActionRun,
-  type IdentityMode,
-  type Lab
+  type IdentityMode
 } from '../../testkit/index.js'
+import { hsmCreationPerFile, labPerFile } from '../../testkit/jest-lab.js'
 
-let lab: Lab
-let workDir: string
-let certificates: string[]
-
-beforeAll(async () => {
-  workDir = mkdtempSync(join(tmpdir(), 'cmk-e2e-'))
-  certificates = await writeSecurityDomainCertificates(workDir, 3)
-  lab = await startLab(emptySubscriptionScenario())
-})
-
-afterAll(async () => {
-  await lab?.stop()
-})
-
-beforeEach(() => {
-  lab.emulator.reset()
-  lab.emulator.clearRequests()
-})
+const createHsm = hsmCreationPerFile()
+const lab = labPerFile(emptySubscriptionScenario)
 
 /** A run that creates and activates the HSM, then does the rest for `account`. */
 function run(
@@ -46,8 +24,7 @@ function run(
   mode?: IdentityMode,
   extra: Record<string, string> = {}
 ): Promise<ActionRun> {
-  const file = join(workDir, `${account}-security-domain.json`)
-  return lab.run(lab.inputs(account, mode, { ...createHsmInputs(certificates, file), ...extra }))
+  return lab.run(lab.inputs(account, mode, { ...createHsm.actionInputs(account), ...extra }))
 }
 
 function hsmAssignments() {

@@ -6,27 +6,18 @@
  * subscription. The HSM URI comes from ARM, the Cosmos DB principal from the cloud's own
  * application id, and no request goes to a public-cloud host.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { describe, expect, it } from '@jest/globals'
 import {
   agentEnvOf,
   assertExit0,
   assertSucceeded,
-  createHsmInputs,
   defaultNames,
   emptySubscriptionScenario,
-  jobAccessTokenOf,
-  runTask,
-  startLab,
-  taskCreateHsmInputs,
-  taskInputs,
-  taskLeaks,
-  writeSecurityDomainCertificates,
-  type Lab,
+  runTaskOn,
+  taskLeaksIn,
   type Scenario
 } from '../../testkit/index.js'
+import { hsmCreationPerFile, labPerFile } from '../../testkit/jest-lab.js'
 
 const GOV_COSMOS_APP = '57506a73-e302-42a9-b869-6f12d9ec29e9'
 const GOV_HSM = `https://${defaultNames.hsmName}.managedhsm.usgovcloudapi.net`
@@ -54,24 +45,8 @@ function governmentScenario(): Scenario {
   return scenario
 }
 
-let lab: Lab
-let workDir: string
-let certificates: string[]
-
-beforeAll(async () => {
-  workDir = mkdtempSync(join(tmpdir(), 'cmk-gov-'))
-  certificates = await writeSecurityDomainCertificates(workDir, 3)
-  lab = await startLab(governmentScenario())
-})
-
-afterAll(async () => {
-  await lab?.stop()
-})
-
-beforeEach(() => {
-  lab.emulator.reset()
-  lab.emulator.clearRequests()
-})
+const createHsm = hsmCreationPerFile()
+const lab = labPerFile(governmentScenario)
 
 function publicHostsReached(): string[] {
   return [...new Set(lab.emulator.requests().map(r => r.host))].filter(h => PUBLIC_HOSTS.test(h))
@@ -86,7 +61,7 @@ describe('Azure US Government', () => {
     const result = await lab.run(
       lab.inputs('cosmos-gov-action', undefined, {
         environment: 'AzureUSGovernment',
-        ...createHsmInputs(certificates, join(workDir, 'action-security-domain.json'))
+        ...createHsm.actionInputs('action')
       })
     )
     assertExit0(result)
@@ -107,14 +82,11 @@ describe('Azure US Government', () => {
     expect(env[`ENDPOINT_DATA_${env.AZURE_DEVOPS_SERVICE_CONNECTION}_ENVIRONMENT`]).toBe(
       'AzureUSGovernment'
     )
-    const result = await runTask(
-      taskInputs(
-        env,
-        'cosmos-gov-task',
-        'system-assigned',
-        taskCreateHsmInputs(certificates, join(workDir, 'task-security-domain.json'))
-      ),
-      { env }
+    const result = await runTaskOn(
+      lab,
+      'cosmos-gov-task',
+      'system-assigned',
+      createHsm.taskInputs('task')
     )
     assertSucceeded(result)
     expect(result.variables.hsmUri).toBe(`${GOV_HSM}/`)
@@ -128,7 +100,6 @@ describe('Azure US Government', () => {
         .requests()
         .some(r => r.host === 'graph.microsoft.us' && r.path.includes(GOV_COSMOS_APP))
     ).toBe(true)
-    const issued = lab.emulator.tokens.issued()
-    expect(taskLeaks(result, issued, [jobAccessTokenOf(env)])).toEqual([])
+    expect(taskLeaksIn(lab, result)).toEqual([])
   }, 120_000)
 })

@@ -13,7 +13,7 @@ import {
   errorMessage,
   hsmOf,
   preparedScenario,
-  withKey,
+  withReadableKey,
   writes,
   type World
 } from '../../testkit/index.js'
@@ -26,21 +26,14 @@ let lab: Lab
 beforeEach(async () => {
   lab = await Lab.start(
     preparedScenario(s => {
-      withKey(s)
-      hsmOf(s).roleAssignments = [
-        {
-          role: 'Managed HSM Crypto User',
-          principalId: defaultNames.clientObjectId,
-          scope: '/keys'
-        },
-        // Somebody else's grant on the same key.
-        {
-          name: 'foreign-grant',
-          role: 'Managed HSM Crypto Service Encryption User',
-          principalId: FOREIGN,
-          scope: `/keys/${KEY_NAME}`
-        }
-      ]
+      withReadableKey(s)
+      // Somebody else's grant on the same key.
+      hsmOf(s).roleAssignments!.push({
+        name: 'foreign-grant',
+        role: 'Managed HSM Crypto Service Encryption User',
+        principalId: FOREIGN,
+        scope: `/keys/${KEY_NAME}`
+      })
     })
   )
   assertExit0(await lab.run(lab.inputs(ACCOUNT, 'system-assigned')), 'apply')

@@ -13,10 +13,9 @@ import { githubRunner } from '../../src/runner/github.js'
 import {
   Lab,
   defaultNames,
-  hsmOf,
   preparedScenario,
   trustEmulatorCa,
-  withKey,
+  withReadableKey,
   writes,
   writeSecurityDomainCertificates
 } from '../../testkit/index.js'
@@ -333,18 +332,7 @@ beforeAll(async () => {
   symlinkSync(join(dir, 'nowhere.json'), link)
   files = { certs, existing, link }
   // The pipeline ran before: the key exists and it may read it, so key checks need no grant.
-  lab = await Lab.start(
-    preparedScenario(s => {
-      withKey(s)
-      hsmOf(s).roleAssignments = [
-        {
-          role: 'Managed HSM Crypto User',
-          principalId: defaultNames.clientObjectId,
-          scope: '/keys'
-        }
-      ]
-    })
-  )
+  lab = await Lab.start(preparedScenario(s => withReadableKey(s)))
   trustEmulatorCa(lab.emulator.caCertPem)
 })
 

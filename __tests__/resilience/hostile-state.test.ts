@@ -13,30 +13,22 @@ import {
   preparedScenario,
   startEach,
   withLab,
-  withKey,
+  withReadableKey,
   writes,
   type ActionRun,
   type Emulator,
   type IdentityMode,
   type RequestLogEntry,
   type Scenario,
-  type ScenarioKey,
   type World
 } from '../../testkit/index.js'
 
 const otherSubject = 'repo:contoso/cosmos-cmk:ref:refs/heads/Main'
 
-/** The pipeline may read keys (it ran before), so that a key's flaws show before any write. */
-function withReadableKey(s: Scenario, key: Partial<ScenarioKey>) {
-  withKey(s, key)
-  hsmOf(s).roleAssignments = [
-    { role: 'Managed HSM Crypto User', principalId: defaultNames.clientObjectId, scope: '/keys' }
-  ]
-}
-
 interface HostileCase {
   name: string
-  scenario: (s: Scenario) => void
+  /** Changes the prepared scenario; without it, the prepared scenario as it is. */
+  scenario?: (s: Scenario) => void
   mode?: IdentityMode
   inputs?: Record<string, string>
   /** Applied to the running emulator before the action starts. */
@@ -98,7 +90,7 @@ const cases: HostileCase[] = [
   {
     name: 'account with another key',
     scenario: s => {
-      withReadableKey(s, {})
+      withReadableKey(s)
       hsmOf(s).keys!.push({ name: 'other-key', size: 3072, ops: ['wrapKey', 'unwrapKey'] })
       groupOf(s).cosmosAccounts = [
         {
@@ -123,7 +115,6 @@ const cases: HostileCase[] = [
   },
   {
     name: 'federated credential mismatch',
-    scenario: () => {},
     before: emulator => emulator.setGitHubSubject(otherSubject),
     says: [
       'AADSTS700213',
@@ -174,27 +165,23 @@ const cases: HostileCase[] = [
   },
   {
     name: 'HSM that does not exist, and create-hsm false',
-    scenario: () => {},
     inputs: { 'hsm-name': 'hsm-missing' },
     says: ["Managed HSM 'hsm-missing' does not exist", 'create-hsm: true']
   },
   {
     name: 'user-assigned identity that does not exist',
-    scenario: () => {},
     mode: 'user-assigned',
     inputs: { 'user-assigned-identity': 'id-missing' },
     says: ['was not found', 'az identity create']
   },
   {
     name: 'cosmos-principal-id that is no principal in the directory',
-    scenario: () => {},
     mode: 'first-party',
     inputs: { 'cosmos-principal-id': '99999999-9999-4999-8999-999999999999' },
     says: ["Input 'cosmos-principal-id'", 'no service principal has that object id']
   },
   {
     name: 'region where the subscription is not offered Azure Cosmos DB',
-    scenario: () => {},
     inputs: { location: 'marsnorth' },
     says: ["Input 'location' is 'marsnorth'", 'is not offered in that region']
   },
@@ -208,7 +195,7 @@ const cases: HostileCase[] = [
   },
   {
     name: 'rotate-key on a key without a rotation policy',
-    scenario: s => withReadableKey(s, {}),
+    scenario: s => withReadableKey(s),
     inputs: { 'rotate-key': 'true' },
     says: ['has no rotation policy', 'key-rotate-after']
   },
@@ -285,7 +272,6 @@ const cases: HostileCase[] = [
   },
   {
     name: 'ID token for an audience the federated credential does not accept',
-    scenario: () => {},
     inputs: { audience: 'api://SomethingElse' },
     says: ['AADSTS', "audience 'api://SomethingElse'"]
   },
@@ -305,7 +291,6 @@ const cases: HostileCase[] = [
   },
   {
     name: 'bootstrap user-assigned identity that does not exist',
-    scenario: () => {},
     inputs: { 'bootstrap-identity': 'user-assigned', 'user-assigned-identity': 'id-missing' },
     says: ['was not found', 'az identity create']
   }

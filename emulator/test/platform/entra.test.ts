@@ -6,31 +6,23 @@ import {
   DEPLOYER_SP,
   TENANT,
   decodeClaims,
-  scenarioWithApp,
-  useTestEmulator
+  federatedCredential,
+  useTestEmulatorWithApp
 } from './helpers.js'
 
 const SECRET_APP_ID = '11111111-2222-4333-8444-555555555555'
 const SECRET = 'local-azure-test-secret~value'
 
-const t = useTestEmulator(() => ({
-  scenario: scenarioWithApp({
-    appId: SECRET_APP_ID,
-    displayName: 'secret-app',
-    servicePrincipalId: '66666666-7777-4888-9999-000000000000',
-    clientSecrets: [SECRET]
-  })
-}))
-
-function githubCredential(clientId = DEPLOYER_APP): ClientAssertionCredential {
-  return new ClientAssertionCredential(TENANT, clientId, () =>
-    getIDToken('api://AzureADTokenExchange')
-  )
-}
+const t = useTestEmulatorWithApp({
+  appId: SECRET_APP_ID,
+  displayName: 'secret-app',
+  servicePrincipalId: '66666666-7777-4888-9999-000000000000',
+  clientSecrets: [SECRET]
+})
 
 describe('Entra ID token endpoint with workload identity federation', () => {
   it('issues an ARM token for a GitHub ID token fetched through @actions/core', async () => {
-    const token = await githubCredential().getToken('https://management.azure.com/.default')
+    const token = await federatedCredential().getToken('https://management.azure.com/.default')
     expect(token.token).toMatch(/^ey/)
     expect(token.expiresOnTimestamp).toBeGreaterThan(Date.now() + 3500_000)
     const claims = decodeClaims(token.token)
@@ -51,7 +43,9 @@ describe('Entra ID token endpoint with workload identity federation', () => {
   })
 
   it('keeps the trailing slash of a v1 resource in the audience', async () => {
-    const token = await githubCredential().getToken('https://management.core.windows.net//.default')
+    const token = await federatedCredential().getToken(
+      'https://management.core.windows.net//.default'
+    )
     expect(decodeClaims(token.token).aud).toBe('https://management.core.windows.net/')
   })
 
@@ -78,7 +72,7 @@ describe('Entra ID token endpoint with workload identity federation', () => {
     t.emulator.setGitHubSubject('repo:Contoso/cosmos-cmk:ref:refs/heads/main')
     try {
       await expect(
-        githubCredential().getToken('https://management.azure.com/.default')
+        federatedCredential().getToken('https://management.azure.com/.default')
       ).rejects.toThrow(
         /AADSTS700213: No matching federated identity record found for presented assertion subject 'repo:Contoso\/cosmos-cmk:ref:refs\/heads\/main'/
       )
@@ -90,7 +84,7 @@ describe('Entra ID token endpoint with workload identity federation', () => {
   it('accepts the environment subject configured for production', async () => {
     t.emulator.setGitHubSubject('repo:contoso/cosmos-cmk:environment:production')
     try {
-      const token = await githubCredential().getToken('https://management.azure.com/.default')
+      const token = await federatedCredential().getToken('https://management.azure.com/.default')
       expect(decodeClaims(token.token).oid).toBe(DEPLOYER_SP)
     } finally {
       t.emulator.setGitHubSubject('repo:contoso/cosmos-cmk:ref:refs/heads/main')
@@ -114,7 +108,7 @@ describe('Entra ID token endpoint with workload identity federation', () => {
   })
 
   it('rejects an unknown application with AADSTS700016', async () => {
-    const credential = githubCredential('00000000-1111-4222-8333-444444444444')
+    const credential = federatedCredential('00000000-1111-4222-8333-444444444444')
     await expect(credential.getToken('https://management.azure.com/.default')).rejects.toThrow(
       /AADSTS700016: Application with identifier '00000000-1111-4222-8333-444444444444' was not found/
     )

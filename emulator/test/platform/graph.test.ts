@@ -1,32 +1,25 @@
 import { beforeAll, describe, expect, it } from '@jest/globals'
-import { ClientAssertionCredential } from '@azure/identity'
-import { getIDToken } from '@actions/core'
 import {
   COSMOS_APP,
   COSMOS_SP,
   COSMOS_SP_ENTITY,
-  TENANT,
-  scenarioWithApp,
+  federatedCredential,
   rawRequest,
-  useTestEmulator
+  useTestEmulatorWithApp
 } from './helpers.js'
 
 const NO_GRAPH_APP = '22222222-3333-4444-8555-666666666666'
 const GRAPH = 'https://graph.microsoft.com/v1.0'
 
-const t = useTestEmulator(() => ({
-  scenario: scenarioWithApp({
-    appId: NO_GRAPH_APP,
-    displayName: 'no-graph',
-    canReadDirectory: false
-  })
-}))
+const t = useTestEmulatorWithApp({
+  appId: NO_GRAPH_APP,
+  displayName: 'no-graph',
+  canReadDirectory: false
+})
 let token: string
 
 beforeAll(async () => {
-  const credential = new ClientAssertionCredential(TENANT, t.emulator.env.AZURE_CLIENT_ID!, () =>
-    getIDToken('api://AzureADTokenExchange')
-  )
+  const credential = federatedCredential(t.emulator.env.AZURE_CLIENT_ID!)
   token = (await credential.getToken('https://graph.microsoft.com/.default')).token
 })
 

@@ -1,7 +1,6 @@
-import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs'
 import { afterAll, beforeAll } from '@jest/globals'
-import { tmpdir, userInfo } from 'node:os'
-import { join } from 'node:path'
+import { getIDToken } from '@actions/core'
+import { ClientAssertionCredential } from '@azure/identity'
 import {
   createEmptyPipeline,
   createHttpHeaders,
@@ -20,6 +19,7 @@ import {
   type ScenarioApplication,
   type Service
 } from '../../src/index.js'
+import { sharedStateDir } from '../../../testkit/state-dir.js'
 
 export interface TestEmulator {
   emulator: Emulator
@@ -60,31 +60,6 @@ export const COSMOS_SP_ENTITY = {
   servicePrincipalType: 'Application'
 }
 
-let sharedStateDir: Promise<string> | undefined
-
-/**
- * The state folder of every test emulator on this machine (the CA, the host certificates it issued
- * and the token signing keys), so that a test file's local Azure neither creates a CA nor issues
- * certificates: the first process builds it aside and renames it into place (whoever renames first
- * wins), later ones only add the certificates of hosts it does not have yet.
- */
-function stateDir(): Promise<string> {
-  sharedStateDir ??= (async () => {
-    const dir = join(tmpdir(), `local-azure-test-state-${userInfo().uid}`)
-    if (existsSync(join(dir, 'ca.pem'))) return dir
-    const aside = mkdtempSync(`${dir}-`)
-    const first = await startEmulator({ port: 0, stateDir: aside, quiet: true })
-    await first.stop()
-    try {
-      renameSync(aside, dir)
-    } catch {
-      rmSync(aside, { recursive: true, force: true })
-    }
-    return dir
-  })()
-  return sharedStateDir
-}
-
 /**
  * Starts the local Azure in-process on a free port with the tests' state folder, trusts its CA and
  * points this process's clients at it (HTTPS_PROXY, ACTIONS_ID_TOKEN_*, AZURE_*).
@@ -94,7 +69,7 @@ export async function startTestEmulator(
 ): Promise<TestEmulator> {
   const emulator = await startEmulator({
     port: 0,
-    stateDir: await stateDir(),
+    stateDir: await sharedStateDir('local-azure-test-state'),
     scenario: o.scenario ?? defaultScenario(),
     quiet: true,
     extraServices: o.extraServices
@@ -134,6 +109,18 @@ export function useTestEmulator(
       return started.emulator
     }
   }
+}
+
+/** Workload identity federation: the GitHub ID token from the runner endpoint is the assertion. */
+export function federatedCredential(clientId: string = DEPLOYER_APP): ClientAssertionCredential {
+  return new ClientAssertionCredential(TENANT, clientId, () =>
+    getIDToken('api://AzureADTokenExchange')
+  )
+}
+
+/** useTestEmulator on the default scenario with one more app registration, `app`. */
+export function useTestEmulatorWithApp(app: ScenarioApplication): { readonly emulator: Emulator } {
+  return useTestEmulator(() => ({ scenario: scenarioWithApp(app) }))
 }
 
 export interface RawResponse {

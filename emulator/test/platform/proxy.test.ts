@@ -196,6 +196,23 @@ describe('the CONNECT proxy', () => {
 })
 
 describe('the local CA', () => {
+  /** Local Azures on state folders of their own: stopped, and the folders removed, after each test. */
+  const started: Emulator[] = []
+  const folders: string[] = []
+  const stateFolder = () => {
+    folders.push(mkdtempSync(join(tmpdir(), 'local-azure-ca-')))
+    return folders.at(-1)!
+  }
+  const start = async (dir: string) => {
+    const emulator = await startEmulator({ port: 0, stateDir: dir, quiet: true })
+    started.push(emulator)
+    return emulator
+  }
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map(e => e.stop()))
+    for (const dir of folders.splice(0)) rmSync(dir, { recursive: true, force: true })
+  })
+
   it('is a proper CA whose leaf certificates chain to it', async () => {
     const ca = new X509Certificate(t.emulator.caCertPem)
     expect(ca.ca).toBe(true)
@@ -211,87 +228,64 @@ describe('the local CA', () => {
   })
 
   it('is created once per state folder and re-used on later starts', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'local-azure-ca-'))
-    try {
-      const first = await startEmulator({ port: 0, stateDir: dir, quiet: true })
-      const pem = first.caCertPem
-      await first.stop()
-      const second = await startEmulator({ port: 0, stateDir: dir, quiet: true })
-      expect(second.caCertPem).toBe(pem)
-      expect(second.caCertPath).toBe(join(dir, 'ca.pem'))
-      await second.stop()
-      expect(pem).not.toBe(t.emulator.caCertPem)
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
-  })
-
-  /** Local Azures on one state folder, stopped at the end of the test however it ends. */
-  const started: Emulator[] = []
-  const start = async (dir: string) => {
-    const emulator = await startEmulator({ port: 0, stateDir: dir, quiet: true })
-    started.push(emulator)
-    return emulator
-  }
-  afterEach(async () => {
-    await Promise.all(started.splice(0).map(e => e.stop()))
+    const dir = stateFolder()
+    const first = await start(dir)
+    const pem = first.caCertPem
+    await first.stop()
+    const second = await start(dir)
+    expect(second.caCertPem).toBe(pem)
+    expect(second.caCertPath).toBe(join(dir, 'ca.pem'))
+    await second.stop()
+    expect(pem).not.toBe(t.emulator.caCertPem)
   })
 
   it('keeps the leaf certificates it issues in the state folder and serves them on later starts', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'local-azure-ca-'))
-    try {
-      const first = await start(dir)
-      const leaf = await leafOf(first, 'management.azure.com')
-      await first.stop()
-      expect(readdirSync(dir)).toContain('leaf-management.azure.com.pem')
-      const second = await start(dir)
-      const again = await leafOf(second, 'management.azure.com')
-      await second.stop()
-      expect(again.fingerprint256).toBe(leaf.fingerprint256)
-      expect(again.verify(new X509Certificate(second.caCertPem).publicKey)).toBe(true)
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
+    const dir = stateFolder()
+    const first = await start(dir)
+    const leaf = await leafOf(first, 'management.azure.com')
+    await first.stop()
+    expect(readdirSync(dir)).toContain('leaf-management.azure.com.pem')
+    const second = await start(dir)
+    const again = await leafOf(second, 'management.azure.com')
+    await second.stop()
+    expect(again.fingerprint256).toBe(leaf.fingerprint256)
+    expect(again.verify(new X509Certificate(second.caCertPem).publicKey)).toBe(true)
   })
 
   it('serves no kept certificate of another CA, for another host, about to expire or without its key', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'local-azure-ca-'))
-    try {
-      const first = await start(dir)
-      const old = await leafOf(first, 'management.azure.com')
-      await first.stop()
-      // Another CA in the folder: the kept certificate does not chain to it.
-      rmSync(join(dir, 'ca.pem'))
-      const second = await start(dir)
-      expect(second.caCertPem).not.toBe(first.caCertPem)
-      const ca = new X509Certificate(second.caCertPem)
-      const renewed = await leafOf(second, 'management.azure.com')
-      expect(renewed.fingerprint256).not.toBe(old.fingerprint256)
-      expect(renewed.checkIssued(ca)).toBe(true)
-      // A certificate of this CA kept under another host's name.
-      const kept = readFileSync(join(dir, 'leaf-management.azure.com.pem'))
-      writeFileSync(join(dir, 'leaf-graph.microsoft.com.pem'), kept)
-      // One of this CA's for the host, but valid for ten more days only.
-      const soon = await leafFromCa(dir, 'login.microsoftonline.com', 10)
-      writeFileSync(join(dir, 'leaf-login.microsoftonline.com.pem'), soon.certPem + soon.keyPem)
-      // This CA's certificate for the host, kept with a key that is not its own.
-      const otherKey = generateKeyPairSync('ec', { namedCurve: 'P-256' })
-        .privateKey.export({ type: 'pkcs8', format: 'pem' })
-        .toString()
-      const keyless = await leafFromCa(dir, 'dev.azure.com', 365)
-      writeFileSync(join(dir, 'leaf-dev.azure.com.pem'), keyless.certPem + otherKey)
-      await second.stop()
-      const third = await start(dir)
-      const graph = await leafOf(third, 'graph.microsoft.com')
-      const login = await leafOf(third, 'login.microsoftonline.com')
-      const devops = await leafOf(third, 'dev.azure.com')
-      await third.stop()
-      expect(devops.fingerprint256).not.toBe(new X509Certificate(keyless.certPem).fingerprint256)
-      expect(graph.subjectAltName).toBe('DNS:graph.microsoft.com')
-      expect(Date.parse(login.validTo)).toBeGreaterThan(Date.now() + 300 * 24 * 3600_000)
-      expect(login.checkIssued(ca)).toBe(true)
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
+    const dir = stateFolder()
+    const first = await start(dir)
+    const old = await leafOf(first, 'management.azure.com')
+    await first.stop()
+    // Another CA in the folder: the kept certificate does not chain to it.
+    rmSync(join(dir, 'ca.pem'))
+    const second = await start(dir)
+    expect(second.caCertPem).not.toBe(first.caCertPem)
+    const ca = new X509Certificate(second.caCertPem)
+    const renewed = await leafOf(second, 'management.azure.com')
+    expect(renewed.fingerprint256).not.toBe(old.fingerprint256)
+    expect(renewed.checkIssued(ca)).toBe(true)
+    // A certificate of this CA kept under another host's name.
+    const kept = readFileSync(join(dir, 'leaf-management.azure.com.pem'))
+    writeFileSync(join(dir, 'leaf-graph.microsoft.com.pem'), kept)
+    // One of this CA's for the host, but valid for ten more days only.
+    const soon = await leafFromCa(dir, 'login.microsoftonline.com', 10)
+    writeFileSync(join(dir, 'leaf-login.microsoftonline.com.pem'), soon.certPem + soon.keyPem)
+    // This CA's certificate for the host, kept with a key that is not its own.
+    const otherKey = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString()
+    const keyless = await leafFromCa(dir, 'dev.azure.com', 365)
+    writeFileSync(join(dir, 'leaf-dev.azure.com.pem'), keyless.certPem + otherKey)
+    await second.stop()
+    const third = await start(dir)
+    const graph = await leafOf(third, 'graph.microsoft.com')
+    const login = await leafOf(third, 'login.microsoftonline.com')
+    const devops = await leafOf(third, 'dev.azure.com')
+    await third.stop()
+    expect(devops.fingerprint256).not.toBe(new X509Certificate(keyless.certPem).fingerprint256)
+    expect(graph.subjectAltName).toBe('DNS:graph.microsoft.com')
+    expect(Date.parse(login.validTo)).toBeGreaterThan(Date.now() + 300 * 24 * 3600_000)
+    expect(login.checkIssued(ca)).toBe(true)
   })
 })

@@ -1,13 +1,6 @@
-import { createPrivateKey, createPublicKey, webcrypto, type KeyObject } from 'node:crypto'
-import { keyPool } from '../../src/core/key-pool.js'
+import { createPrivateKey, webcrypto, type KeyObject } from 'node:crypto'
 import { loadX509 } from '../../src/tls/x509.js'
-
-const algorithm = {
-  name: 'RSASSA-PKCS1-v1_5',
-  hash: 'SHA-256',
-  publicExponent: new Uint8Array([1, 0, 1]),
-  modulusLength: 2048
-}
+import { OFFICER_KEY_ALGORITHM, officerKeyPair } from '../../../testkit/certificates.js'
 
 export interface TestCertificate {
   /** The JWK a security-domain download request carries for this certificate. */
@@ -20,13 +13,13 @@ export async function makeCertificates(count: number): Promise<TestCertificate[]
   const x509 = await loadX509()
   return Promise.all(
     Array.from({ length: count }, async (_, i) => {
-      const keys = await keyPair()
+      const keys = await officerKeyPair()
       const cert = await x509.X509CertificateGenerator.createSelfSigned({
         serialNumber: `0${i + 1}`,
         name: `CN=security-domain-${i}`,
         notBefore: new Date(Date.now() - 3_600_000),
         notAfter: new Date(Date.now() + 86_400_000),
-        signingAlgorithm: algorithm,
+        signingAlgorithm: OFFICER_KEY_ALGORITHM,
         keys
       })
       const publicJwk = await webcrypto.subtle.exportKey('jwk', keys.publicKey)
@@ -46,22 +39,4 @@ export async function makeCertificates(count: number): Promise<TestCertificate[]
       }
     })
   )
-}
-
-/** A new RSA key pair: from the key pool when one is in use (see useKeyPool), else generated. */
-async function keyPair(): Promise<webcrypto.CryptoKeyPair> {
-  const subtle = webcrypto.subtle
-  const pooled = await keyPool()?.rsaKey(algorithm.modulusLength, 'officer')
-  if (!pooled) {
-    return (await subtle.generateKey(algorithm, true, [
-      'sign',
-      'verify'
-    ])) as webcrypto.CryptoKeyPair
-  }
-  const pkcs8 = pooled.export({ type: 'pkcs8', format: 'der' })
-  const spki = createPublicKey(pooled).export({ type: 'spki', format: 'der' })
-  return {
-    privateKey: await subtle.importKey('pkcs8', pkcs8, algorithm, true, ['sign']),
-    publicKey: await subtle.importKey('spki', spki, algorithm, true, ['verify'])
-  }
 }

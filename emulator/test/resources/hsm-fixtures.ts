@@ -26,6 +26,23 @@ export const {
 export const roleId = roleDefinitionId
 
 /** Seeds resources into the harness world through the real seeding function. */
+/** The names of Managed HSM's built-in roles, as its role definitions list them. */
+export const BUILT_IN_ROLE_NAMES = [
+  'Managed HSM Administrator',
+  'Managed HSM Crypto Officer',
+  'Managed HSM Crypto User',
+  'Managed HSM Policy Administrator',
+  'Managed HSM Crypto Auditor',
+  'Managed HSM Crypto Service Encryption User',
+  'Managed HSM Crypto Service Release User',
+  'Managed HSM Backup',
+  'Managed HSM Restore'
+]
+
+/** The role names in a list of role definitions. */
+export const roleNamesOf = (list: { value: { properties: { roleName: string } }[] }) =>
+  list.value.map(d => d.properties.roleName)
+
 export function seed(h: Harness, rg: Omit<ScenarioResourceGroup, 'name' | 'location'>): void {
   seedResources(
     h.world,

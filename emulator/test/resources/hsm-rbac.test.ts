@@ -9,6 +9,7 @@ import {
 import { COSMOS_FP, DEPLOYER, Harness, READER, TENANT } from './harness.js'
 import {
   ADMIN_ROLE,
+  BUILT_IN_ROLE_NAMES,
   CRYPTO_USER,
   ENCRYPTION_USER,
   HSM,
@@ -16,37 +17,21 @@ import {
   assignRole,
   expectAssignableOnlyAfter,
   hsmCall,
+  roleNamesOf,
   roleId,
   seedHsm
 } from './hsm-fixtures.js'
 
 const ASSIGNMENTS = '/providers/Microsoft.Authorization/roleAssignments'
+const DEFINITIONS = '/providers/Microsoft.Authorization/roleDefinitions'
 
 describe('Managed HSM local RBAC', () => {
   it('lists and reads the built-in role definitions', async () => {
     const h = new Harness()
     seedHsm(h)
-    const list = await hsmCall(h, {
-      method: 'GET',
-      path: '/providers/Microsoft.Authorization/roleDefinitions'
-    })
+    const list = await hsmCall(h, { method: 'GET', path: DEFINITIONS })
     expect(list.status).toBe(200)
-    const names = list.json.value.map(
-      (r: { properties: { roleName: string } }) => r.properties.roleName
-    )
-    expect(names).toEqual(
-      expect.arrayContaining([
-        'Managed HSM Administrator',
-        'Managed HSM Crypto Officer',
-        'Managed HSM Crypto User',
-        'Managed HSM Policy Administrator',
-        'Managed HSM Crypto Auditor',
-        'Managed HSM Crypto Service Encryption User',
-        'Managed HSM Crypto Service Release User',
-        'Managed HSM Backup',
-        'Managed HSM Restore'
-      ])
-    )
+    expect(roleNamesOf(list.json)).toEqual(expect.arrayContaining(BUILT_IN_ROLE_NAMES))
     const one = await hsmCall(h, {
       method: 'GET',
       path: `/providers/Microsoft.Authorization/roleDefinitions/${ENCRYPTION_USER}`

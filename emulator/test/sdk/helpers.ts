@@ -1,5 +1,4 @@
 import { afterAll, beforeAll } from '@jest/globals'
-import { getIDToken } from '@actions/core'
 import type { AccessToken, TokenCredential } from '@azure/core-auth'
 import {
   createDefaultHttpClient,
@@ -8,7 +7,6 @@ import {
   createPipelineRequest,
   RestError
 } from '@azure/core-rest-pipeline'
-import { ClientAssertionCredential } from '@azure/identity'
 import { keyVaultAuthenticationPolicy } from '@azure/keyvault-common'
 import { makeCertificates } from '../resources/certificates.js'
 import {
@@ -19,9 +17,8 @@ import {
   type Timing
 } from '../../src/index.js'
 import {
-  DEPLOYER_APP,
   SUB,
-  TENANT,
+  federatedCredential,
   scenarioWithApp,
   silenceWorkflowCommands,
   startTestEmulator,
@@ -33,6 +30,7 @@ export {
   COSMOS_SP,
   DEPLOYER_APP,
   DEPLOYER_SP,
+  federatedCredential,
   LOCATION,
   RG,
   SEEDED_HSM,
@@ -147,13 +145,6 @@ export function useSdkEmulator(scenario: () => Scenario = sdkScenario): SdkTestF
       return ready(credential)
     }
   }
-}
-
-/** Workload identity federation: the GitHub ID token from the runner endpoint is the assertion. */
-export function federatedCredential(clientId: string = DEPLOYER_APP): TokenCredential {
-  return new ClientAssertionCredential(TENANT, clientId, () =>
-    getIDToken('api://AzureADTokenExchange')
-  )
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   roleDefinitionId,
   useSdkEmulator
 } from './helpers.js'
+import { BUILT_IN_ROLE_NAMES, roleNamesOf } from '../resources/hsm-fixtures.js'
 
 const HOST = `${SEEDED_HSM}.managedhsm.azure.net`
 const ASSIGNMENTS = '/providers/Microsoft.Authorization/roleAssignments'
@@ -39,17 +40,7 @@ describe('Managed HSM local RBAC through a plain pipeline with the challenge pol
     const since = s.emulator.requests().at(-1)?.seq ?? 0
     const res = await plane.send('GET', DEFINITIONS)
     expect(res.status).toBe(200)
-    const names = res.json.value.map(
-      (d: { properties: { roleName: string } }) => d.properties.roleName
-    )
-    expect(names).toEqual(
-      expect.arrayContaining([
-        'Managed HSM Administrator',
-        'Managed HSM Crypto Officer',
-        'Managed HSM Crypto User',
-        'Managed HSM Crypto Service Encryption User'
-      ])
-    )
+    expect(roleNamesOf(res.json)).toEqual(expect.arrayContaining(BUILT_IN_ROLE_NAMES))
     const encryptionUser = res.json.value.find(
       (d: { name: string }) => d.name === HSM_ROLES.serviceEncryptionUser
     )

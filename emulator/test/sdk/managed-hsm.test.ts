@@ -164,12 +164,17 @@ describe('@azure/arm-keyvault managed HSMs over HTTPS through the proxy', () => 
 })
 
 describe('Managed HSM activation through the Key Vault challenge policy', () => {
-  it('refuses key and role operations while the HSM is not activated', async () => {
+  /** Creating the RSA key `name` through the SDK fails with 403 `code`, its message naming `says`. */
+  async function expectKeyCreationRefused(name: string, code: string, says: string) {
     const keys = new KeyClient(`https://${HSM}.managedhsm.azure.net`, s.credential)
-    const err = await rejection(keys.createRsaKey('too-early', { hsm: true, keySize: 3072 }))
+    const err = await rejection(keys.createRsaKey(name, { hsm: true, keySize: 3072 }))
     expect(err.statusCode).toBe(403)
-    expect(err.code).toBe('HSMNotActivated')
-    expect(err.message).toContain('download')
+    expect(err.code).toBe(code)
+    expect(err.message).toContain(says)
+  }
+
+  it('refuses key and role operations while the HSM is not activated', async () => {
+    await expectKeyCreationRefused('too-early', 'HSMNotActivated', 'download')
     const plane = hsmDataPlane(HSM, s.credential)
     const rbac = await plane.send('GET', '/providers/Microsoft.Authorization/roleAssignments')
     expect(rbac.status).toBe(403)
@@ -223,11 +228,11 @@ describe('Managed HSM activation through the Key Vault challenge policy', () => 
   })
 
   it('after activation, key operations reach local RBAC (the administrator holds no key rights)', async () => {
-    const keys = new KeyClient(`https://${HSM}.managedhsm.azure.net`, s.credential)
-    const err = await rejection(keys.createRsaKey('cmk', { hsm: true, keySize: 3072 }))
-    expect(err.statusCode).toBe(403)
-    expect(err.code).toBe('AccessDenied')
-    expect(err.message).toContain('Microsoft.KeyVault/managedHsm/keys/create')
+    await expectKeyCreationRefused(
+      'cmk',
+      'AccessDenied',
+      'Microsoft.KeyVault/managedHsm/keys/create'
+    )
     const plane = hsmDataPlane(HSM, s.credential)
     const rbac = await plane.send('GET', '/providers/Microsoft.Authorization/roleAssignments', {
       query: { $filter: 'atScope()' }
