@@ -13,25 +13,27 @@ import {
 import { useLocalAzure } from './local-azure.js'
 
 const local = useLocalAzure()
+/** The audience Azure's federated credentials expect in the public cloud. */
+const audience = 'api://AzureADTokenExchange'
 
 describe('requestGitHubIdToken', () => {
   it("gets the run's ID token for the audience through the proxy", async () => {
-    const token = await requestGitHubIdToken('api://AzureADTokenExchange', process.env)
-    expect(decodeJwtClaims(token).aud).toBe('api://AzureADTokenExchange')
+    const token = await requestGitHubIdToken(audience, process.env)
+    expect(decodeJwtClaims(token).aud).toBe(audience)
     const [request] = local.emulator.requests()
     expect(request).toEqual(
       expect.objectContaining({
         method: 'GET',
         host: 'pipelines.actions.githubusercontent.com',
         status: 200,
-        query: expect.objectContaining({ audience: 'api://AzureADTokenExchange' })
+        query: expect.objectContaining({ audience })
       })
     )
   })
 
   it('names the status the endpoint answered with, for a bearer it does not accept', async () => {
     const env = { ...process.env, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'not-the-runners-token' }
-    await expect(requestGitHubIdToken('api://AzureADTokenExchange', env)).rejects.toThrow(
+    await expect(requestGitHubIdToken(audience, env)).rejects.toThrow(
       /^The runner's ID token endpoint answered 401/
     )
   })
@@ -39,9 +41,9 @@ describe('requestGitHubIdToken', () => {
   it('refuses at once, without a request or a retry, where the runner gave no endpoint', async () => {
     const env = { ...process.env, ACTIONS_ID_TOKEN_REQUEST_URL: '' }
     const debug: string[] = []
-    await expect(
-      idTokenWithRetries('api://AzureADTokenExchange', m => debug.push(m), env)
-    ).rejects.toThrow('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable')
+    await expect(idTokenWithRetries(audience, m => debug.push(m), env)).rejects.toThrow(
+      'Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable'
+    )
     expect(debug).toEqual([])
     expect(local.emulator.requests()).toEqual([])
   })
@@ -50,19 +52,19 @@ describe('requestGitHubIdToken', () => {
 describe('firstGitHubIdToken', () => {
   it('says the request is on its way before the answer comes', async () => {
     const order: string[] = []
-    const { token, written } = firstGitHubIdToken('api://AzureADTokenExchange', process.env, 60_000)
+    const { token, written } = firstGitHubIdToken(audience, process.env, 60_000)
     await Promise.all([
       written.then(() => order.push('written')),
       token.then(() => order.push('token'))
     ])
     expect(order).toEqual(['written', 'token'])
-    expect(decodeJwtClaims(await token).aud).toBe('api://AzureADTokenExchange')
+    expect(decodeJwtClaims(await token).aud).toBe(audience)
     expect(local.emulator.requests()).toHaveLength(1)
   })
 
   it('lets the run go on at once when the request cannot be made', async () => {
     const env = { ...process.env, ACTIONS_ID_TOKEN_REQUEST_TOKEN: '' }
-    const { token, written } = firstGitHubIdToken('api://AzureADTokenExchange', env, 60_000)
+    const { token, written } = firstGitHubIdToken(audience, env, 60_000)
     await written
     await expect(token).rejects.toThrow('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable')
   })

@@ -36,29 +36,30 @@ describe('isNonIdempotent', () => {
   const at = (method: string, path: string) =>
     isNonIdempotent({ method: method as PipelineRequest['method'], url: `https://h${path}` })
 
-  it('names the writes whose blind repetition is not harmless', () => {
-    expect(at('POST', '/keys/k/create')).toBe(true)
-    expect(at('POST', '/KEYS/k/CREATE')).toBe(true)
-    expect(at('POST', '/securitydomain/download')).toBe(true)
-    expect(at('PUT', '/subscriptions/s/providers/Microsoft.DocumentDB/databaseAccounts/a')).toBe(
-      true
-    )
-    expect(at('PUT', '/keys/providers/Microsoft.Authorization/roleAssignments/n')).toBe(true)
-    expect(at('PATCH', '/subscriptions/s/providers/Microsoft.DocumentDB/databaseAccounts/a')).toBe(
-      true
-    )
+  const account = '/subscriptions/s/providers/Microsoft.DocumentDB/databaseAccounts/a'
+  const roleAssignment = '/keys/providers/Microsoft.Authorization/roleAssignments/n'
+
+  it.each([
+    ['POST', '/keys/k/create'],
+    ['POST', '/KEYS/k/CREATE'],
+    ['POST', '/securitydomain/download'],
+    ['PUT', account],
+    ['PUT', roleAssignment],
+    ['PATCH', account]
+  ])('names %s %s a write whose blind repetition is not harmless', (method, path) => {
+    expect(at(method, path)).toBe(true)
   })
 
-  it('leaves every other request to the retry policy', () => {
-    expect(at('POST', '/keys/k/rotate')).toBe(false)
-    expect(at('POST', '/keys/k/create/more')).toBe(false)
-    expect(at('POST', '/securitydomain/download/pending')).toBe(false)
-    expect(at('PUT', '/subscriptions/s/providers/Microsoft.DocumentDB/databaseAccounts/a/x')).toBe(
-      false
-    )
-    expect(at('PATCH', '/keys/providers/Microsoft.Authorization/roleAssignments/n')).toBe(false)
-    expect(at('GET', '/keys/k/create')).toBe(false)
-    expect(at('DELETE', '/keys/providers/Microsoft.Authorization/roleAssignments/n')).toBe(false)
+  it.each([
+    ['POST', '/keys/k/rotate'],
+    ['POST', '/keys/k/create/more'],
+    ['POST', '/securitydomain/download/pending'],
+    ['PUT', `${account}/x`],
+    ['PATCH', roleAssignment],
+    ['GET', '/keys/k/create'],
+    ['DELETE', roleAssignment]
+  ])('leaves %s %s to the retry policy', (method, path) => {
+    expect(at(method, path)).toBe(false)
   })
 })
 

@@ -37,9 +37,35 @@ function healthy(azure = new FakeAzure()): FakeAzure {
   return grantTo(azure, ids.cosmosSp)
 }
 
+/** The records of one verify run against `azure`. */
+async function verifyRecords(azure: FakeAzure, overrides: Partial<Inputs> = {}) {
+  return (await harness(azure).run(verify(overrides))).records
+}
+
 /** The finding of one check, by the start of its name. */
 function finding(records: StepRecord[], check: string): StepRecord | undefined {
   return records.find(r => r.action.startsWith(`check: ${check}`))
+}
+
+/** A key input that asks for a rotation policy. */
+const keyWithRotation = {
+  ...baseInputs().key,
+  rotation: { rotateAfter: 'P90D', expireAfter: 'P2Y' }
+}
+
+/** A healthy setup changed by `arrange`, and what one check of a verify run on it finds. */
+interface OneFinding {
+  title: string
+  arrange: (azure: FakeAzure) => void
+  inputs?: Partial<Inputs>
+  check: string
+  expected: Record<string, unknown>
+}
+
+async function expectOneFinding({ arrange, inputs, check, expected }: OneFinding): Promise<void> {
+  const azure = healthy()
+  arrange(azure)
+  expect(finding(await verifyRecords(azure, inputs), check)).toMatchObject(expected)
 }
 
 describe('mode verify finds', () => {
@@ -81,7 +107,7 @@ describe('mode verify finds', () => {
 
     const inactive = healthy()
     inactive.hsmState!.activationStatus = 'NotActivated'
-    const records = (await harness(inactive).run(verify())).records
+    const records = await verifyRecords(inactive)
     expect(finding(records, 'the HSM is active')).toMatchObject({
       step: 'HSM activation',
       result: 'failed',
@@ -105,7 +131,7 @@ describe('mode verify finds', () => {
 
     const absent = healthy()
     delete absent.keys['cosmos-key']
-    const records = (await harness(absent).run(verify())).records
+    const records = await verifyRecords(absent)
     expect(finding(records, 'the key exists')).toMatchObject({
       result: 'failed',
       observed: "no key 'cosmos-key'"
@@ -146,31 +172,79 @@ describe('mode verify finds', () => {
   })
 })
 
+describe('mode verify on a healthy setup changed in one way', () => {
+  it.each<OneFinding>([
+    {
+      title: 'passes a rotation policy that matches, in any case of letters',
+      arrange: azure => {
+        azure.rotationPolicies['cosmos-key'] = { rotateAfter: 'p90d', expireAfter: 'p2y' }
+      },
+      inputs: { key: keyWithRotation },
+      check: 'rotate P90D after creation, expire after P2Y',
+      expected: {
+        step: 'Key rotation policy',
+        result: 'ok',
+        observed: 'rotate p90d, expire after p2y'
+      }
+    },
+    {
+      title: 'names a rotation policy without expiry as such',
+      arrange: azure => {
+        azure.rotationPolicies['cosmos-key'] = { rotateAfter: 'P90D' }
+      },
+      inputs: { key: { ...baseInputs().key, rotation: { rotateAfter: 'P90D' } } },
+      check: 'rotate P90D after creation',
+      expected: { action: 'check: rotate P90D after creation', result: 'ok' }
+    },
+    {
+      title: 'fails an account whose provisioning did not succeed',
+      arrange: azure => {
+        azure.account!.provisioningState = 'Failed'
+      },
+      check: 'provisioning succeeded',
+      expected: { result: 'failed', observed: 'provisioningState Failed' }
+    },
+    {
+      title: 'matches the key version in use without case',
+      arrange: azure => {
+        azure.account!.keyVaultKeyUriVersion = azure.keys['cosmos-key'].version.toUpperCase()
+      },
+      check: 'uses the current key version',
+      expected: { result: 'ok' }
+    },
+    {
+      title: 'fails another default identity than identity-mode asks for',
+      arrange: azure => {
+        azure.account!.defaultIdentity = 'SystemAssignedIdentity'
+      },
+      check: 'default identity FirstPartyIdentity',
+      expected: { step: 'Default identity', result: 'failed', observed: 'SystemAssignedIdentity' }
+    },
+    {
+      title: 'fails when the first-party principal cannot be looked up',
+      arrange: azure => {
+        azure.failAlways('graph.servicePrincipal', () =>
+          restError(403, 'Authorization_RequestDenied', 'denied')
+        )
+      },
+      check: 'the default identity holds the key',
+      expected: { result: 'failed', observed: expect.stringMatching(/Graph|denied/) }
+    }
+  ])('$title', expectOneFinding)
+})
+
 describe('mode verify with a rotation policy to keep', () => {
-  const rotation = { ...baseInputs().key, rotation: { rotateAfter: 'P90D', expireAfter: 'P2Y' } }
-
-  it('passes a policy that matches, in any case of letters', async () => {
-    const azure = healthy()
-    azure.rotationPolicies['cosmos-key'] = { rotateAfter: 'p90d', expireAfter: 'p2y' }
-    const records = (await harness(azure).run(verify({ key: rotation }))).records
-    expect(finding(records, 'rotate P90D after creation, expire after P2Y')).toMatchObject({
-      step: 'Key rotation policy',
-      result: 'ok',
-      observed: 'rotate p90d, expire after p2y'
-    })
-  })
-
   it('fails a policy that differs, one that is missing, and one that cannot be read', async () => {
     const differs = healthy()
     differs.rotationPolicies['cosmos-key'] = { rotateBeforeExpiry: 'P30D' }
-    const records = (await harness(differs).run(verify({ key: rotation }))).records
+    const records = await verifyRecords(differs, { key: keyWithRotation })
     expect(finding(records, 'rotate P90D')).toMatchObject({
       result: 'failed',
       observed: 'rotate P30D before expiry, expire after never'
     })
 
     const missing = healthy()
-    const none = (await harness(missing).run(verify({ key: rotation }))).records
+    const none = await verifyRecords(missing, { key: keyWithRotation })
     expect(finding(none, 'rotate P90D')).toMatchObject({
       result: 'failed',
       observed: 'no rotation policy'
@@ -178,26 +252,15 @@ describe('mode verify with a rotation policy to keep', () => {
 
     const other = healthy()
     other.rotationPolicies['cosmos-key'] = { rotateAfter: 'P90D', expireAfter: 'P1Y' }
-    const expiry = (await harness(other).run(verify({ key: rotation }))).records
+    const expiry = await verifyRecords(other, { key: keyWithRotation })
     expect(finding(expiry, 'rotate P90D')).toMatchObject({ result: 'failed' })
 
     const unreadable = healthy()
     unreadable.failAlways('key.rotationPolicy', () => restError(403, 'Forbidden', 'no'))
-    const denied = (await harness(unreadable).run(verify({ key: rotation }))).records
+    const denied = await verifyRecords(unreadable, { key: keyWithRotation })
     expect(finding(denied, 'the rotation policy is readable')).toMatchObject({
       result: 'failed',
       observed: 'Forbidden (HTTP 403): no'
-    })
-  })
-
-  it('names a policy without expiry as such', async () => {
-    const azure = healthy()
-    azure.rotationPolicies['cosmos-key'] = { rotateAfter: 'P90D' }
-    const key = { ...baseInputs().key, rotation: { rotateAfter: 'P90D' } }
-    const records = (await harness(azure).run(verify({ key }))).records
-    expect(finding(records, 'rotate P90D after creation')).toMatchObject({
-      action: 'check: rotate P90D after creation',
-      result: 'ok'
     })
   })
 })
@@ -206,7 +269,7 @@ describe('mode verify on the account', () => {
   it('fails a versioned key URI, even of the right key', async () => {
     const azure = healthy()
     azure.account!.keyVaultKeyUri = `${keyUri}/${azure.keys['cosmos-key'].version}`
-    const records = (await harness(azure).run(verify())).records
+    const records = await verifyRecords(azure)
     expect(finding(records, `uses ${keyUri}`)).toMatchObject({
       result: 'failed',
       observed: `key ${keyUri}/${azure.keys['cosmos-key'].version}`
@@ -216,41 +279,31 @@ describe('mode verify on the account', () => {
   it('fails an account on no key or another key', async () => {
     const azure = healthy()
     azure.account!.keyVaultKeyUri = undefined
-    const records = (await harness(azure).run(verify())).records
+    const records = await verifyRecords(azure)
     expect(finding(records, `uses ${keyUri}`)).toMatchObject({
       result: 'failed',
       observed: 'key none'
     })
     azure.account!.keyVaultKeyUri = 'https://hsm-cmk.managedhsm.azure.net/keys/other'
-    const other = (await harness(azure).run(verify())).records
+    const other = await verifyRecords(azure)
     expect(finding(other, `uses ${keyUri}`)).toMatchObject({ result: 'failed' })
-  })
-
-  it('fails an account whose provisioning did not succeed', async () => {
-    const azure = healthy()
-    azure.account!.provisioningState = 'Failed'
-    const records = (await harness(azure).run(verify())).records
-    expect(finding(records, 'provisioning succeeded')).toMatchObject({
-      result: 'failed',
-      observed: 'provisioningState Failed'
-    })
   })
 
   it('reads the key status: revoked without a code, an unknown code, or none reported', async () => {
     const azure = healthy()
     azure.account!.customerManagedKeyStatus = 'Access to the key is Revoked.'
-    const revoked = (await harness(azure).run(verify())).records
+    const revoked = await verifyRecords(azure)
     expect(finding(revoked, 'customer-managed key status is healthy')).toMatchObject({
       result: 'failed',
       observed: 'Access to the key is Revoked.'
     })
     azure.account!.customerManagedKeyStatus = 'Access revoked (4099).'
-    const unknown = (await harness(azure).run(verify())).records
+    const unknown = await verifyRecords(azure)
     expect(finding(unknown, 'customer-managed key status is healthy')?.observed).toBe(
       'revoked with code 4099: see the Azure Cosmos DB CMK troubleshooting guide (Access revoked (4099).)'
     )
     azure.account!.customerManagedKeyStatus = undefined
-    const none = (await harness(azure).run(verify())).records
+    const none = await verifyRecords(azure)
     expect(finding(none, 'customer-managed key status is healthy')).toMatchObject({
       result: 'ok',
       observed: 'no status reported'
@@ -274,27 +327,9 @@ describe('mode verify on the account', () => {
       observed: `uses version older; the current version ${azure.keys['cosmos-key'].version} is an unknown time old`
     })
   })
-
-  it('matches the version in use without case', async () => {
-    const azure = healthy()
-    azure.account!.keyVaultKeyUriVersion = azure.keys['cosmos-key'].version.toUpperCase()
-    const records = (await harness(azure).run(verify())).records
-    expect(finding(records, 'uses the current key version')).toMatchObject({ result: 'ok' })
-  })
 })
 
 describe('mode verify on the identity', () => {
-  it('fails another default identity than identity-mode asks for', async () => {
-    const azure = healthy()
-    azure.account!.defaultIdentity = 'SystemAssignedIdentity'
-    const records = (await harness(azure).run(verify())).records
-    expect(finding(records, 'default identity FirstPartyIdentity')).toMatchObject({
-      step: 'Default identity',
-      result: 'failed',
-      observed: 'SystemAssignedIdentity'
-    })
-  })
-
   it('checks the user-assigned identity and its grant in user-assigned mode', async () => {
     const azure = healthy().withUai()
     azure.account!.defaultIdentity = `UserAssignedIdentity=${uaiId}`
@@ -333,22 +368,10 @@ describe('mode verify on the identity', () => {
     })
   })
 
-  it('fails when the first-party principal cannot be looked up', async () => {
-    const azure = healthy()
-    azure.failAlways('graph.servicePrincipal', () =>
-      restError(403, 'Authorization_RequestDenied', 'denied')
-    )
-    const records = (await harness(azure).run(verify())).records
-    expect(finding(records, 'the default identity holds the key')).toMatchObject({
-      result: 'failed',
-      observed: expect.stringMatching(/Graph|denied/)
-    })
-  })
-
   it('fails when the grants cannot be read, or only another role is held', async () => {
     const unreadable = healthy()
     unreadable.failAlways('rbac.list', () => restError(403, 'Forbidden', 'not allowed'))
-    const records = (await harness(unreadable).run(verify())).records
+    const records = await verifyRecords(unreadable)
     expect(finding(records, 'the grants are readable')).toMatchObject({
       result: 'failed',
       observed: 'Forbidden (HTTP 403): not allowed'
@@ -357,7 +380,7 @@ describe('mode verify on the identity', () => {
     const otherRole = healthy()
     otherRole.assignments = []
     grantTo(otherRole, ids.cosmosSp, '/keys/cosmos-key', hsmRoles.cryptoUser)
-    const other = (await harness(otherRole).run(verify())).records
+    const other = await verifyRecords(otherRole)
     expect(finding(other, `${ids.cosmosSp} holds`)).toMatchObject({
       result: 'failed',
       observed: 'no such assignment (1 other assignments)'

@@ -42,6 +42,19 @@ function gate(clock: FakeClock, maxWaitMs = 90_000, log: string[] = []) {
   return new RateLimitGate({ clock, maxWaitMs, log: m => log.push(m) })
 }
 
+/** Sends `request` through a gate to a server with `replies`: what it threw, and when it went out. */
+async function sendUntilRefused(
+  clock: FakeClock,
+  replies: Reply[],
+  { request = 'GET', maxWaitMs = 90_000 } = {}
+) {
+  const s = server(clock, replies)
+  const error = await gate(clock, maxWaitMs)
+    .send(request, s.request)
+    .catch(e => e)
+  return { error, sent: s.sent }
+}
+
 const SECONDARY = 'You have exceeded a secondary rate limit. Please wait a few minutes.'
 
 describe('RateLimitGate', () => {
@@ -107,24 +120,26 @@ describe('RateLimitGate', () => {
 
   it('fails at once, without sleeping, when the wait would pass the bound', async () => {
     const clock = new FakeClock()
-    const s = server(clock, [{ status: 429, headers: { 'retry-after': '120' } }])
-    const error = await gate(clock, 90_000)
-      .send('POST /comments', s.request)
-      .catch(e => e)
+    const { error, sent } = await sendUntilRefused(
+      clock,
+      [{ status: 429, headers: { 'retry-after': '120' } }],
+      { request: 'POST /comments', maxWaitMs: 90_000 }
+    )
     expect(error).toBeInstanceOf(RateLimitedError)
     expect(error.message).toMatch(
       /wait 2 min 0 s before POST \/comments; that is more than the 90 s allowed/
     )
     expect(clock.sleeps).toEqual([])
-    expect(s.sent).toHaveLength(1)
+    expect(sent).toHaveLength(1)
   })
 
   it('counts every wait against the bound', async () => {
     const clock = new FakeClock()
-    const s = server(clock, [{ status: 429, headers: { 'retry-after': '40' } }])
-    const error = await gate(clock, 90_000)
-      .send('GET', s.request)
-      .catch(e => e)
+    const { error } = await sendUntilRefused(
+      clock,
+      [{ status: 429, headers: { 'retry-after': '40' } }],
+      { maxWaitMs: 90_000 }
+    )
     expect(error).toBeInstanceOf(RateLimitedError)
     expect(error.message).toContain('10 s left of the 90 s allowed')
     expect(clock.sleeps).toEqual([40_000, 40_000])
@@ -132,12 +147,11 @@ describe('RateLimitGate', () => {
 
   it('never repeats at once: Retry-After 0 still waits a second, and repeats are counted', async () => {
     const clock = new FakeClock()
-    const s = server(clock, [{ status: 429, headers: { 'retry-after': '0' } }])
-    const error = await gate(clock)
-      .send('GET', s.request)
-      .catch(e => e)
+    const { error, sent } = await sendUntilRefused(clock, [
+      { status: 429, headers: { 'retry-after': '0' } }
+    ])
     expect(error).toBeInstanceOf(FakeRequestError)
-    expect(s.sent.length).toBe(8)
+    expect(sent.length).toBe(8)
     expect(clock.sleeps.every(ms => ms === 1_000)).toBe(true)
   })
 
@@ -148,12 +162,9 @@ describe('RateLimitGate', () => {
       { status: 404, message: 'Not Found' },
       { status: 500, headers: { 'retry-after': '1' }, message: 'oops' }
     ]) {
-      const s = server(clock, [reply])
-      const error = await gate(clock)
-        .send('GET', s.request)
-        .catch(e => e)
+      const { error, sent } = await sendUntilRefused(clock, [reply])
       expect(error.status).toBe(reply.status)
-      expect(s.sent).toHaveLength(1)
+      expect(sent).toHaveLength(1)
     }
     expect(clock.sleeps).toEqual([])
   })

@@ -1,10 +1,24 @@
 import { describe, expect, it } from '@jest/globals'
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { FederatedAssertion, MaskingCredential } from '../../src/auth/credential.js'
 import { decodeJwtClaims } from '../../src/auth/jwt.js'
 import { signedInPrincipal } from '../../src/auth/principal.js'
 import { getCloud } from '../../src/cloud.js'
 import { describeError } from '../../src/errors.js'
 import { sanitize } from '../../src/sanitize.js'
+import { nodeSecretFiles } from '../../src/secret-file.js'
 import { FakeRunner, fakeJwt, restError } from './fakes.js'
 import { fakeCredential } from './helpers.js'
 
@@ -176,24 +190,18 @@ describe('FederatedAssertion', () => {
 })
 
 describe('nodeSecretFiles', () => {
-  const withFolder = async (work: (dir: string) => Promise<void>) => {
-    const { mkdtempSync, rmSync } = await import('node:fs')
-    const { tmpdir } = await import('node:os')
-    const { join } = await import('node:path')
+  /** Runs `work` on the path `sd.json` in a fresh temporary folder, removed afterwards. */
+  const withFolder = async (work: (folder: { dir: string; file: string }) => Promise<void>) => {
     const dir = mkdtempSync(join(tmpdir(), 'sd-'))
     try {
-      await work(dir)
+      await work({ dir, file: join(dir, 'sd.json') })
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
   }
 
   it('reserves the file readable by its owner only before the content exists, then writes it', async () => {
-    const { readFileSync, statSync } = await import('node:fs')
-    const { join } = await import('node:path')
-    const { nodeSecretFiles } = await import('../../src/secret-file.js')
-    await withFolder(async dir => {
-      const file = join(dir, 'sd.json')
+    await withFolder(async ({ file }) => {
       expect(nodeSecretFiles.state(file)).toBe('absent')
       const reserved = await nodeSecretFiles.reserve(file)
       expect(nodeSecretFiles.state(file)).toBe('empty')
@@ -207,11 +215,7 @@ describe('nodeSecretFiles', () => {
   })
 
   it('takes over an empty file an earlier run reserved', async () => {
-    const { readFileSync, writeFileSync } = await import('node:fs')
-    const { join } = await import('node:path')
-    const { nodeSecretFiles } = await import('../../src/secret-file.js')
-    await withFolder(async dir => {
-      const file = join(dir, 'sd.json')
+    await withFolder(async ({ file }) => {
       writeFileSync(file, '', { mode: 0o644 })
       const reserved = await nodeSecretFiles.reserve(file)
       await reserved.write('x')
@@ -220,11 +224,7 @@ describe('nodeSecretFiles', () => {
   })
 
   it('puts the content in place whole, never over a file put there since the reservation', async () => {
-    const { readFileSync, readdirSync, renameSync, writeFileSync } = await import('node:fs')
-    const { join } = await import('node:path')
-    const { nodeSecretFiles } = await import('../../src/secret-file.js')
-    await withFolder(async dir => {
-      const file = join(dir, 'sd.json')
+    await withFolder(async ({ dir, file }) => {
       const reserved = await nodeSecretFiles.reserve(file)
       writeFileSync(join(dir, 'other.json'), 'another security domain')
       renameSync(join(dir, 'other.json'), file)
@@ -238,11 +238,7 @@ describe('nodeSecretFiles', () => {
   })
 
   it('never writes through a link, dangling or not', async () => {
-    const { existsSync, symlinkSync } = await import('node:fs')
-    const { join } = await import('node:path')
-    const { nodeSecretFiles } = await import('../../src/secret-file.js')
-    await withFolder(async dir => {
-      const link = join(dir, 'sd.json')
+    await withFolder(async ({ dir, file: link }) => {
       const target = join(dir, 'elsewhere.json')
       symlinkSync(target, link)
       expect(nodeSecretFiles.state(link)).toBe('not-a-file')

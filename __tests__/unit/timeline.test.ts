@@ -87,22 +87,17 @@ describe('waits on the timeline', () => {
 
   it('is a span from the first answer that is not done until the wait ends', async () => {
     const { clock, timeline } = timelineOnFakeClock()
+    const what = 'the role to take effect'
     await timeline.within(Step.Key, () =>
       waitFor({
         ...settings(clock),
-        what: 'the role to take effect',
+        what,
         kind: 'propagation',
         poll: polls({ done: false, status: '403' }, { done: false, status: '403' })
       })
     )
     expect(timeline.spans()).toEqual([
-      {
-        step: Step.Key,
-        kind: 'propagation',
-        label: 'the role to take effect',
-        startMs: 0,
-        endMs: 2000
-      }
+      { step: Step.Key, kind: 'propagation', label: what, startMs: 0, endMs: 2000 }
     ])
   })
 
@@ -158,24 +153,15 @@ describe('waits on the timeline', () => {
     const { clock, timeline } = timelineOnFakeClock()
     let finish: (value: string) => void = () => {}
     const work = new Promise<string>(resolve => (finish = resolve))
+    const what = "creation of Managed HSM 'h'"
     const watched = timeline.within(Step.Hsm, () =>
-      withHeartbeat(
-        { clock, log: quiet, waits: defaultWaitLimits },
-        "creation of Managed HSM 'h'",
-        work
-      )
+      withHeartbeat({ clock, log: quiet, waits: defaultWaitLimits }, what, work)
     )
     clock.time += 40_000
     finish('created')
     await expect(watched).resolves.toBe('created')
     expect(timeline.spans()).toEqual([
-      {
-        step: Step.Hsm,
-        kind: 'operation',
-        label: "creation of Managed HSM 'h'",
-        startMs: 0,
-        endMs: 40_000
-      }
+      { step: Step.Hsm, kind: 'operation', label: what, startMs: 0, endMs: 40_000 }
     ])
   })
 })
