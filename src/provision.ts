@@ -113,6 +113,7 @@ export async function runProvisioning(
       waits: {
         ...defaultWaitLimits,
         minDelayMs: Math.min(defaultWaitLimits.minDelayMs, transport.pollIntervalMs),
+        unknownOutcomeMs: transport.lostAnswerWaitMs,
         ...deps.waits
       },
       plan: inputs.mode === 'plan' || inputs.mode === 'plan-teardown',

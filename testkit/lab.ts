@@ -16,6 +16,12 @@ export const REQUEST_TIMEOUT_MS = 2_000
 /** How often the action polls a long-running operation that comes without a Retry-After. */
 export const POLL_INTERVAL_MS = 40
 
+/**
+ * How long the action watches for a write whose answer was lost before it repeats it: the local
+ * Azure's writes land at once.
+ */
+export const LOST_ANSWER_WAIT_MS = 1_000
+
 export interface LabRunOptions extends Omit<ActionRunOptions, 'env'> {
   /** Shortens the action's per-attempt timeout; otherwise it keeps its own. */
   requestTimeoutMs?: number
@@ -41,7 +47,11 @@ export class Lab {
    * your own interval".
    */
   get env(): Record<string, string> {
-    return { ...this.emulator.env, COSMOS_CMK_POLL_INTERVAL_MS: String(POLL_INTERVAL_MS) }
+    return {
+      ...this.emulator.env,
+      COSMOS_CMK_POLL_INTERVAL_MS: String(POLL_INTERVAL_MS),
+      COSMOS_CMK_LOST_ANSWER_WAIT_MS: String(LOST_ANSWER_WAIT_MS)
+    }
   }
 
   /** The action's inputs for `account` (see `actionInputs`), with a five-minute deadline. */

@@ -1,5 +1,6 @@
 import type { TokenCredential } from '@azure/core-auth'
 import type { Inputs } from '../../src/inputs/settings.js'
+import type { TransportSettings } from '../../src/azure/transport.js'
 import { runProvisioning, type ProvisioningResult } from '../../src/provision.js'
 import type { SecretFiles } from '../../src/secret-file.js'
 import { FakeAzure, FakeClock, FakeRunner, baseInputs, fakeJwt, ids } from './fakes.js'
@@ -27,7 +28,7 @@ export interface Harness {
 
 export function harness(
   azure = new FakeAzure(),
-  options: { secretFiles?: SecretFiles } = {}
+  options: { secretFiles?: SecretFiles; transport?: Partial<TransportSettings> } = {}
 ): Harness {
   const runner = new FakeRunner()
   const clock = new FakeClock()
@@ -44,7 +45,8 @@ export function harness(
         credential,
         apis: azure,
         clock,
-        secretFiles: options.secretFiles ?? memorySecretFiles(files)
+        secretFiles: options.secretFiles ?? memorySecretFiles(files),
+        transport: options.transport
       })
   }
 }

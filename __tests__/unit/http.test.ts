@@ -22,7 +22,8 @@ const settings: TransportSettings = {
   maxRetries: 3,
   retryDelayMs: 10,
   maxRetryDelayMs: 50,
-  pollIntervalMs: 10
+  pollIntervalMs: 10,
+  lostAnswerWaitMs: 1_000
 }
 
 /** Each path answers with the scripted behaviours in turn, then 200. */

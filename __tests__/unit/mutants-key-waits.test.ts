@@ -100,6 +100,22 @@ describe('giving up on the key', () => {
     )
   })
 
+  it.each([3_000, 30_000])(
+    'watches for a cut-off creation for the lost-answer wait of the transport (%p ms), then creates again',
+    async lostAnswerWaitMs => {
+      const azure = new FakeAzure().withActiveHsm()
+      azure.failAlways('armKey.create', armDenied)
+      azure.failNext('key.create', cutOff)
+      const h = harness(azure, { transport: { lostAnswerWaitMs } })
+      const started = h.clock.now()
+      await h.run()
+      const elapsed = h.clock.now() - started
+      expect(elapsed).toBeGreaterThanOrEqual(lostAnswerWaitMs)
+      expect(elapsed).toBeLessThan(lostAnswerWaitMs * 1.5)
+      expect(azure.writes().filter(w => w === 'key.create')).toHaveLength(2)
+    }
+  )
+
   it('fails at once when watching for a cut-off creation fails otherwise, without creating again', async () => {
     const azure = new FakeAzure().withActiveHsm()
     azure.failAlways('armKey.create', armDenied)

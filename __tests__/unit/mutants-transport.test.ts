@@ -26,9 +26,16 @@ describe('transportFromEnv', () => {
     ).toEqual({ pollIntervalMs: 40, readTimeoutMs: 900, writeTimeoutMs: 900 })
   })
 
+  it('sets the watch for a write whose answer was lost from COSMOS_CMK_LOST_ANSWER_WAIT_MS', () => {
+    expect(transportFromEnv({ COSMOS_CMK_LOST_ANSWER_WAIT_MS: '1000' })).toEqual({
+      lostAnswerWaitMs: 1000
+    })
+  })
+
   it.each([undefined, '', '   ', '0', '-5', '1.5', '12ms', 'x'])('ignores %p', value => {
     expect(transportFromEnv({ COSMOS_CMK_REQUEST_TIMEOUT_MS: value })).toEqual({})
     expect(transportFromEnv({ COSMOS_CMK_POLL_INTERVAL_MS: value })).toEqual({})
+    expect(transportFromEnv({ COSMOS_CMK_LOST_ANSWER_WAIT_MS: value })).toEqual({})
   })
 })
 

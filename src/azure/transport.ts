@@ -18,6 +18,11 @@ export interface TransportSettings {
    * Retry-After; later pauses grow with the time waited (see pollPace).
    */
   pollIntervalMs: number
+  /**
+   * How long a write whose answer was lost may still take to show before it is repeated: a key
+   * creation cut off on its way back may still be under way at the HSM.
+   */
+  lostAnswerWaitMs: number
 }
 
 export const defaultTransport: TransportSettings = {
@@ -26,7 +31,8 @@ export const defaultTransport: TransportSettings = {
   maxRetries: 10,
   retryDelayMs: 500,
   maxRetryDelayMs: 15_000,
-  pollIntervalMs: 200
+  pollIntervalMs: 200,
+  lostAnswerWaitMs: 10_000
 }
 
 /** Sets the per-attempt timeout of every request (reads and writes), in milliseconds. */
@@ -36,6 +42,8 @@ const requestTimeoutVariable = 'COSMOS_CMK_REQUEST_TIMEOUT_MS'
  * in milliseconds; the action's own waits then pause no longer than that at first either.
  */
 const pollIntervalVariable = 'COSMOS_CMK_POLL_INTERVAL_MS'
+/** Sets how long a write whose answer was lost is watched for before it is repeated, in milliseconds. */
+const lostAnswerWaitVariable = 'COSMOS_CMK_LOST_ANSWER_WAIT_MS'
 
 /** Transport overrides from the environment; ignores an absent or invalid value. */
 export function transportFromEnv(
@@ -43,9 +51,11 @@ export function transportFromEnv(
 ): Partial<TransportSettings> {
   const timeout = positiveMs(env[requestTimeoutVariable])
   const poll = positiveMs(env[pollIntervalVariable])
+  const lostAnswerWait = positiveMs(env[lostAnswerWaitVariable])
   return {
     ...(timeout ? { readTimeoutMs: timeout, writeTimeoutMs: timeout } : {}),
-    ...(poll ? { pollIntervalMs: poll } : {})
+    ...(poll ? { pollIntervalMs: poll } : {}),
+    ...(lostAnswerWait ? { lostAnswerWaitMs: lostAnswerWait } : {})
   }
 }
 

@@ -1,4 +1,5 @@
 import type { AzureApis } from '../azure/api.js'
+import { defaultTransport } from '../azure/transport.js'
 import { mapLimited, whileWaiting } from '../concurrency.js'
 import type { Clock } from '../clock.js'
 import type { AzureCloud } from '../cloud.js'
@@ -39,7 +40,7 @@ export interface WaitLimits {
   principalReplicationMs: number
   keyAccessMs: number
   accountProvisioningMs: number
-  /** How long a write whose answer was lost may still take to show (before it is repeated). */
+  /** How long a write whose answer was lost may still take to show (the transport's lostAnswerWaitMs). */
   unknownOutcomeMs: number
   /** Bounds of the pause between two polls (see nextDelay in wait.ts). */
   minDelayMs: number
@@ -55,7 +56,7 @@ export const defaultWaitLimits: WaitLimits = {
   principalReplicationMs: 15 * 60_000,
   keyAccessMs: 20 * 60_000,
   accountProvisioningMs: 45 * 60_000,
-  unknownOutcomeMs: 10_000,
+  unknownOutcomeMs: defaultTransport.lostAnswerWaitMs,
   ...waitDefaults
 }
 

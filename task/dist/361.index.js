@@ -1682,6 +1682,7 @@ var wait = __webpack_require__(910);
 
 
 
+
 const defaultWaitLimits = {
     providerRegistrationMs: 15 * 60_000,
     hsmProvisioningMs: 60 * 60_000,
@@ -1690,7 +1691,7 @@ const defaultWaitLimits = {
     principalReplicationMs: 15 * 60_000,
     keyAccessMs: 20 * 60_000,
     accountProvisioningMs: 45 * 60_000,
-    unknownOutcomeMs: 10_000,
+    unknownOutcomeMs: azure_transport/* defaultTransport */.JT.lostAnswerWaitMs,
     ...wait/* waitDefaults */.MC
 };
 function record(ctx, entry) {
@@ -4711,6 +4712,7 @@ async function runProvisioning(inputs, deps) {
             waits: {
                 ...defaultWaitLimits,
                 minDelayMs: Math.min(defaultWaitLimits.minDelayMs, transport.pollIntervalMs),
+                unknownOutcomeMs: transport.lostAnswerWaitMs,
                 ...deps.waits
             },
             plan: inputs.mode === 'plan' || inputs.mode === 'plan-teardown',
