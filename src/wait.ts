@@ -56,7 +56,7 @@ export class WaitStoppedError extends ActionError {
 export const waitDefaults = { minDelayMs: 200, maxDelayMs: 5000, progressEveryMs: 15000 }
 
 /** The pause as a share of the time waited so far, so that overshoot stays a small fraction of it. */
-const delayShareOfElapsed = 0.12
+const delayShareOfElapsed = 0.06
 /** Jitter added on top of the pause, as a share of it. */
 const delayJitter = 0.1
 
