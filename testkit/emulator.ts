@@ -10,6 +10,7 @@ export {
   deriveSeed,
   exportLines,
   HSM_ROLES,
+  KeyPool,
   keyPool,
   loadX509,
   seededRandom,
