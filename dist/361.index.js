@@ -1156,7 +1156,7 @@ function createJsonClient(options) {
                 method: method,
                 headers,
                 body: request.body === undefined ? undefined : JSON.stringify(request.body),
-                abortSignal: options.signal
+                abortSignal: eitherSignal(options.signal, request.signal)
             });
             const response = await pipeline.sendRequest(httpClient, pipelineRequest);
             let body;
@@ -1194,6 +1194,10 @@ function createBearerJsonClient(setup, baseUrl, fixedQuery) {
         signal: setup.signal,
         fixedQuery
     });
+}
+/** Aborts when either signal does. */
+function eitherSignal(a, b) {
+    return a && b ? AbortSignal.any([a, b]) : (a ?? b);
 }
 
 ;// CONCATENATED MODULE: ./src/azure/graph.ts
@@ -1398,9 +1402,9 @@ function toAssignment(wire) {
     };
 }
 function createHsmRbacApi(client) {
-    async function listAll(path, query) {
+    async function listAll(path, query, signal) {
         const items = [];
-        let response = await client.send('GET', path, { query });
+        let response = await client.send('GET', path, { query, signal });
         items.push(...(response.body?.value ?? []));
         let next = response.body?.nextLink;
         while (next) {
@@ -1409,16 +1413,16 @@ function createHsmRbacApi(client) {
                 .replace(/^\?/, '')
                 .replace(/(^|&)api-version=[^&]*/i, '')
                 .replace(/^&/, '');
-            response = await client.send('GET', url.pathname, { query: nextQuery });
+            response = await client.send('GET', url.pathname, { query: nextQuery, signal });
             items.push(...(response.body?.value ?? []));
             next = response.body?.nextLink;
         }
         return items;
     }
     return {
-        async listForPrincipal(scope, principalId) {
+        async listForPrincipal(scope, principalId, options) {
             const filter = encodeURIComponent(`principalId eq '${principalId}'`);
-            const wire = await listAll(assignmentsPath(scope), `$filter=${filter}`);
+            const wire = await listAll(assignmentsPath(scope), `$filter=${filter}`, options?.signal);
             return wire.map(toAssignment).filter(a => a.principalId === principalId.toLowerCase());
         },
         async get(scope, name) {
@@ -1484,8 +1488,8 @@ function createSecurityDomainApi(client) {
 function createHsmKeysApi(setup) {
     const client = new keyvault_keys_dist_esm/* KeyClient */.xp(setup.hsmUri, setup.credential, transportOptions(setup.transport));
     return {
-        async get(name) {
-            const key = await (0,errors/* unlessAbsent */.QY)(() => client.getKey(name, { abortSignal: setup.signal }));
+        async get(name, options) {
+            const key = await (0,errors/* unlessAbsent */.QY)(() => client.getKey(name, { abortSignal: eitherSignal(setup.signal, options?.signal) }));
             return key && hsm_data_plane_toKeyState(key);
         },
         async createRsa(name, size, keyOps, tags) {
@@ -3141,15 +3145,22 @@ async function observe(ctx, early = {}) {
     const { inputs, apis } = ctx;
     const uai = inputs.identity.userAssignedIdentity;
     const observeHsm = async () => {
-        const hsm = await apis.managedHsms.get(inputs.hsm.resourceGroup, inputs.hsm.name);
-        if (hsm && hsm.activationStatus !== 'Active') {
-            return { hsm, securityDomainDownload: await downloadStatus(ctx, hsm) };
+        const early = earlyDataPlaneReads(ctx);
+        try {
+            const hsm = await apis.managedHsms.get(inputs.hsm.resourceGroup, inputs.hsm.name);
+            if (hsm && hsm.activationStatus !== 'Active') {
+                return { hsm, securityDomainDownload: await downloadStatus(ctx, hsm) };
+            }
+            if (hsm?.activationStatus !== 'Active')
+                return { hsm };
+            const hsmUri = dataPlaneUri(ctx, hsm);
+            const [key, adminGrants] = await (early?.at(hsmUri) ?? dataPlaneReads(ctx, hsmUri));
+            const rotationPolicy = key?.key ? await readablePolicy(ctx, hsm, key.key) : undefined;
+            return { hsm, key, adminGrants, rotationPolicy };
         }
-        if (hsm?.activationStatus !== 'Active')
-            return { hsm };
-        const [key, adminGrants] = await Promise.all([readableKey(ctx, hsm), readableGrants(ctx, hsm)]);
-        const rotationPolicy = key?.key ? await readablePolicy(ctx, hsm, key.key) : undefined;
-        return { hsm, key, adminGrants, rotationPolicy };
+        finally {
+            early?.cancel();
+        }
     };
     const [providers, { hsm, key, adminGrants, securityDomainDownload, rotationPolicy }, userAssignedIdentity, accounts] = await Promise.all([
         Promise.all(requiredNamespaces(inputs).map(ns => apis.providers.get(ns))).then(providers => {
@@ -3172,6 +3183,37 @@ async function observe(ctx, early = {}) {
         adminGrants,
         securityDomainDownload,
         rotationPolicy
+    };
+}
+/** The key and the signed-in principal's grants at /keys, as far as they can be read yet. */
+function dataPlaneReads(ctx, hsmUri, signal) {
+    return Promise.all([readableKey(ctx, hsmUri, signal), readableGrants(ctx, hsmUri, signal)]);
+}
+/**
+ * The data-plane reads, started before ARM has answered from the host the HSM's name gives, for
+ * an HSM the inputs say exists (not `create-hsm`): they count when ARM answers that the HSM is
+ * active at that host (`at`), and are cancelled otherwise, so that nothing keeps retrying a host
+ * that does not answer.
+ */
+function earlyDataPlaneReads(ctx) {
+    if (ctx.inputs.hsm.create)
+        return undefined;
+    const guessed = dataPlaneUri(ctx);
+    const controller = new AbortController();
+    const reads = dataPlaneReads(ctx, guessed, controller.signal);
+    // Awaited only when they count; until then a refusal is not this run's failure.
+    reads.catch(() => { });
+    let counted = false;
+    return {
+        at: (hsmUri) => {
+            counted = hsmUri.toLowerCase() === guessed.toLowerCase();
+            return counted ? reads : undefined;
+        },
+        /** Cancels the reads unless they counted. */
+        cancel: () => {
+            if (!counted)
+                controller.abort();
+        }
     };
 }
 /** Every account of the run, `account-concurrency` reads at a time. */
@@ -3214,11 +3256,11 @@ async function readablePolicy(ctx, hsm, key) {
     }
 }
 /** The signed-in principal's assignments at /keys; undefined when they cannot be read (yet). */
-async function readableGrants(ctx, hsm) {
+async function readableGrants(ctx, hsmUri, signal) {
     try {
         return await ctx.apis
-            .hsm(dataPlaneUri(ctx, hsm))
-            .rbac.listForPrincipal('/keys', ctx.principal.objectId);
+            .hsm(hsmUri)
+            .rbac.listForPrincipal('/keys', ctx.principal.objectId, { signal });
     }
     catch (error) {
         // The grant step reads again and explains a refusal.
@@ -3231,9 +3273,9 @@ async function readableGrants(ctx, hsm) {
  * The key, if the signed-in principal may read it already (e.g. on a re-run), so that a key
  * Cosmos DB cannot use is refused before anything is written. Undefined while access is denied.
  */
-async function readableKey(ctx, hsm) {
+async function readableKey(ctx, hsmUri, signal) {
     try {
-        return { key: await ctx.apis.hsm(dataPlaneUri(ctx, hsm)).keys.get(ctx.inputs.key.name) };
+        return { key: await ctx.apis.hsm(hsmUri).keys.get(ctx.inputs.key.name, { signal }) };
     }
     catch (error) {
         if ((0,errors/* isRbacDenied */.k4)(error))
@@ -3276,8 +3318,12 @@ class PermissionReads {
                     this.at(subscriptionScope(inputs.subscriptionId));
             },
             account: (_, account) => {
-                if (!account)
-                    this.at(groupScope(inputs.subscriptionId, inputs.resourceGroup));
+                if (account)
+                    return;
+                this.at(groupScope(inputs.subscriptionId, inputs.resourceGroup));
+                const uai = inputs.identity.userAssignedIdentity;
+                if (uai)
+                    this.at(uai.id);
             }
         };
     }

@@ -208,6 +208,20 @@ describe('permission reads start as soon as a read shows a write will need them'
     expect(azure.scopes).toEqual([group('rg-cmk')])
   })
 
+  it("reads the user-assigned identity's permissions with the resource group's, before the HSM is read", async () => {
+    const azure = new WatchedAzure().withActiveHsm().withUai()
+    const release = azure.hold('hsm')
+    const run = harness(azure).run(withUserAssigned('user-assigned'))
+    try {
+      await settle()
+      expect(azure.scopes).toEqual([group('rg-cmk'), uaiId])
+    } finally {
+      release()
+    }
+    await run
+    expect(azure.scopes).toEqual([group('rg-cmk'), uaiId])
+  })
+
   it('reads each scope once, whatever the case in which it is asked for', async () => {
     const azure = new WatchedAzure().withActiveHsm()
     azure.providerStates['Microsoft.DocumentDB'] = 'NotRegistered'

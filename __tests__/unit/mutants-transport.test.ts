@@ -117,6 +117,26 @@ describe('createJsonClient', () => {
       httpClient
     })
 
+  it("sends a request with a signal that aborts with the client's or with the request's own", async () => {
+    const { seen, httpClient } = scripted({ status: 200 }, { status: 200 })
+    const run = new AbortController()
+    const json = createJsonClient({
+      baseUrl: 'https://hsm.example',
+      auth: { name: 'no-auth', sendRequest: (request, next) => next(request) },
+      transport: { ...defaultTransport, maxRetries: 0 },
+      signal: run.signal,
+      httpClient
+    })
+    const own = new AbortController()
+    await json.send('GET', '/keys/a', { signal: own.signal })
+    await json.send('GET', '/keys/b')
+    own.abort()
+    expect(seen[0].abortSignal?.aborted).toBe(true)
+    expect(seen[1].abortSignal?.aborted).toBe(false)
+    run.abort()
+    expect(seen[1].abortSignal?.aborted).toBe(true)
+  })
+
   it('joins the base, the path and both queries, and sends JSON only with a body', async () => {
     const { seen, httpClient } = scripted(
       { status: 200, body: '{"value":"v"}', headers: { 'X-Trace': 't' } },

@@ -231,8 +231,12 @@ export interface RoleDefinition {
 }
 
 export interface HsmRbacApi {
-  /** Assignments of one principal visible at a scope. */
-  listForPrincipal(scope: string, principalId: string): Promise<RoleAssignment[]>
+  /** Assignments of one principal visible at a scope; `signal` cancels this read alone. */
+  listForPrincipal(
+    scope: string,
+    principalId: string,
+    options?: { signal?: AbortSignal }
+  ): Promise<RoleAssignment[]>
   get(scope: string, name: string): Promise<RoleAssignment | undefined>
   create(
     scope: string,
@@ -261,8 +265,8 @@ export interface HsmKeyState {
 }
 
 export interface HsmKeysApi {
-  /** The current version of the key. */
-  get(name: string): Promise<HsmKeyState | undefined>
+  /** The current version of the key; `signal` cancels this read alone. */
+  get(name: string, options?: { signal?: AbortSignal }): Promise<HsmKeyState | undefined>
   createRsa(
     name: string,
     size: number,

@@ -17,7 +17,7 @@ import type {
 } from './api.js'
 import { transportOptions } from './http.js'
 import type { TransportSettings } from './transport.js'
-import { createJsonClient, type JsonClient } from './rest.js'
+import { createJsonClient, eitherSignal, type JsonClient } from './rest.js'
 
 /** The api-version @azure/keyvault-admin uses for local RBAC; the security domain accepts it too. */
 const hsmAdminApiVersion = '7.6'
@@ -101,9 +101,9 @@ function toAssignment(wire: WireRoleAssignment): RoleAssignment {
 }
 
 function createHsmRbacApi(client: JsonClient): HsmRbacApi {
-  async function listAll<T>(path: string, query: string): Promise<T[]> {
+  async function listAll<T>(path: string, query: string, signal?: AbortSignal): Promise<T[]> {
     const items: T[] = []
-    let response = await client.send<WireList<T>>('GET', path, { query })
+    let response = await client.send<WireList<T>>('GET', path, { query, signal })
     items.push(...(response.body?.value ?? []))
     let next = response.body?.nextLink
     while (next) {
@@ -112,7 +112,7 @@ function createHsmRbacApi(client: JsonClient): HsmRbacApi {
         .replace(/^\?/, '')
         .replace(/(^|&)api-version=[^&]*/i, '')
         .replace(/^&/, '')
-      response = await client.send<WireList<T>>('GET', url.pathname, { query: nextQuery })
+      response = await client.send<WireList<T>>('GET', url.pathname, { query: nextQuery, signal })
       items.push(...(response.body?.value ?? []))
       next = response.body?.nextLink
     }
@@ -120,9 +120,13 @@ function createHsmRbacApi(client: JsonClient): HsmRbacApi {
   }
 
   return {
-    async listForPrincipal(scope, principalId) {
+    async listForPrincipal(scope, principalId, options) {
       const filter = encodeURIComponent(`principalId eq '${principalId}'`)
-      const wire = await listAll<WireRoleAssignment>(assignmentsPath(scope), `$filter=${filter}`)
+      const wire = await listAll<WireRoleAssignment>(
+        assignmentsPath(scope),
+        `$filter=${filter}`,
+        options?.signal
+      )
       return wire.map(toAssignment).filter(a => a.principalId === principalId.toLowerCase())
     },
     async get(scope, name) {
@@ -196,8 +200,10 @@ function createSecurityDomainApi(client: JsonClient): SecurityDomainApi {
 function createHsmKeysApi(setup: HsmSetup): HsmKeysApi {
   const client = new KeyClient(setup.hsmUri, setup.credential, transportOptions(setup.transport))
   return {
-    async get(name) {
-      const key = await unlessAbsent(() => client.getKey(name, { abortSignal: setup.signal }))
+    async get(name, options) {
+      const key = await unlessAbsent(() =>
+        client.getKey(name, { abortSignal: eitherSignal(setup.signal, options?.signal) })
+      )
       return key && toKeyState(key)
     },
     async createRsa(name, size, keyOps, tags) {

@@ -24,7 +24,7 @@ export interface JsonClient {
   send<T>(
     method: string,
     path: string,
-    options?: { query?: string; body?: unknown }
+    options?: { query?: string; body?: unknown; signal?: AbortSignal }
   ): Promise<RestResponse<T>>
 }
 
@@ -51,7 +51,11 @@ export function createJsonClient(options: {
   const base = options.baseUrl.replace(/\/+$/, '')
 
   return {
-    async send<T>(method: string, path: string, request: { query?: string; body?: unknown } = {}) {
+    async send<T>(
+      method: string,
+      path: string,
+      request: { query?: string; body?: unknown; signal?: AbortSignal } = {}
+    ) {
       const query = [request.query, options.fixedQuery].filter(Boolean).join('&')
       const url = `${base}${path}${query ? `?${query}` : ''}`
       const headers = createHttpHeaders({ accept: 'application/json' })
@@ -61,7 +65,7 @@ export function createJsonClient(options: {
         method: method as 'GET',
         headers,
         body: request.body === undefined ? undefined : JSON.stringify(request.body),
-        abortSignal: options.signal
+        abortSignal: eitherSignal(options.signal, request.signal)
       })
       const response = await pipeline.sendRequest(httpClient, pipelineRequest)
       let body: unknown
@@ -124,4 +128,12 @@ export function createBearerJsonClient(
     signal: setup.signal,
     fixedQuery
   })
+}
+
+/** Aborts when either signal does. */
+export function eitherSignal(
+  a: AbortSignal | undefined,
+  b: AbortSignal | undefined
+): AbortSignal | undefined {
+  return a && b ? AbortSignal.any([a, b]) : (a ?? b)
 }

@@ -48,14 +48,20 @@ export async function observe(ctx: StepContext, early: EarlyReads = {}): Promise
   const { inputs, apis } = ctx
   const uai = inputs.identity.userAssignedIdentity
   const observeHsm = async () => {
-    const hsm = await apis.managedHsms.get(inputs.hsm.resourceGroup, inputs.hsm.name)
-    if (hsm && hsm.activationStatus !== 'Active') {
-      return { hsm, securityDomainDownload: await downloadStatus(ctx, hsm) }
+    const early = earlyDataPlaneReads(ctx)
+    try {
+      const hsm = await apis.managedHsms.get(inputs.hsm.resourceGroup, inputs.hsm.name)
+      if (hsm && hsm.activationStatus !== 'Active') {
+        return { hsm, securityDomainDownload: await downloadStatus(ctx, hsm) }
+      }
+      if (hsm?.activationStatus !== 'Active') return { hsm }
+      const hsmUri = dataPlaneUri(ctx, hsm)
+      const [key, adminGrants] = await (early?.at(hsmUri) ?? dataPlaneReads(ctx, hsmUri))
+      const rotationPolicy = key?.key ? await readablePolicy(ctx, hsm, key.key) : undefined
+      return { hsm, key, adminGrants, rotationPolicy }
+    } finally {
+      early?.cancel()
     }
-    if (hsm?.activationStatus !== 'Active') return { hsm }
-    const [key, adminGrants] = await Promise.all([readableKey(ctx, hsm), readableGrants(ctx, hsm)])
-    const rotationPolicy = key?.key ? await readablePolicy(ctx, hsm, key.key) : undefined
-    return { hsm, key, adminGrants, rotationPolicy }
   }
   const [
     providers,
@@ -83,6 +89,37 @@ export async function observe(ctx: StepContext, early: EarlyReads = {}): Promise
     adminGrants,
     securityDomainDownload,
     rotationPolicy
+  }
+}
+
+/** The key and the signed-in principal's grants at /keys, as far as they can be read yet. */
+function dataPlaneReads(ctx: StepContext, hsmUri: string, signal?: AbortSignal) {
+  return Promise.all([readableKey(ctx, hsmUri, signal), readableGrants(ctx, hsmUri, signal)])
+}
+
+/**
+ * The data-plane reads, started before ARM has answered from the host the HSM's name gives, for
+ * an HSM the inputs say exists (not `create-hsm`): they count when ARM answers that the HSM is
+ * active at that host (`at`), and are cancelled otherwise, so that nothing keeps retrying a host
+ * that does not answer.
+ */
+function earlyDataPlaneReads(ctx: StepContext) {
+  if (ctx.inputs.hsm.create) return undefined
+  const guessed = dataPlaneUri(ctx)
+  const controller = new AbortController()
+  const reads = dataPlaneReads(ctx, guessed, controller.signal)
+  // Awaited only when they count; until then a refusal is not this run's failure.
+  reads.catch(() => {})
+  let counted = false
+  return {
+    at: (hsmUri: string) => {
+      counted = hsmUri.toLowerCase() === guessed.toLowerCase()
+      return counted ? reads : undefined
+    },
+    /** Cancels the reads unless they counted. */
+    cancel: () => {
+      if (!counted) controller.abort()
+    }
   }
 }
 
@@ -137,12 +174,13 @@ async function readablePolicy(
 /** The signed-in principal's assignments at /keys; undefined when they cannot be read (yet). */
 async function readableGrants(
   ctx: StepContext,
-  hsm: ManagedHsmState
+  hsmUri: string,
+  signal?: AbortSignal
 ): Promise<RoleAssignment[] | undefined> {
   try {
     return await ctx.apis
-      .hsm(dataPlaneUri(ctx, hsm))
-      .rbac.listForPrincipal('/keys', ctx.principal.objectId)
+      .hsm(hsmUri)
+      .rbac.listForPrincipal('/keys', ctx.principal.objectId, { signal })
   } catch (error) {
     // The grant step reads again and explains a refusal.
     if (statusOf(error) === 403) return undefined
@@ -156,10 +194,11 @@ async function readableGrants(
  */
 async function readableKey(
   ctx: StepContext,
-  hsm: ManagedHsmState
+  hsmUri: string,
+  signal?: AbortSignal
 ): Promise<{ key?: HsmKeyState } | undefined> {
   try {
-    return { key: await ctx.apis.hsm(dataPlaneUri(ctx, hsm)).keys.get(ctx.inputs.key.name) }
+    return { key: await ctx.apis.hsm(hsmUri).keys.get(ctx.inputs.key.name, { signal }) }
   } catch (error) {
     if (isRbacDenied(error)) return undefined
     throw error

@@ -42,7 +42,10 @@ export class PermissionReads {
         if (providers.some(unregistered)) this.at(subscriptionScope(inputs.subscriptionId))
       },
       account: (_, account) => {
-        if (!account) this.at(groupScope(inputs.subscriptionId, inputs.resourceGroup))
+        if (account) return
+        this.at(groupScope(inputs.subscriptionId, inputs.resourceGroup))
+        const uai = inputs.identity.userAssignedIdentity
+        if (uai) this.at(uai.id)
       }
     }
   }
