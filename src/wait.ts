@@ -102,6 +102,7 @@ export async function waitFor<T>(options: WaitOptions<T>): Promise<T> {
   try {
     for (;;) {
       if (signal?.aborted) throw stopped()
+      const polledAt = clock.now()
       const result = await options.poll()
       if (result.done) {
         if (lastLog !== undefined)
@@ -125,12 +126,13 @@ export async function waitFor<T>(options: WaitOptions<T>): Promise<T> {
         log(`Still waiting for ${options.what} (${seconds(elapsed)} so far): ${result.status}`)
         lastLog = now
       }
+      // A Retry-After counts from the answer; the action's own pace from when the poll was sent.
       const wanted =
         result.retryAfterMs !== undefined && result.retryAfterMs > 0
           ? result.retryAfterMs
-          : nextDelay(elapsed, { minDelayMs, maxDelayMs }, random)
+          : nextDelay(elapsed, { minDelayMs, maxDelayMs }, random) - (now - polledAt)
       try {
-        await clock.sleep(Math.min(wanted, deadline - now), signal)
+        await clock.sleep(Math.max(0, Math.min(wanted, deadline - now)), signal)
       } catch (error) {
         if (signal?.aborted) throw stopped()
         throw error

@@ -82,6 +82,7 @@ export class FakeClock implements Clock {
   static readonly STALL_LIMIT = 1_000
   sleeps: number[] = []
   private stalled = 0
+  private sleptAt?: number
   constructor(public time = Date.parse('2026-11-28T12:00:00Z')) {}
   now(): number {
     return this.time
@@ -92,7 +93,8 @@ export class FakeClock implements Clock {
       error.name = 'AbortError'
       throw error
     }
-    this.stalled = ms > 0 ? 0 : this.stalled + 1
+    // Time that went by since the last sleep (a poll that took fake time) is progress too.
+    this.stalled = ms > 0 || this.time !== this.sleptAt ? 0 : this.stalled + 1
     if (this.stalled >= FakeClock.STALL_LIMIT) {
       throw new FakeClockStalledError(
         `${this.stalled} sleeps in a row did not advance the fake clock (at ${new Date(this.time).toISOString()}): the wait would spin forever`
@@ -100,6 +102,7 @@ export class FakeClock implements Clock {
     }
     this.sleeps.push(ms)
     this.time += Math.max(0, ms)
+    this.sleptAt = this.time
     await Promise.resolve()
   }
 }

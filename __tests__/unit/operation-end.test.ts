@@ -55,6 +55,16 @@ describe('the end of a long-running operation', () => {
     expect(op.polledAt).toEqual([5_000, 7_000, 7_050])
   })
 
+  it('counts the pace from when the last poll was sent', async () => {
+    const op = operation(3, () => 'created')
+    const slowPoll = async () => {
+      await op.clock.sleep(30)
+      return op.poll()
+    }
+    await operationEnd(op.poller, { poll: slowPoll, pace: () => 100, clock: op.clock })
+    expect(op.polledAt).toEqual([130, 230, 330])
+  })
+
   it('answers what another watch saw first, without polling', async () => {
     const op = operation(1, () => 'polled')
     const firstAfter: (number | undefined)[] = []

@@ -101,6 +101,28 @@ describe('waitFor', () => {
     expect(clock.sleeps).toEqual([7000, 7000])
   })
 
+  it('counts its own pause from when the poll was sent, and a Retry-After from the answer', async () => {
+    const clock = new FakeClock()
+    let polls = 0
+    await waitFor({
+      what: 'the grant to take effect',
+      // Each poll takes 150 ms; the second answer asks for 1 s.
+      poll: async (): Promise<Poll<string>> => {
+        await clock.sleep(150)
+        polls++
+        if (polls === 4) return { done: true, value: 'done' }
+        return { done: false, status: 'not yet', retryAfterMs: polls === 2 ? 1000 : undefined }
+      },
+      timeoutMs: 600_000,
+      hint: '',
+      clock,
+      log: () => {},
+      minDelayMs: 200,
+      random: () => 0
+    })
+    expect(clock.sleeps).toEqual([150, 50, 150, 1000, 150, 50, 150])
+  })
+
   it('logs at the first wait, then at a steady pace, then when done', async () => {
     const clock = new FakeClock()
     const logs: string[] = []

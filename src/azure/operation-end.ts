@@ -41,9 +41,13 @@ export async function operationEnd<T>(
     if (seen) return seen
     pollNow = true
   }
+  let polledAt = started
   while (!poller.isDone) {
-    if (!pollNow) await clock.sleep(asked || pace(clock.now() - started), signal)
+    // A Retry-After counts from the answer; the pace from when the last poll was sent.
+    const pauseMs = pollNow ? 0 : asked || pace(clock.now() - started) - (clock.now() - polledAt)
+    if (!pollNow) await clock.sleep(Math.max(0, pauseMs), signal)
     pollNow = false
+    polledAt = clock.now()
     asked = await schedule.poll()
   }
   return poller.pollUntilDone({ abortSignal: signal })
