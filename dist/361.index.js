@@ -1012,6 +1012,11 @@ function createIdentitiesApi(setup) {
     };
 }
 /**
+ * A fleet's list answers for all its accounts in one large response: its first pause is five times
+ * an operation poll's (1 s by default), which keeps a fleet of 50 well within its memory.
+ */
+const LIST_PAUSE_FACTOR = 5;
+/**
  * `watchCreations`: several accounts are created at once (a fleet), so their creations are seen
  * through one list of their resource group per interval (see AccountWatch).
  */
@@ -1026,7 +1031,7 @@ function createCosmosAccountsApi(setup, watchCreations = false) {
             for await (const account of pages)
                 accounts.push(account);
             return accounts;
-        }, (0,azure_transport/* pollPace */.ND)(setup.transport), setup.signal)
+        }, (0,azure_transport/* pollPace */.ND)({ pollIntervalMs: LIST_PAUSE_FACTOR * setup.transport.pollIntervalMs }), setup.signal)
         : undefined;
     return {
         async get(resourceGroup, name) {

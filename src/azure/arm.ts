@@ -307,6 +307,12 @@ export function createIdentitiesApi(setup: ArmSetup): IdentitiesApi {
 }
 
 /**
+ * A fleet's list answers for all its accounts in one large response: its first pause is five times
+ * an operation poll's (1 s by default), which keeps a fleet of 50 well within its memory.
+ */
+const LIST_PAUSE_FACTOR = 5
+
+/**
  * `watchCreations`: several accounts are created at once (a fleet), so their creations are seen
  * through one list of their resource group per interval (see AccountWatch).
  */
@@ -325,7 +331,7 @@ export function createCosmosAccountsApi(
           for await (const account of pages) accounts.push(account)
           return accounts
         },
-        pollPace(setup.transport),
+        pollPace({ pollIntervalMs: LIST_PAUSE_FACTOR * setup.transport.pollIntervalMs }),
         setup.signal
       )
     : undefined
