@@ -44,8 +44,10 @@ export async function operationEnd<T>(
   let polledAt = started
   while (!poller.isDone) {
     // A Retry-After counts from the answer; the pace from when the last poll was sent.
-    const pauseMs = pollNow ? 0 : asked || pace(clock.now() - started) - (clock.now() - polledAt)
-    if (!pollNow) await clock.sleep(Math.max(0, pauseMs), signal)
+    if (!pollNow) {
+      const now = clock.now()
+      await clock.sleep(Math.max(0, asked || pace(now - started) - (now - polledAt)), signal)
+    }
     pollNow = false
     polledAt = clock.now()
     asked = await schedule.poll()
