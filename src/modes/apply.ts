@@ -5,7 +5,7 @@ import type {
   RoleAssignment
 } from '../azure/api.js'
 import type { Inputs } from '../inputs/settings.js'
-import { keyUriFor, versionlessKeyUri } from '../key-uri.js'
+import { versionlessKeyUri } from '../key-uri.js'
 import { buildOutputs, type AccountOutcome, type ActionOutputs } from '../outputs.js'
 import { ensureAccount } from '../steps/account.js'
 import { ensureAccountKey } from '../steps/account-key.js'
@@ -14,13 +14,8 @@ import { inTurn, Slots } from '../concurrency.js'
 import { describeError } from '../errors.js'
 import { accountNames } from '../inputs/settings.js'
 import { removeBootstrapAssignment, type BootstrapRemoval } from '../steps/bootstrap.js'
-import {
-  dataPlaneUri,
-  eachAccount,
-  record,
-  type Phases,
-  type StepContext
-} from '../steps/context.js'
+import { dataPlaneUri, eachAccount, record, runKeyUri } from '../steps/context.js'
+import type { Phases, StepContext } from '../steps/context.js'
 import { ensureKeyAccess, type CreationIdentity, type KeyAccess } from '../steps/grants.js'
 import { ensureHsm } from '../steps/hsm.js'
 import { ensureDefaultIdentity, ensureUserAssignedAttached } from '../steps/identity.js'
@@ -110,9 +105,7 @@ async function prepare(ctx: StepContext, phases: Phases): Promise<Shared> {
       )
     )
     .run()
-  const keyUri = access.key
-    ? versionlessKeyUri(access.key.id)
-    : keyUriFor(dataPlaneUri(ctx, activated.hsm), ctx.inputs.key.name)
+  const keyUri = access.key ? versionlessKeyUri(access.key.id) : runKeyUri(ctx, activated.hsm)
   return { ...observed, ...providers, ...activated, access, keyUri }
 }
 

@@ -3,13 +3,13 @@ import { ActionError } from '../errors.js'
 import { buildOutputs, type ActionOutputs } from '../outputs.js'
 import { hsmRoles, roleAssignmentName } from '../roles.js'
 import { sameIdentity } from '../steps/account-state.js'
-import { dataPlaneUri, record, type Phases, type StepContext } from '../steps/context.js'
+import { dataPlaneUri, record, runKeyUri, type Phases, type StepContext } from '../steps/context.js'
 import { keyScopeOf } from '../steps/grants.js'
 import { Step } from '../steps/names.js'
 import { StepGraph } from './step-graph.js'
 import { observe, type Observation } from '../steps/observe.js'
 import { firstPartyPrincipalId } from '../steps/principals.js'
-import { keyUriFor, sameKey } from '../key-uri.js'
+import { sameKey } from '../key-uri.js'
 
 /** The tag the action puts on what it creates (see the runners' resourceTags). */
 const CREATED_BY = { name: 'created-by', value: 'cosmos-cmk-hsm-action' }
@@ -91,7 +91,7 @@ export async function teardown(ctx: StepContext, { phase }: Phases): Promise<Act
   return {
     ...buildOutputs({
       hsmUri: dataPlaneUri(ctx, hsm),
-      keyUri: keyUriFor(dataPlaneUri(ctx, hsm), ctx.inputs.key.name),
+      keyUri: runKeyUri(ctx, hsm),
       adminPrincipalId: ctx.principal.objectId,
       account,
       assignments: [],

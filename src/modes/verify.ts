@@ -1,17 +1,12 @@
 import type { CosmosAccountState, HsmKeyState } from '../azure/api.js'
 import { describeError } from '../errors.js'
-import { keyUriFor, sameKey, versionlessKeyUri } from '../key-uri.js'
+import { sameKey, versionlessKeyUri } from '../key-uri.js'
 import { buildOutputs, keyStatusCode, type ActionOutputs } from '../outputs.js'
 import { hsmRoles, roleGuidOf, scopeCovers } from '../roles.js'
 import { isSucceeded, sameIdentity } from '../steps/account-state.js'
 import { accountNames } from '../inputs/settings.js'
-import {
-  dataPlaneUri,
-  eachAccount,
-  record,
-  type Phases,
-  type StepContext
-} from '../steps/context.js'
+import { dataPlaneUri, eachAccount, record, runKeyUri } from '../steps/context.js'
+import type { Phases, StepContext } from '../steps/context.js'
 import { keyScopeOf } from '../steps/grants.js'
 import { keyMismatches } from '../steps/key.js'
 import { Step, type StepName } from '../steps/names.js'
@@ -83,7 +78,7 @@ export async function verify(ctx: StepContext, { phase }: Phases): Promise<Actio
     findings.filter(f => f.account === name && f.result === 'failed')
   return buildOutputs({
     hsmUri: dataPlaneUri(ctx, seen.hsm),
-    keyUri: keyUriFor(dataPlaneUri(ctx, seen.hsm), ctx.inputs.key.name),
+    keyUri: runKeyUri(ctx, seen.hsm),
     key: seen.key?.key,
     adminPrincipalId: ctx.principal.objectId,
     account: fleet ? undefined : seen.account,
@@ -203,7 +198,7 @@ async function accountChecks(
     )
     return findings
   }
-  const expected = keyUriFor(dataPlaneUri(ctx, hsm), ctx.inputs.key.name)
+  const expected = runKeyUri(ctx, hsm)
   const onKey = !!account.keyVaultKeyUri && sameKey(account.keyVaultKeyUri, expected)
   add(
     Step.Account,

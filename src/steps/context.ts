@@ -4,7 +4,7 @@ import { mapLimited, whileWaiting } from '../concurrency.js'
 import type { Clock } from '../clock.js'
 import type { AzureCloud } from '../cloud.js'
 import { accountNames, type Inputs } from '../inputs/settings.js'
-import { hsmBaseUri } from '../key-uri.js'
+import { hsmBaseUri, keyUriFor } from '../key-uri.js'
 import { sanitize } from '../sanitize.js'
 import type { SecretFiles } from '../secret-file.js'
 import { beginSpan } from '../timeline.js'
@@ -232,4 +232,9 @@ export function eachAccount<R>(
 /** Base URI of the run's HSM data plane, without a trailing slash: ARM's `hsmUri` once it is known. */
 export function dataPlaneUri(ctx: StepContext, hsm?: { hsmUri?: string }): string {
   return hsmBaseUri(ctx.cloud, ctx.inputs.hsm.name, hsm?.hsmUri)
+}
+
+/** The versionless URI of the run's key on the run's HSM. */
+export function runKeyUri(ctx: StepContext, hsm?: { hsmUri?: string }): string {
+  return keyUriFor(dataPlaneUri(ctx, hsm), ctx.inputs.key.name)
 }

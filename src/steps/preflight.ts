@@ -1,8 +1,8 @@
 import { ActionError } from '../errors.js'
 import { hsmRoles, nonAssigningRoles, roleGuidOf, scopeCovers } from '../roles.js'
-import { isVersioned, keyUriFor, sameKey } from '../key-uri.js'
+import { isVersioned, sameKey } from '../key-uri.js'
 import { activationSteps, securityDomainProblems } from './activation.js'
-import { dataPlaneUri, type StepContext } from './context.js'
+import { runKeyUri, type StepContext } from './context.js'
 import { unusableKeyMessage } from './key.js'
 import { enableConsequences } from './account-key.js'
 import type { CosmosAccountState } from '../azure/api.js'
@@ -111,7 +111,7 @@ function accountProblems(
   hsm: Observation['hsm']
 ): string[] {
   const { inputs } = ctx
-  const wantedKey = keyUriFor(dataPlaneUri(ctx, hsm), inputs.key.name)
+  const wantedKey = runKeyUri(ctx, hsm)
   if (!account) {
     return inputs.account.locations.length
       ? []

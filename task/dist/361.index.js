@@ -1798,6 +1798,10 @@ function eachAccount(ctx, limit, work) {
 function dataPlaneUri(ctx, hsm) {
     return hsmBaseUri(ctx.cloud, ctx.inputs.hsm.name, hsm?.hsmUri);
 }
+/** The versionless URI of the run's key on the run's HSM. */
+function runKeyUri(ctx, hsm) {
+    return keyUriFor(dataPlaneUri(ctx, hsm), ctx.inputs.key.name);
+}
 
 // EXTERNAL MODULE: ./src/steps/names.ts
 var steps_names = __webpack_require__(1767);
@@ -3502,7 +3506,7 @@ missing = []) {
 /** Why the run cannot bring one account onto the key, if it cannot. */
 function accountProblems(ctx, name, account, hsm) {
     const { inputs } = ctx;
-    const wantedKey = keyUriFor(dataPlaneUri(ctx, hsm), inputs.key.name);
+    const wantedKey = runKeyUri(ctx, hsm);
     if (!account) {
         return inputs.account.locations.length
             ? []
@@ -3895,9 +3899,7 @@ async function prepare(ctx, phases) {
     }))
         .add('access', ['observed', 'providers', 'activated'], ({ observed, providers, activated }) => phase(steps_names/* Step */.p.KeyAccess, () => providers.gate.alongside(ensureKeyAccess(ctx, phases, activated.plane, observed.seen, observed.creation))))
         .run();
-    const keyUri = access.key
-        ? versionlessKeyUri(access.key.id)
-        : keyUriFor(dataPlaneUri(ctx, activated.hsm), ctx.inputs.key.name);
+    const keyUri = access.key ? versionlessKeyUri(access.key.id) : runKeyUri(ctx, activated.hsm);
     return { ...observed, ...providers, ...activated, access, keyUri };
 }
 /** The accounts of a fleet side by side; one that fails is recorded and does not stop the others. */
@@ -4252,7 +4254,7 @@ async function teardown(ctx, { phase }) {
     return {
         ...(0,outputs/* buildOutputs */.JZ)({
             hsmUri: dataPlaneUri(ctx, hsm),
-            keyUri: keyUriFor(dataPlaneUri(ctx, hsm), ctx.inputs.key.name),
+            keyUri: runKeyUri(ctx, hsm),
             adminPrincipalId: ctx.principal.objectId,
             account,
             assignments: [],
@@ -4439,7 +4441,7 @@ async function verify(ctx, { phase }) {
     const failedChecks = (name) => findings.filter(f => f.account === name && f.result === 'failed');
     return (0,outputs/* buildOutputs */.JZ)({
         hsmUri: dataPlaneUri(ctx, seen.hsm),
-        keyUri: keyUriFor(dataPlaneUri(ctx, seen.hsm), ctx.inputs.key.name),
+        keyUri: runKeyUri(ctx, seen.hsm),
         key: seen.key?.key,
         adminPrincipalId: ctx.principal.objectId,
         account: fleet ? undefined : seen.account,
@@ -4519,7 +4521,7 @@ async function accountChecks(ctx, seen, account) {
         add(steps_names/* Step */.p.Account, 'the account exists', false, `no Cosmos DB account '${ctx.inputs.account.name}'`);
         return findings;
     }
-    const expected = keyUriFor(dataPlaneUri(ctx, hsm), ctx.inputs.key.name);
+    const expected = runKeyUri(ctx, hsm);
     const onKey = !!account.keyVaultKeyUri && sameKey(account.keyVaultKeyUri, expected);
     add(steps_names/* Step */.p.Account, `uses ${expected}`, onKey && account.keyVaultKeyUri === versionlessKeyUri(account.keyVaultKeyUri ?? ''), `key ${account.keyVaultKeyUri ?? 'none'}`);
     add(steps_names/* Step */.p.Account, 'provisioning succeeded', isSucceeded(account), `provisioningState ${account.provisioningState ?? 'unknown'}`);

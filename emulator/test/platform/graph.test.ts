@@ -8,14 +8,11 @@ import {
   useTestEmulatorWithApp
 } from './helpers.js'
 
-const NO_GRAPH_APP = '22222222-3333-4444-8555-666666666666'
 const GRAPH = 'https://graph.microsoft.com/v1.0'
+/** An application that may not read the directory. */
+const noGraph = { appId: '22222222-3333-4444-8555-666666666666', displayName: 'no-graph' }
 
-const t = useTestEmulatorWithApp({
-  appId: NO_GRAPH_APP,
-  displayName: 'no-graph',
-  canReadDirectory: false
-})
+const t = useTestEmulatorWithApp({ ...noGraph, canReadDirectory: false })
 let token: string
 
 beforeAll(async () => {
@@ -83,7 +80,7 @@ describe('Microsoft Graph service principal lookups', () => {
 
   it('denies an application without directory read permission', async () => {
     const weak = t.emulator.tokens.accessToken({
-      appId: NO_GRAPH_APP,
+      appId: noGraph.appId,
       audience: 'https://graph.microsoft.com'
     })
     const res = await rawRequest(`${GRAPH}/servicePrincipals(appId='${COSMOS_APP}')`, {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { armService } from '../../src/services/arm/index.js'
-import { DEPLOYER, Harness, READER, RG, SUB, rgPath } from './harness.js'
+import { DEPLOYER, READER, RG, SUB } from './test-tenant.js'
+import { rgPath } from './arm-paths.js'
+import { Harness } from './harness.js'
 
 describe('ARM basics', () => {
   it('requires an api-version on every request', async () => {

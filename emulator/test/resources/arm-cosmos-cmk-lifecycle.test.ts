@@ -1,14 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { armService } from '../../src/services/arm/index.js'
-import {
-  COSMOS_FP,
-  Harness,
-  READER,
-  cosmosPath,
-  hsmPath,
-  pathOf,
-  type JsonResponse
-} from './harness.js'
+import { COSMOS_FP, READER } from './test-tenant.js'
+import { cosmosPath, hsmPath, pathOf } from './arm-paths.js'
+import { Harness, type JsonResponse } from './harness.js'
 import { HSM, hsmCall } from './hsm-fixtures.js'
 import {
   KEY2_URI,

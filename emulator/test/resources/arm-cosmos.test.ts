@@ -1,19 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { armService } from '../../src/services/arm/index.js'
-import {
-  COSMOS_FP,
-  DEPLOYER,
-  Harness,
-  READER,
-  SUB,
-  addApp,
-  cosmosPath,
-  pathOf,
-  queryOf,
-  rgPath,
-  uaiPath,
-  type JsonResponse
-} from './harness.js'
+import { COSMOS_FP, DEPLOYER, READER, SUB, addApp } from './test-tenant.js'
+import { cosmosPath, pathOf, queryOf, rgPath, uaiPath } from './arm-paths.js'
+import { Harness, type JsonResponse } from './harness.js'
 import {
   CRYPTO_USER,
   ENCRYPTION_USER,

@@ -1,7 +1,9 @@
 import { constants, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto'
 import { describe, expect, it } from '@jest/globals'
 import { armService } from '../../src/services/arm/index.js'
-import { DEPLOYER, Harness, READER, SUB, hsmPath } from './harness.js'
+import { DEPLOYER, READER, SUB } from './test-tenant.js'
+import { hsmPath } from './arm-paths.js'
+import { Harness } from './harness.js'
 import { CRYPTO_USER, HSM, assignRole, hsmCall, seedHsm } from './hsm-fixtures.js'
 
 const TRUST = 'AllowKeyManagementOperationsThroughARM'

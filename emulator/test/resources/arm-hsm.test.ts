@@ -1,16 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { armService } from '../../src/services/arm/index.js'
-import {
-  DEPLOYER,
-  Harness,
-  armEnvelope,
-  READER,
-  SUB,
-  hsmCreateBody,
-  hsmPath,
-  pathOf,
-  queryOf
-} from './harness.js'
+import { DEPLOYER, READER, SUB } from './test-tenant.js'
+import { armEnvelope, hsmCreateBody, hsmPath, pathOf, queryOf } from './arm-paths.js'
+import { Harness } from './harness.js'
 
 const NOT_ACTIVATED =
   'Your HSM has been provisioned, but cannot be used for cryptographic operations until it is activated. ' +

@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { armService } from '../../src/services/arm/index.js'
-import { Harness, TENANT, armEnvelope, uaiPath } from './harness.js'
+import { TENANT } from './test-tenant.js'
+import { armEnvelope, uaiPath } from './arm-paths.js'
+import { Harness } from './harness.js'
 
 describe('Microsoft.ManagedIdentity/userAssignedIdentities', () => {
   it('creates an identity (201), then updates it (200), with a service principal that replicates later', async () => {

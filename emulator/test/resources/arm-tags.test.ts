@@ -1,17 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { armService } from '../../src/services/arm/index.js'
-import {
-  DEPLOYER,
-  Harness,
-  READER,
-  SUB,
-  addApp,
-  cosmosPath,
-  hsmPath,
-  rgPath,
-  uaiPath,
-  type CallOptions
-} from './harness.js'
+import { DEPLOYER, READER, SUB, addApp } from './test-tenant.js'
+import { cosmosPath, hsmPath, rgPath, uaiPath } from './arm-paths.js'
+import { Harness, type CallOptions } from './harness.js'
 import { HSM, seed } from './hsm-fixtures.js'
 
 const TAGS = '/providers/Microsoft.Resources/tags/default'

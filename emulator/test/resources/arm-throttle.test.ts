@@ -8,16 +8,9 @@ import type { Timing } from '../../src/core/service.js'
 import { timingProblems } from '../../src/core/timing.js'
 import { takeToken } from '../../src/model/arm-throttle.js'
 import { armService } from '../../src/services/arm/index.js'
-import {
-  DEPLOYER,
-  Harness,
-  READER,
-  SUB,
-  cosmosPath,
-  hsmCreateBody,
-  hsmPath,
-  type JsonResponse
-} from './harness.js'
+import { DEPLOYER, READER, SUB } from './test-tenant.js'
+import { cosmosPath, hsmCreateBody, hsmPath } from './arm-paths.js'
+import { Harness, type JsonResponse } from './harness.js'
 
 const WRITES = 'x-ms-ratelimit-remaining-subscription-writes'
 const DELETES = 'x-ms-ratelimit-remaining-subscription-deletes'

@@ -1,15 +1,8 @@
 import type { ScenarioCosmosAccount } from '../../src/core/scenario-types.js'
 import { armService } from '../../src/services/arm/index.js'
-import {
-  COSMOS_FP,
-  DEPLOYER,
-  Harness,
-  SUB,
-  cosmosPath,
-  pathOf,
-  queryOf,
-  type JsonResponse
-} from './harness.js'
+import { COSMOS_FP, DEPLOYER, SUB } from './test-tenant.js'
+import { cosmosPath, pathOf, queryOf } from './arm-paths.js'
+import { Harness, type JsonResponse } from './harness.js'
 import { HSM, seed } from './hsm-fixtures.js'
 
 export const KEY_URI = `https://${HSM}.managedhsm.azure.net/keys/cmk`

@@ -5,15 +5,8 @@ import { HSM_ROLES, roleDefinitionId } from '../../src/model/role-definitions.js
 import { seedResources } from '../../src/model/seed.js'
 import type { TestCertificate } from './certificates.js'
 import { hsmService } from '../../src/services/hsm/index.js'
-import {
-  DEPLOYER,
-  Harness,
-  RG,
-  SUB,
-  TENANT,
-  type CallOptions,
-  type JsonResponse
-} from './harness.js'
+import { DEPLOYER, RG, SUB, TENANT } from './test-tenant.js'
+import { Harness, type CallOptions, type JsonResponse } from './harness.js'
 
 export const HSM = 'testhsm'
 export const HSM_HOST = `${HSM}.managedhsm.azure.net`

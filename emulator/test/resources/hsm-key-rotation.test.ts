@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from '@jest/globals'
-import { DEPLOYER, Harness, READER, addApp } from './harness.js'
+import { DEPLOYER, READER, addApp } from './test-tenant.js'
+import { Harness } from './harness.js'
 import { CRYPTO_USER, ENCRYPTION_USER, assignRole, hsmCall, seedHsm } from './hsm-fixtures.js'
 
 const DAY = 86_400_000

@@ -1,7 +1,8 @@
 import { constants, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto'
 import { describe, expect, it } from '@jest/globals'
 import { hsmService } from '../../src/services/hsm/index.js'
-import { DEPLOYER, Harness, READER } from './harness.js'
+import { DEPLOYER, READER } from './test-tenant.js'
+import { Harness } from './harness.js'
 import { CRYPTO_USER, HSM_HOST, assignRole, hsmCall, seedHsm } from './hsm-fixtures.js'
 
 async function userWithCryptoRole(h: Harness): Promise<void> {

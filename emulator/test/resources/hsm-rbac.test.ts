@@ -6,7 +6,8 @@ import {
   principalMayPerform,
   scopeCovers
 } from '../../src/model/rbac.js'
-import { COSMOS_FP, DEPLOYER, Harness, READER, TENANT } from './harness.js'
+import { COSMOS_FP, DEPLOYER, READER, TENANT } from './test-tenant.js'
+import { Harness } from './harness.js'
 import {
   ADMIN_ROLE,
   BUILT_IN_ROLE_NAMES,

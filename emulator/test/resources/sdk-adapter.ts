@@ -6,7 +6,8 @@ import {
   type PipelineResponse
 } from '@azure/core-rest-pipeline'
 import type { Service } from '../../src/core/service.js'
-import { TENANT, type Harness } from './harness.js'
+import { TENANT } from './test-tenant.js'
+import { type Harness } from './harness.js'
 
 /** A credential for in-process tests: the handlers see the harness principal, not this token. */
 export const fakeCredential: TokenCredential = {

@@ -7,7 +7,8 @@ import { CosmosDBManagementClient } from '@azure/arm-cosmosdb'
 import { CryptographyClient, KeyClient } from '@azure/keyvault-keys'
 import { armService } from '../../src/services/arm/index.js'
 import { hsmService } from '../../src/services/hsm/index.js'
-import { DEPLOYER, Harness, RG, SUB, TENANT } from './harness.js'
+import { DEPLOYER, RG, SUB, TENANT } from './test-tenant.js'
+import { Harness } from './harness.js'
 import {
   CRYPTO_USER,
   ENCRYPTION_USER,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { DataActions, principalMayPerform } from '../../src/model/rbac.js'
-import { COSMOS_FP, DEPLOYER, Harness, SUB } from './harness.js'
+import { COSMOS_FP, DEPLOYER, SUB } from './test-tenant.js'
+import { Harness } from './harness.js'
 import { ENCRYPTION_USER, HSM, roleId, seed } from './hsm-fixtures.js'
 
 const UAI_PRINCIPAL = '5a5a5a5a-0000-0000-0000-000000000001'

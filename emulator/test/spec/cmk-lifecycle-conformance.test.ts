@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import { Harness, READER } from '../resources/harness.js'
+import { READER } from '../resources/test-tenant.js'
+import { Harness } from '../resources/harness.js'
 import { hsmCall, seedHsm } from '../resources/hsm-fixtures.js'
 import {
   KEY2_URI,

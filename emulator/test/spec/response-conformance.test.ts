@@ -1,19 +1,16 @@
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from '@jest/globals'
 import { armService } from '../../src/services/arm/index.js'
+import { COSMOS_FP, DEPLOYER, READER, SUB } from '../resources/test-tenant.js'
 import {
-  COSMOS_FP,
-  DEPLOYER,
-  Harness,
-  READER,
-  SUB,
   cosmosPath,
   hsmCreateBody,
   hsmPath,
   pathOf,
   rgPath,
   uaiPath
-} from '../resources/harness.js'
+} from '../resources/arm-paths.js'
+import { Harness } from '../resources/harness.js'
 import {
   CRYPTO_USER,
   ENCRYPTION_USER,

@@ -1,13 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
-import {
-  DEPLOYER,
-  Harness,
-  READER,
-  SUB,
-  cosmosPath,
-  hsmPath,
-  rgPath
-} from '../resources/harness.js'
+import { DEPLOYER, READER, SUB } from '../resources/test-tenant.js'
+import { cosmosPath, hsmPath, rgPath } from '../resources/arm-paths.js'
+import { Harness } from '../resources/harness.js'
 import { HSM, seed } from '../resources/hsm-fixtures.js'
 import { armService } from '../../src/services/arm/index.js'
 import { check, validators } from './conformance.js'
