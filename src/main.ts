@@ -57,10 +57,22 @@ export async function run(
   const runner = given ?? (await loadGitHubRunner())
 
   try {
+    // Signed in before the Azure SDKs load: the token exchanges travel meanwhile.
+    const { startSignIn } = await import('./auth/sign-in.js')
+    const signIn = startSignIn({
+      inputs,
+      runner,
+      transport: deps.transport,
+      firstIdToken,
+      signal: controller.signal,
+      credential: deps.credential,
+      clock: deps.clock,
+      sdkLog: deps.sdkLog
+    })
     const { runProvisioning } = await import('./provision.js')
     const result = await runProvisioning(inputs, {
       ...deps,
-      firstIdToken,
+      signIn,
       runner,
       signal: controller.signal
     })

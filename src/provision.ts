@@ -1,10 +1,7 @@
 import type { TokenCredential } from '@azure/core-auth'
-import { createCredential } from './auth/credential.js'
-import { signedInPrincipal } from './auth/principal.js'
-import { warmTokens } from './auth/token-warmup.js'
+import { startSignIn, type SignIn } from './auth/sign-in.js'
 import type { AzureApis } from './azure/api.js'
 import { createAzureApis } from './azure/clients.js'
-import { sanitizeSdkLog } from './azure/sdk-log.js'
 import { defaultTransport, type TransportSettings } from './azure/transport.js'
 import { systemClock, type Clock } from './clock.js'
 import { getCloud } from './cloud.js'
@@ -33,8 +30,8 @@ export interface ProvisioningDeps {
   runner: Runner
   /** Default: the credential for `auth-type`. */
   credential?: TokenCredential
-  /** The run's first ID token, when `run` asked for it before loading the Azure SDKs. */
-  firstIdToken?: Promise<string>
+  /** The sign-in, when `run` started it before loading the Azure SDKs. */
+  signIn?: SignIn
   /** Default: the Azure SDK clients, built on `credential`. */
   apis?: AzureApis
   clock?: Clock
@@ -66,47 +63,47 @@ export async function runProvisioning(
   inputs: Inputs,
   deps: ProvisioningDeps
 ): Promise<ProvisioningResult> {
-  if (deps.sdkLog) sanitizeSdkLog(deps.sdkLog)
   const cloud = getCloud(inputs.environment)
   const transport = { ...defaultTransport, ...deps.transport }
   const records: StepRecord[] = []
   const clock = deps.clock ?? systemClock
-  const timeline = new Timeline(clock)
-  const blame = new Blame(deps.runner, timeline)
   // Ends whatever may still run in the background (a registration wait) once the run is over.
   const run = new AbortController()
   const forward = () => run.abort(deps.signal?.reason)
   if (deps.signal?.aborted) forward()
   deps.signal?.addEventListener('abort', forward, { once: true })
   const signal = run.signal
+  const signIn =
+    deps.signIn ??
+    startSignIn({
+      inputs,
+      runner: deps.runner,
+      transport,
+      signal,
+      credential: deps.credential,
+      clock,
+      sdkLog: deps.sdkLog
+    })
+  const { credential, principal: signedIn, timeline } = signIn
+  const blame = new Blame(deps.runner, timeline)
 
   try {
-    const credential =
-      deps.credential ??
-      createCredential({
-        inputs,
+    // Built while the token exchanges travel.
+    const apis =
+      deps.apis ??
+      createAzureApis({
+        credential,
         cloud,
-        runner: deps.runner,
+        subscriptionId: inputs.subscriptionId,
         transport,
-        firstIdToken: deps.firstIdToken
+        signal,
+        fleet: accountNames(inputs).length > 1
       })
-    const principal = await blame.phase(Step.SignIn, () => {
-      warmTokens(credential, cloud, inputs, signal)
-      return signedInPrincipal(credential, cloud, signal)
-    })
+    const principal = await blame.phase(Step.SignIn, () => signedIn)
     const ctx: StepContext = {
       inputs,
       cloud,
-      apis:
-        deps.apis ??
-        createAzureApis({
-          credential,
-          cloud,
-          subscriptionId: inputs.subscriptionId,
-          transport,
-          signal,
-          fleet: accountNames(inputs).length > 1
-        }),
+      apis,
       clock,
       signal,
       log: logFor(deps.runner),

@@ -178,48 +178,46 @@ describe('the ARM permissions an existing account needs', () => {
   })
 })
 
-describe('permission reads start as soon as a read shows a write will need them', () => {
-  it("reads the subscription's permissions once the providers show one unregistered, before the account is read", async () => {
+describe('permission reads start with the observation, before any of its answers', () => {
+  it("reads the subscription's and the resource group's permissions while providers, HSM and account are still being read", async () => {
     const azure = new WatchedAzure().withActiveHsm()
     azure.providerStates['Microsoft.DocumentDB'] = 'NotRegistered'
-    const release = azure.hold('account')
+    const releases = [azure.hold('account'), azure.hold('hsm')]
     const run = harness(azure).run()
     try {
       await settle()
-      expect(azure.scopes).toEqual([subscription])
+      expect(azure.scopes).toEqual([subscription, group('rg-cmk')])
     } finally {
-      release()
+      for (const release of releases) release()
     }
     await run
     expect(azure.scopes).toEqual([subscription, group('rg-cmk')])
   })
 
-  it("reads the resource group's permissions once the account shows absent, before the HSM is read", async () => {
-    const azure = new WatchedAzure().withActiveHsm()
-    const release = azure.hold('hsm')
-    const run = harness(azure).run()
-    try {
-      await settle()
-      expect(azure.scopes).toEqual([group('rg-cmk')])
-    } finally {
-      release()
-    }
-    await run
-    expect(azure.scopes).toEqual([group('rg-cmk')])
-  })
-
-  it("reads the user-assigned identity's permissions with the resource group's, before the HSM is read", async () => {
+  it("reads the user-assigned identity's permissions with them", async () => {
     const azure = new WatchedAzure().withActiveHsm().withUai()
     const release = azure.hold('hsm')
     const run = harness(azure).run(withUserAssigned('user-assigned'))
     try {
       await settle()
-      expect(azure.scopes).toEqual([group('rg-cmk'), uaiId])
+      expect(azure.scopes).toEqual([subscription, group('rg-cmk'), uaiId])
     } finally {
       release()
     }
     await run
-    expect(azure.scopes).toEqual([group('rg-cmk'), uaiId])
+    expect(azure.scopes).toEqual([subscription, group('rg-cmk'), uaiId])
+  })
+
+  it('reads no other scope on a re-run that finds everything in place', async () => {
+    const h = harness(new WatchedAzure().withActiveHsm())
+    const azure = h.azure
+    await h.run()
+    azure.scopes.length = 0
+    azure.calls = []
+    const again = await h.run()
+    expect(azure.writes()).toEqual([])
+    expect(again.changed).toBe(false)
+    expect(azure.scopes).toEqual([subscription, group('rg-cmk')])
   })
 
   it('reads each scope once, whatever the case in which it is asked for', async () => {

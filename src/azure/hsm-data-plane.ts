@@ -1,6 +1,8 @@
 import type { TokenCredential } from '@azure/core-auth'
+import { bearerTokenAuthenticationPolicy, type PipelinePolicy } from '@azure/core-rest-pipeline'
 import { keyVaultAuthenticationPolicy } from '@azure/keyvault-common'
 import { KeyClient, type KeyRotationPolicy, type KeyVaultKey } from '@azure/keyvault-keys'
+import { scopeOf, type AzureCloud } from '../cloud.js'
 import { isNotFound, statusOf, unlessAbsent } from '../errors.js'
 import { normaliseScope } from '../roles.js'
 import type {
@@ -27,13 +29,15 @@ export interface HsmSetup {
   credential: TokenCredential
   transport: TransportSettings
   signal?: AbortSignal
+  /** The run's cloud: an HSM in its Managed HSM domain gets its token without a challenge. */
+  cloud?: Pick<AzureCloud, 'managedHsmResource' | 'managedHsmDnsSuffix'>
 }
 
 export function createHsmDataPlane(setup: HsmSetup): HsmDataPlane {
-  // One challenge-authenticated pipeline serves RBAC and the security domain.
+  // One pipeline serves RBAC and the security domain.
   const client = createJsonClient({
     baseUrl: setup.hsmUri,
-    auth: keyVaultAuthenticationPolicy(setup.credential),
+    auth: hsmAuthentication(setup),
     transport: setup.transport,
     signal: setup.signal,
     fixedQuery: `api-version=${hsmAdminApiVersion}`
@@ -44,6 +48,23 @@ export function createHsmDataPlane(setup: HsmSetup): HsmDataPlane {
     keys: createHsmKeysApi(setup),
     settings: createSettingsApi(client)
   }
+}
+
+/**
+ * An HSM under the cloud's Managed HSM domain takes the cloud's HSM token, sent with the first
+ * request; any other host (a custom domain) names its resource in a challenge, which is answered
+ * only after its domain is checked against the request's.
+ */
+function hsmAuthentication(setup: HsmSetup): PipelinePolicy {
+  const { cloud, credential } = setup
+  const host = new URL(setup.hsmUri).hostname.toLowerCase()
+  if (cloud && host.endsWith(`.${cloud.managedHsmDnsSuffix}`)) {
+    return bearerTokenAuthenticationPolicy({
+      credential,
+      scopes: scopeOf(cloud.managedHsmResource)
+    })
+  }
+  return keyVaultAuthenticationPolicy(credential)
 }
 
 function createSettingsApi(client: JsonClient): HsmSettingsApi {

@@ -326,19 +326,17 @@ async function observeAndCheck(
   ctx: StepContext
 ): Promise<{ seen: Observation; refused: Map<string, string> }> {
   const firstParty = creationKind(ctx.inputs) === 'first-party'
-  // Looked up before any write, so that a Graph refusal changes nothing; alongside the other
-  // reads, and only needed while an account does not exist (which the reads tell).
   const permissions = new PermissionReads(ctx)
-  const early = permissions.early
-  const seen = await observe(ctx, {
-    ...early,
-    account: (name, account) => {
-      early.account?.(name, account)
-      if (firstParty && needsCreationGrant(ctx.inputs, [account])) {
-        firstPartyPrincipalId(ctx).catch(() => {})
-      }
+  permissions.startCreations()
+  // Looked up before any write, so that a Graph refusal changes nothing; alongside the other
+  // reads. A system-assigned account needs it only while it does not exist (which the reads tell).
+  const lookUpPrincipal = (accounts: (CosmosAccountState | undefined)[]) => {
+    if (firstParty && needsCreationGrant(ctx.inputs, accounts)) {
+      firstPartyPrincipalId(ctx).catch(() => {})
     }
-  })
+  }
+  if (ctx.inputs.identity.mode !== 'system-assigned') lookUpPrincipal([])
+  const seen = await observe(ctx, { account: (_, account) => lookUpPrincipal([account]) })
   const refused = preflight(ctx, seen, await missingPermissions(ctx, seen, permissions))
   if (firstParty && needsCreationGrant(ctx.inputs, [...seen.accounts.values()])) {
     await firstPartyPrincipalId(ctx)

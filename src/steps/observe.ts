@@ -39,7 +39,6 @@ function requiredNamespaces(inputs: Inputs): string[] {
 
 /** Learns reads as they arrive, to start what depends on them alone. */
 export interface EarlyReads {
-  providers?(providers: ProviderState[]): void
   account?(name: string, account: CosmosAccountState | undefined): void
 }
 
@@ -69,10 +68,7 @@ export async function observe(ctx: StepContext, early: EarlyReads = {}): Promise
     userAssignedIdentity,
     accounts
   ] = await Promise.all([
-    Promise.all(requiredNamespaces(inputs).map(ns => apis.providers.get(ns))).then(providers => {
-      early.providers?.(providers)
-      return providers
-    }),
+    Promise.all(requiredNamespaces(inputs).map(ns => apis.providers.get(ns))),
     observeHsm(),
     uai
       ? apis.identities.getUserAssigned(uai.subscriptionId, uai.resourceGroup, uai.name)

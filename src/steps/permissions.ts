@@ -1,7 +1,7 @@
 import type { CosmosAccountState, Permission, ProviderState } from '../azure/api.js'
 import { allows } from '../azure/permissions.js'
 import type { StepContext } from './context.js'
-import type { EarlyReads, Observation } from './observe.js'
+import type { Observation } from './observe.js'
 import { sameIdentity } from './account-state.js'
 
 /** One ARM action a write of this run needs, where, why, and a built-in role that grants it. */
@@ -14,9 +14,7 @@ interface Needed {
 }
 
 /**
- * The caller's permissions, read once per scope; undefined where they cannot be read. A scope is
- * read as soon as a read of the observation shows that a write will need it (see `early`), so
- * that the check does not wait for the slowest read to start.
+ * The caller's permissions, read once per scope; undefined where they cannot be read.
  */
 export class PermissionReads {
   private readonly reads = new Map<string, Promise<Permission[] | undefined>>()
@@ -33,21 +31,20 @@ export class PermissionReads {
     return read
   }
 
-  /** Starts the reads the first answers of the observation call for (none in plan mode). */
-  get early(): EarlyReads {
+  /**
+   * Starts, alongside the observation, the reads of every scope where a run that creates its
+   * account writes: the subscription (provider registrations), the account's resource group and
+   * the user-assigned identity. A run that finds everything in place has spent up to three reads;
+   * one that creates has its check ready as the observation ends, a round trip before its first
+   * write. None in plan mode.
+   */
+  startCreations(): void {
     const { inputs, plan } = this.ctx
-    if (plan) return {}
-    return {
-      providers: providers => {
-        if (providers.some(unregistered)) this.at(subscriptionScope(inputs.subscriptionId))
-      },
-      account: (_, account) => {
-        if (account) return
-        this.at(groupScope(inputs.subscriptionId, inputs.resourceGroup))
-        const uai = inputs.identity.userAssignedIdentity
-        if (uai) this.at(uai.id)
-      }
-    }
+    if (plan) return
+    this.at(subscriptionScope(inputs.subscriptionId))
+    this.at(groupScope(inputs.subscriptionId, inputs.resourceGroup))
+    const uai = inputs.identity.userAssignedIdentity
+    if (uai) this.at(uai.id)
   }
 }
 
