@@ -9,7 +9,11 @@ case "${1:-}" in
   task) build=(npx tsx scripts/build-task.ts) what='task/' from='action.yml and the source' command='npm run build:task' ;;
   *) echo "usage: check-built.sh dist|task" >&2; exit 2 ;;
 esac
-"${build[@]}" >/dev/null
+if ! output=$("${build[@]}" 2>&1); then
+  echo "'$command' failed, so whether $what matches $from is unknown:" >&2
+  echo "$output" >&2
+  exit 1
+fi
 if [ -n "$(git status --porcelain -- "$1")" ]; then
   echo "$what does not match $from. Run '$command' and commit $what." >&2
   git status --short -- "$1" >&2

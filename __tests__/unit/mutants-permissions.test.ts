@@ -209,8 +209,8 @@ describe('permission reads start with the observation, before any of its answers
   })
 
   it('reads no other scope on a re-run that finds everything in place', async () => {
-    const h = harness(new WatchedAzure().withActiveHsm())
-    const azure = h.azure
+    const azure = new WatchedAzure().withActiveHsm()
+    const h = harness(azure)
     await h.run()
     azure.scopes.length = 0
     azure.calls = []

@@ -1,8 +1,8 @@
-export const id = 88;
-export const ids = [88];
+export const id = 889;
+export const ids = [889];
 export const modules = {
 
-/***/ 5088:
+/***/ 9889:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -11,12 +11,37 @@ __webpack_require__.d(__webpack_exports__, {
   startSignIn: () => (/* binding */ startSignIn)
 });
 
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __webpack_require__(7975);
+// EXTERNAL MODULE: ./node_modules/@azure/logger/dist/esm/index.js + 1 modules
+var esm = __webpack_require__(7567);
+// EXTERNAL MODULE: ./src/sanitize.ts
+var sanitize = __webpack_require__(5540);
+;// CONCATENATED MODULE: ./src/azure/sdk-log.ts
+
+
+
+/**
+ * Sends the Azure SDK's own log (enabled by AZURE_LOG_LEVEL) on to `write`, token-free. The SDK
+ * redacts Authorization headers, but its request log serialises the proxy agent too, and the
+ * agent's sockets carry the raw headers of other requests in flight.
+ */
+function sanitizeSdkLog(write) {
+    esm/* AzureLogger */.i2.log = (...args) => write(`${(0,sanitize/* sanitize */.a)((0,external_node_util_.format)(...args))}\n`);
+}
+
 // EXTERNAL MODULE: ./src/azure/transport.ts
 var transport = __webpack_require__(6258);
+// EXTERNAL MODULE: ./src/clock.ts
+var clock = __webpack_require__(9373);
 // EXTERNAL MODULE: ./src/cloud.ts
 var src_cloud = __webpack_require__(1486);
+// EXTERNAL MODULE: ./src/steps/names.ts
+var names = __webpack_require__(1767);
+// EXTERNAL MODULE: ./src/timeline.ts
+var src_timeline = __webpack_require__(1472);
 // EXTERNAL MODULE: ./node_modules/@azure/identity/dist/esm/index.js + 165 modules
-var esm = __webpack_require__(3016);
+var dist_esm = __webpack_require__(3016);
 // EXTERNAL MODULE: ./src/azure/http.ts
 var http = __webpack_require__(7743);
 // EXTERNAL MODULE: ./src/errors.ts
@@ -117,21 +142,21 @@ function createCredential(setup) {
             const presented = new FederatedAssertion(runner, audience);
             if (setup.firstIdToken)
                 presented.startWith(setup.firstIdToken);
-            const credential = new esm/* ClientAssertionCredential */.XI(tenantId ?? '', clientId ?? '', () => presented.fetch(), options);
+            const credential = new dist_esm/* ClientAssertionCredential */.XI(tenantId ?? '', clientId ?? '', () => presented.fetch(), options);
             return new MaskingCredential(credential, runner, error => presented.explain(error, clientId ?? ''), Date.now, undefined, tenantId);
         }
         case 'azure-cli':
-            return new MaskingCredential(new esm/* AzureCliCredential */.nG({ tenantId }), runner);
+            return new MaskingCredential(new dist_esm/* AzureCliCredential */.nG({ tenantId }), runner);
         case 'credential-chain': {
-            const chain = [new esm/* EnvironmentCredential */.lp(options)];
+            const chain = [new dist_esm/* EnvironmentCredential */.lp(options)];
             if (process.env.AZURE_FEDERATED_TOKEN_FILE) {
-                chain.push(new esm/* WorkloadIdentityCredential */.R9({ ...options, clientId, tenantId }));
+                chain.push(new dist_esm/* WorkloadIdentityCredential */.R9({ ...options, clientId, tenantId }));
             }
             chain.push(clientId
-                ? new esm/* ManagedIdentityCredential */.NC({ ...options, clientId })
-                : new esm/* ManagedIdentityCredential */.NC(options));
-            chain.push(new esm/* AzureCliCredential */.nG({ tenantId }));
-            return new MaskingCredential(new esm/* ChainedTokenCredential */.Rk(...chain), runner);
+                ? new dist_esm/* ManagedIdentityCredential */.NC({ ...options, clientId })
+                : new dist_esm/* ManagedIdentityCredential */.NC(options));
+            chain.push(new dist_esm/* AzureCliCredential */.nG({ tenantId }));
+            return new MaskingCredential(new dist_esm/* ChainedTokenCredential */.Rk(...chain), runner);
         }
     }
 }
@@ -346,12 +371,18 @@ function usesFirstParty({ identity }) {
 
 
 
+
+
+
+
 /**
  * Starts the token exchanges for every audience the first reads need. The action starts it as
  * soon as it has its inputs, so that the exchanges travel while the Azure SDKs load.
  */
 function startSignIn(setup) {
     const { inputs, signal } = setup;
+    if (setup.sdkLog)
+        sanitizeSdkLog(setup.sdkLog);
     const cloud = (0,src_cloud/* getCloud */.ED)(inputs.environment);
     const credential = setup.credential ??
         createCredential({
@@ -361,11 +392,14 @@ function startSignIn(setup) {
             transport: { ...transport/* defaultTransport */.JT, ...setup.transport },
             firstIdToken: setup.firstIdToken
         });
-    warmTokens(credential, cloud, inputs, signal);
-    const principal = signedInPrincipal(credential, cloud, signal);
+    const timeline = new src_timeline/* Timeline */.Kf(setup.clock ?? clock/* systemClock */.m);
+    const principal = timeline.within(names/* Step */.p.SignIn, () => {
+        warmTokens(credential, cloud, inputs, signal);
+        return signedInPrincipal(credential, cloud, signal);
+    });
     // Its failure is reported where the run awaits it (the sign-in step).
     principal.catch(() => { });
-    return { credential, principal };
+    return { credential, principal, timeline };
 }
 
 

@@ -1,8 +1,8 @@
-export const id = 523;
-export const ids = [523];
+export const id = 3;
+export const ids = [3];
 export const modules = {
 
-/***/ 8523:
+/***/ 4003:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -11,8 +11,8 @@ __webpack_require__.d(__webpack_exports__, {
   runProvisioning: () => (/* binding */ runProvisioning)
 });
 
-// EXTERNAL MODULE: ./src/auth/sign-in.ts + 5 modules
-var sign_in = __webpack_require__(5088);
+// EXTERNAL MODULE: ./src/auth/sign-in.ts + 6 modules
+var sign_in = __webpack_require__(9889);
 // EXTERNAL MODULE: ./node_modules/@azure/arm-cosmosdb/dist/esm/index.js + 96 modules
 var esm = __webpack_require__(9386);
 // EXTERNAL MODULE: ./node_modules/@azure/arm-keyvault/dist/esm/index.js + 35 modules
@@ -1121,25 +1121,6 @@ function createAzureApis(setup) {
     };
 }
 
-// EXTERNAL MODULE: external "node:util"
-var external_node_util_ = __webpack_require__(7975);
-// EXTERNAL MODULE: ./node_modules/@azure/logger/dist/esm/index.js + 1 modules
-var logger_dist_esm = __webpack_require__(7567);
-// EXTERNAL MODULE: ./src/sanitize.ts
-var sanitize = __webpack_require__(5540);
-;// CONCATENATED MODULE: ./src/azure/sdk-log.ts
-
-
-
-/**
- * Sends the Azure SDK's own log (enabled by AZURE_LOG_LEVEL) on to `write`, token-free. The SDK
- * redacts Authorization headers, but its request log serialises the proxy agent too, and the
- * agent's sockets carry the raw headers of other requests in flight.
- */
-function sanitizeSdkLog(write) {
-    logger_dist_esm/* AzureLogger */.i2.log = (...args) => write(`${(0,sanitize/* sanitize */.a)((0,external_node_util_.format)(...args))}\n`);
-}
-
 // EXTERNAL MODULE: ./src/inputs/settings.ts
 var settings = __webpack_require__(900);
 ;// CONCATENATED MODULE: ./src/key-uri.ts
@@ -1204,8 +1185,10 @@ function describeAccount(account) {
     return `${account.provisioningState ?? '?'}, key ${account.keyVaultKeyUri ?? 'none'}, default identity ${account.defaultIdentity ?? 'none'}`;
 }
 
+// EXTERNAL MODULE: ./src/sanitize.ts
+var sanitize = __webpack_require__(5540);
 // EXTERNAL MODULE: ./src/timeline.ts
-var src_timeline = __webpack_require__(1472);
+var timeline = __webpack_require__(1472);
 // EXTERNAL MODULE: ./src/wait.ts
 var wait = __webpack_require__(910);
 ;// CONCATENATED MODULE: ./src/steps/context.ts
@@ -1260,7 +1243,7 @@ function waitSettings(ctx) {
  */
 async function withHeartbeat(ctx, what, work) {
     const started = ctx.clock.now();
-    const operation = (0,src_timeline/* beginSpan */.eT)('operation', what);
+    const operation = (0,timeline/* beginSpan */.eT)('operation', what);
     ctx.log.info(`Started: ${what}.`);
     const timer = setInterval(() => {
         ctx.log.info(`Still waiting for ${what} (${(0,wait/* seconds */.YA)(ctx.clock.now() - started)} so far).`);
@@ -4224,22 +4207,16 @@ var provisioning_error = __webpack_require__(6133);
 
 
 
-
-
 /**
  * The whole sequence: sign in, observe everything that can be read up front, refuse before any
  * write if the run cannot succeed, then let each step write only what differs. In plan mode every
  * read is done and nothing is written.
  */
 async function runProvisioning(inputs, deps) {
-    if (deps.sdkLog)
-        sanitizeSdkLog(deps.sdkLog);
     const cloud = (0,src_cloud/* getCloud */.ED)(inputs.environment);
     const transport = { ...azure_transport/* defaultTransport */.JT, ...deps.transport };
     const records = [];
     const clock = deps.clock ?? src_clock/* systemClock */.m;
-    const timeline = new src_timeline/* Timeline */.Kf(clock);
-    const blame = new Blame(deps.runner, timeline);
     // Ends whatever may still run in the background (a registration wait) once the run is over.
     const run = new AbortController();
     const forward = () => run.abort(deps.signal?.reason);
@@ -4247,9 +4224,19 @@ async function runProvisioning(inputs, deps) {
         forward();
     deps.signal?.addEventListener('abort', forward, { once: true });
     const signal = run.signal;
+    const signIn = deps.signIn ??
+        (0,sign_in.startSignIn)({
+            inputs,
+            runner: deps.runner,
+            transport,
+            signal,
+            credential: deps.credential,
+            clock,
+            sdkLog: deps.sdkLog
+        });
+    const { credential, principal: signedIn, timeline } = signIn;
+    const blame = new Blame(deps.runner, timeline);
     try {
-        const { credential, principal: signedIn } = deps.signIn ??
-            (0,sign_in.startSignIn)({ inputs, runner: deps.runner, transport, signal, credential: deps.credential });
         // Built while the token exchanges travel.
         const apis = deps.apis ??
             createAzureApis({
