@@ -23,6 +23,7 @@ import {
   type WaitLimits
 } from './steps/context.js'
 import { Step, type StepName } from './steps/names.js'
+import { readDataPlaneAhead } from './steps/observe.js'
 import { ProvisioningError } from './provisioning-error.js'
 import { Timeline, type Span } from './timeline.js'
 
@@ -99,6 +100,10 @@ export async function runProvisioning(
         signal,
         fleet: accountNames(inputs).length > 1
       })
+    // Requests of the observation, on its part of the timeline.
+    const dataPlaneAhead = await timeline.within(Step.Observe, async () =>
+      readDataPlaneAhead({ inputs, cloud, apis, principal: signedIn })
+    )
     const principal = await blame.phase(Step.SignIn, () => signedIn)
     const ctx: StepContext = {
       inputs,
@@ -115,6 +120,7 @@ export async function runProvisioning(
       },
       plan: inputs.mode === 'plan' || inputs.mode === 'plan-teardown',
       principal,
+      dataPlaneAhead,
       tags: { ...deps.runner.resourceTags(), ...inputs.tags },
       records,
       secretFiles: deps.secretFiles ?? nodeSecretFiles,

@@ -1,4 +1,4 @@
-import type { AzureApis } from '../azure/api.js'
+import type { AzureApis, HsmKeyState, RoleAssignment } from '../azure/api.js'
 import { defaultTransport } from '../azure/transport.js'
 import { mapLimited, whileWaiting } from '../concurrency.js'
 import type { Clock } from '../clock.js'
@@ -93,6 +93,21 @@ export interface StepContext {
 
   /** The Azure Cosmos DB first-party principal, once looked up. */
   firstPartyPrincipal?: Promise<string>
+  /** The HSM's data-plane reads the run started while it signed in; the observation takes them. */
+  dataPlaneAhead?: DataPlaneAhead
+}
+
+/**
+ * The key and the signed-in principal's grants at /keys, read at the host the HSM's name gives
+ * before ARM has said where the HSM is (see readDataPlaneAhead); undefined: not readable yet.
+ */
+export interface DataPlaneAhead {
+  /** The reads, if they went to `hsmUri`; they are cancelled otherwise, at `cancel`. */
+  at(
+    hsmUri: string
+  ): Promise<[{ key?: HsmKeyState } | undefined, RoleAssignment[] | undefined]> | undefined
+  /** Cancels the reads unless they counted. */
+  cancel(): void
 }
 
 export function record(ctx: StepContext, entry: StepRecord): StepRecord {

@@ -9,9 +9,15 @@ import type {
   UserAssignedIdentityState
 } from '../azure/api.js'
 import { isRbacDenied, statusOf } from '../errors.js'
+import { hsmBaseUri } from '../key-uri.js'
 import { accountNames, type Inputs } from '../inputs/settings.js'
 import { mapLimited } from '../concurrency.js'
-import { dataPlaneUri, type StepContext } from './context.js'
+import {
+  dataPlaneUri,
+  type DataPlaneAhead,
+  type SignedInPrincipal,
+  type StepContext
+} from './context.js'
 
 export interface Observation {
   providers: ProviderState[]
@@ -47,7 +53,9 @@ export async function observe(ctx: StepContext, early: EarlyReads = {}): Promise
   const { inputs, apis } = ctx
   const uai = inputs.identity.userAssignedIdentity
   const observeHsm = async () => {
-    const early = earlyDataPlaneReads(ctx)
+    // Read ahead by the run while it signed in, or now; one observation takes them.
+    const early = ctx.dataPlaneAhead ?? readDataPlaneAhead(ctx)
+    ctx.dataPlaneAhead = undefined
     try {
       const hsm = await apis.managedHsms.get(inputs.hsm.resourceGroup, inputs.hsm.name)
       if (hsm && hsm.activationStatus !== 'Active') {
@@ -88,9 +96,17 @@ export async function observe(ctx: StepContext, early: EarlyReads = {}): Promise
   }
 }
 
+/**
+ * What the HSM's data-plane reads need. The principal may still be signing in: the key's read
+ * goes first, and its challenge travels with the token exchanges.
+ */
+export type DataPlaneView = Pick<StepContext, 'inputs' | 'cloud' | 'apis'> & {
+  principal: SignedInPrincipal | Promise<SignedInPrincipal>
+}
+
 /** The key and the signed-in principal's grants at /keys, as far as they can be read yet. */
-function dataPlaneReads(ctx: StepContext, hsmUri: string, signal?: AbortSignal) {
-  return Promise.all([readableKey(ctx, hsmUri, signal), readableGrants(ctx, hsmUri, signal)])
+function dataPlaneReads(view: DataPlaneView, hsmUri: string, signal?: AbortSignal) {
+  return Promise.all([readableKey(view, hsmUri, signal), readableGrants(view, hsmUri, signal)])
 }
 
 /**
@@ -99,11 +115,11 @@ function dataPlaneReads(ctx: StepContext, hsmUri: string, signal?: AbortSignal) 
  * active at that host (`at`), and are cancelled otherwise, so that nothing keeps retrying a host
  * that does not answer.
  */
-function earlyDataPlaneReads(ctx: StepContext) {
-  if (ctx.inputs.hsm.create) return undefined
-  const guessed = dataPlaneUri(ctx)
+export function readDataPlaneAhead(view: DataPlaneView): DataPlaneAhead | undefined {
+  if (view.inputs.hsm.create) return undefined
+  const guessed = hsmBaseUri(view.cloud, view.inputs.hsm.name)
   const controller = new AbortController()
-  const reads = dataPlaneReads(ctx, guessed, controller.signal)
+  const reads = dataPlaneReads(view, guessed, controller.signal)
   // Awaited only when they count; until then a refusal is not this run's failure.
   reads.catch(() => {})
   let counted = false
@@ -112,7 +128,6 @@ function earlyDataPlaneReads(ctx: StepContext) {
       counted = hsmUri.toLowerCase() === guessed.toLowerCase()
       return counted ? reads : undefined
     },
-    /** Cancels the reads unless they counted. */
     cancel: () => {
       if (!counted) controller.abort()
     }
@@ -169,14 +184,13 @@ async function readablePolicy(
 
 /** The signed-in principal's assignments at /keys; undefined when they cannot be read (yet). */
 async function readableGrants(
-  ctx: StepContext,
+  view: DataPlaneView,
   hsmUri: string,
   signal?: AbortSignal
 ): Promise<RoleAssignment[] | undefined> {
+  const { objectId } = await view.principal
   try {
-    return await ctx.apis
-      .hsm(hsmUri)
-      .rbac.listForPrincipal('/keys', ctx.principal.objectId, { signal })
+    return await view.apis.hsm(hsmUri).rbac.listForPrincipal('/keys', objectId, { signal })
   } catch (error) {
     // The grant step reads again and explains a refusal.
     if (statusOf(error) === 403) return undefined
@@ -189,12 +203,12 @@ async function readableGrants(
  * Cosmos DB cannot use is refused before anything is written. Undefined while access is denied.
  */
 async function readableKey(
-  ctx: StepContext,
+  view: DataPlaneView,
   hsmUri: string,
   signal?: AbortSignal
 ): Promise<{ key?: HsmKeyState } | undefined> {
   try {
-    return { key: await ctx.apis.hsm(hsmUri).keys.get(ctx.inputs.key.name, { signal }) }
+    return { key: await view.apis.hsm(hsmUri).keys.get(view.inputs.key.name, { signal }) }
   } catch (error) {
     if (isRbacDenied(error)) return undefined
     throw error

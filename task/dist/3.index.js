@@ -2650,6 +2650,7 @@ class StepGraph {
 
 
 
+
 function requiredNamespaces(inputs) {
     const namespaces = ['Microsoft.DocumentDB', 'Microsoft.KeyVault'];
     if (inputs.identity.userAssignedIdentity)
@@ -2661,7 +2662,9 @@ async function observe(ctx, early = {}) {
     const { inputs, apis } = ctx;
     const uai = inputs.identity.userAssignedIdentity;
     const observeHsm = async () => {
-        const early = earlyDataPlaneReads(ctx);
+        // Read ahead by the run while it signed in, or now; one observation takes them.
+        const early = ctx.dataPlaneAhead ?? readDataPlaneAhead(ctx);
+        ctx.dataPlaneAhead = undefined;
         try {
             const hsm = await apis.managedHsms.get(inputs.hsm.resourceGroup, inputs.hsm.name);
             if (hsm && hsm.activationStatus !== 'Active') {
@@ -2699,8 +2702,8 @@ async function observe(ctx, early = {}) {
     };
 }
 /** The key and the signed-in principal's grants at /keys, as far as they can be read yet. */
-function dataPlaneReads(ctx, hsmUri, signal) {
-    return Promise.all([readableKey(ctx, hsmUri, signal), readableGrants(ctx, hsmUri, signal)]);
+function dataPlaneReads(view, hsmUri, signal) {
+    return Promise.all([readableKey(view, hsmUri, signal), readableGrants(view, hsmUri, signal)]);
 }
 /**
  * The data-plane reads, started before ARM has answered from the host the HSM's name gives, for
@@ -2708,12 +2711,12 @@ function dataPlaneReads(ctx, hsmUri, signal) {
  * active at that host (`at`), and are cancelled otherwise, so that nothing keeps retrying a host
  * that does not answer.
  */
-function earlyDataPlaneReads(ctx) {
-    if (ctx.inputs.hsm.create)
+function readDataPlaneAhead(view) {
+    if (view.inputs.hsm.create)
         return undefined;
-    const guessed = dataPlaneUri(ctx);
+    const guessed = hsmBaseUri(view.cloud, view.inputs.hsm.name);
     const controller = new AbortController();
-    const reads = dataPlaneReads(ctx, guessed, controller.signal);
+    const reads = dataPlaneReads(view, guessed, controller.signal);
     // Awaited only when they count; until then a refusal is not this run's failure.
     reads.catch(() => { });
     let counted = false;
@@ -2722,7 +2725,6 @@ function earlyDataPlaneReads(ctx) {
             counted = hsmUri.toLowerCase() === guessed.toLowerCase();
             return counted ? reads : undefined;
         },
-        /** Cancels the reads unless they counted. */
         cancel: () => {
             if (!counted)
                 controller.abort();
@@ -2769,11 +2771,10 @@ async function readablePolicy(ctx, hsm, key) {
     }
 }
 /** The signed-in principal's assignments at /keys; undefined when they cannot be read (yet). */
-async function readableGrants(ctx, hsmUri, signal) {
+async function readableGrants(view, hsmUri, signal) {
+    const { objectId } = await view.principal;
     try {
-        return await ctx.apis
-            .hsm(hsmUri)
-            .rbac.listForPrincipal('/keys', ctx.principal.objectId, { signal });
+        return await view.apis.hsm(hsmUri).rbac.listForPrincipal('/keys', objectId, { signal });
     }
     catch (error) {
         // The grant step reads again and explains a refusal.
@@ -2786,9 +2787,9 @@ async function readableGrants(ctx, hsmUri, signal) {
  * The key, if the signed-in principal may read it already (e.g. on a re-run), so that a key
  * Cosmos DB cannot use is refused before anything is written. Undefined while access is denied.
  */
-async function readableKey(ctx, hsmUri, signal) {
+async function readableKey(view, hsmUri, signal) {
     try {
-        return { key: await ctx.apis.hsm(hsmUri).keys.get(ctx.inputs.key.name, { signal }) };
+        return { key: await view.apis.hsm(hsmUri).keys.get(view.inputs.key.name, { signal }) };
     }
     catch (error) {
         if ((0,errors/* isRbacDenied */.k4)(error))
@@ -4207,6 +4208,7 @@ var provisioning_error = __webpack_require__(6133);
 
 
 
+
 /**
  * The whole sequence: sign in, observe everything that can be read up front, refuse before any
  * write if the run cannot succeed, then let each step write only what differs. In plan mode every
@@ -4247,6 +4249,8 @@ async function runProvisioning(inputs, deps) {
                 signal,
                 fleet: (0,settings/* accountNames */.Er)(inputs).length > 1
             });
+        // Requests of the observation, on its part of the timeline.
+        const dataPlaneAhead = await timeline.within(steps_names/* Step */.p.Observe, async () => readDataPlaneAhead({ inputs, cloud, apis, principal: signedIn }));
         const principal = await blame.phase(steps_names/* Step */.p.SignIn, () => signedIn);
         const ctx = {
             inputs,
@@ -4263,6 +4267,7 @@ async function runProvisioning(inputs, deps) {
             },
             plan: inputs.mode === 'plan' || inputs.mode === 'plan-teardown',
             principal,
+            dataPlaneAhead,
             tags: { ...deps.runner.resourceTags(), ...inputs.tags },
             records,
             secretFiles: deps.secretFiles ?? nodeSecretFiles,
