@@ -12,6 +12,7 @@ export interface ScriptedRequest {
   rawUrl: string
   path: string
   query: URLSearchParams
+  headers: Record<string, string | string[] | undefined>
   /** The JSON body, parsed; undefined when there is none. */
   body: unknown
 }
@@ -52,6 +53,7 @@ function scriptedHost(
         rawUrl: req.rawUrl,
         path: req.path,
         query: req.query,
+        headers: req.headers,
         body: text ? (JSON.parse(text) as unknown) : undefined
       }
       requests.push(request)
