@@ -205,10 +205,14 @@ describe('security domain', () => {
       status: 200,
       body: { status: 'Failed', status_details: 'the quorum was not met' }
     }))
-    expect(await scriptedPlane().securityDomain.downloadStatus()).toEqual({
-      status: 'Failed',
-      statusDetails: 'the quorum was not met'
-    })
+    const timeline = new Timeline(systemClock)
+    const status = await timeline.within(Step.Activation, () =>
+      scriptedPlane().securityDomain.downloadStatus()
+    )
+    expect(status).toEqual({ status: 'Failed', statusDetails: 'the quorum was not met' })
+    expect(timeline.spans().map(s => `${s.kind} ${s.label}`)).toContain(
+      'read GET /securitydomain/download/pending'
+    )
     expect(scripted.requests.map(r => [r.method, r.path])).toEqual([
       ['GET', '/securitydomain/download/pending']
     ])
@@ -266,6 +270,26 @@ describe('keys', () => {
       createdOn: new Date(created * 1000)
     })
     expect((await scriptedPlane().keys.get('zeros'))?.keySize).toBe(8)
+  })
+
+  it('creates an HSM-protected RSA key of the size, operations and tags asked for', async () => {
+    scripted.answer(() => ({
+      status: 200,
+      body: { key: { kid: `${scriptedUri}/keys/made/v1`, kty: 'RSA-HSM' } }
+    }))
+    await scriptedPlane().keys.createRsa('made', 3072, ['wrapKey', 'unwrapKey'], { team: 'tests' })
+    expect(scripted.requests.map(r => [r.method, r.path, r.body])).toEqual([
+      [
+        'POST',
+        '/keys/made/create',
+        expect.objectContaining({
+          kty: 'RSA-HSM',
+          key_size: 3072,
+          key_ops: ['wrapKey', 'unwrapKey'],
+          tags: { team: 'tests' }
+        })
+      ]
+    ])
   })
 
   it("reads a policy's rotate action among others, whatever the case of its name", async () => {
