@@ -38,7 +38,7 @@ export interface ScriptedHost {
 function scriptedHost(
   name: string,
   matchesHost: (host: string) => boolean,
-  auth: Pick<Service, 'audiences' | 'challenge'>
+  auth: Pick<Service, 'audiences' | 'challenge' | 'authErrorStyle'>
 ): ScriptedHost {
   let script: Script | undefined
   const requests: ScriptedRequest[] = []
@@ -96,6 +96,14 @@ export const hsmHost = (name: string): string => `${name}.managedhsm.azure.net`
 export function scriptedArm(): ScriptedHost {
   return scriptedHost('Resource Manager (scripted)', host => host === 'management.azure.com', {
     audiences: ['https://management.azure.com', 'https://management.core.windows.net/']
+  })
+}
+
+/** Microsoft Graph, answered by the script while one is set. */
+export function scriptedGraph(): ScriptedHost {
+  return scriptedHost('Microsoft Graph (scripted)', host => host === 'graph.microsoft.com', {
+    audiences: ['https://graph.microsoft.com', '00000003-0000-0000-c000-000000000000'],
+    authErrorStyle: 'graph'
   })
 }
 
