@@ -5,15 +5,28 @@
  */
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import type { AzureApis } from '../../src/azure/api.js'
+import { createCredential } from '../../src/auth/credential.js'
 import { createAzureApis } from '../../src/azure/clients.js'
 import { getCloud } from '../../src/cloud.js'
 import { hsmRoles, roleAssignmentName, roleDefinitionId } from '../../src/roles.js'
 import { defaultNames } from '../../testkit/index.js'
-import { quickTransport, useLocalAzure } from './local-azure.js'
+import { instantScenario, LocalRunner, quickTransport, useLocalAzure } from './local-azure.js'
 import { errorAnswer, scriptedArm, type ScriptedAnswer } from './scripted-hosts.js'
 
 const arm = scriptedArm()
-const local = useLocalAzure(undefined, [arm.service])
+const govAudience = 'api://AzureADTokenExchangeUSGov'
+/** The pipeline's GitHub credentials also federated for Azure US Government's audience. */
+const scenario = () =>
+  instantScenario(s => {
+    for (const app of s.applications ?? []) {
+      for (const fc of app.federatedCredentials ?? []) {
+        if (fc.issuer === 'https://token.actions.githubusercontent.com') {
+          fc.audiences = [...fc.audiences, govAudience]
+        }
+      }
+    }
+  })
+const local = useLocalAzure(scenario, [arm.service])
 const rg = defaultNames.resourceGroup
 const sub = defaultNames.subscriptionId
 const hsmName = defaultNames.hsmName
@@ -66,6 +79,35 @@ describe('every Resource Manager client', () => {
     await expect(stopped.identities.getUserAssigned(sub, rg, 'i')).rejects.toMatchObject(abortError)
     await expect(stopped.cosmos.get(rg, 'a')).rejects.toMatchObject(abortError)
     expect(arm.requests).toHaveLength(4)
+  })
+})
+
+describe('another cloud', () => {
+  it("asks for tokens for that cloud's Resource Manager", async () => {
+    const cloud = getCloud('AzureUSGovernment')
+    const credential = createCredential({
+      inputs: {
+        auth: {
+          type: 'oidc',
+          clientId: defaultNames.clientId,
+          tenantId: defaultNames.tenantId,
+          audience: govAudience
+        }
+      },
+      cloud,
+      runner: new LocalRunner(local.emulator),
+      transport: quickTransport
+    })
+    const apis = createAzureApis({
+      credential,
+      cloud,
+      subscriptionId: sub,
+      transport: quickTransport
+    })
+    const provider = await apis.providers.get('Microsoft.KeyVault')
+    expect(provider.registrationState).toBe('Registered')
+    const hsm = await apis.managedHsms.get(rg, hsmName)
+    expect(hsm?.hsmUri).toMatch(/^https:\/\/[^/]+\.managedhsm\.usgovcloudapi\.net\/?$/)
   })
 })
 
