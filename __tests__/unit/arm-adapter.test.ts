@@ -21,7 +21,7 @@ const scenario = () =>
     for (const app of s.applications ?? []) {
       for (const fc of app.federatedCredentials ?? []) {
         if (fc.issuer === 'https://token.actions.githubusercontent.com') {
-          fc.audiences = [...fc.audiences, govAudience]
+          fc.audiences = [...(fc.audiences ?? []), govAudience]
         }
       }
     }

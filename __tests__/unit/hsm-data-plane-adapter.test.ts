@@ -5,6 +5,7 @@
  */
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import type { HsmDataPlane } from '../../src/azure/api.js'
+import type { SecurityDomainKey } from '../../src/certificates.js'
 import { createHsmDataPlane } from '../../src/azure/hsm-data-plane.js'
 import { systemClock } from '../../src/clock.js'
 import { hsmRoles, roleAssignmentName, roleDefinitionId } from '../../src/roles.js'
@@ -181,7 +182,18 @@ describe('local RBAC answers', () => {
 })
 
 describe('security domain', () => {
-  const certificates = [{ value: 'c1' }, { value: 'c2' }, { value: 'c3' }]
+  const certificates: SecurityDomainKey[] = ['c1', 'c2', 'c3'].map(kid => ({
+    kid,
+    kty: 'RSA',
+    key_ops: ['wrapKey'],
+    alg: 'RSA-OAEP-256',
+    use: 'enc',
+    n: 'AQAB',
+    e: 'AQAB',
+    x5c: [],
+    x5t: kid,
+    'x5t#S256': kid
+  }))
 
   it('downloads with the certificates and the quorum', async () => {
     scripted.answer(() => ({ status: 202, body: { value: 'the-domain' } }))
