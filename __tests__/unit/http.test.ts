@@ -51,9 +51,10 @@ beforeAll(async () => {
       return res.end('{"status":"InProgress"}')
     }
     if (next === 'cut-body') {
+      // The headers and the start of the body go out before the connection drops.
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' })
-      res.write('{"ok":')
-      return setImmediate(() => req.socket.destroy())
+      res.write('{"ok":', () => setTimeout(() => req.socket.destroy(), 10))
+      return
     }
     if (next === '503') {
       res.writeHead(503, { 'content-type': 'application/json' })
