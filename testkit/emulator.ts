@@ -26,6 +26,7 @@ export {
   type RequestLogEntry,
   type Scenario,
   type ScenarioPullRequest,
+  type Service,
   type Timing,
   type World
 } from '../emulator/src/index.js'

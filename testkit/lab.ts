@@ -4,7 +4,13 @@
  * can run side by side.
  */
 import { runAction, type ActionRun, type ActionRunOptions } from './action.js'
-import { defaultScenario, startEmulator, type Emulator, type Scenario } from './emulator.js'
+import {
+  defaultScenario,
+  startEmulator,
+  type Emulator,
+  type Scenario,
+  type Service
+} from './emulator.js'
 import { endState, type EndState } from './end-state.js'
 import { actionInputs, type IdentityMode } from './inputs.js'
 import { secretLeaks } from './secrets.js'
@@ -30,13 +36,20 @@ export interface LabRunOptions extends Omit<ActionRunOptions, 'env'> {
 export class Lab {
   private constructor(readonly emulator: Emulator) {}
 
-  /** Starts a local Azure on a free port from `scenario` (default: the default scenario). */
-  static async start(scenario: Scenario = defaultScenario()): Promise<Lab> {
+  /**
+   * Starts a local Azure on a free port from `scenario` (default: the default scenario);
+   * `extraServices` are consulted before the built-in ones (a test double for one host).
+   */
+  static async start(
+    scenario: Scenario = defaultScenario(),
+    extraServices?: Service[]
+  ): Promise<Lab> {
     return new Lab(
       await startEmulator({
         scenario,
         stateDir: await sharedStateDir('cmk-testkit-state'),
-        quiet: true
+        quiet: true,
+        extraServices
       })
     )
   }
@@ -93,7 +106,8 @@ export class Lab {
   }
 }
 
-export const startLab = (scenario?: Scenario): Promise<Lab> => Lab.start(scenario)
+export const startLab = (scenario?: Scenario, extraServices?: Service[]): Promise<Lab> =>
+  Lab.start(scenario, extraServices)
 
 /** Runs `work` on a lab started from `scenario`, and stops the lab however `work` ends. */
 export async function withLab<T>(

@@ -128,6 +128,48 @@ describe('AccountWatch', () => {
     expect(lists).toHaveLength(2)
   })
 
+  it('starts watching again for a creation that comes once the watch has ended', async () => {
+    const { lists, list } = listing({ 'rg/a': ['Succeeded'], 'rg/b': ['Succeeded'] })
+    const watch = new AccountWatch(list, () => 1_000, undefined, new FakeClock())
+    await watch.until('rg', 'a')
+    await new Promise(resolve => setImmediate(resolve))
+    const b = watch.until('rg', 'b')
+    await new Promise(resolve => setImmediate(resolve))
+    expect(lists).toHaveLength(2)
+    await expect(b).resolves.toMatchObject({ name: 'b' })
+  })
+
+  it('looks for each creation when it is due, not before and not at the latest', async () => {
+    const clock = new FakeClock()
+    const started = clock.now()
+    const lookedAt: string[] = []
+    const watch = new AccountWatch(
+      async (resourceGroup: string) => {
+        lookedAt.push(`${resourceGroup} ${clock.now() - started}`)
+        const early = resourceGroup === 'early'
+        const seen = lookedAt.filter(l => l.startsWith(resourceGroup)).length
+        return [
+          {
+            name: early ? 'a' : 'b',
+            provisioningState: early && seen === 1 ? 'Creating' : 'Succeeded'
+          }
+        ]
+      },
+      waitedMs => (waitedMs ? 2_000 : 50),
+      undefined,
+      clock
+    )
+    // The fake clock moves on as soon as the watch sleeps: b starts at 100 and asks for 1000 more.
+    await Promise.all([watch.until('early', 'a', 100), watch.until('late', 'b', 1_000)])
+    expect(lookedAt).toEqual(['early 100', 'late 1100', 'early 2100'])
+  })
+
+  it('hands a canceled creation back to its operation', async () => {
+    const { list } = listing({ 'rg/a': ['Creating', 'Canceled', 'Succeeded'] })
+    const watch = new AccountWatch(list, () => 1_000, undefined, new FakeClock())
+    await expect(watch.until('rg', 'a')).resolves.toBeUndefined()
+  })
+
   it('stops every wait when the run is cancelled', async () => {
     const controller = new AbortController()
     const { list } = listing({ 'rg/a': ['Creating'], 'rg/b': ['Creating'] })

@@ -7,6 +7,9 @@ import {
 } from '@azure/core-rest-pipeline'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { systemClock } from '../../src/clock.js'
+import { Step } from '../../src/steps/names.js'
+import { Timeline } from '../../src/timeline.js'
 import {
   attemptTimeoutPolicy,
   isNonIdempotent,
@@ -47,6 +50,12 @@ beforeAll(async () => {
       res.writeHead(200, { 'retry-after': '3', 'content-type': 'application/json' })
       return res.end('{"status":"InProgress"}')
     }
+    if (next === 'cut-body') {
+      // The headers and the start of the body go out before the connection drops.
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' })
+      res.write('{"ok":', () => setTimeout(() => req.socket.destroy(), 10))
+      return
+    }
     if (next === '503') {
       res.writeHead(503, { 'content-type': 'application/json' })
       return res.end('{"error":{"code":"ServiceUnavailable","message":"busy"}}')
@@ -63,14 +72,21 @@ afterAll(async () => {
   await new Promise(resolve => server.close(resolve))
 })
 
-async function send(path: string, method: PipelineRequest['method'] = 'GET', body?: string) {
-  const { retryOptions } = transportOptions(settings)
+async function send(
+  path: string,
+  method: PipelineRequest['method'] = 'GET',
+  body?: string,
+  transport: TransportSettings = settings,
+  abortSignal?: AbortSignal
+) {
+  const { retryOptions } = transportOptions(transport)
   const pipeline = createPipelineFromOptions({ retryOptions })
-  pipeline.addPolicy(attemptTimeoutPolicy(settings), { afterPhase: 'Retry' })
+  pipeline.addPolicy(attemptTimeoutPolicy(transport), { afterPhase: 'Retry' })
   const request = createPipelineRequest({
-    url: `${base}${path}`,
+    url: path.startsWith('http') ? path : `${base}${path}`,
     method,
     body,
+    abortSignal,
     allowInsecureConnection: true
   })
   return pipeline.sendRequest(createDefaultHttpClient(), request)
@@ -130,6 +146,61 @@ describe('transport: one retry policy, per-attempt timeouts', () => {
     expect(hits['/keys/k/create']).toBe(1)
   })
 
+  /** One attempt each, with reads and writes timed out apart. */
+  const once: TransportSettings = {
+    ...settings,
+    maxRetries: 0,
+    readTimeoutMs: 40,
+    writeTimeoutMs: 80
+  }
+
+  it.each([
+    ['GET', 40],
+    ['HEAD', 40],
+    ['POST', 80]
+  ] as const)('times a %s attempt out after its own timeout', async (method, ms) => {
+    scripts[`/stall-${method}`] = ['stall']
+    await expect(send(`/stall-${method}`, method, undefined, once)).rejects.toMatchObject({
+      code: 'ETIMEDOUT',
+      message: `Request attempt failed: no response within ${ms} ms`
+    })
+  })
+
+  it('says a connection reset is one, not a timeout', async () => {
+    scripts['/reset-once'] = ['reset']
+    const failure = send('/reset-once', 'GET', undefined, once)
+    await expect(failure).rejects.toMatchObject({ code: 'ECONNRESET' })
+    await expect(failure).rejects.toThrow(/^Request attempt failed: (?!no response)/)
+  })
+
+  it('reads a response cut off in its body as a cut-off attempt, and retries it', async () => {
+    scripts['/cut-once'] = ['cut-body']
+    const failure = send('/cut-once', 'GET', undefined, once)
+    await expect(failure).rejects.toMatchObject({ code: 'ECONNRESET' })
+    await expect(failure).rejects.toThrow(/^Request attempt failed: .*reading response/i)
+    scripts['/cut'] = ['cut-body']
+    expect((await send('/cut')).status).toBe(200)
+    expect(hits['/cut']).toBe(2)
+  })
+
+  it('passes on a failure that is neither a timeout nor a cut-off as it is', async () => {
+    const closed = createServer()
+    await new Promise<void>(resolve => closed.listen(0, '127.0.0.1', resolve))
+    const { port } = closed.address() as AddressInfo
+    await new Promise(resolve => closed.close(resolve))
+    await expect(send(`http://127.0.0.1:${port}/`, 'GET', undefined, once)).rejects.toMatchObject({
+      code: 'ECONNREFUSED'
+    })
+  })
+
+  it('sends nothing on a signal that has aborted already', async () => {
+    scripts['/never'] = []
+    await expect(
+      send('/never', 'GET', undefined, settings, AbortSignal.abort())
+    ).rejects.toMatchObject({ name: 'AbortError' })
+    expect(hits['/never']).toBeUndefined()
+  })
+
   it.each([
     ['POST', 'https://hsm.managedhsm.azure.net/keys/k/create', true],
     ['POST', 'https://hsm.managedhsm.azure.net/securitydomain/download', true],
@@ -147,6 +218,27 @@ describe('transport: one retry policy, per-attempt timeouts', () => {
       'PATCH',
       'https://management.azure.com/subscriptions/s/resourceGroups/g/providers/Microsoft.DocumentDB/databaseAccounts/a',
       true
+    ],
+    ['POST', 'https://hsm.managedhsm.azure.net/keys/cosmos-cmk/create', true],
+    [
+      'PUT',
+      'https://hsm.managedhsm.azure.net/providers/Microsoft.Authorization/roleAssignments/0f3c',
+      true
+    ],
+    [
+      'PATCH',
+      'https://management.azure.com/subscriptions/s/resourceGroups/g/providers/Microsoft.DocumentDB/databaseAccounts/acct',
+      true
+    ],
+    [
+      'PUT',
+      'https://hsm.managedhsm.azure.net/providers/Microsoft.Authorization/roleAssignments/a/b',
+      false
+    ],
+    [
+      'PATCH',
+      'https://management.azure.com/subscriptions/s/resourceGroups/g/providers/Microsoft.DocumentDB/databaseAccounts/a/b',
+      false
     ],
     // Create-if-not-exist never adds a version, and an HSM PUT repeats itself harmlessly.
     [
@@ -208,6 +300,31 @@ describe('pollAsking', () => {
   })
 })
 
+describe('the timeline', () => {
+  it.each([
+    ['GET', '/things', 'read'],
+    ['HEAD', '/things', 'read'],
+    ['POST', '/things', 'write'],
+    ['POST', '/tenant/oauth2/token', 'read'],
+    ['POST', '/tenant/oauth2/v2.0/token', 'read'],
+    ['POST', '/tenant/oauth2/token-status', 'write']
+  ] as const)('counts %s %s as a %s of the step', async (method, path, kind) => {
+    const { retryOptions, additionalPolicies } = transportOptions(settings)
+    const pipeline = createPipelineFromOptions({ retryOptions })
+    for (const { policy, position } of additionalPolicies) {
+      pipeline.addPolicy(policy, position === 'perCall' ? {} : { afterPhase: 'Retry' })
+    }
+    const timeline = new Timeline(systemClock)
+    await timeline.within(Step.Observe, () =>
+      pipeline.sendRequest(
+        createDefaultHttpClient(),
+        createPipelineRequest({ url: `${base}${path}`, method, allowInsecureConnection: true })
+      )
+    )
+    expect(timeline.spans().map(s => `${s.kind} ${s.label}`)).toEqual([`${kind} ${method} ${path}`])
+  })
+})
+
 describe('retryAfterMs', () => {
   const headers = (values: Record<string, string>) => ({
     get: (name: string) => values[name.toLowerCase()]
@@ -218,6 +335,12 @@ describe('retryAfterMs', () => {
     [{ 'retry-after': '0' }, 0],
     [{ 'retry-after-ms': '250', 'retry-after': '3' }, 250],
     [{ 'x-ms-retry-after-ms': '120' }, 120],
+    [{ 'retry-after-ms': '', 'retry-after': '3' }, 3000],
+    [{ 'retry-after-ms': '-5', 'retry-after': '3' }, 3000],
+    [{ 'retry-after': ' 3 ' }, 3000],
+    [{ 'retry-after': '30' }, 30000],
+    [{ 'retry-after': '3x' }, undefined],
+    [{ 'retry-after': 'x3' }, undefined],
     [{ 'retry-after': 'soon' }, undefined],
     [{}, undefined]
   ])('%j: %s ms', (values, expected) => {

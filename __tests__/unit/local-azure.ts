@@ -19,7 +19,8 @@ import {
   startLab,
   type Emulator,
   type Lab,
-  type Scenario
+  type Scenario,
+  type Service
 } from '../../testkit/index.js'
 import { baseInputs, FakeRunner } from './fakes.js'
 
@@ -67,14 +68,18 @@ export function instantScenario(patch: (scenario: Scenario) => void = () => {}):
 
 /**
  * Starts a local Azure for the file's tests (in beforeAll) and stops it after them; each test
- * starts from the scenario as it was loaded, whatever the tests before it did.
+ * starts from the scenario as it was loaded, whatever the tests before it did. `extraServices`
+ * answer for their hosts before the local Azure's own services do.
  */
-export function useLocalAzure(scenario: () => Scenario = () => instantScenario()): LocalAzure {
+export function useLocalAzure(
+  scenario: () => Scenario = () => instantScenario(),
+  extraServices: Service[] = []
+): LocalAzure {
   let started: LocalAzure | undefined
   let lab: Lab | undefined
   let restoreEnv = () => {}
   beforeAll(async () => {
-    lab = await startLab(scenario())
+    lab = await startLab(scenario(), extraServices)
     trustEmulatorCa(lab.emulator.caCertPem)
     restoreEnv = applyEnv(lab.env)
     const cloud = getCloud('AzureCloud')

@@ -99,6 +99,38 @@ describe('the end of a long-running operation', () => {
     expect(op.polledAt).toEqual([1_000, 1_050])
   })
 
+  it('polls at once when the other watch hands back an operation that asked for a pause', async () => {
+    const op = operation(1, () => 'polled')
+    await operationEnd(op.poller, {
+      poll: op.poll,
+      firstPollAfterMs: 3_000,
+      pace: () => 5_000,
+      clock: op.clock,
+      seenElsewhere: async () => {
+        await op.clock.sleep(1_000)
+        return undefined
+      }
+    })
+    expect(op.polledAt).toEqual([1_000])
+  })
+
+  it("reads the operation's outcome on the run's signal", async () => {
+    const op = operation(1, () => 'created')
+    const signals: (AbortSignal | undefined)[] = []
+    const poller: OperationPoller<string> = {
+      get isDone() {
+        return op.poller.isDone
+      },
+      pollUntilDone: async options => {
+        signals.push(options.abortSignal)
+        return 'created'
+      }
+    }
+    const { signal } = new AbortController()
+    await operationEnd(poller, { poll: op.poll, pace: () => 10, signal, clock: op.clock })
+    expect(signals).toEqual([signal])
+  })
+
   it('throws what the operation failed with', async () => {
     const failure = Object.assign(new Error('account creation failed'), { code: 'BadRequest' })
     const op = operation(1, () => {

@@ -1,0 +1,124 @@
+/**
+ * The adapters on the small JSON client (Microsoft Graph, ARM permissions, the HSM data planes),
+ * against the local Azure: the requests they send, on the transport's own pipeline, and how they
+ * read answers with fields left out and paged lists.
+ */
+import { beforeEach, describe, expect, it } from '@jest/globals'
+import { systemClock } from '../../src/clock.js'
+import { Step } from '../../src/steps/names.js'
+import { Timeline } from '../../src/timeline.js'
+import { defaultNames } from '../../testkit/index.js'
+import { useLocalAzure } from './local-azure.js'
+import { errorAnswer, hsmHost, scriptedArm, scriptedGraph, scriptedHsm } from './scripted-hosts.js'
+
+const arm = scriptedArm()
+const graph = scriptedGraph()
+const hsm = scriptedHsm('hsm-json')
+const local = useLocalAzure(undefined, [arm.service, graph.service, hsm.service])
+const hsmUri = `https://${hsmHost('hsm-json')}`
+const subscription = `/subscriptions/${defaultNames.subscriptionId}`
+const permissionsPath = `${subscription}/providers/Microsoft.Authorization/permissions`
+
+beforeEach(() => {
+  for (const host of [arm, graph, hsm]) host.stop()
+  local.emulator.store.world.hsmDataPlanes['hsm-json'] = {
+    name: 'hsm-json',
+    keys: {},
+    roleAssignments: {}
+  }
+})
+
+/** `work` as a step of a run, and what the timeline made of its requests. */
+async function spansOf(work: () => Promise<unknown>): Promise<string[]> {
+  const timeline = new Timeline(systemClock)
+  await timeline.within(Step.Observe, work)
+  return timeline.spans().map(s => `${s.kind} ${s.label}`)
+}
+
+describe('Microsoft Graph', () => {
+  it('reads service principals with GET, selecting their id, app id and display name', async () => {
+    const spans = await spansOf(async () => {
+      await local.apis.graph.servicePrincipalIdByAppId(defaultNames.cosmosAppId)
+      await local.apis.graph.servicePrincipal(defaultNames.cosmosObjectId)
+    })
+    const reads = local.emulator.requests().filter(r => r.host === 'graph.microsoft.com')
+    expect(reads.map(r => [r.method, r.query])).toEqual([
+      ['GET', { $select: 'id,appId,displayName' }],
+      ['GET', { $select: 'id,appId,displayName' }]
+    ])
+    expect(spans.filter(s => s.includes('/servicePrincipals'))).toEqual([
+      `read GET /v1.0/servicePrincipals(appId='${defaultNames.cosmosAppId}')`,
+      `read GET /v1.0/servicePrincipals/${defaultNames.cosmosObjectId}`
+    ])
+  })
+
+  it('reads a service principal without app id or display name as empty', async () => {
+    graph.answer(() => ({ status: 200, body: { id: 'ABC' } }))
+    expect(await local.apis.graph.servicePrincipal('abc')).toEqual({
+      id: 'abc',
+      appId: '',
+      displayName: ''
+    })
+  })
+})
+
+describe('ARM permissions', () => {
+  it("reads the caller's permissions with GET and the api-version of that API", async () => {
+    const spans = await spansOf(() => local.apis.permissions.at(subscription))
+    const reads = local.emulator
+      .requests()
+      .filter(r => r.host === 'management.azure.com' && r.path.endsWith('/permissions'))
+    expect(reads.map(r => [r.method, r.query])).toEqual([['GET', { 'api-version': '2022-04-01' }]])
+    expect(spans.filter(s => s.endsWith('/permissions'))).toEqual([`read GET ${permissionsPath}`])
+  })
+
+  it('follows next links with their own query and one api-version, fields left out as empty', async () => {
+    arm.answer(request =>
+      request.query.get('$skiptoken') === 'p2'
+        ? { status: 200, body: { value: [{ actions: ['b/read'] }] } }
+        : {
+            status: 200,
+            body: {
+              value: [{}],
+              nextLink: `https://management.azure.com${permissionsPath}?api-version=2022-04-01&$skiptoken=p2`
+            }
+          }
+    )
+    expect(await local.apis.permissions.at(`${subscription}/`)).toEqual([
+      { actions: [], notActions: [] },
+      { actions: ['b/read'], notActions: [] }
+    ])
+    expect(arm.requests.map(r => [r.path, r.query.getAll('api-version')])).toEqual([
+      [permissionsPath, ['2022-04-01']],
+      [permissionsPath, ['2022-04-01']]
+    ])
+  })
+})
+
+describe('the HSM data plane client', () => {
+  it('names the action in its user agent, and puts each attempt on the timeline', async () => {
+    let answered = 0
+    hsm.answer(() =>
+      ++answered === 1 ? errorAnswer(503, 'ServiceUnavailable') : { status: 200, body: {} }
+    )
+    const spans = await spansOf(() => local.apis.hsm(hsmUri).settings.get('a-setting'))
+    expect(hsm.requests.map(r => r.headers['user-agent'])).toEqual([
+      expect.stringMatching(/^cosmos-cmk-hsm-action /),
+      expect.stringMatching(/^cosmos-cmk-hsm-action /)
+    ])
+    // One span per attempt the HSM saw, the challenge's unauthenticated one included.
+    const attempts = local.emulator.requests().filter(r => r.host === hsmHost('hsm-json'))
+    expect(attempts.map(r => r.status).slice(-2)).toEqual([503, 200])
+    expect(spans.filter(s => s.includes('/settings/'))).toEqual(
+      attempts.map(() => 'read GET /settings/a-setting')
+    )
+  })
+
+  it('is one client per HSM, however its URI is written', () => {
+    const plane = local.apis.hsm(hsmUri)
+    for (const uri of [hsmUri, `${hsmUri}/`, `${hsmUri}//`, hsmUri.toUpperCase()]) {
+      expect(local.apis.hsm(uri)).toBe(plane)
+    }
+    expect(local.apis.hsm(`https://${hsmHost('other')}`)).not.toBe(plane)
+  })
+})
