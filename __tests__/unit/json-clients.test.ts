@@ -8,7 +8,8 @@ import { systemClock } from '../../src/clock.js'
 import { Step } from '../../src/steps/names.js'
 import { Timeline } from '../../src/timeline.js'
 import { defaultNames } from '../../testkit/index.js'
-import { useLocalAzure } from './local-azure.js'
+import { createHsmDataPlane } from '../../src/azure/hsm-data-plane.js'
+import { quickTransport, useLocalAzure } from './local-azure.js'
 import { errorAnswer, hsmHost, scriptedArm, scriptedGraph, scriptedHsm } from './scripted-hosts.js'
 
 const arm = scriptedArm()
@@ -112,6 +113,31 @@ describe('the HSM data plane client', () => {
     expect(spans.filter(s => s.includes('/settings/'))).toEqual(
       attempts.map(() => 'read GET /settings/a-setting')
     )
+  })
+
+  it("sends the cloud's HSM token with its first request to an HSM of the cloud's domain", async () => {
+    hsm.answer(() => ({ status: 200, body: { value: 'x' } }))
+    await local.apis.hsm(hsmUri).settings.get('a-setting')
+    const attempts = local.emulator.requests().filter(r => r.host === hsmHost('hsm-json'))
+    expect(attempts.map(r => r.status)).toEqual([200])
+    expect(hsm.requests.map(r => r.headers.authorization)).toEqual([
+      expect.stringMatching(/^Bearer \S+$/)
+    ])
+  })
+
+  it('answers the challenge first where the cloud is not known, then sends its token', async () => {
+    hsm.answer(() => ({ status: 200, body: { value: 'x' } }))
+    const plane = createHsmDataPlane({
+      hsmUri,
+      credential: local.credential,
+      transport: quickTransport
+    })
+    expect(await plane.settings.get('a-setting')).toBe('x')
+    const attempts = local.emulator.requests().filter(r => r.host === hsmHost('hsm-json'))
+    expect(attempts.map(r => r.status)).toEqual([401, 200])
+    expect(hsm.requests.map(r => r.headers.authorization)).toEqual([
+      expect.stringMatching(/^Bearer \S+$/)
+    ])
   })
 
   it('is one client per HSM, however its URI is written', () => {
