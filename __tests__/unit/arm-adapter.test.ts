@@ -5,12 +5,11 @@
  */
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import type { AzureApis } from '../../src/azure/api.js'
-import { createCredential } from '../../src/auth/credential.js'
 import { createAzureApis } from '../../src/azure/clients.js'
 import { getCloud } from '../../src/cloud.js'
 import { hsmRoles, roleAssignmentName, roleDefinitionId } from '../../src/roles.js'
 import { defaultNames } from '../../testkit/index.js'
-import { instantScenario, LocalRunner, quickTransport, useLocalAzure } from './local-azure.js'
+import { instantScenario, quickTransport, signedInApis, useLocalAzure } from './local-azure.js'
 import { errorAnswer, scriptedArm, type ScriptedAnswer } from './scripted-hosts.js'
 
 const arm = scriptedArm()
@@ -84,26 +83,7 @@ describe('every Resource Manager client', () => {
 
 describe('another cloud', () => {
   it("asks for tokens for that cloud's Resource Manager", async () => {
-    const cloud = getCloud('AzureUSGovernment')
-    const credential = createCredential({
-      inputs: {
-        auth: {
-          type: 'oidc',
-          clientId: defaultNames.clientId,
-          tenantId: defaultNames.tenantId,
-          audience: govAudience
-        }
-      },
-      cloud,
-      runner: new LocalRunner(local.emulator),
-      transport: quickTransport
-    })
-    const apis = createAzureApis({
-      credential,
-      cloud,
-      subscriptionId: sub,
-      transport: quickTransport
-    })
+    const { apis } = signedInApis(local.emulator, 'AzureUSGovernment')
     const provider = await apis.providers.get('Microsoft.KeyVault')
     expect(provider.registrationState).toBe('Registered')
     const hsm = await apis.managedHsms.get(rg, hsmName)

@@ -1,4 +1,5 @@
 import { RestError } from '@azure/core-rest-pipeline'
+import type { SecurityDomainKey } from '../../src/certificates.js'
 import type {
   AzureApis,
   CosmosAccountState,
@@ -160,6 +161,22 @@ export class FakeRunner implements Runner {
   }
   resourceTags(): Record<string, string> {
     return { 'created-by': 'cosmos-cmk-hsm-action' }
+  }
+}
+
+/** A security-domain certificate's key as the HSM receives it; its numbers are not a real key's. */
+export function fakeSecurityDomainKey(kid: string, x5c: string[] = []): SecurityDomainKey {
+  return {
+    kid,
+    kty: 'RSA',
+    key_ops: ['wrapKey'],
+    alg: 'RSA-OAEP-256',
+    use: 'enc',
+    n: 'AQAB',
+    e: 'AQAB',
+    x5c,
+    x5t: kid,
+    'x5t#S256': kid
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import type { HsmDataPlane } from '../../src/azure/api.js'
-import type { SecurityDomainKey } from '../../src/certificates.js'
+import { fakeSecurityDomainKey } from './fakes.js'
 import { createHsmDataPlane } from '../../src/azure/hsm-data-plane.js'
 import { systemClock } from '../../src/clock.js'
 import { hsmRoles, roleAssignmentName, roleDefinitionId } from '../../src/roles.js'
@@ -182,18 +182,7 @@ describe('local RBAC answers', () => {
 })
 
 describe('security domain', () => {
-  const certificates: SecurityDomainKey[] = ['c1', 'c2', 'c3'].map(kid => ({
-    kid,
-    kty: 'RSA',
-    key_ops: ['wrapKey'],
-    alg: 'RSA-OAEP-256',
-    use: 'enc',
-    n: 'AQAB',
-    e: 'AQAB',
-    x5c: [],
-    x5t: kid,
-    'x5t#S256': kid
-  }))
+  const certificates = ['c1', 'c2', 'c3'].map(kid => fakeSecurityDomainKey(kid))
 
   it('downloads with the certificates and the quorum', async () => {
     scripted.answer(() => ({ status: 202, body: { value: 'the-domain' } }))

@@ -10,7 +10,7 @@ import { createCredential } from '../../src/auth/credential.js'
 import type { AzureApis } from '../../src/azure/api.js'
 import { createAzureApis } from '../../src/azure/clients.js'
 import { defaultTransport, type TransportSettings } from '../../src/azure/transport.js'
-import { getCloud } from '../../src/cloud.js'
+import { getCloud, type CloudName } from '../../src/cloud.js'
 import type { Inputs } from '../../src/inputs/settings.js'
 import {
   defaultNames,
@@ -67,6 +67,37 @@ export function instantScenario(patch: (scenario: Scenario) => void = () => {}):
 }
 
 /**
+ * The pipeline's GitHub OIDC credential, as the action builds it, and src/'s adapters on it, in
+ * `cloudName` (whose ID token audience the local Azure's federated credential must accept).
+ */
+export function signedInApis(
+  emulator: Emulator,
+  cloudName: CloudName = 'AzureCloud'
+): { credential: TokenCredential; apis: AzureApis } {
+  const cloud = getCloud(cloudName)
+  const credential = createCredential({
+    inputs: {
+      auth: {
+        type: 'oidc',
+        clientId: defaultNames.clientId,
+        tenantId: defaultNames.tenantId,
+        audience: cloud.idTokenAudience
+      }
+    },
+    cloud,
+    runner: new LocalRunner(emulator),
+    transport: quickTransport
+  })
+  const apis = createAzureApis({
+    credential,
+    cloud,
+    subscriptionId: defaultNames.subscriptionId,
+    transport: quickTransport
+  })
+  return { credential, apis }
+}
+
+/**
  * Starts a local Azure for the file's tests (in beforeAll) and stops it after them; each test
  * starts from the scenario as it was loaded, whatever the tests before it did. `extraServices`
  * answer for their hosts before the local Azure's own services do.
@@ -82,27 +113,7 @@ export function useLocalAzure(
     lab = await startLab(scenario(), extraServices)
     trustEmulatorCa(lab.emulator.caCertPem)
     restoreEnv = applyEnv(lab.env)
-    const cloud = getCloud('AzureCloud')
-    const credential = createCredential({
-      inputs: {
-        auth: {
-          type: 'oidc',
-          clientId: defaultNames.clientId,
-          tenantId: defaultNames.tenantId,
-          audience: 'api://AzureADTokenExchange'
-        }
-      },
-      cloud,
-      runner: new LocalRunner(lab.emulator),
-      transport: quickTransport
-    })
-    const apis = createAzureApis({
-      credential,
-      cloud,
-      subscriptionId: defaultNames.subscriptionId,
-      transport: quickTransport
-    })
-    started = { lab, emulator: lab.emulator, credential, apis }
+    started = { lab, emulator: lab.emulator, ...signedInApis(lab.emulator) }
   })
   beforeEach(() => {
     started?.emulator.reset()

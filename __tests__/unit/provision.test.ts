@@ -2,24 +2,21 @@ import { describe, expect, it } from '@jest/globals'
 import type { SecurityDomainCertificate } from '../../src/certificates.js'
 import { ProvisioningError } from '../../src/provisioning-error.js'
 import { hsmRoles, roleAssignmentName } from '../../src/roles.js'
-import { FakeAzure, baseInputs, ids, restError, uaiId, withUserAssigned } from './fakes.js'
+import {
+  FakeAzure,
+  baseInputs,
+  fakeSecurityDomainKey,
+  ids,
+  restError,
+  uaiId,
+  withUserAssigned
+} from './fakes.js'
 import { harness } from './helpers.js'
 
 const certs = [1, 2, 3].map((n): SecurityDomainCertificate => ({
   path: `sd${n}.pem`,
   subject: `CN=sd${n}`,
-  jwk: {
-    kid: `k${n}`,
-    kty: 'RSA',
-    key_ops: ['wrapKey'],
-    alg: 'RSA-OAEP-256',
-    use: 'enc',
-    n: 'AQAB',
-    e: 'AQAB',
-    x5c: ['MII='],
-    x5t: 't',
-    'x5t#S256': `s${n}`
-  }
+  jwk: fakeSecurityDomainKey(`k${n}`, ['MII='])
 }))
 
 const newHsmInputs = () =>
