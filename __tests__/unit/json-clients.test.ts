@@ -9,6 +9,7 @@ import { Step } from '../../src/steps/names.js'
 import { Timeline } from '../../src/timeline.js'
 import { defaultNames } from '../../testkit/index.js'
 import { createHsmDataPlane } from '../../src/azure/hsm-data-plane.js'
+import { getCloud } from '../../src/cloud.js'
 import { quickTransport, useLocalAzure } from './local-azure.js'
 import { errorAnswer, hsmHost, scriptedArm, scriptedGraph, scriptedHsm } from './scripted-hosts.js'
 
@@ -115,26 +116,22 @@ describe('the HSM data plane client', () => {
     )
   })
 
-  it("sends the cloud's HSM token with its first request to an HSM of the cloud's domain", async () => {
-    hsm.answer(() => ({ status: 200, body: { value: 'x' } }))
-    await local.apis.hsm(hsmUri).settings.get('a-setting')
-    const attempts = local.emulator.requests().filter(r => r.host === hsmHost('hsm-json'))
-    expect(attempts.map(r => r.status)).toEqual([200])
-    expect(hsm.requests.map(r => r.headers.authorization)).toEqual([
-      expect.stringMatching(/^Bearer \S+$/)
-    ])
-  })
-
-  it('answers the challenge first where the cloud is not known, then sends its token', async () => {
+  // Each case builds its own client: the first request is the one that tells.
+  it.each([
+    ["the cloud's HSM token with the first request, in the cloud's domain", 'AzureCloud', [200]],
+    ["the challenge first, outside the cloud's domain", 'AzureUSGovernment', [401, 200]],
+    ['the challenge first, where the cloud is not known', undefined, [401, 200]]
+  ] as const)('sends %s', async (_, cloudName, statuses) => {
     hsm.answer(() => ({ status: 200, body: { value: 'x' } }))
     const plane = createHsmDataPlane({
       hsmUri,
       credential: local.credential,
-      transport: quickTransport
+      transport: quickTransport,
+      cloud: cloudName && getCloud(cloudName)
     })
     expect(await plane.settings.get('a-setting')).toBe('x')
     const attempts = local.emulator.requests().filter(r => r.host === hsmHost('hsm-json'))
-    expect(attempts.map(r => r.status)).toEqual([401, 200])
+    expect(attempts.map(r => r.status)).toEqual(statuses)
     expect(hsm.requests.map(r => r.headers.authorization)).toEqual([
       expect.stringMatching(/^Bearer \S+$/)
     ])
