@@ -100,10 +100,12 @@ export async function runProvisioning(
         signal,
         fleet: accountNames(inputs).length > 1
       })
-    // Requests of the observation, on its part of the timeline.
-    const dataPlaneAhead = await timeline.within(Step.Observe, async () =>
-      readDataPlaneAhead({ inputs, cloud, apis, principal: signedIn })
-    )
+    // Requests of the observation, on its part of the timeline; none if sign-in is refused early.
+    const dataPlaneAhead = (await signIn.underway)
+      ? await timeline.within(Step.Observe, async () =>
+          readDataPlaneAhead({ inputs, cloud, apis, principal: signedIn })
+        )
+      : undefined
     const principal = await blame.phase(Step.SignIn, () => signedIn)
     const ctx: StepContext = {
       inputs,

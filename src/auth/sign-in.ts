@@ -20,6 +20,11 @@ export interface SignIn {
   credential: TokenCredential
   principal: Promise<SignedInPrincipal>
   timeline: Timeline
+  /**
+   * Whether the identity got as far as it can before Azure answers: its first ID token (OIDC with
+   * the token asked for early), else its first access token. Until then nothing goes to Azure.
+   */
+  underway: Promise<boolean>
 }
 
 /**
@@ -57,5 +62,10 @@ export function startSignIn(setup: {
   })
   // Its failure is reported where the run awaits it (the sign-in step).
   principal.catch(() => {})
-  return { credential, principal, timeline }
+  const firstStep: Promise<unknown> = setup.firstIdToken ?? principal
+  const underway = firstStep.then(
+    () => true,
+    () => false
+  )
+  return { credential, principal, timeline, underway }
 }

@@ -4249,8 +4249,10 @@ async function runProvisioning(inputs, deps) {
                 signal,
                 fleet: (0,settings/* accountNames */.Er)(inputs).length > 1
             });
-        // Requests of the observation, on its part of the timeline.
-        const dataPlaneAhead = await timeline.within(steps_names/* Step */.p.Observe, async () => readDataPlaneAhead({ inputs, cloud, apis, principal: signedIn }));
+        // Requests of the observation, on its part of the timeline; none if sign-in is refused early.
+        const dataPlaneAhead = (await signIn.underway)
+            ? await timeline.within(steps_names/* Step */.p.Observe, async () => readDataPlaneAhead({ inputs, cloud, apis, principal: signedIn }))
+            : undefined;
         const principal = await blame.phase(steps_names/* Step */.p.SignIn, () => signedIn);
         const ctx = {
             inputs,

@@ -399,7 +399,9 @@ function startSignIn(setup) {
     });
     // Its failure is reported where the run awaits it (the sign-in step).
     principal.catch(() => { });
-    return { credential, principal, timeline };
+    const firstStep = setup.firstIdToken ?? principal;
+    const underway = firstStep.then(() => true, () => false);
+    return { credential, principal, timeline, underway };
 }
 
 
