@@ -346,7 +346,13 @@ describe('Cosmos DB accounts', () => {
         body: {
           id: 'acct-id',
           name: 'acct',
-          identity: { type: 'UserAssigned', userAssignedIdentities: { [uai]: null } },
+          identity: {
+            type: 'UserAssigned',
+            userAssignedIdentities: {
+              [uai]: null,
+              [`${uai}-2`]: { principalId: 'p2', clientId: 'c2' }
+            }
+          },
           properties: { capabilities: [{}, { name: 'EnableTable' }] }
         }
       })
@@ -356,7 +362,10 @@ describe('Cosmos DB accounts', () => {
     expect(account?.identity).toEqual({
       type: 'UserAssigned',
       principalId: undefined,
-      userAssignedIdentities: { [uai]: { principalId: undefined, clientId: undefined } }
+      userAssignedIdentities: {
+        [uai]: { principalId: undefined, clientId: undefined },
+        [`${uai}-2`]: { principalId: 'p2', clientId: 'c2' }
+      }
     })
   })
 })

@@ -232,6 +232,11 @@ describe('transport: one retry policy, per-attempt timeouts', () => {
     ],
     [
       'PUT',
+      'https://management.azure.com/subscriptions/s/resourceGroups/g/providers/Microsoft.DocumentDB/databaseAccounts/acct',
+      true
+    ],
+    [
+      'PUT',
       'https://hsm.managedhsm.azure.net/providers/Microsoft.Authorization/roleAssignments/a/b',
       false
     ],
@@ -337,6 +342,8 @@ describe('retryAfterMs', () => {
     [{ 'x-ms-retry-after-ms': '120' }, 120],
     [{ 'retry-after-ms': '', 'retry-after': '3' }, 3000],
     [{ 'retry-after-ms': '-5', 'retry-after': '3' }, 3000],
+    // Zero is an answer: poll again at once, not after the seconds header.
+    [{ 'retry-after-ms': '0', 'retry-after': '3' }, 0],
     [{ 'retry-after': ' 3 ' }, 3000],
     [{ 'retry-after': '30' }, 30000],
     [{ 'retry-after': '3x' }, undefined],

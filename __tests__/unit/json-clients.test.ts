@@ -10,7 +10,7 @@ import { Timeline } from '../../src/timeline.js'
 import { defaultNames } from '../../testkit/index.js'
 import { createHsmDataPlane } from '../../src/azure/hsm-data-plane.js'
 import { getCloud } from '../../src/cloud.js'
-import { quickTransport, useLocalAzure } from './local-azure.js'
+import { quickTransport, signedInApis, useLocalAzure } from './local-azure.js'
 import { errorAnswer, hsmHost, scriptedArm, scriptedGraph, scriptedHsm } from './scripted-hosts.js'
 
 const arm = scriptedArm()
@@ -30,6 +30,12 @@ beforeEach(() => {
   }
 })
 
+/**
+ * Adapters built in the test itself: what a client fixes when it is built (its query, its
+ * pipeline's policies) is then the test's to check, not the first test's that built the shared one.
+ */
+const ownApis = () => signedInApis(local.emulator).apis
+
 /** `work` as a step of a run, and what the timeline made of its requests. */
 async function spansOf(work: () => Promise<unknown>): Promise<string[]> {
   const timeline = new Timeline(systemClock)
@@ -39,9 +45,10 @@ async function spansOf(work: () => Promise<unknown>): Promise<string[]> {
 
 describe('Microsoft Graph', () => {
   it('reads service principals with GET, selecting their id, app id and display name', async () => {
+    const { graph: own } = ownApis()
     const spans = await spansOf(async () => {
-      await local.apis.graph.servicePrincipalIdByAppId(defaultNames.cosmosAppId)
-      await local.apis.graph.servicePrincipal(defaultNames.cosmosObjectId)
+      await own.servicePrincipalIdByAppId(defaultNames.cosmosAppId)
+      await own.servicePrincipal(defaultNames.cosmosObjectId)
     })
     const reads = local.emulator.requests().filter(r => r.host === 'graph.microsoft.com')
     expect(reads.map(r => [r.method, r.query])).toEqual([
@@ -66,7 +73,7 @@ describe('Microsoft Graph', () => {
 
 describe('ARM permissions', () => {
   it("reads the caller's permissions with GET and the api-version of that API", async () => {
-    const spans = await spansOf(() => local.apis.permissions.at(subscription))
+    const spans = await spansOf(() => ownApis().permissions.at(subscription))
     const reads = local.emulator
       .requests()
       .filter(r => r.host === 'management.azure.com' && r.path.endsWith('/permissions'))
@@ -103,7 +110,7 @@ describe('the HSM data plane client', () => {
     hsm.answer(() =>
       ++answered === 1 ? errorAnswer(503, 'ServiceUnavailable') : { status: 200, body: {} }
     )
-    const spans = await spansOf(() => local.apis.hsm(hsmUri).settings.get('a-setting'))
+    const spans = await spansOf(() => ownApis().hsm(hsmUri).settings.get('a-setting'))
     expect(hsm.requests.map(r => r.headers['user-agent'])).toEqual([
       expect.stringMatching(/^cosmos-cmk-hsm-action /),
       expect.stringMatching(/^cosmos-cmk-hsm-action /)
