@@ -3557,14 +3557,15 @@ async function observeAndCheck(ctx) {
     permissions.startCreations();
     // Looked up before any write, so that a Graph refusal changes nothing; alongside the other
     // reads. A system-assigned account needs it only while it does not exist (which the reads tell).
-    const lookUpPrincipal = (accounts) => {
-        if (firstParty && needsCreationGrant(ctx.inputs, accounts)) {
-            firstPartyPrincipalId(ctx).catch(() => { });
+    const lookUpPrincipal = () => firstPartyPrincipalId(ctx).catch(() => { });
+    if (firstParty && ctx.inputs.identity.mode !== 'system-assigned')
+        lookUpPrincipal();
+    const seen = await observe(ctx, {
+        account: (_, account) => {
+            if (firstParty && needsCreationGrant(ctx.inputs, [account]))
+                lookUpPrincipal();
         }
-    };
-    if (ctx.inputs.identity.mode !== 'system-assigned')
-        lookUpPrincipal([]);
-    const seen = await observe(ctx, { account: (_, account) => lookUpPrincipal([account]) });
+    });
     const refused = preflight(ctx, seen, await missingPermissions(ctx, seen, permissions));
     if (firstParty && needsCreationGrant(ctx.inputs, [...seen.accounts.values()])) {
         await firstPartyPrincipalId(ctx);
