@@ -413,6 +413,7 @@ function startSignIn(setup) {
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   Vs: () => (/* binding */ retryAfterMs),
 /* harmony export */   f_: () => (/* binding */ attemptTimeoutPolicy),
+/* harmony export */   jj: () => (/* binding */ proxyKeepAlivePolicy),
 /* harmony export */   wL: () => (/* binding */ transportOptions),
 /* harmony export */   wZ: () => (/* binding */ timelinePolicy),
 /* harmony export */   xf: () => (/* binding */ pollAsking)
@@ -420,8 +421,11 @@ function startSignIn(setup) {
 /* unused harmony export isNonIdempotent */
 /* harmony import */ var node_async_hooks__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(6698);
 /* harmony import */ var node_async_hooks__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__webpack_require__.n(node_async_hooks__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _azure_core_rest_pipeline__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1818);
-/* harmony import */ var _timeline_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1472);
+/* harmony import */ var https_proxy_agent__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(3669);
+/* harmony import */ var https_proxy_agent__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__webpack_require__.n(https_proxy_agent__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _azure_core_rest_pipeline__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1818);
+/* harmony import */ var _timeline_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(1472);
+
 
 
 
@@ -437,9 +441,51 @@ function transportOptions(settings) {
         additionalPolicies: [
             { policy: pollAnswerPolicy(), position: 'perCall' },
             { policy: timelinePolicy(), position: 'perRetry' },
-            { policy: attemptTimeoutPolicy(settings), position: 'perRetry' }
+            { policy: attemptTimeoutPolicy(settings), position: 'perRetry' },
+            { policy: proxyKeepAlivePolicy(), position: 'perRetry' }
         ],
         userAgentOptions: { userAgentPrefix }
+    };
+}
+const proxyKeepAlivePolicyName = 'proxyKeepAlive';
+/**
+ * A proxy agent for https targets only, that keeps its tunnels open between requests. agent-base
+ * tells an https request from an http one by looking for Node's https module in the call stack,
+ * which is not there when Node names a new socket for its pool: each tunnel was pooled under an
+ * http name that no later request asks for, and never used twice.
+ */
+class KeptAliveProxyAgent extends https_proxy_agent__WEBPACK_IMPORTED_MODULE_1__.HttpsProxyAgent {
+    constructor(proxy) {
+        super(proxy, { keepAlive: true });
+    }
+    isSecureEndpoint() {
+        return true;
+    }
+}
+const keptAliveProxyAgents = new Map();
+/**
+ * Runs below the SDK's proxy policy, once per attempt. That policy gives each client an agent that
+ * opens a new CONNECT tunnel and TLS session for every request (HTTPS_PROXY, or an Azure Pipelines
+ * agent's proxy), so each request paid a handshake through the proxy. The proxy it chose stays
+ * (NO_PROXY is still the SDK's to apply); for an https target its agent is swapped for one per
+ * proxy, shared by every client, that keeps its connections open.
+ */
+function proxyKeepAlivePolicy(agents = keptAliveProxyAgents) {
+    return {
+        name: proxyKeepAlivePolicyName,
+        sendRequest(request, next) {
+            const chosen = request.agent;
+            if (chosen instanceof https_proxy_agent__WEBPACK_IMPORTED_MODULE_1__.HttpsProxyAgent && new URL(request.url).protocol === 'https:') {
+                const proxy = chosen.proxy.href;
+                let agent = agents.get(proxy);
+                if (!agent) {
+                    agent = new KeptAliveProxyAgent(proxy);
+                    agents.set(proxy, agent);
+                }
+                request.agent = agent;
+            }
+            return next(request);
+        }
     };
 }
 const transportErrorCodes = new Set([
@@ -503,19 +549,19 @@ function attemptTimeoutPolicy(settings) {
             catch (error) {
                 if (outer?.aborted)
                     throw error;
-                const cutOff = (0,_azure_core_rest_pipeline__WEBPACK_IMPORTED_MODULE_1__/* .isRestError */ .T0)(error) &&
+                const cutOff = (0,_azure_core_rest_pipeline__WEBPACK_IMPORTED_MODULE_2__/* .isRestError */ .T0)(error) &&
                     (transportErrorCodes.has(error.code ?? '') ||
-                        (error.code === _azure_core_rest_pipeline__WEBPACK_IMPORTED_MODULE_1__/* .RestError */ .pj.PARSE_ERROR && /reading response/i.test(error.message)));
+                        (error.code === _azure_core_rest_pipeline__WEBPACK_IMPORTED_MODULE_2__/* .RestError */ .pj.PARSE_ERROR && /reading response/i.test(error.message)));
                 if (!timedOut && !cutOff)
                     throw error;
                 const what = timedOut ? `no response within ${timeoutMs} ms` : error.message;
                 if (isNonIdempotent(request)) {
-                    throw new _azure_core_rest_pipeline__WEBPACK_IMPORTED_MODULE_1__/* .RestError */ .pj(`The outcome of ${request.method} is unknown: ${what}`, {
+                    throw new _azure_core_rest_pipeline__WEBPACK_IMPORTED_MODULE_2__/* .RestError */ .pj(`The outcome of ${request.method} is unknown: ${what}`, {
                         code: 'OutcomeUnknown',
                         request
                     });
                 }
-                throw new _azure_core_rest_pipeline__WEBPACK_IMPORTED_MODULE_1__/* .RestError */ .pj(`Request attempt failed: ${what}`, {
+                throw new _azure_core_rest_pipeline__WEBPACK_IMPORTED_MODULE_2__/* .RestError */ .pj(`Request attempt failed: ${what}`, {
                     code: timedOut ? 'ETIMEDOUT' : 'ECONNRESET',
                     request
                 });
@@ -542,7 +588,7 @@ function timelinePolicy() {
             throttled.get(request)?.();
             throttled.delete(request);
             const label = `${request.method} ${new URL(request.url).pathname}`;
-            const end = (0,_timeline_js__WEBPACK_IMPORTED_MODULE_2__/* .beginSpan */ .eT)(changesAzure(request) ? 'write' : 'read', label);
+            const end = (0,_timeline_js__WEBPACK_IMPORTED_MODULE_3__/* .beginSpan */ .eT)(changesAzure(request) ? 'write' : 'read', label);
             let response;
             try {
                 response = await next(request);
@@ -551,7 +597,7 @@ function timelinePolicy() {
                 end?.();
             }
             if (response.status === 429) {
-                const wait = (0,_timeline_js__WEBPACK_IMPORTED_MODULE_2__/* .beginLingeringSpan */ .LW)('throttling', label);
+                const wait = (0,_timeline_js__WEBPACK_IMPORTED_MODULE_3__/* .beginLingeringSpan */ .LW)('throttling', label);
                 if (wait)
                     throttled.set(request, wait);
             }

@@ -3,7 +3,18 @@
  * against the local Azure: the requests they send, on the transport's own pipeline, and how they
  * read answers with fields left out and paged lists.
  */
-import { beforeEach, describe, expect, it } from '@jest/globals'
+import https from 'node:https'
+import { beforeEach, describe, expect, it, jest } from '@jest/globals'
+import {
+  createDefaultHttpClient,
+  createHttpHeaders,
+  createPipelineFromOptions,
+  createPipelineRequest,
+  type PipelinePolicy,
+  type PipelineRequest
+} from '@azure/core-rest-pipeline'
+import { HttpsProxyAgent } from 'https-proxy-agent'
+import { proxyKeepAlivePolicy } from '../../src/azure/http.js'
 import { systemClock } from '../../src/clock.js'
 import { Step } from '../../src/steps/names.js'
 import { Timeline } from '../../src/timeline.js'
@@ -150,5 +161,82 @@ describe('the HSM data plane client', () => {
       expect(local.apis.hsm(uri)).toBe(plane)
     }
     expect(local.apis.hsm(`https://${hsmHost('other')}`)).not.toBe(plane)
+  })
+})
+
+describe('through a proxy (HTTPS_PROXY)', () => {
+  /** Three GETs of one host in turn, on a pipeline of the SDK's own proxy policy (and `keepAlive`). */
+  async function tunnelsForThreeRequests(keepAlive?: PipelinePolicy): Promise<number> {
+    const connect = jest.spyOn(HttpsProxyAgent.prototype, 'connect')
+    try {
+      const pipeline = createPipelineFromOptions({})
+      if (keepAlive) pipeline.addPolicy(keepAlive, { afterPhase: 'Retry' })
+      const client = createDefaultHttpClient()
+      for (let i = 0; i < 3; i++) {
+        const response = await pipeline.sendRequest(
+          client,
+          createPipelineRequest({ url: 'https://graph.microsoft.com/v1.0/organization' })
+        )
+        expect(response.status).toBe(401)
+      }
+      return connect.mock.calls.filter(([, options]) => options.host === 'graph.microsoft.com')
+        .length
+    } finally {
+      connect.mockRestore()
+    }
+  }
+
+  it('opens one tunnel for requests sent one after another, where the SDK alone opens one each', async () => {
+    expect(await tunnelsForThreeRequests()).toBe(3)
+    expect(await tunnelsForThreeRequests(proxyKeepAlivePolicy(new Map()))).toBe(1)
+  })
+
+  const requestWith = (url: string, agent: PipelineRequest['agent']) => {
+    const request = createPipelineRequest({ url })
+    request.agent = agent
+    return request
+  }
+
+  it("swaps the SDK's proxy agent for one kept-alive agent per proxy, shared by every pipeline", async () => {
+    const agents = new Map()
+    const policy = proxyKeepAlivePolicy(agents)
+    const seen: unknown[] = []
+    const next = async (request: PipelineRequest) => {
+      seen.push(request.agent)
+      return { request, status: 200, headers: createHttpHeaders() }
+    }
+    const send = (url: string, agent: PipelineRequest['agent']) =>
+      policy.sendRequest(requestWith(url, agent), next)
+    const sdkAgent = (proxy: string) => new HttpsProxyAgent(proxy)
+
+    await send('https://management.azure.com/a', sdkAgent('http://proxy.contoso:8080'))
+    await send('https://graph.microsoft.com/b', sdkAgent('http://proxy.contoso:8080'))
+    await send('https://graph.microsoft.com/c', sdkAgent('http://other.contoso:3128'))
+    const [first, second, third] = seen as HttpsProxyAgent<string>[]
+    expect(first).toBe(second)
+    expect(third).not.toBe(first)
+    expect([...agents.keys()]).toEqual(['http://proxy.contoso:8080/', 'http://other.contoso:3128/'])
+    for (const agent of [first, third]) {
+      expect(agent).toBeInstanceOf(HttpsProxyAgent)
+      expect(agent.keepAlive).toBe(true)
+      // Pooled under the https name when Node names a socket outside any https call.
+      expect(agent.isSecureEndpoint()).toBe(true)
+    }
+    expect(third.proxy.href).toBe('http://other.contoso:3128/')
+  })
+
+  it('leaves alone a request with no agent, with an agent of its own, or to an http URL', async () => {
+    const policy = proxyKeepAlivePolicy(new Map())
+    const seen: unknown[] = []
+    const next = async (request: PipelineRequest) => {
+      seen.push(request.agent)
+      return { request, status: 200, headers: createHttpHeaders() }
+    }
+    const own = new https.Agent({ keepAlive: false })
+    const sdkAgent = new HttpsProxyAgent('http://proxy.contoso:8080')
+    await policy.sendRequest(requestWith('https://graph.microsoft.com/a', undefined), next)
+    await policy.sendRequest(requestWith('https://graph.microsoft.com/a', own), next)
+    await policy.sendRequest(requestWith('http://graph.microsoft.com/a', sdkAgent), next)
+    expect(seen).toEqual([undefined, own, sdkAgent])
   })
 })

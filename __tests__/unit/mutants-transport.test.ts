@@ -71,7 +71,7 @@ describe('isNonIdempotent', () => {
 })
 
 describe('transportOptions', () => {
-  it('passes the retry settings and a user agent prefix; learns each poll, times and records each attempt', () => {
+  it('passes the retry settings and a user agent prefix; learns each poll, times and records each attempt, keeps proxy tunnels open', () => {
     const options = transportOptions(defaultTransport)
     expect(options.retryOptions).toEqual({
       maxRetries: 10,
@@ -82,7 +82,8 @@ describe('transportOptions', () => {
     expect(options.additionalPolicies).toEqual([
       { policy: expect.objectContaining({ name: 'pollAnswer' }), position: 'perCall' },
       { policy: expect.objectContaining({ name: 'timeline' }), position: 'perRetry' },
-      { policy: expect.objectContaining({ name: 'attemptTimeout' }), position: 'perRetry' }
+      { policy: expect.objectContaining({ name: 'attemptTimeout' }), position: 'perRetry' },
+      { policy: expect.objectContaining({ name: 'proxyKeepAlive' }), position: 'perRetry' }
     ])
   })
 })

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { HttpsProxyAgent } from 'https-proxy-agent'
 import {
   isRestError,
   RestError,
@@ -21,9 +22,58 @@ export function transportOptions(settings: TransportSettings) {
     additionalPolicies: [
       { policy: pollAnswerPolicy(), position: 'perCall' as const },
       { policy: timelinePolicy(), position: 'perRetry' as const },
-      { policy: attemptTimeoutPolicy(settings), position: 'perRetry' as const }
+      { policy: attemptTimeoutPolicy(settings), position: 'perRetry' as const },
+      { policy: proxyKeepAlivePolicy(), position: 'perRetry' as const }
     ],
     userAgentOptions: { userAgentPrefix }
+  }
+}
+
+const proxyKeepAlivePolicyName = 'proxyKeepAlive'
+
+/**
+ * A proxy agent for https targets only, that keeps its tunnels open between requests. agent-base
+ * tells an https request from an http one by looking for Node's https module in the call stack,
+ * which is not there when Node names a new socket for its pool: each tunnel was pooled under an
+ * http name that no later request asks for, and never used twice.
+ */
+class KeptAliveProxyAgent extends HttpsProxyAgent<string> {
+  constructor(proxy: string) {
+    super(proxy, { keepAlive: true })
+  }
+
+  override isSecureEndpoint(): boolean {
+    return true
+  }
+}
+
+const keptAliveProxyAgents = new Map<string, KeptAliveProxyAgent>()
+
+/**
+ * Runs below the SDK's proxy policy, once per attempt. That policy gives each client an agent that
+ * opens a new CONNECT tunnel and TLS session for every request (HTTPS_PROXY, or an Azure Pipelines
+ * agent's proxy), so each request paid a handshake through the proxy. The proxy it chose stays
+ * (NO_PROXY is still the SDK's to apply); for an https target its agent is swapped for one per
+ * proxy, shared by every client, that keeps its connections open.
+ */
+export function proxyKeepAlivePolicy(
+  agents: Map<string, KeptAliveProxyAgent> = keptAliveProxyAgents
+): PipelinePolicy {
+  return {
+    name: proxyKeepAlivePolicyName,
+    sendRequest(request, next) {
+      const chosen = request.agent
+      if (chosen instanceof HttpsProxyAgent && new URL(request.url).protocol === 'https:') {
+        const proxy = chosen.proxy.href
+        let agent = agents.get(proxy)
+        if (!agent) {
+          agent = new KeptAliveProxyAgent(proxy)
+          agents.set(proxy, agent)
+        }
+        request.agent = agent
+      }
+      return next(request)
+    }
   }
 }
 

@@ -11,7 +11,12 @@ import {
   type PipelinePolicy
 } from '@azure/core-rest-pipeline'
 import { scopeOf } from '../cloud.js'
-import { attemptTimeoutPolicy, timelinePolicy, transportOptions } from './http.js'
+import {
+  attemptTimeoutPolicy,
+  proxyKeepAlivePolicy,
+  timelinePolicy,
+  transportOptions
+} from './http.js'
 import type { TransportSettings } from './transport.js'
 
 export interface RestResponse<T> {
@@ -47,6 +52,7 @@ export function createJsonClient(options: {
   pipeline.addPolicy(options.auth)
   pipeline.addPolicy(timelinePolicy(), { afterPhase: 'Retry' })
   pipeline.addPolicy(attemptTimeoutPolicy(options.transport), { afterPhase: 'Retry' })
+  pipeline.addPolicy(proxyKeepAlivePolicy(), { afterPhase: 'Retry' })
   const httpClient = options.httpClient ?? createDefaultHttpClient()
   const base = options.baseUrl.replace(/\/+$/, '')
 

@@ -651,6 +651,7 @@ function createJsonClient(options) {
     pipeline.addPolicy(options.auth);
     pipeline.addPolicy((0,http/* timelinePolicy */.wZ)(), { afterPhase: 'Retry' });
     pipeline.addPolicy((0,http/* attemptTimeoutPolicy */.f_)(options.transport), { afterPhase: 'Retry' });
+    pipeline.addPolicy((0,http/* proxyKeepAlivePolicy */.jj)(), { afterPhase: 'Retry' });
     const httpClient = options.httpClient ?? (0,core_rest_pipeline_dist_esm/* createDefaultHttpClient */.fl)();
     const base = options.baseUrl.replace(/\/+$/, '');
     return {
