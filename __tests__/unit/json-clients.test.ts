@@ -191,6 +191,16 @@ describe('through a proxy (HTTPS_PROXY)', () => {
     expect(await tunnelsForThreeRequests(proxyKeepAlivePolicy(new Map()))).toBe(1)
   })
 
+  /** The next policy of a pipeline, answering 200 and keeping the agent of each request. */
+  const agentsSent = () => {
+    const seen: unknown[] = []
+    const next = async (request: PipelineRequest) => {
+      seen.push(request.agent)
+      return { request, status: 200, headers: createHttpHeaders() }
+    }
+    return { seen, next }
+  }
+
   const requestWith = (url: string, agent: PipelineRequest['agent']) => {
     const request = createPipelineRequest({ url })
     request.agent = agent
@@ -200,11 +210,7 @@ describe('through a proxy (HTTPS_PROXY)', () => {
   it("swaps the SDK's proxy agent for one kept-alive agent per proxy, shared by every pipeline", async () => {
     const agents = new Map()
     const policy = proxyKeepAlivePolicy(agents)
-    const seen: unknown[] = []
-    const next = async (request: PipelineRequest) => {
-      seen.push(request.agent)
-      return { request, status: 200, headers: createHttpHeaders() }
-    }
+    const { seen, next } = agentsSent()
     const send = (url: string, agent: PipelineRequest['agent']) =>
       policy.sendRequest(requestWith(url, agent), next)
     const sdkAgent = (proxy: string) => new HttpsProxyAgent(proxy)
@@ -227,11 +233,7 @@ describe('through a proxy (HTTPS_PROXY)', () => {
 
   it('leaves alone a request with no agent, with an agent of its own, or to an http URL', async () => {
     const policy = proxyKeepAlivePolicy(new Map())
-    const seen: unknown[] = []
-    const next = async (request: PipelineRequest) => {
-      seen.push(request.agent)
-      return { request, status: 200, headers: createHttpHeaders() }
-    }
+    const { seen, next } = agentsSent()
     const own = new https.Agent({ keepAlive: false })
     const sdkAgent = new HttpsProxyAgent('http://proxy.contoso:8080')
     await policy.sendRequest(requestWith('https://graph.microsoft.com/a', undefined), next)
