@@ -77,7 +77,16 @@ describe('every Resource Manager client', () => {
     await expect(stopped.managedHsms.getKey(rg, hsmName, 'k')).rejects.toMatchObject(abortError)
     await expect(stopped.identities.getUserAssigned(sub, rg, 'i')).rejects.toMatchObject(abortError)
     await expect(stopped.cosmos.get(rg, 'a')).rejects.toMatchObject(abortError)
+    await expect(
+      stopped.managedHsms.createKeyIfNotExist(rg, hsmName, 'k', {
+        kty: 'RSA-HSM',
+        keySize: 2048,
+        keyOps: ['wrapKey', 'unwrapKey'],
+        tags: {}
+      })
+    ).rejects.toMatchObject(abortError)
     expect(arm.requests).toHaveLength(4)
+    expect(local.emulator.requests().filter(r => r.method === 'PUT')).toEqual([])
   })
 })
 
