@@ -180,3 +180,217 @@ describe('renderPlanComment for a fleet', () => {
     expect(markdown).toContain('| Cosmos DB account (fleet-b) | present | ✅ no change |')
   })
 })
+
+describe('renderPlanComment, whole', () => {
+  const records: StepRecord[] = [
+    { step: Step.SignIn, observed: 'signed in', action: 'none', result: 'ok' },
+    {
+      step: Step.Providers,
+      observed: 'NotRegistered',
+      action: 'register Microsoft.DocumentDB',
+      result: 'would-change'
+    },
+    { step: Step.Hsm, observed: 'absent', action: 'create Standard_B1', result: 'would-change' },
+    { step: Step.Key, observed: 'present', action: 'none', result: 'ok' }
+  ]
+  const change = (
+    step: StepRecord['step'],
+    result: StepRecord['result'] = 'would-change'
+  ): StepRecord => ({
+    step,
+    observed: 'o',
+    action: 'a',
+    result
+  })
+  const headlineOf = (input: Parameters<typeof renderPlanComment>[0]) =>
+    renderPlanComment(input).split('\n')[2]
+
+  it('renders a plan: title, headline, numbered changes with the irreversible one flagged, the rest folded, outputs, run', () => {
+    const markdown = renderPlanComment({
+      mode: 'plan',
+      account: 'a',
+      records,
+      outputs: { 'key-uri': 'https://h/keys/k', 'hsm-uri': 'https://h/' },
+      run: { url: 'https://github.com/o/r/actions/runs/1', label: 'Run 1' }
+    })
+    expect(markdown).toBe(
+      [
+        '### 📝 Plan: Cosmos DB account ` a `',
+        '',
+        '**Apply would change 2 steps, 1 of them irreversible.** Nothing was written.',
+        '',
+        '1. **Resource providers**: register Microsoft.DocumentDB (📝 would change; observed: NotRegistered)',
+        '2. ⚠️ **irreversible** · **Managed HSM**: create Standard\\_B1 (📝 would change; observed: absent)',
+        '   <br>⚠️ purge protection can never be turned off, and a deleted HSM stays billed until its retention period ends',
+        '',
+        '<details><summary>Steps with nothing to do (2)</summary>',
+        '',
+        '| Step | Observed | Result |',
+        '| --- | --- | --- |',
+        '| Sign in | signed in | ✅ no change |',
+        '| Key | present | ✅ no change |',
+        '',
+        '</details>',
+        '',
+        '| Output | Value |',
+        '| --- | --- |',
+        '| hsm-uri | ` https://h/ ` |',
+        '| key-uri | ` https://h/keys/k ` |',
+        '',
+        '<sub>[Run 1](https://github.com/o/r/actions/runs/1) · this comment is updated in place by every run of this job</sub>'
+      ].join('\n')
+    )
+  })
+
+  it('renders a run that changed nothing: no list, no outputs table, no run link', () => {
+    expect(
+      renderPlanComment({
+        mode: 'apply',
+        account: 'a,b',
+        environment: 'pr-1',
+        records: records.slice(0, 1),
+        outputs: { 'key-uri': '' }
+      })
+    ).toBe(
+      [
+        '### 🛠️ Apply: Cosmos DB accounts ` a,b `, environment ` pr-1 `',
+        '',
+        '**Nothing needed to change.**',
+        '',
+        '<details><summary>Steps with nothing to do (1)</summary>',
+        '',
+        '| Step | Observed | Result |',
+        '| --- | --- | --- |',
+        '| Sign in | signed in | ✅ no change |',
+        '',
+        '</details>',
+        '',
+        '<sub>this comment is updated in place by every run of this job</sub>'
+      ].join('\n')
+    )
+  })
+
+  it('renders only changes when every step has something to do, and the failure after them', () => {
+    expect(
+      renderPlanComment({
+        mode: 'apply',
+        account: 'a',
+        records: [change(Step.Providers, 'changed'), change(Step.Key, 'failed')],
+        failure: { step: Step.Key, message: 'boom' }
+      })
+    ).toBe(
+      [
+        '### 🛠️ Apply: Cosmos DB account ` a `',
+        '',
+        '**The run failed.** Before that: 2 steps.',
+        '',
+        '1. **Resource providers**: a (🛠️ changed; observed: o)',
+        '2. **Key**: a (❌ failed; observed: o)',
+        '',
+        '**Failed in step Key:**',
+        '',
+        '```\nboom\n```',
+        '',
+        '<sub>this comment is updated in place by every run of this job</sub>'
+      ].join('\n')
+    )
+  })
+
+  it.each([
+    ['plan', [], '**Apply would change nothing.** Nothing was written.'],
+    ['plan', [Step.Providers], '**Apply would change 1 step.** Nothing was written.'],
+    [
+      'plan',
+      [Step.Hsm],
+      '**Apply would change 1 step, which is irreversible.** Nothing was written.'
+    ],
+    [
+      'plan',
+      [Step.Hsm, Step.Account],
+      '**Apply would change 2 steps, all of them irreversible.** Nothing was written.'
+    ],
+    ['verify', [], '**Everything is in place.**'],
+    ['verify', [Step.Key], '**1 step needs attention.**'],
+    ['verify', [Step.Key, Step.Account], '**2 steps need attention.**'],
+    ['apply', [], '**Nothing needed to change.**'],
+    ['apply', [Step.Providers, Step.Hsm], '**This run changed 2 steps, 1 of them irreversible.**'],
+    ['teardown', [Step.Providers], '**This run changed 1 step.**']
+  ])('headline of %s with changes in %j', (mode, steps, headline) => {
+    const changes = (steps as StepRecord['step'][]).map(step => change(step))
+    expect(headlineOf({ mode, account: 'a', records: changes })).toBe(headline)
+  })
+
+  it('says only that the run failed when it failed before any change, else what changed before', () => {
+    const failure = { step: 'x', message: 'm' }
+    expect(headlineOf({ mode: 'apply', account: 'a', records: [], failure })).toBe(
+      '**The run failed.**'
+    )
+    expect(
+      headlineOf({ mode: 'apply', account: 'a', records: [change(Step.Hsm, 'changed')], failure })
+    ).toBe('**The run failed.** Before that: 1 step, which is irreversible.')
+  })
+
+  it('titles each mode, and an unknown one by its escaped name', () => {
+    const titleOf = (mode: string) => renderPlanComment({ mode, account: 'a', records: [] })
+    expect(titleOf('teardown')).toMatch(/^### 🧹 Teardown: /)
+    expect(titleOf('verify')).toMatch(/^### 🔎 Verify: /)
+    expect(titleOf('re_run')).toMatch(/^### re\\_run: /)
+  })
+
+  it("flags what the caller's own rule says cannot be undone, instead of the default rule", () => {
+    const markdown = renderPlanComment({
+      mode: 'plan',
+      account: 'a',
+      records: [change(Step.Hsm), change(Step.Providers)],
+      irreversible: r => (r.step === Step.Providers ? 'never again' : undefined)
+    })
+    expect(markdown.split('\n').slice(2, 8)).toEqual([
+      '**Apply would change 2 steps, 1 of them irreversible.** Nothing was written.',
+      '',
+      '1. **Managed HSM**: a (📝 would change; observed: o)',
+      '2. ⚠️ **irreversible** · **Resource providers**: a (📝 would change; observed: o)',
+      '   <br>⚠️ never again',
+      ''
+    ])
+  })
+})
+
+describe('irreversibleReason, the default rule', () => {
+  const record = (action: string, result: StepRecord['result'] = 'would-change'): StepRecord => ({
+    step: Step.Bootstrap,
+    observed: 'o',
+    action,
+    result
+  })
+
+  it.each([
+    ['delete the bootstrap grant', 'a deletion cannot be undone'],
+    ['  Delete it', 'a deletion cannot be undone'],
+    ['turn it on (Irreversible)', 'this cannot be undone'],
+    ['remove the deleted grant', undefined],
+    ['undelete', undefined],
+    ['irreversibleish', undefined]
+  ])('%j: %p', (action, reason) => {
+    expect(irreversibleReason(record(action))).toBe(reason)
+    expect(irreversibleReason(record(action, 'changed'))).toBe(reason)
+  })
+
+  it.each(['ok', 'skipped', 'warning', 'failed'] as const)(
+    'flags nothing for a %s step, however lasting its kind',
+    result => {
+      expect(irreversibleReason(record('delete it', result))).toBeUndefined()
+      expect(irreversibleReason({ ...record('create', result), step: Step.Hsm })).toBeUndefined()
+    }
+  )
+
+  it.each([
+    [Step.Activation, /^an activated HSM stays activated; only the downloaded security domain/],
+    [
+      Step.Key,
+      /^a key on a purge-protected HSM cannot be purged before its retention period ends$/
+    ],
+    [Step.Account, /^an account keeps its customer-managed key for good$/]
+  ])('says why a change of %s lasts', (step, reason) => {
+    expect(irreversibleReason({ ...record('create'), step })).toMatch(reason)
+  })
+})
