@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { RateLimitGate, RateLimitedError } from '../../src/pr-comment/index.js'
+import { isRateLimitError } from '../../src/pr-comment/rate-limit.js'
 import { FakeClock } from './fakes.js'
 
 type Headers = Record<string, string>
@@ -182,5 +183,91 @@ describe('RateLimitGate', () => {
     await expect(g.send('GET', s.request)).rejects.toMatchObject({ name: 'AbortError' })
     expect(s.sent).toHaveLength(1)
     expect(clock.sleeps).toEqual([])
+  })
+})
+
+describe('RateLimitGate, the edges', () => {
+  it.each([
+    ['Retry-After alone', { status: 403, headers: { 'retry-after': '2' }, message: 'Forbidden' }],
+    [
+      'no requests remaining alone',
+      { status: 403, headers: { 'x-ratelimit-remaining': '0' }, message: 'Forbidden' }
+    ],
+    ['a message about a rate limit alone', { status: 403, message: 'API Rate Limit exceeded' }]
+  ])('reads a 403 with %s as a rate limit and repeats it', async (_, reply) => {
+    const clock = new FakeClock()
+    const s = server(clock, [reply, { status: 200 }])
+    await expect(gate(clock, 300_000).send('GET', s.request)).resolves.toMatchObject({
+      status: 200
+    })
+    expect(s.sent).toHaveLength(2)
+  })
+
+  it('says in its log which answer it waits for and how long', async () => {
+    const clock = new FakeClock()
+    const log: string[] = []
+    const s = server(clock, [
+      { status: 403, message: SECONDARY },
+      { status: 429, headers: { 'retry-after': '3' } },
+      { status: 200 }
+    ])
+    await gate(clock, 300_000, log).send('PATCH /comments/1', s.request)
+    expect(log).toEqual([
+      'GitHub rate limit (403): waiting 60 s before PATCH /comments/1.',
+      'GitHub rate limit (429, Retry-After): waiting 3 s before PATCH /comments/1.'
+    ])
+  })
+
+  it('allows a wait that fills the bound exactly', async () => {
+    const clock = new FakeClock()
+    const s = server(clock, [{ status: 403, message: SECONDARY }, { status: 200 }])
+    await expect(gate(clock, 60_000).send('GET', s.request)).resolves.toMatchObject({
+      status: 200
+    })
+    expect(clock.sleeps).toEqual([60_000])
+  })
+
+  it('does not hold back a request sent just as the reset is reached, nor after a reset of 0 or none', async () => {
+    const clock = new FakeClock()
+    const reset = clock.now() / 1000 + 30
+    const s = server(clock, [
+      {
+        status: 200,
+        headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) }
+      },
+      { status: 200, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '0' } },
+      { status: 200, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': 'soon' } },
+      { status: 200 }
+    ])
+    const g = gate(clock)
+    await g.send('GET', s.request)
+    clock.time += 31_000
+    await g.send('GET', s.request)
+    await g.send('GET', s.request)
+    await g.send('GET', s.request)
+    expect(clock.sleeps).toEqual([])
+  })
+
+  it('names its error RateLimitedError', async () => {
+    const clock = new FakeClock()
+    const { error } = await sendUntilRefused(clock, [
+      { status: 429, headers: { 'retry-after': '600' } }
+    ])
+    expect(error).toBeInstanceOf(RateLimitedError)
+    expect(error.name).toBe('RateLimitedError')
+  })
+})
+
+describe('isRateLimitError', () => {
+  it('tells a rate-limit answer from any other error, or none', () => {
+    expect(isRateLimitError(new FakeRequestError(429, {}, 'Too Many Requests'))).toBe(true)
+    expect(isRateLimitError(new FakeRequestError(403, {}, 'secondary rate limit'))).toBe(true)
+    expect(isRateLimitError(new FakeRequestError(403, {}, 'Forbidden'))).toBe(false)
+    expect(isRateLimitError(new FakeRequestError(500, { 'retry-after': '1' }, 'rate limit'))).toBe(
+      false
+    )
+    for (const other of [undefined, null, new Error('rate limit'), { status: 429 }]) {
+      expect(isRateLimitError(other)).toBe(false)
+    }
   })
 })
