@@ -200,6 +200,14 @@ describe('the run comment on the local GitHub', () => {
     expect(apiCalls(before)).toEqual([])
   })
 
+  it('fails for a personal token GitHub does not know, naming what it asked', async () => {
+    const token = `ghp_${'Y'.repeat(36)}`
+    const error = await publish({ token }).catch(e => e)
+    expect(error).toBeInstanceOf(pr.PullRequestCommentError)
+    expect(error.message).toMatch(/401 \(Bad credentials\) when asked to read the token's user/)
+    expect(error.message).not.toContain(token)
+  })
+
   it('fails for a token GitHub does not know, without showing it', async () => {
     const token = `ghs_${'Z'.repeat(36)}`
     const error = await publish({ token }).catch(e => e)
@@ -239,12 +247,16 @@ describe('the run comment within GitHub’s rate limits', () => {
     expect(commentsOn(15)).toHaveLength(0)
   })
 
-  it('waits out a secondary limit as Retry-After says', async () => {
+  it('waits out a secondary limit as Retry-After says, and says so in the log', async () => {
     emulator.github({ secondaryLimitSeconds: 5, rateLimit: { status: 429 } })
     const before = lastSeq()
-    const result = await on15()
+    const info: string[] = []
+    const result = await on15({ log: { info: m => info.push(m), debug: () => {} } })
     expect(result.outcome).toBe('created')
     expect(sleeps).toEqual([5_000])
+    expect(info).toEqual([
+      'GitHub rate limit (429, Retry-After): waiting 5 s before GET https://api.github.com/repos/contoso/cosmos-cmk/issues/15/comments?per_page=100.'
+    ])
     expect(apiCalls(before)).toEqual([
       'GET /repos/contoso/cosmos-cmk/issues/15/comments 429',
       'GET /repos/contoso/cosmos-cmk/issues/15/comments 200',
