@@ -373,3 +373,65 @@ describe('publishRunComment: tokens that may not comment', () => {
     await expect(publish(api)).rejects.toBeInstanceOf(PullRequestCommentError)
   })
 })
+
+describe('publishRunComment: failures and what it logs', () => {
+  const failedWith = async (status: number) => {
+    const api = new FakeGitHub()
+    api.failWith = { status, message: 'no' }
+    const error = await publish(api).catch(e => e)
+    expect(error).toBeInstanceOf(PullRequestCommentError)
+    expect(error.name).toBe('PullRequestCommentError')
+    expect(error.message).toMatch(/^Could not comment on pull request #12 of contoso\/cosmos-cmk: /)
+    return error.message as string
+  }
+
+  it.each([
+    [401, ' The token is not valid (expired, revoked, or not a GitHub token).'],
+    [404, ' Either the token cannot see the repository or the pull request does not exist.']
+  ])('adds a hint to a %i', async (status, hint) => {
+    expect((await failedWith(status)).endsWith(hint)).toBe(true)
+  })
+
+  it.each([500, 422])('adds no hint to a %i', async status => {
+    expect(await failedWith(status)).not.toMatch(/token is not valid|cannot see the repository/)
+  })
+
+  it('says "a pull request" when it failed before it knew which', async () => {
+    const api = new FakeGitHub()
+    api.failWith = { status: 500, message: 'Server Error' }
+    const fork = context('workflow_run', {
+      workflow_run: {
+        event: 'pull_request',
+        pull_requests: [],
+        head_branch: 'feature',
+        head_repository: { owner: { login: 'mallory' } }
+      }
+    })
+    const error = await publish(api, { context: fork }).catch(e => e)
+    expect(error).toBeInstanceOf(PullRequestCommentError)
+    expect(error.message).toMatch(/^Could not comment on a pull request of contoso\/cosmos-cmk: /)
+  })
+
+  it('fails with its own error when the API throws nothing at all', async () => {
+    const api = new FakeGitHub()
+    api.tokenLogin = () => Promise.reject(undefined)
+    await expect(publish(api)).rejects.toBeInstanceOf(PullRequestCommentError)
+  })
+
+  it('logs which pull request it comments on and how it found it', async () => {
+    const debug: string[] = []
+    await publish(new FakeGitHub(), { log: { info: () => {}, debug: m => debug.push(m) } })
+    expect(debug).toContain('Run comment on pull request #12 of contoso/cosmos-cmk (pull_request).')
+  })
+})
+
+describe('commentMarker', () => {
+  it('is lower case and percent-encoded, with an empty environment when there is none', () => {
+    expect(commentMarker({ account: ' Cosmos-PR-12 ', environment: 'PR-12' })).toBe(
+      '<!-- cosmos-cmk-hsm-action:run-comment account=cosmos%2Dpr%2D12 environment=pr%2D12 -->'
+    )
+    expect(commentMarker({ account: 'a' })).toBe(
+      '<!-- cosmos-cmk-hsm-action:run-comment account=a environment= -->'
+    )
+  })
+})
