@@ -13,7 +13,8 @@ parts=(
   "inputs:src/inputs/**/*.ts"
   "auth-runner:src/{auth,runner}/**/*.ts"
   "pr-comment:src/pr-comment/**/*.ts"
-  "top:src/*.ts"
+  "top-a:src/[a-m]*.ts"
+  "top-b:src/[n-z]*.ts"
 )
 for entry in "${parts[@]}"; do
   name="${entry%%:*}"
