@@ -228,6 +228,28 @@ export function baseInputs(overrides: Partial<Inputs> = {}): Inputs {
   }
 }
 
+/** An account of the fake Azure as Azure answers for one with a key, in rg-cmk. */
+function newAccountState(overrides: Partial<CosmosAccountState> = {}): CosmosAccountState {
+  return {
+    ...inResourceGroup('Microsoft.DocumentDB/databaseAccounts', 'cosmos-cmk'),
+    kind: 'GlobalDocumentDB',
+    capabilities: [],
+    provisioningState: 'Succeeded',
+    documentEndpoint: 'https://cosmos-cmk.documents.azure.com:443/',
+    keyVaultKeyUri: 'https://hsm-cmk.managedhsm.azure.net/keys/cosmos-key',
+    defaultIdentity: 'FirstPartyIdentity',
+    identity: { type: 'None', userAssignedIdentities: {} },
+    tags: { 'created-by': 'cosmos-cmk-hsm-action' },
+    ...overrides
+  }
+}
+
+/** The system-assigned principal of the fleet account `name`: one of its own per account. */
+export function systemPrincipalOf(name: string): string {
+  const hex = Buffer.from(name).toString('hex').slice(-12).padStart(12, '0')
+  return `77777777-7777-7777-7777-${hex}`
+}
+
 type Failure = () => Error
 
 /**
@@ -247,6 +269,12 @@ export class FakeAzure implements AzureApis {
   account?: CosmosAccountState
   /** More accounts of the subscription (seen by list() only). */
   otherAccounts: CosmosAccountState[] = []
+  /**
+   * The accounts of a fleet by name. When set, every account operation works on the account it
+   * names, each with a system-assigned principal of its own (`systemPrincipalOf`), and `account`
+   * is not used.
+   */
+  fleet?: Record<string, CosmosAccountState | undefined>
   assignments: RoleAssignment[] = []
   keys: Record<string, HsmKeyState> = {}
   sdStatus?: SecurityDomainStatus
@@ -369,19 +397,31 @@ export class FakeAzure implements AzureApis {
   }
 
   withAccount(overrides: Partial<CosmosAccountState> = {}): this {
-    this.account = {
-      ...inResourceGroup('Microsoft.DocumentDB/databaseAccounts', 'cosmos-cmk'),
-      kind: 'GlobalDocumentDB',
-      capabilities: [],
-      provisioningState: 'Succeeded',
-      documentEndpoint: 'https://cosmos-cmk.documents.azure.com:443/',
-      keyVaultKeyUri: 'https://hsm-cmk.managedhsm.azure.net/keys/cosmos-key',
-      defaultIdentity: 'FirstPartyIdentity',
-      identity: { type: 'None', userAssignedIdentities: {} },
-      tags: { 'created-by': 'cosmos-cmk-hsm-action' },
-      ...overrides
-    }
+    this.account = newAccountState(overrides)
     return this
+  }
+
+  /** Adds an account of the fleet (see `fleet`), named `name`. */
+  withFleetAccount(name: string, overrides: Partial<CosmosAccountState> = {}): this {
+    ;(this.fleet ??= {})[name] = newAccountState({
+      ...inResourceGroup('Microsoft.DocumentDB/databaseAccounts', name),
+      documentEndpoint: `https://${name}.documents.azure.com:443/`,
+      ...overrides
+    })
+    return this
+  }
+
+  private accountNamed(name: string): CosmosAccountState | undefined {
+    return this.fleet ? this.fleet[name] : this.account
+  }
+
+  private placeAccount(name: string, state: CosmosAccountState | undefined): void {
+    if (this.fleet) this.fleet[name] = state
+    else this.account = state
+  }
+
+  private systemPrincipalFor(name: string): string {
+    return this.fleet ? systemPrincipalOf(name) : ids.systemPrincipal
   }
 
   grant(
@@ -509,9 +549,10 @@ export class FakeAzure implements AzureApis {
 
   get cosmos() {
     return {
-      get: async () => {
+      get: async (_rg?: string, name = '') => {
         this.enter('read', 'account.get')
-        return this.account ? structuredClone(this.account) : undefined
+        const account = this.accountNamed(name)
+        return account ? structuredClone(account) : undefined
       },
       create: async (
         _rg: string,
@@ -528,7 +569,12 @@ export class FakeAzure implements AzureApis {
         accepted?: (answer: { systemPrincipalId?: string }) => void
       ) => {
         this.enter('write', 'account.create')
-        this.withAccount({
+        const systemPrincipal = this.systemPrincipalFor(name)
+        const created = newAccountState({
+          ...(this.fleet && {
+            ...inResourceGroup('Microsoft.DocumentDB/databaseAccounts', name),
+            documentEndpoint: `https://${name}.documents.azure.com:443/`
+          }),
           name,
           kind: spec.kind,
           capabilities: spec.capabilities,
@@ -542,18 +588,19 @@ export class FakeAzure implements AzureApis {
               ]
                 .filter(Boolean)
                 .join(',') || 'None',
-            principalId: spec.systemAssigned ? ids.systemPrincipal : undefined,
+            principalId: spec.systemAssigned ? systemPrincipal : undefined,
             userAssignedIdentities: spec.userAssignedIdentityId
               ? { [spec.userAssignedIdentityId]: { principalId: ids.uaiPrincipal } }
               : {}
           }
         })
-        accepted?.({ systemPrincipalId: spec.systemAssigned ? ids.systemPrincipal : undefined })
-        return structuredClone(this.account!)
+        this.placeAccount(name, created)
+        accepted?.({ systemPrincipalId: spec.systemAssigned ? systemPrincipal : undefined })
+        return structuredClone(created)
       },
       update: async (
         _rg: string,
-        _name: string,
+        name: string,
         patch: {
           identity?: { type: string; userAssignedIdentityIds: string[] }
           defaultIdentity?: string
@@ -564,13 +611,13 @@ export class FakeAzure implements AzureApis {
           'write',
           `account.update ${'identity' in patch ? 'identity' : 'keyVaultKeyUri' in patch ? 'keyVaultKeyUri' : 'defaultIdentity'}`
         )
-        const account = this.account!
+        const account = this.accountNamed(name)!
         if (patch.keyVaultKeyUri) account.keyVaultKeyUri = patch.keyVaultKeyUri
         if (patch.identity) {
           account.identity = {
             type: patch.identity.type,
             principalId: /SystemAssigned/.test(patch.identity.type)
-              ? ids.systemPrincipal
+              ? this.systemPrincipalFor(name)
               : undefined,
             userAssignedIdentities: Object.fromEntries(
               patch.identity.userAssignedIdentityIds.map(id => [id, {}])
@@ -580,13 +627,18 @@ export class FakeAzure implements AzureApis {
         if (patch.defaultIdentity) account.defaultIdentity = patch.defaultIdentity
         return structuredClone(account)
       },
-      delete: async () => {
+      delete: async (_rg: string, name: string) => {
         this.enter('write', 'account.delete')
-        this.account = undefined
+        this.placeAccount(name, undefined)
       },
       list: async () => {
         this.enter('read', 'account.list')
-        return structuredClone([...(this.account ? [this.account] : []), ...this.otherAccounts])
+        const own = this.fleet
+          ? Object.values(this.fleet).filter(a => a !== undefined)
+          : this.account
+            ? [this.account]
+            : []
+        return structuredClone([...own, ...this.otherAccounts])
       }
     }
   }
