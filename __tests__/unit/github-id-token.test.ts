@@ -2,7 +2,10 @@
  * The first ID token of a GitHub run, asked for on Node's own HTTPS client through the local
  * Azure's proxy (a CONNECT tunnel, TLS to the endpoint inside it), before the toolkit loads.
  */
-import { describe, expect, it } from '@jest/globals'
+import { afterEach, describe, expect, it } from '@jest/globals'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { decodeJwtClaims } from '../../src/auth/jwt.js'
 import {
   firstGitHubIdToken,
@@ -89,5 +92,109 @@ describe('proxyFor', () => {
     [{}, undefined]
   ])('%j: %s', (env, expected) => {
     expect(proxyFor(url, env)?.href).toBe(expected)
+  })
+})
+
+describe("requestGitHubIdToken against endpoints and proxies of the test's own", () => {
+  const servers: Server[] = []
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map(s => new Promise(resolve => s.close(resolve))))
+  })
+
+  /** A plain HTTP server on a free port of this host, closed after the test. */
+  async function serve(server: Server): Promise<number> {
+    servers.push(server)
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    return (server.address() as AddressInfo).port
+  }
+
+  async function endpointAnswering(status: number, body: string): Promise<string> {
+    const port = await serve(
+      createServer((_, res) => {
+        res.writeHead(status, { 'content-type': 'application/json' })
+        res.end(body)
+      })
+    )
+    return `http://127.0.0.1:${port}/token?api-version=2.0`
+  }
+
+  const envFor = (endpoint: string) => ({
+    ACTIONS_ID_TOKEN_REQUEST_URL: endpoint,
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runner-bearer'
+  })
+
+  it.each([
+    ['no value', '{}'],
+    ['an empty value', '{"value":""}'],
+    ['a value that is not a string', '{"value":7}']
+  ])('refuses an answer with %s', async (_, body) => {
+    const env = envFor(await endpointAnswering(200, body))
+    await expect(requestGitHubIdToken(audience, env)).rejects.toThrow(
+      new Error("The runner's ID token endpoint answered without a token")
+    )
+  })
+
+  it('names the status and the start of the body of a refusal', async () => {
+    const env = envFor(await endpointAnswering(503, `busy ${'x'.repeat(400)}`))
+    await expect(requestGitHubIdToken(audience, env)).rejects.toThrow(
+      new Error(`The runner's ID token endpoint answered 503: busy ${'x'.repeat(295)}`)
+    )
+  })
+
+  it('asks with the bearer and the audience, and answers the value', async () => {
+    let seen: { url?: string; authorization?: string } = {}
+    const port = await serve(
+      createServer((req, res) => {
+        seen = { url: req.url, authorization: req.headers.authorization }
+        res.end('{"value":"the-id-token"}')
+      })
+    )
+    const env = envFor(`http://127.0.0.1:${port}/token?api-version=2.0`)
+    await expect(requestGitHubIdToken('api://Azure AD', env)).resolves.toBe('the-id-token')
+    expect(seen).toEqual({
+      url: '/token?api-version=2.0&audience=api%3A%2F%2FAzure%20AD',
+      authorization: 'Bearer runner-bearer'
+    })
+  })
+
+  it("sends the proxy's credentials, and names the proxy that refuses the tunnel", async () => {
+    const asked: { target?: string; auth?: string }[] = []
+    const proxy = createServer()
+    proxy.on('connect', (req: IncomingMessage, socket: Duplex) => {
+      asked.push({ target: req.url, auth: req.headers['proxy-authorization'] })
+      socket.end('HTTP/1.1 407 Proxy Authentication Required\r\n\r\n')
+    })
+    const port = await serve(proxy)
+    const env = {
+      ...envFor('https://token.example/x?api-version=2.0'),
+      HTTPS_PROXY: `http://ci%40corp:p%3Ass@127.0.0.1:${port}`
+    }
+    await expect(requestGitHubIdToken(audience, env)).rejects.toThrow(
+      new Error(`The proxy 127.0.0.1:${port} refused a tunnel to token.example:443: 407`)
+    )
+    expect(asked).toEqual([
+      {
+        target: 'token.example:443',
+        auth: `Basic ${Buffer.from('ci@corp:p:ss').toString('base64')}`
+      }
+    ])
+  })
+
+  it('asks a proxy without credentials for the tunnel without any', async () => {
+    const asked: (string | undefined)[] = []
+    const proxy = createServer()
+    proxy.on('connect', (req: IncomingMessage, socket: Duplex) => {
+      asked.push(req.headers['proxy-authorization'])
+      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n')
+    })
+    const port = await serve(proxy)
+    const env = {
+      ...envFor('https://token.example:8443/x?api-version=2.0'),
+      HTTPS_PROXY: `http://127.0.0.1:${port}`
+    }
+    await expect(requestGitHubIdToken(audience, env)).rejects.toThrow(
+      `refused a tunnel to token.example:8443: 403`
+    )
+    expect(asked).toEqual([undefined])
   })
 })
