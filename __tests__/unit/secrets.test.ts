@@ -237,6 +237,16 @@ describe('nodeSecretFiles', () => {
     })
   })
 
+  it('says a folder is not a file, and passes on an error other than a missing path', async () => {
+    await withFolder(async ({ dir, file }) => {
+      expect(nodeSecretFiles.state(dir)).toBe('not-a-file')
+      writeFileSync(file, 'x')
+      expect(() => nodeSecretFiles.state(join(file, 'inside.json'))).toThrow(
+        expect.objectContaining({ code: 'ENOTDIR' })
+      )
+    })
+  })
+
   it('never writes through a link, dangling or not', async () => {
     await withFolder(async ({ dir, file: link }) => {
       const target = join(dir, 'elsewhere.json')
