@@ -60,6 +60,9 @@ describe('run for a fleet', () => {
     expect(summary).toContain('**2 accounts**: 1 done, 1 failed.')
     expect(summary).toMatch(/\| fleet-a \| ❌ failed: Cosmos DB account: .*No capacity here\. \|/)
     expect(summary).toContain('| fleet-b | 🛠️ changed |')
+    // The outputs of what did succeed are set all the same.
+    expect(Object.keys(JSON.parse(runner.outputs.accounts!))).toEqual(['fleet-a', 'fleet-b'])
+    expect(runner.outputs['key-uri']).toBe('https://hsm-cmk.managedhsm.azure.net/keys/cosmos-key')
   })
 
   it('shows no table for a single account', async () => {
@@ -144,6 +147,17 @@ describe('the pull-request comment', () => {
     expect(runner.logs).toContain(
       'warning: The pull-request comment could not be written: GitHub is down'
     )
+  })
+
+  it("carries a failed run's step and message", async () => {
+    const azure = new FakeAzure().withActiveHsm()
+    azure.failNext('account.create', () => restError(400, 'BadRequest', 'No capacity here.'))
+    const runner = new CommentingRunner(commenting, { outcome: 'created', url: 'u' })
+    await run(runner, deps(azure))
+    expect(runner.failed).toMatch(/No capacity here\./)
+    expect(runner.comments).toHaveLength(1)
+    expect(runner.comments[0]!.markdown).toMatch(/failed/i)
+    expect(runner.comments[0]!.markdown).toContain('No capacity here.')
   })
 
   it('names every account of a fleet', async () => {
