@@ -1,9 +1,12 @@
+import { expect } from '@jest/globals'
 import type { TokenCredential } from '@azure/core-auth'
+import { parseInputs } from '../../src/inputs/parse.js'
+import { InputError, nodeFiles, type InputFiles } from '../../src/inputs/reader.js'
 import type { Inputs } from '../../src/inputs/settings.js'
 import type { TransportSettings } from '../../src/azure/transport.js'
 import { runProvisioning, type ProvisioningResult } from '../../src/provision.js'
 import type { SecretFiles } from '../../src/secret-file.js'
-import { FakeAzure, FakeClock, FakeRunner, baseInputs, fakeJwt, ids } from './fakes.js'
+import { FakeAzure, FakeClock, FakeRunner, baseInputs, fakeJwt, ids, validInputs } from './fakes.js'
 
 export function fakeCredential(oid = ids.signedIn): TokenCredential & { issued: string[] } {
   const issued: string[] = []
@@ -70,4 +73,37 @@ export function memorySecretFiles(files: Record<string, { content: string }> = {
       }
     }
   }
+}
+
+/** What run() needs besides its runner: the fake Azure, a signed-in credential, fake time and files. */
+export function runDeps(azure: FakeAzure) {
+  return {
+    credential: fakeCredential(),
+    apis: azure,
+    clock: new FakeClock(),
+    secretFiles: memorySecretFiles()
+  }
+}
+
+/**
+ * The valid inputs with `overrides`, parsed as a runner that does not trim them would give them
+ * (`files` for the files they name); `problems` answers what InputError found, none when they parse.
+ */
+export function inputParser(files: InputFiles = nodeFiles) {
+  const parse = (overrides: Record<string, string> = {}) => {
+    const values = { ...validInputs, ...overrides }
+    return parseInputs({ getInput: name => values[name] ?? '' }, files)
+  }
+  const problems = (overrides: Record<string, string>): string[] => {
+    let thrown: unknown
+    try {
+      parse(overrides)
+    } catch (error) {
+      thrown = error
+    }
+    if (thrown === undefined) return []
+    expect(thrown).toBeInstanceOf(InputError)
+    return (thrown as InputError).problems
+  }
+  return { parse, problems }
 }

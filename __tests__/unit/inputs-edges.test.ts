@@ -6,31 +6,16 @@
 import { describe, expect, it } from '@jest/globals'
 import { tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { durationDays, parseInputs } from '../../src/inputs/parse.js'
+import { durationDays } from '../../src/inputs/parse.js'
 import { InputError, nodeFiles, type InputFiles } from '../../src/inputs/reader.js'
 import { accountNames } from '../../src/inputs/settings.js'
-import { baseInputs, validInputs } from './fakes.js'
+import { baseInputs } from './fakes.js'
+import { inputParser } from './helpers.js'
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
 const files: InputFiles = { ...nodeFiles, cwd: () => fixtures }
 
-/** The inputs as a runner that does not trim them would give them. */
-const parse = (overrides: Record<string, string> = {}) => {
-  const values = { ...validInputs, ...overrides }
-  return parseInputs({ getInput: name => values[name] ?? '' }, files)
-}
-
-function problems(overrides: Record<string, string>): string[] {
-  let thrown: unknown
-  try {
-    parse(overrides)
-  } catch (error) {
-    thrown = error
-  }
-  if (thrown === undefined) return []
-  expect(thrown).toBeInstanceOf(InputError)
-  return (thrown as InputError).problems
-}
+const { parse, problems } = inputParser(files)
 
 const about = (input: string, found: string[]) => found.filter(p => p.includes(`'${input}'`))
 

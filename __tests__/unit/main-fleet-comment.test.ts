@@ -6,17 +6,10 @@
 import { describe, expect, it } from '@jest/globals'
 import { run } from '../../src/main.js'
 import type { CommentOutcome, PullRequestComment } from '../../src/runner/runner.js'
-import { FakeAzure, FakeClock, FakeRunner, restError, validInputs } from './fakes.js'
-import { fakeCredential, memorySecretFiles } from './helpers.js'
+import { FakeAzure, FakeRunner, restError, validInputs } from './fakes.js'
+import { runDeps } from './helpers.js'
 
-function deps(azure: FakeAzure) {
-  return {
-    credential: fakeCredential(),
-    apis: azure,
-    clock: new FakeClock(),
-    secretFiles: memorySecretFiles()
-  }
-}
+const deps = runDeps
 
 function fleetAzure(): FakeAzure {
   const azure = new FakeAzure().withActiveHsm()

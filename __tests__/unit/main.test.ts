@@ -2,20 +2,13 @@ import { describe, expect, it } from '@jest/globals'
 import { run } from '../../src/main.js'
 import { outputNames } from '../../src/outputs.js'
 import { renderSummary } from '../../src/summary.js'
-import { FakeAzure, FakeClock, FakeRunner, fakeJwt, restError, validInputs } from './fakes.js'
-import { fakeCredential, memorySecretFiles } from './helpers.js'
+import { FakeAzure, FakeRunner, fakeJwt, restError, validInputs } from './fakes.js'
+import { runDeps } from './helpers.js'
 import { summaryChart } from '../../testkit/timeline-chart.js'
 
 const inputs = validInputs
 
-function deps(azure: FakeAzure) {
-  return {
-    credential: fakeCredential(),
-    apis: azure,
-    clock: new FakeClock(),
-    secretFiles: memorySecretFiles()
-  }
-}
+const deps = runDeps
 
 describe('run', () => {
   it('sets every output and writes a summary with one row per step', async () => {

@@ -1,26 +1,10 @@
 /** Input rules beyond the table of broken values: rotation, lists, tags, teardown, mode conflicts. */
 import { describe, expect, it } from '@jest/globals'
-import { durationDays, parseInputs } from '../../src/inputs/parse.js'
-import { InputError, nodeFiles } from '../../src/inputs/reader.js'
-import { ids, validInputs } from './fakes.js'
+import { durationDays } from '../../src/inputs/parse.js'
+import { ids } from './fakes.js'
+import { inputParser } from './helpers.js'
 
-const parse = (overrides: Record<string, string> = {}) => {
-  const values = { ...validInputs, ...overrides }
-  return parseInputs({ getInput: name => values[name] ?? '' }, nodeFiles)
-}
-
-/** The problems the inputs have; none when they parse. */
-function problems(overrides: Record<string, string>): string[] {
-  let thrown: unknown
-  try {
-    parse(overrides)
-  } catch (error) {
-    thrown = error
-  }
-  if (thrown === undefined) return []
-  expect(thrown).toBeInstanceOf(InputError)
-  return (thrown as InputError).problems
-}
+const { parse, problems } = inputParser()
 
 describe('durationDays', () => {
   it('counts years, months, weeks and days, in any case', () => {
