@@ -43,12 +43,15 @@ jest.unstable_mockModule('azure-pipelines-task-lib/task.js', () => ({
   TaskResult,
   getInput: (name: string) => agent.inputs[name],
   getVariable: (name: string) => agent.variables[name],
-  getEndpointAuthorizationScheme: (id: string) => {
+  // Each endpoint read must be optional: task-lib fails the task itself on a required one.
+  getEndpointAuthorizationScheme: (id: string, optional: boolean) => {
     agent.schemeReads += 1
-    return agent.endpoints[id]?.scheme
+    return optional ? agent.endpoints[id]?.scheme : undefined
   },
-  getEndpointAuthorizationParameter: (id: string, key: string) => agent.endpoints[id]?.auth?.[key],
-  getEndpointDataParameter: (id: string, key: string) => agent.endpoints[id]?.data?.[key],
+  getEndpointAuthorizationParameter: (id: string, key: string, optional: boolean) =>
+    optional ? agent.endpoints[id]?.auth?.[key] : undefined,
+  getEndpointDataParameter: (id: string, key: string, optional: boolean) =>
+    optional ? agent.endpoints[id]?.data?.[key] : undefined,
   getEndpointAuthorization: (id: string) =>
     id === 'SYSTEMVSSCONNECTION' ? agent.vssAuthorization : undefined,
   getHttpCertConfiguration: () => agent.cert,
@@ -205,6 +208,13 @@ describe('what the task tells the agent', () => {
       [percent, `${ZWSP}##[Unknown phase`],
       [percent, 'Waiting for the HSM']
     ])
+  })
+
+  it("sets the progress back to the first step's place for the first step", async () => {
+    const runner = azurePipelinesRunner()
+    await runner.group('Managed HSM', async () => undefined)
+    await runner.group('Sign in', async () => undefined)
+    expect(told('setProgress').at(-1)).toEqual([0, 'Sign in'])
   })
 
   it('masks each secret once', () => {
