@@ -4,8 +4,11 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
+import type { TLSSocket } from 'node:tls'
+import { LocalCa } from '../../emulator/src/tls/local-ca.js'
 import { decodeJwtClaims } from '../../src/auth/jwt.js'
 import {
   firstGitHubIdToken,
@@ -89,6 +92,11 @@ describe('proxyFor', () => {
     ],
     [{ HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: 'githubusercontent.com:443' }, undefined],
     [{ HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: 'usercontent.com' }, 'http://proxy:3128/'],
+    [{ HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: ' , GitHubUserContent.COM ' }, undefined],
+    [
+      { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: 'pipelines.actions.githubusercontent.com' },
+      undefined
+    ],
     [{}, undefined]
   ])('%j: %s', (env, expected) => {
     expect(proxyFor(url, env)?.href).toBe(expected)
@@ -142,19 +150,89 @@ describe("requestGitHubIdToken against endpoints and proxies of the test's own",
   })
 
   it('asks with the bearer and the audience, and answers the value', async () => {
-    let seen: { url?: string; authorization?: string } = {}
+    let seen: Record<string, string | undefined> = {}
     const port = await serve(
       createServer((req, res) => {
-        seen = { url: req.url, authorization: req.headers.authorization }
+        const { authorization, accept, connection } = req.headers
+        seen = { method: req.method, url: req.url, authorization, accept, connection }
         res.end('{"value":"the-id-token"}')
       })
     )
     const env = envFor(`http://127.0.0.1:${port}/token?api-version=2.0`)
     await expect(requestGitHubIdToken('api://Azure AD', env)).resolves.toBe('the-id-token')
     expect(seen).toEqual({
+      method: 'GET',
       url: '/token?api-version=2.0&audience=api%3A%2F%2FAzure%20AD',
-      authorization: 'Bearer runner-bearer'
+      authorization: 'Bearer runner-bearer',
+      accept: 'application/json',
+      connection: 'close'
     })
+  })
+
+  /** A port of this host that nothing listens on: one that was free a moment ago. */
+  async function closedPort(): Promise<number> {
+    const server = createServer()
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as AddressInfo
+    await new Promise(resolve => server.close(resolve))
+    return port
+  }
+
+  it('rejects with the connection error where nothing answers at the endpoint', async () => {
+    const port = await closedPort()
+    const env = envFor(`http://127.0.0.1:${port}/token?api-version=2.0`)
+    await expect(requestGitHubIdToken(audience, env)).rejects.toThrow(
+      `connect ECONNREFUSED 127.0.0.1:${port}`
+    )
+  })
+
+  it('rejects with the connection error where nothing answers at the proxy', async () => {
+    const port = await closedPort()
+    const env = {
+      ...envFor('https://token.example/x?api-version=2.0'),
+      HTTPS_PROXY: `http://127.0.0.1:${port}`
+    }
+    await expect(requestGitHubIdToken(audience, env)).rejects.toThrow(
+      `connect ECONNREFUSED 127.0.0.1:${port}`
+    )
+  })
+
+  // Ports 80 and 443 of the loopback address are assumed closed, as on a CI machine: the error
+  // names the port the proxy's scheme implies.
+  it.each([
+    ['http', 80],
+    ['https', 443]
+  ])("connects to an %s proxy given without a port on its scheme's port", async (scheme, port) => {
+    const env = {
+      ...envFor('https://token.example/x?api-version=2.0'),
+      HTTPS_PROXY: `${scheme}://127.0.0.1`
+    }
+    await expect(requestGitHubIdToken(audience, env)).rejects.toThrow(
+      `connect ECONNREFUSED 127.0.0.1:${port}`
+    )
+  })
+
+  it('asks an https proxy for the tunnel over TLS, naming the proxy', async () => {
+    const ca = await LocalCa.loadOrCreate(local.emulator.stateDir)
+    const { certPem, keyPem } = await ca.issueLeafPem('localhost')
+    const asked: (string | false | null | undefined)[] = []
+    const proxy = createTlsServer({ cert: certPem, key: keyPem })
+    proxy.on('secureConnection', (socket: TLSSocket) => asked.push(socket.servername))
+    proxy.on('connect', (req: IncomingMessage, socket: Duplex) => {
+      asked.push(req.url)
+      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n')
+    })
+    servers.push(proxy)
+    await new Promise<void>(resolve => proxy.listen(0, 'localhost', resolve))
+    const { port } = proxy.address() as AddressInfo
+    const env = {
+      ...envFor('https://token.example/x?api-version=2.0'),
+      HTTPS_PROXY: `https://localhost:${port}`
+    }
+    await expect(requestGitHubIdToken(audience, env)).rejects.toThrow(
+      new Error(`The proxy localhost:${port} refused a tunnel to token.example:443: 403`)
+    )
+    expect(asked).toEqual(['localhost', 'token.example:443'])
   })
 
   it("sends the proxy's credentials, and names the proxy that refuses the tunnel", async () => {

@@ -5,6 +5,8 @@
  * pull-request comment handed to the publisher with the token masked first.
  */
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import type { PublishRunCommentOptions } from '../../src/pr-comment/publish.js'
 
 const told: [string, ...unknown[]][] = []
@@ -111,6 +113,36 @@ describe('what the action tells the runner', () => {
     process.env.GITHUB_STEP_SUMMARY = '/tmp/summary.md'
     await githubRunner().summary('# Written')
     expect(summaryWrites).toEqual([{ markdown: '# Written', eol: true }])
+  })
+
+  it('asks again for an ID token the endpoint refused, and says so in the debug log', async () => {
+    let asked = 0
+    const endpoint = createServer((_, res) => {
+      asked++
+      if (asked === 1) res.writeHead(503).end('busy')
+      else res.end('{"value":"the-id-token"}')
+    })
+    await new Promise<void>(resolve => endpoint.listen(0, '127.0.0.1', resolve))
+    const { port } = endpoint.address() as AddressInfo
+    process.env.ACTIONS_ID_TOKEN_REQUEST_URL = `http://127.0.0.1:${port}/token?api-version=2.0`
+    process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN = 'runner-bearer'
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] })
+    try {
+      const token = githubRunner().getIdToken('api://AzureADTokenExchange')
+      // The refusal arrives over a real connection; the backoff before asking again is a timer.
+      for (let turn = 0; turn < 10_000 && jest.getTimerCount() === 0; turn++) {
+        await new Promise(resolve => setImmediate(resolve))
+      }
+      await jest.advanceTimersByTimeAsync(1_000)
+      await expect(token).resolves.toBe('the-id-token')
+    } finally {
+      jest.useRealTimers()
+      await new Promise(resolve => endpoint.close(resolve))
+    }
+    expect(asked).toBe(2)
+    expect(said('debug')).toEqual([
+      ["Getting an ID token failed (The runner's ID token endpoint answered 503: busy); retrying."]
+    ])
   })
 
   it('asks for no ID token where the runner gives no endpoint', async () => {

@@ -7,7 +7,7 @@
  */
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest, type RequestOptions } from 'node:https'
-import type { Socket } from 'node:net'
+import { isIP, type Socket } from 'node:net'
 import { connect as connectTls } from 'node:tls'
 
 const RESPONSE_TIMEOUT_MS = 30_000
@@ -136,6 +136,8 @@ function tunnel(proxy: URL, url: URL): Promise<Socket> {
       method: 'CONNECT',
       path: target,
       headers: { Host: target, ...auth },
+      // TLS to an https proxy names the proxy, not the Host header's target (Node's default).
+      servername: isIP(proxy.hostname) ? '' : proxy.hostname,
       timeout: RESPONSE_TIMEOUT_MS
     })
     req.on('connect', (res, socket) => {
