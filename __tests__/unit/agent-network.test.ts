@@ -2,7 +2,7 @@
  * A self-hosted agent's network settings as the task applies them: the proxy and its bypass list as
  * the variables the Azure SDK reads (on an env object of the test's own), and the agent's CA file.
  */
-import { afterAll, describe, expect, it } from '@jest/globals'
+import { afterAll, describe, expect, it, jest } from '@jest/globals'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -130,6 +130,27 @@ describe('trustAgentCa', () => {
       expect(after).toEqual(expect.arrayContaining(fixture))
       trustAgentCa(file)
       expect(tls.getCACertificates('default').map(flat)).toEqual(after)
+    } finally {
+      tls.setDefaultCACertificates(before)
+    }
+  })
+
+  it('leaves the trusted list alone when each certificate is in it already, however it is wrapped', () => {
+    const file = join('__tests__', 'unit', 'fixtures', 'two-certificates.pem')
+    const before = tls.getCACertificates('default')
+    try {
+      trustAgentCa(file)
+      const trusted = tls.getCACertificates('default')
+      const rewrapped = join(dir, 'rewrapped.pem')
+      writeFileSync(rewrapped, readFileSync(file, 'utf8').replace(/\n/g, '\r\n\r\n'))
+      const set = jest.spyOn(tls, 'setDefaultCACertificates')
+      try {
+        trustAgentCa(rewrapped)
+        expect(set).not.toHaveBeenCalled()
+      } finally {
+        set.mockRestore()
+      }
+      expect(tls.getCACertificates('default')).toEqual(trusted)
     } finally {
       tls.setDefaultCACertificates(before)
     }

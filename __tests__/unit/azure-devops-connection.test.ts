@@ -275,7 +275,8 @@ describe('requestIdToken', () => {
     ['no details for an empty answer', '', 'no details'],
     ['no details for a blank answer', '   ', 'no details'],
     ['the text of a JSON answer that is not an object', '["a"]', '["a"]'],
-    ['the text of a JSON null', 'null', 'null']
+    ['the text of a JSON null', 'null', 'null'],
+    ['a text answer with markup after its start', 'failed: <html>', 'failed: <html>']
   ])('explains any other refusal with %s', async (_, body, detail) => {
     expect(await failureOf({ status: 404, body })).toBe(
       `Azure DevOps refused the ID-token request for service connection ${ID} (HTTP 404): ${detail}.`

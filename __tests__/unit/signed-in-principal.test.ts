@@ -6,8 +6,10 @@
 import { describe, expect, it } from '@jest/globals'
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth'
 import { signedInPrincipal } from '../../src/auth/principal.js'
+import { startSignIn } from '../../src/auth/sign-in.js'
 import { getCloud } from '../../src/cloud.js'
 import { ActionError } from '../../src/errors.js'
+import { FakeRunner, baseInputs } from './fakes.js'
 
 const jwt = (claims: object) =>
   `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`
@@ -62,5 +64,34 @@ describe('signedInPrincipal', () => {
     await expect(failure).rejects.toThrow(
       'The access token has no oid/tid claim, so the signed-in principal is unknown.'
     )
+  })
+})
+
+describe('startSignIn: whether the sign-in is under way', () => {
+  const inputs = baseInputs()
+  const runner = new FakeRunner()
+
+  it.each([
+    ['its first ID token came', Promise.resolve('id-token'), true],
+    ['its first ID token failed', Promise.reject(new Error('no ID token')), false]
+  ])('with an ID token asked for early: %s', async (_, firstIdToken, underway) => {
+    const { credential } = credentialAnswering(null)
+    const signIn = startSignIn({ inputs, runner, credential, firstIdToken })
+    await expect(signIn.underway).resolves.toBe(underway)
+  })
+
+  it('without one, once ARM answered with a token that says who', async () => {
+    const token = jwt({ oid: 'o', tid: 't' })
+    const { credential } = credentialAnswering({ token, expiresOnTimestamp })
+    const signIn = startSignIn({ inputs, runner, credential })
+    await expect(signIn.underway).resolves.toBe(true)
+    await expect(signIn.principal).resolves.toEqual({ objectId: 'o', tenantId: 't' })
+  })
+
+  it('without one, once ARM answered no token', async () => {
+    const { credential } = credentialAnswering(null)
+    const signIn = startSignIn({ inputs, runner, credential })
+    await expect(signIn.underway).resolves.toBe(false)
+    await expect(signIn.principal).rejects.toThrow(ActionError)
   })
 })

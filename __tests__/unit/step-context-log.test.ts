@@ -27,7 +27,9 @@ describe('record', () => {
 })
 
 describe('withHeartbeat', () => {
-  afterEach(() => jest.useRealTimers())
+  afterEach(() => {
+    jest.useRealTimers()
+  })
 
   it('says when the operation starts, while it runs, and after how long it finished', async () => {
     jest.useFakeTimers()
@@ -90,7 +92,7 @@ describe('accountContext', () => {
     const account = accountContext(ctx, 'cosmos-b')
 
     expect(account.inputs.account).toEqual({ ...inputs.account, name: 'cosmos-b', others: [] })
-    expect(account.inputs.hsmName).toBe(inputs.hsmName)
+    expect(account.inputs.hsm).toBe(inputs.hsm)
     expect(account.account).toBe('cosmos-b')
     expect(account.changed).toBe(false)
 
