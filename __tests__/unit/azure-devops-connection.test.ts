@@ -283,6 +283,12 @@ describe('requestIdToken', () => {
     )
   })
 
+  it('explains a refusal without a body', async () => {
+    expect(await failureOf({ status: 404 })).toBe(
+      `Azure DevOps refused the ID-token request for service connection ${ID} (HTTP 404): no details.`
+    )
+  })
+
   it('removes tokens from what Azure DevOps said', async () => {
     const jwt = 'eyJhbGciOi.eyJzdWIiOiJ4.c2lnbmF0dXJl'
     const message = await failureOf({

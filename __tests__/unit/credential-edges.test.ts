@@ -117,6 +117,25 @@ describe('FederatedAssertion: failures', () => {
     )
   })
 
+  it.each([
+    [{}, "issuer '?', subject '?' and audience '?'"],
+    [{ iss: 7, sub: ['x'], aud: 5 }, "issuer '?', subject '?' and audience '?'"],
+    [{ iss: 'i', sub: 's', aud: ['a1', 'a2'] }, "issuer 'i', subject 's' and audience 'a1, a2'"]
+  ])('shows the claims %j as %s', async (claims, shown) => {
+    expect(await refusal(claims, 'AADSTS700024: expired')).toBe(
+      `Microsoft Entra ID refused the sign-in (AADSTS700024). The ID token presented ${shown}. ` +
+        'The ID token was outside its validity period; re-run the job.\nAADSTS700024: expired'
+    )
+  })
+
+  it('explains a refusal before any ID token was fetched without claims', () => {
+    const assertion = new FederatedAssertion(new FakeRunner(), AUDIENCE)
+    expect(assertion.explain(new Error('AADSTS70021: no match'), 'app-1')?.message).toBe(
+      'Microsoft Entra ID refused the sign-in (AADSTS70021). No federated credential of ' +
+        'application app-1 matches the presented assertion.\nAADSTS70021: no match'
+    )
+  })
+
   it('gives no advice it does not have, and no trailing space or line', async () => {
     expect(
       await refusal({ ...github, sub: 'repo:c/a:ref:refs/heads/main' }, 'AADSTS50000 \n')
