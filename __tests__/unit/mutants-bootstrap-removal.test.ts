@@ -155,6 +155,25 @@ describe('removing the bootstrap grant', () => {
     )
   })
 
+  it('names every account that still uses the grant', async () => {
+    const azure = new FakeAzure()
+    verifiedAccount(azure)
+    azure.otherAccounts = [other('cosmos-a'), other('cosmos-b')]
+    const { ctx, runner, name } = await removal(azure, inputs('key'))
+    expect(azure.writes()).toEqual([])
+    expect(runner.logs).toContain(
+      `warning: Keeping role assignment ${name}: Cosmos DB account(s) cosmos-a, cosmos-b still use ` +
+        'FirstPartyIdentity with a key under /keys/cosmos-key.'
+    )
+    expectRow(
+      ctx.records,
+      'Bootstrap assignment',
+      `${name} present, still used by cosmos-a, cosmos-b`,
+      'keep it',
+      'skipped'
+    )
+  })
+
   it('keeps it when the accounts cannot be listed, saying why', async () => {
     const azure = new FakeAzure()
     verifiedAccount(azure)

@@ -3,6 +3,7 @@ import { describe, expect, it } from '@jest/globals'
 import type { Inputs } from '../../src/inputs/settings.js'
 import type { SecretFiles } from '../../src/secret-file.js'
 import { ActionError } from '../../src/errors.js'
+import { downloadUnderWay } from '../../src/steps/activation.js'
 import { WaitTimeoutError } from '../../src/wait.js'
 import { FakeAzure, baseInputs, ids, restError } from './fakes.js'
 import { certificates, expectRow, failure } from './outcomes.js'
@@ -271,5 +272,18 @@ describe('activating the HSM', () => {
         'domain is written to a new regular file only. Choose another path.'
     )
     expect(azure.writes()).toEqual([])
+  })
+})
+
+describe('downloadUnderWay', () => {
+  it.each([
+    [undefined, false],
+    [{ status: 'InProgress' }, true],
+    [{ status: 'success' }, true],
+    [{ status: 'NotInProgress' }, false],
+    [{ status: 'Success2' }, false],
+    [{ status: 'Failed' }, false]
+  ])('%j: %s', (status, underWay) => {
+    expect(downloadUnderWay(status)).toBe(underWay)
   })
 })
