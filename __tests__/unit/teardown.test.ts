@@ -95,6 +95,76 @@ describe('mode teardown', () => {
     )
   })
 
+  it.each([
+    ['teardown', 'changed'],
+    ['plan-teardown', 'would-change']
+  ] as const)('%s records each step in full, the key and the HSM kept', async (mode, result) => {
+    const azure = new FakeAzure()
+      .withActiveHsm()
+      .withKey()
+      .withAccount(onSystemIdentity())
+      .grant(encryptionUser, ids.systemPrincipal, scope, grantName(ids.systemPrincipal))
+      .grant(encryptionUser, ids.cosmosSp, scope, grantName(ids.cosmosSp))
+    const { records } = await harness(azure).run(teardown(mode))
+    const removal = `remove 'Managed HSM Crypto Service Encryption User' at ${scope}`
+    expect(records.slice(2)).toEqual([
+      {
+        step: 'Account deletion',
+        observed: 'present',
+        action: "delete Cosmos DB account 'cosmos-cmk' (its data with it)",
+        result
+      },
+      {
+        step: 'Grant removal',
+        observed: `${grantName(ids.systemPrincipal)} for the account's system-assigned identity ${ids.systemPrincipal}`,
+        action: removal,
+        result
+      },
+      {
+        step: 'Grant removal',
+        observed: `${grantName(ids.cosmosSp)} for the Azure Cosmos DB service principal ${ids.cosmosSp}`,
+        action: removal,
+        result
+      },
+      {
+        step: 'Teardown',
+        observed: "key 'cosmos-key', its versions and Managed HSM 'hsm-cmk'",
+        action: 'keep them: teardown never deletes, purges or disables a key or an HSM',
+        result: 'skipped'
+      }
+    ])
+  })
+
+  it('names every protected tag that puts the account off limits', async () => {
+    const azure = environment()
+    azure.account!.tags = {
+      'created-by': 'cosmos-cmk-hsm-action',
+      ENVIRONMENT: 'production',
+      Owner: 'Platform'
+    }
+    const inputs = teardown()
+    inputs.teardown.protectedTags = { environment: 'PRODUCTION', owner: 'platform', tier: 'gold' }
+    const error = await failure(harness(azure).run(inputs))
+    expect(error.cause).toEqual(
+      new Error(
+        "Cosmos DB account 'cosmos-cmk' is tagged environment=PRODUCTION, owner=platform, which " +
+          'protected-tags puts off limits for teardown. Nothing was deleted.'
+      )
+    )
+  })
+
+  it('says which tag it looks for to prove it created the account', async () => {
+    const azure = environment()
+    azure.account!.tags = { 'created-by': 'someone-else' }
+    const error = await failure(harness(azure).run(teardown()))
+    expect(error.cause).toEqual(
+      new Error(
+        "Cosmos DB account 'cosmos-cmk' does not carry the tag created-by=cosmos-cmk-hsm-action, so " +
+          'this action cannot prove it created it and leaves it alone. Nothing was deleted.'
+      )
+    )
+  })
+
   it('converges when re-run after a crash between the account deletion and the grant removal', async () => {
     const azure = environment()
     azure.failNext('rbac.delete', () => new Error('the runner was killed'))
