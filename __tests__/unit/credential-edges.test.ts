@@ -27,24 +27,27 @@ function issuing(clock: { now: number }, lifeMs: number) {
 }
 
 describe('FederatedAssertion: when the last ID token serves again', () => {
-  it('serves a long-lived token again within the reuse window', async () => {
+  /** Two fetches `afterMs` apart, of tokens that live `lifeMs`. */
+  async function fetchedTwice(lifeMs: number, afterMs: number) {
     const clock = { now: T0 }
-    const runner = issuing(clock, 600_000)
+    const runner = issuing(clock, lifeMs)
     const assertion = new FederatedAssertion(runner, AUDIENCE, () => clock.now)
     const first = await assertion.fetch()
-    clock.now += 1_999
-    expect(await assertion.fetch()).toBe(first)
-    expect(runner.idTokens).toBe(1)
+    clock.now += afterMs
+    const second = await assertion.fetch()
+    return { first, second, fetched: runner.idTokens }
+  }
+
+  it('serves a long-lived token again within the reuse window', async () => {
+    const { first, second, fetched } = await fetchedTwice(600_000, 1_999)
+    expect(second).toBe(first)
+    expect(fetched).toBe(1)
   })
 
   it('fetches again once the reuse window has passed, to the millisecond', async () => {
-    const clock = { now: T0 }
-    const runner = issuing(clock, 600_000)
-    const assertion = new FederatedAssertion(runner, AUDIENCE, () => clock.now)
-    const first = await assertion.fetch()
-    clock.now += 2_000
-    expect(await assertion.fetch()).not.toBe(first)
-    expect(runner.idTokens).toBe(2)
+    const { first, second, fetched } = await fetchedTwice(600_000, 2_000)
+    expect(second).not.toBe(first)
+    expect(fetched).toBe(2)
   })
 
   it.each([
@@ -54,13 +57,7 @@ describe('FederatedAssertion: when the last ID token serves again', () => {
   ])(
     'a token living 3 s, asked for again after %i ms: %i fetched (reused only in its first half)',
     async (after, fetched) => {
-      const clock = { now: T0 }
-      const runner = issuing(clock, 3_000)
-      const assertion = new FederatedAssertion(runner, AUDIENCE, () => clock.now)
-      await assertion.fetch()
-      clock.now += after
-      await assertion.fetch()
-      expect(runner.idTokens).toBe(fetched)
+      expect((await fetchedTwice(3_000, after)).fetched).toBe(fetched)
     }
   )
 })
